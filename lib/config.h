@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* mwan.yaml as data: pure parsing and validation, no system access. */
+#ifndef MWAN_CONFIG_H
+#define MWAN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <limits.h>
+
+#include "../maps/mwan_maps.h"
+
+#define MWAN_DEFAULT_CONFIG "/etc/mwan/mwan.yaml"
+#define MWAN_DEFAULT_PIN_DIR "/sys/fs/bpf/mwan"
+#define MWAN_DEFAULT_RUN_DIR "/run/mwan"
+#define MWAN_MAX_PROBE_TARGETS 8
+#define MWAN_ERR_LEN 512
+
+struct mwan_cfg_probe_target {
+	char text[128]; /* as written: "192.0.2.1", "2001:db8::1" */
+};
+
+struct mwan_cfg_wan {
+	char name[MWAN_NAME_LEN];
+	char ifname[IF_NAMESIZE];
+	struct in_addr gw4;
+	bool has_gw4;
+	struct in6_addr gw6;
+	bool has_gw6;
+	unsigned int weight; /* default 1, 1..255 */
+	unsigned int tier; /* default 1, 1..255 */
+	bool has_npt;
+	unsigned int npt_subnet;
+	bool has_npt_prefix;
+	struct in6_addr npt_prefix;
+	unsigned int npt_plen;
+	unsigned int n_probe_targets;
+	struct mwan_cfg_probe_target probe_targets[MWAN_MAX_PROBE_TARGETS];
+	unsigned int line; /* where the WAN's key stands */
+	unsigned int iface_line; /* where `interface:` stands */
+};
+
+struct mwan_cfg_nat {
+	struct in_addr internal;
+	struct in_addr ext[MWAN_MAX_WANS]; /* indexed like mwan_config.wans */
+	bool has_ext[MWAN_MAX_WANS];
+	unsigned int line;
+};
+
+struct mwan_config {
+	char path[PATH_MAX];
+	char pin_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+	bool fast_path;
+	unsigned int flows_max;
+
+	char lan_ifname[IF_NAMESIZE];
+	unsigned int lan_iface_line;
+	struct in_addr lan_net4; /* masked */
+	unsigned int lan_plen4;
+	bool has_lan6;
+	struct in6_addr lan_net6;
+	unsigned int lan_plen6;
+
+	unsigned int n_wans;
+	struct mwan_cfg_wan wans[MWAN_MAX_WANS];
+
+	unsigned int n_nat;
+	struct mwan_cfg_nat *nat;
+};
+
+/* Parse and validate a whole file. On failure returns -1 and writes
+ * "FILE:LINE: field: message" into err; cfg then holds nothing to free.
+ */
+int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
+		     size_t errlen);
+
+/* The same from a buffer; name is used in messages in place of a path. */
+int mwan_config_parse(const char *buf, size_t len, const char *name,
+		      struct mwan_config *cfg, char *err, size_t errlen);
+
+/* The only check that looks at the system: every named interface exists.
+ * Same message format as the parser.
+ */
+int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
+				 size_t errlen);
+
+int mwan_config_wan_index(const struct mwan_config *cfg, const char *name);
+
+void mwan_config_free(struct mwan_config *cfg);
+
+#endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The one definition of every mwan map: names, keys, values and limits. */
+#ifndef MWAN_MAPS_H
+#define MWAN_MAPS_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdbool.h>
+#endif
+
+/* Bumped whenever a key or value below changes shape, so a loader never
+ * misreads maps pinned by another version.
+ */
+#define MWAN_LAYOUT_VERSION 1
+
+#define MWAN_MAX_WANS 8
+#define MWAN_MAX_HOSTS 4096
+#define MWAN_MAX_LOCAL 256
+#define MWAN_MAX_IFACES 64
+#define MWAN_FLOWS_DEFAULT 262144
+#define MWAN_FRAGS_MAX 8192
+#define MWAN_NAME_LEN 16
+
+/* Pinned names under pin_dir; they are also the BPF object's map names. */
+#define MWAN_MAP_CFG "mwan_cfg"
+#define MWAN_MAP_WANS "mwan_wans"
+#define MWAN_MAP_ADMIN "mwan_admin"
+#define MWAN_MAP_IFACES "mwan_ifaces"
+#define MWAN_MAP_NAT4 "mwan_nat4"
+#define MWAN_MAP_PUB4 "mwan_pub4"
+#define MWAN_MAP_LOCAL4 "mwan_local4"
+#define MWAN_MAP_FLOWS "mwan_flows"
+#define MWAN_MAP_FRAGS "mwan_frags"
+#define MWAN_MAP_STATS "mwan_stats"
+#define MWAN_MAP_WANSTAT "mwan_wanstat"
+#define MWAN_MAP_TX "mwan_tx"
+#define MWAN_MAP_NAMES "mwan_names"
+
+/* mwan_cfg[0]: global settings written by the loader. */
+struct mwan_cfg {
+	__u32 layout_version;
+	__u32 lan_ifindex;
+	__be32 lan_net4; /* network byte order, already masked */
+	__be32 lan_mask4;
+	__u16 lan_mtu;
+	__u8 fast_path; /* 0: XDP hands everything to the TC/kernel path */
+	__u8 ready; /* loader finished filling the maps */
+	__u8 lan_mac[6];
+	__u8 pad[2];
+	__u8 lan_net6[16]; /* reserved for NPTv6 */
+	__u8 lan_plen6;
+	__u8 pad6[7];
+};
+
+/* mwan_wans[id] flags */
+#define MWAN_WAN_CONFIGURED (1U << 0)
+#define MWAN_WAN_LINK_UP (1U << 1)
+#define MWAN_WAN_NEIGH4 (1U << 2) /* gw_mac is valid */
+
+/* Health as the probes (or, without probes, the link) see it. */
+enum mwan_health {
+	MWAN_HEALTH_UP = 0,
+	MWAN_HEALTH_DOWN = 1,
+};
+
+/* mwan_admin[id]: the operator's override, written by bpfctl. */
+enum mwan_admin {
+	MWAN_ADMIN_AUTO = 0,
+	MWAN_ADMIN_UP = 1,
+	MWAN_ADMIN_DOWN = 2,
+};
+
+/* mwan_wans[id]: one WAN, written only by the loader. */
+struct mwan_wan {
+	__u32 ifindex;
+	__u32 fwmark; /* skb mark that selects this WAN's routing table */
+	__be32 gw4;
+	__be32 addr4; /* router's own address on the WAN link */
+	__u8 gw_mac[6];
+	__u8 if_mac[6];
+	__u16 mtu;
+	__u8 flags;
+	__u8 weight;
+	__u8 tier;
+	__u8 health; /* enum mwan_health */
+	__u8 pad[4];
+};
+
+/* mwan_names[id]: the WAN's name from the config, for bpfctl. */
+struct mwan_name {
+	char name[MWAN_NAME_LEN];
+};
+
+enum mwan_iface_role {
+	MWAN_ROLE_LAN = 1,
+	MWAN_ROLE_WAN = 2,
+};
+
+/* mwan_ifaces[ifindex]: what an interface the programs run on is. */
+struct mwan_iface {
+	__u32 role; /* enum mwan_iface_role */
+	__u32 wan; /* WAN id when role is WAN */
+};
+
+/* mwan_nat4[internal address]: one static 1:1 mapping. */
+struct mwan_nat4 {
+	__be32 ext[MWAN_MAX_WANS]; /* public address per WAN; 0: none */
+	__u8 mac[6]; /* the host's MAC on the LAN, resolved by the loader */
+	__u8 has_mac;
+	__u8 pad;
+};
+
+/* mwan_pub4[public address]: the reverse of one mwan_nat4 slot. */
+struct mwan_pub4 {
+	__be32 internal;
+	__u32 wan;
+};
+
+/* mwan_local4[address]: the router's own addresses; their traffic is
+ * always the kernel's.
+ */
+struct mwan_local4 {
+	__u32 ifindex;
+};
+
+enum mwan_origin {
+	MWAN_ORIGIN_LAN = 0, /* opened by an internal host */
+	MWAN_ORIGIN_WAN = 1, /* opened from outside to a public address */
+};
+
+/* Flow key, always in the internal side's view: inner is the internal
+ * host, remote the far end. ICMP echo uses the identifier as both ports'
+ * first half (sport = id, dport = 0).
+ */
+struct mwan_flow_key {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 proto;
+	__be16 sport; /* internal host's port */
+	__be16 dport; /* remote port */
+	__u16 pad;
+	union {
+		__be32 inner4;
+		__u8 inner6[16];
+	};
+	union {
+		__be32 remote4;
+		__u8 remote6[16];
+	};
+};
+
+struct mwan_flow {
+	__u64 created_ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	__u64 seen_ns;
+	__u64 pkts_out;
+	__u64 bytes_out;
+	__u64 pkts_in;
+	__u64 bytes_in;
+	__be32 ext4; /* public address in use on that WAN */
+	__u8 wan;
+	__u8 origin; /* enum mwan_origin */
+	__u8 moves; /* times re-steered because its WAN became unusable */
+	__u8 pad;
+};
+
+/* mwan_frags: which WAN the fragments of an outbound datagram use. */
+struct mwan_frag_key {
+	__be32 src;
+	__be32 dst;
+	__be16 id;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct mwan_frag {
+	__be32 ext4;
+	__u32 wan;
+};
+
+/* mwan_wanstat[id] (per CPU): traffic mwan translated per WAN. */
+struct mwan_wan_counters {
+	__u64 pkts_out;
+	__u64 bytes_out;
+	__u64 pkts_in;
+	__u64 bytes_in;
+};
+
+#include "mwan_reasons.h"
+
+static inline bool mwan_wan_configured(const struct mwan_wan *w)
+{
+	return w->flags & MWAN_WAN_CONFIGURED;
+}
+
+/* Whether a WAN may carry new flows, before the all-down fail-open rule:
+ * the admin override wins, otherwise link and health must both be good.
+ */
+static inline bool mwan_wan_usable(const struct mwan_wan *w, __u32 admin)
+{
+	if (!mwan_wan_configured(w))
+		return false;
+	if (admin == MWAN_ADMIN_UP)
+		return true;
+	if (admin == MWAN_ADMIN_DOWN)
+		return false;
+	return (w->flags & MWAN_WAN_LINK_UP) && w->health == MWAN_HEALTH_UP;
+}
+
+/* Deterministic flow hash (no per-boot seed) so a flow gets the same WAN
+ * after a restart; user space uses it to predict steering in tests.
+ */
+static inline __u32 mwan_mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x7feb352dU;
+	h ^= h >> 15;
+	h *= 0x846ca68bU;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline __u32 mwan_flow_hash(const struct mwan_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x6d77616eU; /* "mwan" */
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*k) / 4; i++)
+		h = mwan_mix32(h ^ w[i]);
+	return h;
+}
+
+#endif
