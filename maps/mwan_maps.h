@@ -3,12 +3,8 @@
 #ifndef MWAN_MAPS_H
 #define MWAN_MAPS_H
 
-#ifdef __BPF__
-#include <linux/types.h>
-#else
 #include <linux/types.h>
 #include <stdbool.h>
-#endif
 
 /* Bumped whenever a key or value below changes shape, so a loader never
  * misreads maps pinned by another version.
@@ -37,6 +33,7 @@
 #define MWAN_MAP_WANSTAT "mwan_wanstat"
 #define MWAN_MAP_TX "mwan_tx"
 #define MWAN_MAP_NAMES "mwan_names"
+#define MWAN_MAP_STEER "mwan_steer"
 
 /* mwan_cfg[0]: global settings written by the loader. */
 struct mwan_cfg {
@@ -86,6 +83,21 @@ struct mwan_wan {
 	__u8 tier;
 	__u8 health; /* enum mwan_health */
 	__u8 pad[4];
+};
+
+/* mwan_steer[mask]: where new flows go, for hosts that have a public
+ * address on exactly the WANs in `mask` (bit i: WAN i). Computed in user
+ * space (lib/steer.c) whenever weights, tiers, admin or health change, so
+ * the datapath pays one lookup and a byte index per new flow.
+ */
+#define MWAN_STEER_SLOTS 256
+#define MWAN_STEER_MASKS (1U << MWAN_MAX_WANS)
+
+struct mwan_steer {
+	__u32 members; /* WANs that may carry new flows; 0: none */
+	__u8 failopen; /* no WAN usable: all configured ones take flows */
+	__u8 pad[3];
+	__u8 slot[MWAN_STEER_SLOTS]; /* flow hash & 0xff -> WAN id */
 };
 
 /* mwan_names[id]: the WAN's name from the config, for bpfctl. */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* BPF-side declarations of the maps defined in maps/mwan_maps.h. */
+#ifndef MWAN_BPF_MAPS_H
+#define MWAN_BPF_MAPS_H
+
+#include "../../maps/mwan_maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mwan_cfg);
+} mwan_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__type(key, __u32);
+	__type(value, struct mwan_wan);
+} mwan_wans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mwan_admin SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__type(key, __u32);
+	__type(value, struct mwan_name);
+} mwan_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_STEER_MASKS);
+	__type(key, __u32);
+	__type(value, struct mwan_steer);
+} mwan_steer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct mwan_iface);
+} mwan_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_HOSTS);
+	__type(key, __be32);
+	__type(value, struct mwan_nat4);
+} mwan_nat4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_HOSTS * MWAN_MAX_WANS);
+	__type(key, __be32);
+	__type(value, struct mwan_pub4);
+} mwan_pub4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_LOCAL);
+	__type(key, __be32);
+	__type(value, struct mwan_local4);
+} mwan_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_FLOWS_DEFAULT); /* the loader may resize */
+	__type(key, struct mwan_flow_key);
+	__type(value, struct mwan_flow);
+} mwan_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_FRAGS_MAX);
+	__type(key, struct mwan_frag_key);
+	__type(value, struct mwan_frag);
+} mwan_frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MWAN_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} mwan_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__type(key, __u32);
+	__type(value, struct mwan_wan_counters);
+} mwan_wanstat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, MWAN_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} mwan_tx SEC(".maps");
+
+#endif

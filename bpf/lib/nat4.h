@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* IPv4 1:1 NAT: generic address rewrites, then per-direction decisions. */
+#ifndef MWAN_BPF_NAT4_H
+#define MWAN_BPF_NAT4_H
+
+#include <stddef.h>
+
+#include "steer.h"
+
+#define TCP_CSUM_OFF 16
+#define UDP_CSUM_OFF 6
+#define ICMP_CSUM_OFF 2
+#define ICMP_HDR_LEN 8
+
+/* ---- generic rewrite operations ---- */
+
+/* Replace the source or destination address of a packet, keeping the IP
+ * header checksum and, where this packet carries it, the TCP/UDP checksum
+ * (whose pseudo header covers the address) right.
+ */
+static __always_inline int nat4_set_addr(void *ctx, bool xdp,
+					 const struct pkt4 *p, bool src,
+					 __be32 to)
+{
+	__u32 field = p->l3 + (src ? offsetof(struct iphdr, saddr) :
+				     offsetof(struct iphdr, daddr));
+	__be32 from = src ? p->saddr : p->daddr;
+
+	if (ctx_store32(ctx, xdp, field, to))
+		return -1;
+	if (ctx_csum_fix32(ctx, xdp, p->l3 + offsetof(struct iphdr, check),
+			   from, to, false))
+		return -1;
+	if (p->later_frag)
+		return 0;
+	if (p->proto == IPPROTO_TCP)
+		return ctx_l4_csum_pseudo(ctx, xdp, p->l4 + TCP_CSUM_OFF, from,
+					  to, false);
+	if (p->proto == IPPROTO_UDP)
+		return ctx_l4_csum_pseudo(ctx, xdp, p->l4 + UDP_CSUM_OFF, from,
+					  to, true);
+	return 0;
+}
+
+/* Change a checksum field inside an ICMP error's quote and carry the
+ * change into the outer ICMP checksum, which covers the quote.
+ */
+static __always_inline int nat4_quote_csum(void *ctx, bool xdp,
+					   const struct pkt4 *outer, __u32 off,
+					   __u32 from, __u32 to, bool udp)
+{
+	__u16 old, new;
+
+	if (ctx_load16(ctx, xdp, off, &old))
+		return -1;
+	new = udp ? csum_replace32_udp(old, from, to) :
+		    csum_replace32(old, from, to);
+	if (ctx_store16(ctx, xdp, off, new))
+		return -1;
+	return ctx_csum_fix16(ctx, xdp, outer->l4 + ICMP_CSUM_OFF, old, new);
+}
+
+/* Replace an address of the packet quoted in an ICMP error: the address,
+ * the quoted IP checksum, the quoted L4 checksum where it was quoted, and
+ * the outer ICMP checksum for each of them.
+ */
+static __always_inline int nat4_set_quoted_addr(void *ctx, bool xdp,
+						const struct pkt4 *outer,
+						const struct pkt4 *in, bool src,
+						__be32 to)
+{
+	__u32 field = in->l3 + (src ? offsetof(struct iphdr, saddr) :
+				      offsetof(struct iphdr, daddr));
+	__be32 from = src ? in->saddr : in->daddr;
+
+	if (ctx_store32(ctx, xdp, field, to))
+		return -1;
+	if (ctx_csum_fix32(ctx, xdp, outer->l4 + ICMP_CSUM_OFF, from, to,
+			   false))
+		return -1;
+	if (nat4_quote_csum(ctx, xdp, outer,
+			    in->l3 + offsetof(struct iphdr, check), from, to,
+			    false))
+		return -1;
+	if (in->later_frag || !in->l4_csum)
+		return 0;
+	if (in->proto == IPPROTO_TCP)
+		return nat4_quote_csum(ctx, xdp, outer, in->l4 + TCP_CSUM_OFF,
+				       from, to, false);
+	if (in->proto == IPPROTO_UDP)
+		return nat4_quote_csum(ctx, xdp, outer, in->l4 + UDP_CSUM_OFF,
+				       from, to, true);
+	return 0;
+}
+
+/* Outbound rewrite: source becomes the public address; for an ICMP error
+ * the quoted packet's destination (the same internal host) too.
+ */
+static __always_inline int nat4_snat(void *ctx, bool xdp, const struct pkt4 *p,
+				     const struct pkt4 *in, __be32 ext)
+{
+	if (p->icmp_error && nat4_set_quoted_addr(ctx, xdp, p, in, false, ext))
+		return -1;
+	return nat4_set_addr(ctx, xdp, p, true, ext);
+}
+
+/* Inbound rewrite: destination becomes the internal host; for an ICMP
+ * error the quoted packet's source too.
+ */
+static __always_inline int nat4_dnat(void *ctx, bool xdp, const struct pkt4 *p,
+				     const struct pkt4 *in, __be32 internal)
+{
+	if (p->icmp_error &&
+	    nat4_set_quoted_addr(ctx, xdp, p, in, true, internal))
+		return -1;
+	return nat4_set_addr(ctx, xdp, p, false, internal);
+}
+
+/* ---- classification ---- */
+
+static __always_inline bool in_lan4(const struct mwan_cfg *cfg, __be32 a)
+{
+	return (a & cfg->lan_mask4) == cfg->lan_net4;
+}
+
+static __always_inline bool is_local4(__be32 a)
+{
+	return bpf_map_lookup_elem(&mwan_local4, &a) != NULL;
+}
+
+/* Addresses that are never routed to the Internet: this network,
+ * loopback, link-local, multicast and class E/broadcast.
+ */
+static __always_inline bool is_special4(__be32 a)
+{
+	__u32 h = bpf_ntohl(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 16) == 0xa9fe ||
+	       (h >> 28) >= 0xe;
+}
+
+/* Parse the packet an ICMP error quotes. */
+static __always_inline int parse_quote(void *ctx, bool xdp,
+				       const struct pkt4 *outer,
+				       struct pkt4 *in)
+{
+	__u32 hdr = (outer->l4 - outer->l3) + ICMP_HDR_LEN;
+
+	if (outer->len < hdr)
+		return PARSE_BAD;
+	if (parse_ipv4(ctx, xdp, outer->l4 + ICMP_HDR_LEN, outer->len - hdr,
+		       true, in))
+		return PARSE_BAD;
+	/* Quoted packets are never themselves errors we would translate. */
+	if (in->icmp_error)
+		return PARSE_BAD;
+	if (!in->later_frag && !in->has_ports &&
+	    (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP))
+		return PARSE_BAD;
+	return PARSE_OK;
+}
+
+/* The flow key of a packet seen from the internal host, whose address is
+ * `inner`. `outbound`: the packet travels from the host to the remote.
+ */
+static __always_inline void flow_key_of(struct mwan_flow_key *k,
+					const struct pkt4 *p, __be32 inner,
+					bool outbound)
+{
+	__be32 remote = outbound ? p->daddr : p->saddr;
+	__be16 iport = outbound ? p->sport : p->dport;
+	__be16 rport = outbound ? p->dport : p->sport;
+
+	if (p->proto == IPPROTO_ICMP) {
+		iport = p->sport; /* echo identifier, either direction */
+		rport = 0;
+	}
+	flow_key4(k, p->proto, inner, iport, remote, rport);
+}
+
+enum verdict {
+	V_PASS, /* not ours: the kernel handles it untouched */
+	V_FWD, /* translate and forward */
+	V_DROP,
+};
+
+struct decision {
+	__u32 reason; /* stat to count for PASS and DROP */
+	struct steer s;
+	const struct mwan_nat4 *nat;
+	__be32 internal; /* inbound: the internal host */
+};
+
+static __always_inline int steer_later_frag(const struct pkt4 *p,
+					    struct decision *d)
+{
+	struct mwan_frag_key fk = {
+		.src = p->saddr,
+		.dst = p->daddr,
+		.id = p->frag_id,
+		.proto = p->proto,
+	};
+	struct mwan_frag *fr = bpf_map_lookup_elem(&mwan_frags, &fk);
+	__u32 wan;
+
+	/* Never guess: an unmatched fragment would leave untranslated or on
+	 * a WAN the rest of its datagram did not take.
+	 */
+	if (!fr) {
+		d->reason = MWAN_DROP_FRAG_UNMATCHED;
+		return V_DROP;
+	}
+	wan = fr->wan;
+	d->s.wan = wan;
+	d->s.ext = fr->ext4;
+	d->s.flow = NULL;
+	d->s.w = bpf_map_lookup_elem(&mwan_wans, &wan);
+	if (!d->s.w) {
+		d->reason = MWAN_DROP_NO_WAN;
+		return V_DROP;
+	}
+	d->reason = MWAN_EV_FRAG_OUT;
+	return V_FWD;
+}
+
+static __always_inline void remember_first_frag(const struct pkt4 *p,
+						const struct steer *s)
+{
+	struct mwan_frag_key fk = {
+		.src = p->saddr,
+		.dst = p->daddr,
+		.id = p->frag_id,
+		.proto = p->proto,
+	};
+	struct mwan_frag fr = { .wan = s->wan, .ext4 = s->ext };
+
+	bpf_map_update_elem(&mwan_frags, &fk, &fr, BPF_ANY);
+	stat_inc(MWAN_EV_FRAG_OUT);
+}
+
+/* An internal host's ICMP error about a packet it received: it leaves by
+ * the WAN of the flow it reports on, and creates no flow of its own.
+ */
+static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
+						const struct pkt4 *p,
+						struct pkt4 *in,
+						struct decision *d)
+{
+	struct mwan_flow_key k;
+	struct mwan_flow *f;
+	const struct mwan_wan *w;
+	__u32 wan;
+
+	if (parse_quote(ctx, xdp, p, in) || in->daddr != p->saddr) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	flow_key_of(&k, in, p->saddr, false);
+	f = bpf_map_lookup_elem(&mwan_flows, &k);
+	if (!f) {
+		d->reason = MWAN_DROP_ICMP_NO_FLOW;
+		return V_DROP;
+	}
+	wan = f->wan;
+	w = bpf_map_lookup_elem(&mwan_wans, &wan);
+	if (!w) {
+		d->reason = MWAN_DROP_NO_WAN;
+		return V_DROP;
+	}
+	d->s.wan = wan;
+	d->s.ext = f->ext4;
+	d->s.flow = NULL;
+	d->s.w = w;
+	d->reason = MWAN_EV_ICMP_ERR_OUT;
+	return V_FWD;
+}
+
+/* LAN -> WAN: is this packet ours, and by which WAN does it leave? */
+static __always_inline int decide_outbound(void *ctx, bool xdp,
+					   const struct mwan_cfg *cfg,
+					   const struct pkt4 *p,
+					   struct pkt4 *in, struct decision *d)
+{
+	struct mwan_flow_key k;
+	int err;
+
+	if (in_lan4(cfg, p->daddr) || is_special4(p->daddr) ||
+	    is_special4(p->saddr) || is_local4(p->daddr)) {
+		d->reason = MWAN_EV_PASS_LOCAL;
+		return V_PASS;
+	}
+	d->nat = bpf_map_lookup_elem(&mwan_nat4, &p->saddr);
+	if (!d->nat) {
+		d->reason = MWAN_EV_PASS_UNMAPPED;
+		return V_PASS;
+	}
+	if (p->later_frag)
+		return steer_later_frag(p, d);
+	if (p->icmp_error)
+		return steer_icmp_error_out(ctx, xdp, p, in, d);
+
+	flow_key_of(&k, p, p->saddr, true);
+	err = steer_flow(&k, d->nat, &d->s);
+	if (err) {
+		d->reason = err;
+		return V_DROP;
+	}
+	if (p->frag)
+		remember_first_frag(p, &d->s);
+	return V_FWD;
+}
+
+/* WAN -> LAN: is this packet for one of our public addresses on the WAN it
+ * arrived on? Records the flow so replies leave by that WAN.
+ */
+static __always_inline int decide_inbound(void *ctx, bool xdp, __u32 wan,
+					  const struct pkt4 *p, struct pkt4 *in,
+					  struct decision *d)
+{
+	const struct mwan_pub4 *pub = bpf_map_lookup_elem(&mwan_pub4,
+							  &p->daddr);
+	struct mwan_flow_key k;
+
+	if (!pub) {
+		d->reason = is_local4(p->daddr) ? MWAN_EV_PASS_LOCAL :
+						  MWAN_EV_PASS_UNMAPPED;
+		return V_PASS;
+	}
+	if (pub->wan != wan) {
+		d->reason = MWAN_DROP_WRONG_WAN;
+		return V_DROP;
+	}
+	d->internal = pub->internal;
+	d->s.wan = wan;
+	d->s.ext = p->daddr;
+	d->s.flow = NULL;
+	if (p->later_frag) {
+		d->reason = MWAN_EV_FRAG_IN;
+		return V_FWD;
+	}
+	if (p->icmp_error) {
+		/* The quote is what this public address sent out. */
+		if (parse_quote(ctx, xdp, p, in) || in->saddr != p->daddr) {
+			d->reason = MWAN_DROP_ICMP_BAD_INNER;
+			return V_DROP;
+		}
+		d->reason = MWAN_EV_ICMP_ERR_IN;
+		return V_FWD;
+	}
+	flow_key_of(&k, p, pub->internal, false);
+	d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
+	if (!d->s.flow)
+		d->s.flow = flow_create(&k, wan, p->daddr, MWAN_ORIGIN_WAN);
+	if (!d->s.flow) {
+		d->reason = MWAN_DROP_FLOW_INSERT;
+		return V_DROP;
+	}
+	if (p->frag)
+		stat_inc(MWAN_EV_FRAG_IN);
+	return V_FWD;
+}
+
+#endif

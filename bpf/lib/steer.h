@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Per-flow WAN steering: the flow table and the weighted, tiered choice. */
+#ifndef MWAN_BPF_STEER_H
+#define MWAN_BPF_STEER_H
+
+#include "maps.h"
+#include "stats.h"
+#include "parse.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+
+static __always_inline __u32 nat_wan_mask(const struct mwan_nat4 *nat)
+{
+	__u32 mask = 0;
+	int i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < MWAN_MAX_WANS; i++)
+		if (nat->ext[i])
+			mask |= 1U << i;
+	return mask;
+}
+
+static __always_inline void flow_key4(struct mwan_flow_key *k, __u8 proto,
+				      __be32 inner, __be16 iport,
+				      __be32 remote, __be16 rport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = AF_INET;
+	k->proto = proto;
+	k->sport = iport;
+	k->dport = rport;
+	k->inner4 = inner;
+	k->remote4 = remote;
+}
+
+static __always_inline void flow_account(struct mwan_flow *f, bool out,
+					 __u32 bytes)
+{
+	f->seen_ns = bpf_ktime_get_ns();
+	if (out) {
+		__sync_fetch_and_add(&f->pkts_out, 1);
+		__sync_fetch_and_add(&f->bytes_out, bytes);
+	} else {
+		__sync_fetch_and_add(&f->pkts_in, 1);
+		__sync_fetch_and_add(&f->bytes_in, bytes);
+	}
+}
+
+static __always_inline struct mwan_flow *
+flow_create(const struct mwan_flow_key *k, __u32 wan, __be32 ext, __u8 origin)
+{
+	struct mwan_flow f = {};
+
+	f.created_ns = bpf_ktime_get_ns();
+	f.seen_ns = f.created_ns;
+	f.wan = wan;
+	f.ext4 = ext;
+	f.origin = origin;
+	/* NOEXIST: when two CPUs race on a new flow, the first one wins and
+	 * the other adopts its choice.
+	 */
+	if (bpf_map_update_elem(&mwan_flows, k, &f, BPF_NOEXIST) == 0)
+		stat_inc(MWAN_EV_FLOW_NEW);
+	return bpf_map_lookup_elem(&mwan_flows, k);
+}
+
+/* Result of steering one outbound packet. */
+struct steer {
+	__u32 wan;
+	__be32 ext;
+	struct mwan_flow *flow; /* NULL for later fragments */
+	const struct mwan_wan *w;
+};
+
+/* The WAN for an outbound packet of a mapped host, creating or moving its
+ * flow as needed. A flow keeps its WAN while that WAN may still carry new
+ * flows for this host; otherwise it moves on this packet. Flows opened
+ * from outside never move: the remote end only knows that WAN's address.
+ * Returns 0, or a drop reason.
+ */
+static __always_inline int steer_flow(const struct mwan_flow_key *k,
+				      const struct mwan_nat4 *nat,
+				      struct steer *s)
+{
+	__u32 mask = nat_wan_mask(nat);
+	const struct mwan_steer *st = bpf_map_lookup_elem(&mwan_steer, &mask);
+	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+	__u32 wan;
+
+	if (f && (f->origin == MWAN_ORIGIN_WAN ||
+		  (st && (st->members & (1U << (f->wan & 31)))))) {
+		wan = f->wan;
+	} else {
+		if (!st || !st->members)
+			return MWAN_DROP_NO_WAN;
+		wan = st->slot[mwan_flow_hash(k) & (MWAN_STEER_SLOTS - 1)];
+		if (wan >= MWAN_MAX_WANS || !nat->ext[wan])
+			return MWAN_DROP_NO_WAN;
+		if (f) {
+			f->wan = wan;
+			f->ext4 = nat->ext[wan];
+			f->moves++;
+			stat_inc(MWAN_EV_FLOW_MOVED);
+		} else {
+			f = flow_create(k, wan, nat->ext[wan], MWAN_ORIGIN_LAN);
+			if (!f)
+				return MWAN_DROP_FLOW_INSERT;
+		}
+	}
+	s->w = bpf_map_lookup_elem(&mwan_wans, &wan);
+	if (!s->w)
+		return MWAN_DROP_NO_WAN;
+	s->wan = wan;
+	s->ext = f->ext4;
+	s->flow = f;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* mwan dataplane: XDP fast path and the TC programs of the kernel slow path. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "lib/nat4.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline const struct mwan_cfg *get_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mwan_cfg, &zero);
+}
+
+static __always_inline const struct mwan_iface *get_iface(__u32 ifindex)
+{
+	return bpf_map_lookup_elem(&mwan_ifaces, &ifindex);
+}
+
+/* ---- XDP fast path ---- */
+
+static __always_inline int xdp_pass(__u32 stat)
+{
+	stat_inc(stat);
+	return XDP_PASS;
+}
+
+static __always_inline int xdp_drop(__u32 reason)
+{
+	stat_inc(reason);
+	return XDP_DROP;
+}
+
+static __always_inline int xdp_dec_ttl(struct xdp_md *ctx,
+				       const struct pkt4 *p)
+{
+	__u32 off = p->l3 + offsetof(struct iphdr, ttl);
+	__u16 old, new;
+
+	/* TTL shares a 16-bit checksum word with the protocol byte. */
+	if (ctx_load16(ctx, true, off, &old))
+		return -1;
+	new = old;
+	((__u8 *)&new)[0]--;
+	if (ctx_store16(ctx, true, off, new))
+		return -1;
+	return ctx_csum_fix16(ctx, true, p->l3 + offsetof(struct iphdr, check),
+			      old, new);
+}
+
+static __always_inline int xdp_set_macs(struct xdp_md *ctx, const __u8 *dst,
+					const __u8 *src)
+{
+	__u8 macs[12];
+
+	__builtin_memcpy(macs, dst, 6);
+	__builtin_memcpy(macs + 6, src, 6);
+	return ctx_store(ctx, true, 0, macs, sizeof(macs));
+}
+
+/* The checks that decide whether XDP can finish a packet on its own or
+ * must leave it to the kernel, which then does TTL, MTU and ARP the
+ * standard way (and sends the ICMP errors that go with them).
+ */
+static __always_inline int xdp_can_finish(const struct pkt4 *p, __u16 mtu,
+					  bool have_mac)
+{
+	if (p->ttl <= 1)
+		return MWAN_EV_PASS_TTL;
+	if (!have_mac)
+		return MWAN_EV_PASS_NO_NEIGH;
+	if (p->len > mtu)
+		return MWAN_EV_PASS_MTU;
+	return 0;
+}
+
+static __always_inline int xdp_outbound(struct xdp_md *ctx,
+					const struct mwan_cfg *cfg,
+					const struct pkt4 *p)
+{
+	struct decision d = {};
+	struct pkt4 in = {};
+	const struct mwan_wan *w;
+	__u32 len = ctx_len(ctx, true);
+	int v, why;
+
+	v = decide_outbound(ctx, true, cfg, p, &in, &d);
+	if (v == V_PASS)
+		return xdp_pass(d.reason);
+	if (v == V_DROP)
+		return xdp_drop(d.reason);
+	w = d.s.w;
+	why = xdp_can_finish(p, w->mtu, w->flags & MWAN_WAN_NEIGH4);
+	if (why)
+		return xdp_pass(why);
+	if (nat4_snat(ctx, true, p, &in, d.s.ext) || xdp_dec_ttl(ctx, p) ||
+	    xdp_set_macs(ctx, w->gw_mac, w->if_mac))
+		return xdp_drop(MWAN_DROP_TRUNCATED);
+	if (d.s.flow)
+		flow_account(d.s.flow, true, len);
+	wanstat_out(d.s.wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_OUT);
+	return bpf_redirect_map(&mwan_tx, w->ifindex, 0);
+}
+
+static __always_inline int xdp_inbound(struct xdp_md *ctx,
+				       const struct mwan_cfg *cfg, __u32 wan,
+				       const struct pkt4 *p)
+{
+	struct decision d = {};
+	struct pkt4 in = {};
+	const struct mwan_nat4 *nat;
+	__u32 len = ctx_len(ctx, true);
+	int v, why;
+
+	v = decide_inbound(ctx, true, wan, p, &in, &d);
+	if (v == V_PASS)
+		return xdp_pass(d.reason);
+	if (v == V_DROP)
+		return xdp_drop(d.reason);
+	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
+	why = xdp_can_finish(p, cfg->lan_mtu, nat && nat->has_mac);
+	if (why)
+		return xdp_pass(why);
+	if (!nat)
+		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
+	if (nat4_dnat(ctx, true, p, &in, d.internal) || xdp_dec_ttl(ctx, p) ||
+	    xdp_set_macs(ctx, nat->mac, cfg->lan_mac))
+		return xdp_drop(MWAN_DROP_TRUNCATED);
+	if (d.s.flow)
+		flow_account(d.s.flow, false, len);
+	wanstat_in(wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_IN);
+	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+}
+
+static __always_inline int l2_pass(enum l2_class c)
+{
+	if (c == L2_CONTROL)
+		return MWAN_EV_PASS_CONTROL;
+	if (c == L2_VLAN)
+		return MWAN_EV_PASS_VLAN;
+	return MWAN_EV_PASS_NOT_IP;
+}
+
+SEC("xdp")
+int mwan_xdp(struct xdp_md *ctx)
+{
+	const struct mwan_cfg *cfg = get_cfg();
+	const struct mwan_iface *iface;
+	enum l2_class c;
+	struct pkt4 p;
+
+	if (!cfg || !cfg->ready)
+		return xdp_pass(MWAN_EV_PASS_NOT_READY);
+	c = parse_l2(ctx, true);
+	if (c != L2_IPV4)
+		return xdp_pass(l2_pass(c));
+	iface = get_iface(ctx->ingress_ifindex);
+	if (!iface)
+		return XDP_PASS;
+	if (!cfg->fast_path)
+		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
+	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
+		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
+		return xdp_drop(MWAN_DROP_TRUNCATED);
+	if (p.ihl != 5)
+		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
+	if (iface->role == MWAN_ROLE_LAN)
+		return xdp_outbound(ctx, cfg, &p);
+	return xdp_inbound(ctx, cfg, iface->wan, &p);
+}
+
+/* ---- TC slow path ----
+ * mwan_tc_in runs at ingress of the LAN and every WAN: on the LAN it only
+ * steers (sets the WAN's fwmark, the kernel routes and SNAT happens at
+ * egress); on a WAN it does the DNAT. mwan_tc_out runs at WAN egress: SNAT,
+ * and the guard that no internal source ever leaves.
+ */
+
+static __always_inline int tc_drop(__u32 reason)
+{
+	stat_inc(reason);
+	return TC_ACT_SHOT;
+}
+
+static __always_inline int tc_parse(struct __sk_buff *skb, struct pkt4 *p)
+{
+	__u32 l3 = sizeof(struct ethhdr);
+
+	if (skb->len < l3)
+		return PARSE_BAD;
+	return parse_ipv4(skb, false, l3, skb->len - l3, false, p);
+}
+
+static __always_inline int tc_outbound(struct __sk_buff *skb,
+				       const struct mwan_cfg *cfg,
+				       const struct pkt4 *p)
+{
+	struct decision d = {};
+	struct pkt4 in = {};
+	int v;
+
+	v = decide_outbound(skb, false, cfg, p, &in, &d);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return tc_drop(d.reason);
+	skb->mark = d.s.w->fwmark;
+	if (d.s.flow)
+		flow_account(d.s.flow, true, skb->len);
+	stat_inc(MWAN_EV_TC_MARK);
+	return TC_ACT_OK;
+}
+
+static __always_inline int tc_inbound(struct __sk_buff *skb, __u32 wan,
+				      const struct pkt4 *p)
+{
+	struct decision d = {};
+	struct pkt4 in = {};
+	const struct mwan_wan *w;
+	int v;
+
+	v = decide_inbound(skb, false, wan, p, &in, &d);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return tc_drop(d.reason);
+	if (nat4_dnat(skb, false, p, &in, d.internal))
+		return tc_drop(MWAN_DROP_TRUNCATED);
+	/* With net.ipv4.fwmark_reflect the kernel's own ICMP errors about
+	 * this packet then leave by the WAN it came in on.
+	 */
+	w = bpf_map_lookup_elem(&mwan_wans, &wan);
+	if (w)
+		skb->mark = w->fwmark;
+	if (d.s.flow)
+		flow_account(d.s.flow, false, skb->len);
+	wanstat_in(wan, skb->len);
+	stat_inc(MWAN_EV_TC_DNAT);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int mwan_tc_in(struct __sk_buff *skb)
+{
+	const struct mwan_cfg *cfg = get_cfg();
+	const struct mwan_iface *iface;
+	struct pkt4 p;
+
+	if (!cfg || !cfg->ready)
+		return TC_ACT_OK;
+	if (parse_l2(skb, false) != L2_IPV4)
+		return TC_ACT_OK;
+	iface = get_iface(skb->ifindex);
+	if (!iface)
+		return TC_ACT_OK;
+	if (tc_parse(skb, &p))
+		return tc_drop(MWAN_DROP_TRUNCATED);
+	if (iface->role == MWAN_ROLE_LAN)
+		return tc_outbound(skb, cfg, &p);
+	return tc_inbound(skb, iface->wan, &p);
+}
+
+/* A router-generated ICMP error about an inbound packet quotes the internal
+ * address the packet was translated to; give it back its public face.
+ */
+static __always_inline int tc_guard_quote(struct __sk_buff *skb,
+					  const struct mwan_cfg *cfg, __u32 wan,
+					  const struct pkt4 *p)
+{
+	const struct mwan_nat4 *nat;
+	struct pkt4 in = {};
+
+	if (parse_quote(skb, false, p, &in))
+		return TC_ACT_OK;
+	if (in_lan4(cfg, in.saddr))
+		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+	if (!in_lan4(cfg, in.daddr))
+		return TC_ACT_OK;
+	nat = bpf_map_lookup_elem(&mwan_nat4, &in.daddr);
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
+		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+	if (nat4_set_quoted_addr(skb, false, p, &in, false, nat->ext[wan]))
+		return tc_drop(MWAN_DROP_TRUNCATED);
+	return TC_ACT_OK;
+}
+
+static __always_inline int tc_snat(struct __sk_buff *skb,
+				   const struct mwan_cfg *cfg, __u32 wan,
+				   const struct pkt4 *p)
+{
+	const struct mwan_nat4 *nat = bpf_map_lookup_elem(&mwan_nat4,
+							  &p->saddr);
+	struct pkt4 in = {};
+	__be32 ext;
+
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
+		return tc_drop(MWAN_DROP_INTERNAL_SRC);
+	ext = nat->ext[wan];
+	if (p->icmp_error && !p->later_frag &&
+	    (parse_quote(skb, false, p, &in) || in.daddr != p->saddr))
+		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+	if (nat4_snat(skb, false, p, &in, ext))
+		return tc_drop(MWAN_DROP_TRUNCATED);
+	wanstat_out(wan, skb->len);
+	stat_inc(MWAN_EV_TC_SNAT);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int mwan_tc_out(struct __sk_buff *skb)
+{
+	const struct mwan_cfg *cfg = get_cfg();
+	const struct mwan_iface *iface;
+	struct pkt4 p;
+
+	if (!cfg || !cfg->lan_mask4)
+		return TC_ACT_OK;
+	if (parse_l2(skb, false) != L2_IPV4)
+		return TC_ACT_OK;
+	iface = get_iface(skb->ifindex);
+	if (!iface || iface->role != MWAN_ROLE_WAN)
+		return TC_ACT_OK;
+	if (tc_parse(skb, &p)) {
+		/* Unparseable but plainly internal: still never let it out. */
+		__be32 src;
+
+		if (!bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 12, &src,
+					4) &&
+		    in_lan4(cfg, src))
+			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+		return TC_ACT_OK;
+	}
+	if (in_lan4(cfg, p.saddr))
+		return tc_snat(skb, cfg, iface->wan, &p);
+	if (p.icmp_error && !p.later_frag)
+		return tc_guard_quote(skb, cfg, iface->wan, &p);
+	return TC_ACT_OK;
+}

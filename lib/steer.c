@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Steering tables: which WAN new flows take, computed from WAN state. */
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "steer.h"
+
+static __u32 steer_candidates(const struct mwan_wan wans[MWAN_MAX_WANS],
+			      const __u32 admin[MWAN_MAX_WANS], __u32 mask,
+			      bool *failopen)
+{
+	__u32 cand = 0, usable = 0;
+	unsigned int i;
+
+	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		if (!(mask & (1U << i)) || !mwan_wan_configured(&wans[i]) ||
+		    !wans[i].weight)
+			continue;
+		cand |= 1U << i;
+		if (mwan_wan_usable(&wans[i], admin[i]))
+			usable |= 1U << i;
+	}
+	*failopen = !usable && cand;
+	return usable ? usable : cand;
+}
+
+static __u32 steer_best_tier(const struct mwan_wan wans[MWAN_MAX_WANS],
+			     __u32 cand)
+{
+	unsigned int i, best = 256;
+
+	for (i = 0; i < MWAN_MAX_WANS; i++)
+		if ((cand & (1U << i)) && wans[i].tier < best)
+			best = wans[i].tier;
+	for (i = 0; i < MWAN_MAX_WANS; i++)
+		if (wans[i].tier != best)
+			cand &= ~(1U << i);
+	return cand;
+}
+
+/* Smooth weighted round-robin (as nginx does it) interleaves the WANs
+ * across the slots; each WAN ends up with weight/sum of them, to within
+ * one slot.
+ */
+static void steer_fill(const struct mwan_wan wans[MWAN_MAX_WANS], __u32 members,
+		       __u8 slot[MWAN_STEER_SLOTS])
+{
+	int current[MWAN_MAX_WANS] = { 0 };
+	int total = 0;
+	unsigned int i, s;
+
+	for (i = 0; i < MWAN_MAX_WANS; i++)
+		if (members & (1U << i))
+			total += wans[i].weight;
+	for (s = 0; s < MWAN_STEER_SLOTS; s++) {
+		int best = -1;
+
+		for (i = 0; i < MWAN_MAX_WANS; i++) {
+			if (!(members & (1U << i)))
+				continue;
+			current[i] += wans[i].weight;
+			if (best < 0 || current[i] > current[best])
+				best = i;
+		}
+		current[best] -= total;
+		slot[s] = best;
+	}
+}
+
+void mwan_steer_compute(const struct mwan_wan wans[MWAN_MAX_WANS],
+			const __u32 admin[MWAN_MAX_WANS], __u32 mask,
+			struct mwan_steer *out)
+{
+	bool failopen;
+	__u32 cand = steer_candidates(wans, admin, mask, &failopen);
+
+	memset(out, 0, sizeof(*out));
+	memset(out->slot, 0xff, sizeof(out->slot));
+	out->members = steer_best_tier(wans, cand);
+	out->failopen = failopen;
+	if (out->members)
+		steer_fill(wans, out->members, out->slot);
+}
+
+int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd)
+{
+	struct mwan_wan wans[MWAN_MAX_WANS];
+	__u32 admin[MWAN_MAX_WANS];
+	struct mwan_steer now, want;
+	__u32 i;
+
+	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		if (bpf_map_lookup_elem(wans_fd, &i, &wans[i]) ||
+		    bpf_map_lookup_elem(admin_fd, &i, &admin[i]))
+			return -errno;
+	}
+	for (i = 0; i < MWAN_STEER_MASKS; i++) {
+		mwan_steer_compute(wans, admin, i, &want);
+		if (!bpf_map_lookup_elem(steer_fd, &i, &now) &&
+		    !memcmp(&now, &want, sizeof(want)))
+			continue;
+		if (bpf_map_update_elem(steer_fd, &i, &want, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}

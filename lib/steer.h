@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Steering tables: which WAN new flows take, computed from WAN state. */
+#ifndef MWAN_STEER_H
+#define MWAN_STEER_H
+
+#include "../maps/mwan_maps.h"
+
+/* Fill `out` for hosts with public addresses on the WANs in `mask`: the
+ * usable WANs of the best tier share the slots by weight; with none
+ * usable, all configured ones do (fail open).
+ */
+void mwan_steer_compute(const struct mwan_wan wans[MWAN_MAX_WANS],
+			const __u32 admin[MWAN_MAX_WANS], __u32 mask,
+			struct mwan_steer *out);
+
+/* Read mwan_wans and mwan_admin, rewrite every mwan_steer entry that
+ * changed. Returns 0 or -errno.
+ */
+int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd);
+
+#endif
