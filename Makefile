@@ -37,7 +37,7 @@ $(B)/mwan.bpf.o: bpf/mwan.bpf.c $(HDRS)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/mwan.skel.h: $(B)/mwan.bpf.o
-	$(BPFTOOL) gen skeleton $< name mwan > $@
+	$(BPFTOOL) gen skeleton $< name mwan_bpf > $@
 
 $(B)/%.o: %.c $(HDRS) $(B)/mwan.skel.h
 	@mkdir -p $(@D)

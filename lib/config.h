@@ -16,9 +16,28 @@
 #define MWAN_DEFAULT_RUN_DIR "/run/mwan"
 #define MWAN_MAX_PROBE_TARGETS 8
 #define MWAN_ERR_LEN 512
+#define MWAN_FLOWS_MIN 1024
+#define MWAN_FLOWS_MAX 16777216
+
+/* Probe defaults: a WAN goes down after 3 of the last 20 probes (every
+ * 250 ms) are lost and comes back after 8 answered ones.
+ */
+#define MWAN_PROBE_INTERVAL_MS 250
+#define MWAN_PROBE_TIMEOUT_MS 1000
+#define MWAN_PROBE_WINDOW 20
+#define MWAN_PROBE_WINDOW_MAX 64
+#define MWAN_PROBE_DOWN_AFTER 3
+#define MWAN_PROBE_UP_AFTER 8
+#define MWAN_PROBE_QUORUM 1
+#define MWAN_PROBE_HOLD_DOWN_S 0
 
 struct mwan_cfg_probe_target {
 	char text[128]; /* as written: "192.0.2.1", "2001:db8::1" */
+	int family; /* AF_INET or AF_INET6 */
+	struct in_addr addr4;
+	struct in6_addr addr6;
+	unsigned int port; /* 0: ICMP echo; else TCP connect ("tcp:A:P") */
+	unsigned int line;
 };
 
 struct mwan_cfg_wan {
@@ -37,6 +56,13 @@ struct mwan_cfg_wan {
 	unsigned int npt_plen;
 	unsigned int n_probe_targets;
 	struct mwan_cfg_probe_target probe_targets[MWAN_MAX_PROBE_TARGETS];
+	unsigned int probe_interval_ms; /* 10..60000 */
+	unsigned int probe_timeout_ms; /* 10..60000 */
+	unsigned int probe_window; /* last N probes judged, 1..64 */
+	unsigned int probe_down_after; /* lost in window to go down */
+	unsigned int probe_up_after; /* answered in a row to come up */
+	unsigned int probe_quorum; /* targets that must answer a round */
+	unsigned int probe_hold_down_s; /* minimum time down, 0..3600 */
 	unsigned int line; /* where the WAN's key stands */
 	unsigned int iface_line; /* where `interface:` stands */
 };
@@ -45,6 +71,7 @@ struct mwan_cfg_nat {
 	struct in_addr internal;
 	struct in_addr ext[MWAN_MAX_WANS]; /* indexed like mwan_config.wans */
 	bool has_ext[MWAN_MAX_WANS];
+	unsigned int ext_line[MWAN_MAX_WANS];
 	unsigned int line;
 };
 

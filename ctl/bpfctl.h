@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Shared state and helpers of bpfctl's subcommands. */
+#ifndef MWAN_BPFCTL_H
+#define MWAN_BPFCTL_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+
+#include "maps/mwan_maps.h"
+
+/* Exit statuses: 1 for a runtime failure, 2 for a usage error. */
+#define CTL_EXIT_FAIL 1
+#define CTL_EXIT_USAGE 2
+
+struct ctl {
+	const char *pin_dir;
+	const char *run_dir;
+};
+
+struct ctl_cmd {
+	const char *name;
+	int (*run)(const struct ctl *ctl, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+/* One WAN slot with what the datapath would decide about it. */
+struct ctl_wan {
+	struct mwan_wan w;
+	__u32 admin;
+	char name[MWAN_NAME_LEN + 1]; /* "wanN" if the slot has no name */
+	bool named; /* mwan_names holds a name for this slot */
+	bool usable; /* mwan_wan_usable(): admin, link and health allow it */
+	bool carries; /* new flows go here (lib/steer.c's choice) */
+};
+
+/* What every command needs to know about the datapath. */
+struct ctl_wans {
+	struct mwan_cfg cfg;
+	struct ctl_wan wan[MWAN_MAX_WANS];
+	bool failopen; /* no WAN is usable, so the best tier takes flows */
+};
+
+/* Describes a pinned map as bpfctl expects it; checked on open so a
+ * loader from another build is reported instead of misread.
+ */
+struct ctl_map {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key_size;
+	__u32 value_size;
+};
+
+extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
+	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
+	ctl_map_stats, ctl_map_wanstat;
+
+/* Opens a pinned map, read-only unless writable; on failure prints why
+ * and returns -1.
+ */
+int ctl_map_open(const struct ctl *ctl, const struct ctl_map *m, bool writable);
+__u32 ctl_map_max_entries(int fd);
+/* Sum over CPUs of one per-CPU array slot made of n_u64 counters. */
+int ctl_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64);
+
+/* A growable array of fixed-size records, for sorting map dumps. */
+struct ctl_vec {
+	void *data;
+	size_t n, cap, size;
+	bool oom;
+};
+
+/* Room for one more record, or NULL (and oom set) */
+void *ctl_vec_push(struct ctl_vec *v);
+
+typedef void (*ctl_entry_fn)(const void *key, const void *value, void *arg);
+/* Calls fn for every entry of a hash map. Entries the datapath adds or
+ * evicts meanwhile may be missed or seen twice; the walk always ends.
+ */
+int ctl_map_walk(int fd, const struct ctl_map *m, ctl_entry_fn fn, void *arg);
+
+/* Reads the WAN table and global config; prints why and returns -1 on
+ * failure.
+ */
+int ctl_wans_load(const struct ctl *ctl, struct ctl_wans *wans);
+/* Recomputes usable, carries and failopen after admin changes. */
+void ctl_wans_decide(struct ctl_wans *wans);
+/* Id of the configured WAN that mwan_names calls name, or -1; a stale
+ * name in an unconfigured slot does not count.
+ */
+int ctl_wan_find(const struct ctl_wans *wans, const char *name);
+/* Reports a WAN name that is not in mwan_names; returns CTL_EXIT_USAGE. */
+int ctl_unknown_wan(const struct ctl_wans *wans, const char *name);
+/* The WAN's name for a flow or NAT slot id, whatever id holds. */
+const char *ctl_wan_name(const struct ctl_wans *wans, unsigned int id,
+			 char buf[MWAN_NAME_LEN + 8]);
+
+const char *ctl_admin_name(__u32 admin);
+const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN]);
+const char *ctl_mac_str(const __u8 mac[6], char buf[18]);
+
+/* Prints "bpfctl: <message>" and a usage hint to stderr; returns
+ * CTL_EXIT_USAGE.
+ */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_status(const struct ctl *ctl, int argc, char **argv);
+int cmd_nat(const struct ctl *ctl, int argc, char **argv);
+int cmd_flows(const struct ctl *ctl, int argc, char **argv);
+int cmd_stats(const struct ctl *ctl, int argc, char **argv);
+int cmd_wan(const struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpfctl helpers: opening pinned maps, reading the WAN table, formatting. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfctl.h"
+#include "lib/steer.h"
+
+const struct ctl_map ctl_map_cfg = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
+				     sizeof(struct mwan_cfg) };
+const struct ctl_map ctl_map_wans = { MWAN_MAP_WANS, BPF_MAP_TYPE_ARRAY, 4,
+				      sizeof(struct mwan_wan) };
+const struct ctl_map ctl_map_admin = { MWAN_MAP_ADMIN, BPF_MAP_TYPE_ARRAY, 4,
+				       sizeof(__u32) };
+const struct ctl_map ctl_map_steer = { MWAN_MAP_STEER, BPF_MAP_TYPE_ARRAY, 4,
+				       sizeof(struct mwan_steer) };
+const struct ctl_map ctl_map_names = { MWAN_MAP_NAMES, BPF_MAP_TYPE_ARRAY, 4,
+				       sizeof(struct mwan_name) };
+const struct ctl_map ctl_map_nat4 = { MWAN_MAP_NAT4, BPF_MAP_TYPE_HASH,
+				      sizeof(__be32),
+				      sizeof(struct mwan_nat4) };
+const struct ctl_map ctl_map_flows = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
+				       sizeof(struct mwan_flow_key),
+				       sizeof(struct mwan_flow) };
+const struct ctl_map ctl_map_stats = { MWAN_MAP_STATS,
+				       BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+				       sizeof(__u64) };
+const struct ctl_map ctl_map_wanstat = { MWAN_MAP_WANSTAT,
+					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+					 sizeof(struct mwan_wan_counters) };
+
+static int vreport(const char *fmt, va_list ap)
+{
+	fputs("bpfctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return CTL_EXIT_FAIL;
+}
+
+int ctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	return CTL_EXIT_FAIL;
+}
+
+/* Plain and LRU hashes read the same, so the loader may pick either. */
+static bool map_type_compatible(enum bpf_map_type want, __u32 got)
+{
+	if (want == BPF_MAP_TYPE_HASH || want == BPF_MAP_TYPE_LRU_HASH)
+		return got == BPF_MAP_TYPE_HASH || got == BPF_MAP_TYPE_LRU_HASH;
+	return got == want;
+}
+
+static int map_check(int fd, const char *path, const struct ctl_map *m)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ctl_error("cannot inspect %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!map_type_compatible(m->type, info.type) ||
+	    info.key_size != m->key_size || info.value_size != m->value_size) {
+		ctl_error(
+			"%s: map type %u key %u value %u bytes, expected %u/%u/%u (bpfctl and mwan-loader from different builds?)",
+			path, info.type, info.key_size, info.value_size,
+			m->type, m->key_size, m->value_size);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_map_open(const struct ctl *ctl, const struct ctl_map *m, bool writable)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts,
+		    .file_flags = writable ? 0 : BPF_F_RDONLY);
+	char path[PATH_MAX];
+	const char *hint = "";
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, m->name);
+	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			hint = " (is mwan-loader running?)";
+		else if (err == EPERM || err == EACCES)
+			hint = " (bpfctl needs root)";
+		ctl_error("cannot open %s: %s%s", path, strerror(err), hint);
+		return -1;
+	}
+	if (map_check(fd, path, m)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+__u32 ctl_map_max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+int ctl_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64)
+{
+	static int ncpus;
+	unsigned int cpu, i;
+	__u64 *vals;
+
+	if (!ncpus)
+		ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return -1;
+	/* value_size is a multiple of 8, so slots are packed per CPU */
+	vals = calloc((size_t)ncpus * n_u64, sizeof(*vals));
+	if (!vals)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		free(vals);
+		return -1;
+	}
+	memset(sum, 0, n_u64 * sizeof(*sum));
+	for (cpu = 0; cpu < (unsigned int)ncpus; cpu++)
+		for (i = 0; i < n_u64; i++)
+			sum[i] += vals[cpu * n_u64 + i];
+	free(vals);
+	return 0;
+}
+
+void *ctl_vec_push(struct ctl_vec *v)
+{
+	void *data;
+
+	if (v->n == v->cap) {
+		data = reallocarray(v->data, v->cap ? 2 * v->cap : 64, v->size);
+		if (!data) {
+			v->oom = true;
+			return NULL;
+		}
+		v->data = data;
+		v->cap = v->cap ? 2 * v->cap : 64;
+	}
+	return (char *)v->data + v->n++ * v->size;
+}
+
+int ctl_map_walk(int fd, const struct ctl_map *m, ctl_entry_fn fn, void *arg)
+{
+	void *key = calloc(1, m->key_size), *next = calloc(1, m->key_size);
+	void *value = calloc(1, m->value_size);
+	/* A key evicted under us restarts the walk from the first key;
+	 * bounding the steps keeps a busy LRU from looping forever.
+	 */
+	unsigned long steps = 2UL * ctl_map_max_entries(fd) + 16;
+	void *prev = NULL, *tmp;
+	int ret = 0;
+
+	if (!key || !next || !value) {
+		ret = -1;
+		goto out;
+	}
+	while (steps--) {
+		if (bpf_map_get_next_key(fd, prev, next)) {
+			if (errno != ENOENT)
+				ret = -1;
+			break;
+		}
+		/* gone since get_next_key: evicted, nothing to show */
+		if (!bpf_map_lookup_elem(fd, next, value))
+			fn(next, value, arg);
+		tmp = key;
+		key = next;
+		next = tmp;
+		prev = key;
+	}
+out:
+	free(key);
+	free(next);
+	free(value);
+	return ret;
+}
+
+static int read_array(int fd, __u32 id, void *value, const char *name)
+{
+	if (bpf_map_lookup_elem(fd, &id, value)) {
+		ctl_error("cannot read %s[%u]: %s", name, id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int read_wan_slots(int wans_fd, int names_fd, int admin_fd,
+			  struct ctl_wans *wans)
+{
+	struct mwan_name name;
+	struct ctl_wan *c;
+	__u32 id;
+
+	for (id = 0; id < MWAN_MAX_WANS; id++) {
+		c = &wans->wan[id];
+		if (read_array(wans_fd, id, &c->w, MWAN_MAP_WANS) ||
+		    read_array(names_fd, id, &name, MWAN_MAP_NAMES) ||
+		    read_array(admin_fd, id, &c->admin, MWAN_MAP_ADMIN))
+			return -1;
+		/* the map holds a fixed buffer that need not be terminated */
+		memcpy(c->name, name.name, MWAN_NAME_LEN);
+		c->name[MWAN_NAME_LEN] = '\0';
+		c->named = c->name[0] != '\0';
+		if (!c->named)
+			snprintf(c->name, sizeof(c->name), "wan%u", id);
+	}
+	return 0;
+}
+
+static int read_cfg(const struct ctl *ctl, struct mwan_cfg *cfg)
+{
+	int fd = ctl_map_open(ctl, &ctl_map_cfg, false);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = read_array(fd, 0, cfg, MWAN_MAP_CFG);
+	close(fd);
+	if (ret)
+		return -1;
+	/* 0: the loader has not filled the maps yet, which is not a mismatch */
+	if (cfg->layout_version && cfg->layout_version != MWAN_LAYOUT_VERSION) {
+		ctl_error(
+			"maps have layout version %u, this bpfctl reads version %u",
+			cfg->layout_version, MWAN_LAYOUT_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_wans_load(const struct ctl *ctl, struct ctl_wans *wans)
+{
+	int wans_fd, names_fd = -1, admin_fd = -1, ret = -1;
+
+	memset(wans, 0, sizeof(*wans));
+	wans_fd = ctl_map_open(ctl, &ctl_map_wans, false);
+	if (wans_fd < 0)
+		return -1;
+	names_fd = ctl_map_open(ctl, &ctl_map_names, false);
+	if (names_fd < 0)
+		goto out;
+	admin_fd = ctl_map_open(ctl, &ctl_map_admin, false);
+	if (admin_fd < 0)
+		goto out;
+	if (read_wan_slots(wans_fd, names_fd, admin_fd, wans) ||
+	    read_cfg(ctl, &wans->cfg))
+		goto out;
+	ctl_wans_decide(wans);
+	ret = 0;
+out:
+	if (admin_fd >= 0)
+		close(admin_fd);
+	if (names_fd >= 0)
+		close(names_fd);
+	close(wans_fd);
+	return ret;
+}
+
+/* The datapath only sees the steering table, so ask the code that
+ * computes it; a host mapped on every WAN sees exactly this choice.
+ */
+void ctl_wans_decide(struct ctl_wans *wans)
+{
+	struct mwan_wan w[MWAN_MAX_WANS];
+	__u32 admin[MWAN_MAX_WANS];
+	struct mwan_steer st;
+	struct ctl_wan *c;
+	unsigned int id;
+
+	for (id = 0; id < MWAN_MAX_WANS; id++) {
+		w[id] = wans->wan[id].w;
+		admin[id] = wans->wan[id].admin;
+	}
+	mwan_steer_compute(w, admin, MWAN_STEER_MASKS - 1, &st);
+	wans->failopen = st.failopen;
+	for (id = 0; id < MWAN_MAX_WANS; id++) {
+		c = &wans->wan[id];
+		c->usable = mwan_wan_usable(&c->w, c->admin);
+		c->carries = st.members & (1U << id);
+	}
+}
+
+int ctl_wan_find(const struct ctl_wans *wans, const char *name)
+{
+	unsigned int id;
+
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (wans->wan[id].named &&
+		    mwan_wan_configured(&wans->wan[id].w) &&
+		    !strcmp(wans->wan[id].name, name))
+			return id;
+	return -1;
+}
+
+int ctl_unknown_wan(const struct ctl_wans *wans, const char *name)
+{
+	unsigned int id;
+
+	fprintf(stderr, "bpfctl: unknown WAN '%s'\n", name);
+	fputs("bpfctl: known WANs:", stderr);
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (wans->wan[id].named &&
+		    mwan_wan_configured(&wans->wan[id].w))
+			fprintf(stderr, " %s", wans->wan[id].name);
+	fputc('\n', stderr);
+	return CTL_EXIT_USAGE;
+}
+
+const char *ctl_wan_name(const struct ctl_wans *wans, unsigned int id,
+			 char buf[MWAN_NAME_LEN + 8])
+{
+	if (id < MWAN_MAX_WANS)
+		return wans->wan[id].name;
+	snprintf(buf, MWAN_NAME_LEN + 8, "wan%u", id);
+	return buf;
+}
+
+const char *ctl_admin_name(__u32 admin)
+{
+	switch (admin) {
+	case MWAN_ADMIN_UP:
+		return "up";
+	case MWAN_ADMIN_DOWN:
+		return "down";
+	default:
+		/* mwan_wan_usable() treats any other value as auto */
+		return "auto";
+	}
+}
+
+const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+const char *ctl_mac_str(const __u8 mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}

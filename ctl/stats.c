@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpfctl stats: per-WAN traffic and every drop reason and event counter. */
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfctl.h"
+#include "lib/print.h"
+
+struct stat_name {
+	enum mwan_stat id;
+	const char *name;
+};
+
+#define STAT_DROP(n, s) { MWAN_DROP_##n, s },
+#define STAT_EV(n, s) { MWAN_EV_##n, s },
+static const struct stat_name drop_names[] = { MWAN_DROPS(STAT_DROP) };
+static const struct stat_name event_names[] = { MWAN_EVENTS(STAT_EV) };
+#undef STAT_DROP
+#undef STAT_EV
+
+#define N_DROPS (sizeof(drop_names) / sizeof(drop_names[0]))
+#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
+
+struct stats {
+	__u64 global[MWAN_STAT_MAX];
+	struct mwan_wan_counters wan[MWAN_MAX_WANS];
+};
+
+static int read_global(const struct ctl *ctl, struct stats *s)
+{
+	int fd = ctl_map_open(ctl, &ctl_map_stats, false);
+	__u32 i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < MWAN_STAT_MAX; i++) {
+		if (ctl_percpu_sum(fd, i, &s->global[i], 1)) {
+			close(fd);
+			return ctl_error("cannot read %s[%u]", MWAN_MAP_STATS,
+					 i);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_wans(const struct ctl *ctl, struct stats *s)
+{
+	int fd = ctl_map_open(ctl, &ctl_map_wanstat, false);
+	const unsigned int n = sizeof(s->wan[0]) / sizeof(__u64);
+	__u32 i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		if (ctl_percpu_sum(fd, i, (__u64 *)&s->wan[i], n)) {
+			close(fd);
+			return ctl_error("cannot read %s[%u]", MWAN_MAP_WANSTAT,
+					 i);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static void print_wan_counters(const char *name,
+			       const struct mwan_wan_counters *c)
+{
+	print_open_object(NULL);
+	print_str("name", "%-15s ", name);
+	print_u64("pkts_out", "%12" PRIu64 " ", c->pkts_out);
+	print_u64("bytes_out", "%15" PRIu64 " ", c->bytes_out);
+	print_u64("pkts_in", "%12" PRIu64 " ", c->pkts_in);
+	print_u64("bytes_in", "%15" PRIu64 "\n", c->bytes_in);
+	print_close_object();
+}
+
+static void print_wan_table(const struct ctl_wans *wans, const struct stats *s)
+{
+	unsigned int id;
+
+	print_text("%-15s %12s %15s %12s %15s\n", "WAN", "PKTS_OUT",
+		   "BYTES_OUT", "PKTS_IN", "BYTES_IN");
+	print_open_array("wans");
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (mwan_wan_configured(&wans->wan[id].w))
+			print_wan_counters(wans->wan[id].name, &s->wan[id]);
+	print_close_array();
+}
+
+static void print_counters(const char *key, const struct stat_name *names,
+			   size_t n, const struct stats *s)
+{
+	size_t i;
+
+	print_text("\n%s:\n", key);
+	print_open_object(key);
+	for (i = 0; i < n; i++) {
+		print_text("  %-24s", names[i].name);
+		print_u64(names[i].name, "%12" PRIu64 "\n",
+			  s->global[names[i].id]);
+	}
+	print_close_object();
+}
+
+int cmd_stats(const struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_wans wans;
+	struct stats s;
+
+	if (argc > 1)
+		return ctl_usage_error("unexpected argument '%s'", argv[1]);
+	memset(&s, 0, sizeof(s));
+	if (ctl_wans_load(ctl, &wans) || read_global(ctl, &s) ||
+	    read_wans(ctl, &s))
+		return CTL_EXIT_FAIL;
+
+	print_open_object(NULL);
+	print_wan_table(&wans, &s);
+	print_counters("drops", drop_names, N_DROPS, &s);
+	print_counters("events", event_names, N_EVENTS, &s);
+	print_close_object();
+	return 0;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpfctl status: loader, per-WAN decision inputs and XDP attachments. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfctl.h"
+#include "lib/print.h"
+
+/* The loader's pid if its pid file names a live process, else 0. */
+static pid_t loader_pid(const char *run_dir)
+{
+	char path[PATH_MAX], buf[32], *end;
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/mwan-loader.pid", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || pid <= 0 ||
+	    pid > INT_MAX)
+		return 0;
+	/* EPERM still proves the process exists */
+	if (kill(pid, 0) && errno != EPERM)
+		return 0;
+	return pid;
+}
+
+static void print_loader(const struct ctl *ctl)
+{
+	pid_t pid = loader_pid(ctl->run_dir);
+
+	print_open_object("loader");
+	if (pid) {
+		print_bool("running", "loader: running", true);
+		print_u64("pid", " (pid %" PRIu64 ")\n", pid);
+	} else {
+		print_bool("running", "loader: not running\n", false);
+		print_null("pid", NULL);
+	}
+	print_close_object();
+}
+
+static void print_ipv4_or_null(const char *key, const char *fmt, __be32 a)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	if (a) {
+		print_str(key, fmt, ctl_ipv4_str(a, buf));
+	} else {
+		print_null(key, NULL);
+		print_text(fmt, "-");
+	}
+}
+
+static void print_wan_iface(__u32 ifindex)
+{
+	char name[IF_NAMESIZE], alt[IF_NAMESIZE + 8];
+
+	if (if_indextoname(ifindex, name)) {
+		print_str("interface", "%-15s ", name);
+	} else {
+		/* gone or in another namespace: the index is all there is */
+		print_null("interface", NULL);
+		snprintf(alt, sizeof(alt), "#%u", ifindex);
+		print_text("%-15s ", alt);
+	}
+	print_u64("ifindex", NULL, ifindex);
+}
+
+static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c)
+{
+	char mac[18];
+
+	print_open_object(NULL);
+	print_str("name", "%-15s ", c->name);
+	print_str("state", "%-5s ", c->carries ? "up" : "down");
+	print_str("admin", "%-5s ", ctl_admin_name(c->admin));
+	print_str("health", "%-6s ",
+		  c->w.health == MWAN_HEALTH_UP ? "up" : "down");
+	print_str("link", "%-4s ",
+		  c->w.flags & MWAN_WAN_LINK_UP ? "up" : "down");
+	print_wan_iface(c->w.ifindex);
+	print_u64("weight", "%-6" PRIu64 " ", c->w.weight);
+	print_u64("tier", "%-4" PRIu64 " ", c->w.tier);
+	print_ipv4_or_null("gateway4", "%-15s ", c->w.gw4);
+	if (c->w.flags & MWAN_WAN_NEIGH4)
+		print_str("gateway_mac", "%-17s ",
+			  ctl_mac_str(c->w.gw_mac, mac));
+	else
+		print_null("gateway_mac", "unresolved        ");
+	print_u64("fwmark", "0x%" PRIx64, c->w.fwmark);
+	print_bool("usable", NULL, c->usable);
+	print_bool("failopen", NULL, wans->failopen && c->carries);
+	if (c->usable && !c->carries)
+		print_text("  standby");
+	else if (wans->failopen && c->carries)
+		print_text("  fail-open");
+	print_text("\n");
+	print_close_object();
+}
+
+static void print_wans(const struct ctl_wans *wans)
+{
+	unsigned int id;
+
+	print_text(
+		"\n%-15s %-5s %-5s %-6s %-4s %-15s %-6s %-4s %-15s %-17s %s\n",
+		"WAN", "STATE", "ADMIN", "HEALTH", "LINK", "INTERFACE",
+		"WEIGHT", "TIER", "GATEWAY4", "GATEWAY_MAC", "FWMARK");
+	print_open_array("wans");
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (mwan_wan_configured(&wans->wan[id].w))
+			print_wan(wans, &wans->wan[id]);
+	print_close_array();
+}
+
+/* One "iface IFNAME ROLE XDPMODE DISPATCH" line of RUN_DIR/status;
+ * other lines are left for whatever else the loader reports there.
+ */
+static void print_iface_line(char *line)
+{
+	char *tok[5], *save = NULL, *s = line;
+	int n;
+
+	for (n = 0; n < 5; n++, s = NULL) {
+		tok[n] = strtok_r(s, " \t\n", &save);
+		if (!tok[n])
+			return;
+	}
+	if (strcmp(tok[0], "iface"))
+		return;
+	print_open_object(NULL);
+	print_str("name", "%-15s ", tok[1]);
+	print_str("role", "%-20s ", tok[2]);
+	print_str("xdp_mode", "%-8s ", tok[3]);
+	print_str("dispatcher", "%s\n", tok[4]);
+	print_close_object();
+}
+
+static void print_interfaces(const struct ctl *ctl)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", ctl->run_dir);
+	f = fopen(path, "r");
+	print_text("\n%-15s %-20s %-8s %s\n", "INTERFACE", "ROLE", "XDP",
+		   "DISPATCHER");
+	print_open_array("interfaces");
+	while (f && fgets(line, sizeof(line), f))
+		print_iface_line(line);
+	print_close_array();
+	if (f)
+		fclose(f);
+}
+
+int cmd_status(const struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_wans wans;
+
+	if (argc > 1)
+		return ctl_usage_error("unexpected argument '%s'", argv[1]);
+	if (ctl_wans_load(ctl, &wans))
+		return CTL_EXIT_FAIL;
+
+	print_open_object(NULL);
+	print_loader(ctl);
+	print_bool("fast_path", "fast_path: %s\n", wans.cfg.fast_path);
+	print_bool("ready", "ready: %s\n", wans.cfg.ready);
+	print_bool("failopen", NULL, wans.failopen);
+	if (wans.failopen)
+		print_text(
+			"fail-open: no WAN is usable, so the best tier carries new flows anyway\n");
+	print_wans(&wans);
+	print_interfaces(ctl);
+	print_close_object();
+	return 0;
+}

@@ -1,0 +1,1259 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* mwan.yaml to struct mwan_config with libyaml: every error names its line. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FIELD_LEN 160
+#define QUOTE_LEN 72
+#define MAX_KEYS 12
+#define MAX_FILE_SIZE (1 << 20)
+
+struct parser {
+	const char *name;
+	yaml_document_t *doc;
+	struct mwan_config *cfg;
+	char *err;
+	size_t errlen;
+};
+
+/* One value with the dotted path and line it is reported under: a
+ * mapping's key and value, or a list element (then key is NULL).
+ */
+struct item {
+	char field[FIELD_LEN];
+	yaml_node_t *key;
+	yaml_node_t *val;
+	unsigned int line;
+};
+
+typedef int (*item_fn)(struct parser *p, const struct item *it, void *obj);
+
+/* Handlers run in table order, not file order, so a handler can rely on
+ * the keys listed before it (lan before wans, window before up_after).
+ */
+struct key_spec {
+	const char *key;
+	item_fn fn;
+	bool required;
+};
+
+/* A value echoed in a message: one line, bounded. */
+struct quoted {
+	char s[QUOTE_LEN];
+};
+
+static const char *q(struct quoted *b, const char *s)
+{
+	size_t max = sizeof(b->s) - 4;
+	size_t i;
+
+	for (i = 0; s[i] && i < max; i++)
+		b->s[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	if (s[i])
+		strcpy(b->s + i, "...");
+	else
+		b->s[i] = '\0';
+	return b->s;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int fail(struct parser *p, unsigned int line, const char *field,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct parser *p, unsigned int line, const char *field,
+		const char *fmt, ...)
+{
+	char msg[MWAN_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_err(p->err, p->errlen, "%s:%u: %s: %s", p->name, line, field, msg);
+	return -1;
+}
+
+static unsigned int node_line(const yaml_node_t *n)
+{
+	return n->start_mark.line + 1;
+}
+
+static yaml_node_t *node(struct parser *p, int id)
+{
+	return yaml_document_get_node(p->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (!strcmp(scalar(n), nulls[i]))
+			return true;
+	return false;
+}
+
+static const char *kind(const yaml_node_t *n)
+{
+	if (is_null(n))
+		return "an empty value";
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+/* Scalar errors point at the value; anything else at the key. */
+static unsigned int val_line(const struct item *it)
+{
+	if (it->val->type == YAML_SCALAR_NODE && !is_null(it->val))
+		return node_line(it->val);
+	return it->line;
+}
+
+static const char *str(const struct item *it)
+{
+	return scalar(it->val);
+}
+
+static void join(char *out, const char *parent, const char *key)
+{
+	struct quoted qk;
+
+	snprintf(out, FIELD_LEN, "%.*s%s%s", FIELD_LEN - QUOTE_LEN - 2, parent,
+		 *parent ? "." : "", q(&qk, key));
+}
+
+static int expect(struct parser *p, const struct item *it,
+		  yaml_node_type_t type)
+{
+	static const char *const want[] = {
+		[YAML_SCALAR_NODE] = "a scalar",
+		[YAML_SEQUENCE_NODE] = "a list",
+		[YAML_MAPPING_NODE] = "a mapping",
+	};
+
+	if (it->val->type == type && !is_null(it->val))
+		return 0;
+	if (is_null(it->val) && type == YAML_SCALAR_NODE)
+		return fail(p, it->line, it->field, "missing value");
+	return fail(p, it->line, it->field, "expected %s, got %s", want[type],
+		    kind(it->val));
+}
+
+/* libyaml keeps "\0" escapes; C strings would silently cut them. */
+static int get_str(struct parser *p, const struct item *it)
+{
+	struct quoted qv;
+
+	if (expect(p, it, YAML_SCALAR_NODE))
+		return -1;
+	if (strlen(str(it)) != it->val->data.scalar.length)
+		return fail(p, val_line(it), it->field, "NUL character in '%s'",
+			    q(&qv, str(it)));
+	return 0;
+}
+
+/* Decimal, or hex with 0x; no sign, no spaces. Overflow saturates so the
+ * range check reports it.
+ */
+static int parse_uint(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	unsigned int base = 10;
+	int d;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			d = *s - '0';
+		else if (base == 16 && isxdigit((unsigned char)*s))
+			d = tolower((unsigned char)*s) - 'a' + 10;
+		else
+			return -1;
+		if (v > (ULLONG_MAX - d) / base)
+			v = ULLONG_MAX;
+		else
+			v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_uint(struct parser *p, const struct item *it, unsigned int min,
+		    unsigned int max, unsigned int *out)
+{
+	unsigned long long v;
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (parse_uint(str(it), &v))
+		return fail(p, val_line(it), it->field, "invalid number '%s'",
+			    q(&qv, str(it)));
+	if (v < min || v > max)
+		return fail(p, val_line(it), it->field,
+			    "value '%s' out of range %u..%u", q(&qv, str(it)),
+			    min, max);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct parser *p, const struct item *it, bool *out)
+{
+	/* YAML 1.1 spellings too: "fast_path: no" must not be a string */
+	static const char *const words[] = { "false", "true", "no",
+					     "yes",   "off",  "on" };
+	struct quoted qv;
+	size_t i;
+
+	if (get_str(p, it))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		if (!strcasecmp(str(it), words[i])) {
+			*out = i % 2;
+			return 0;
+		}
+	}
+	return fail(p, val_line(it), it->field,
+		    "invalid boolean '%s' (use true or false)",
+		    q(&qv, str(it)));
+}
+
+static bool ipv4_unicast(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return h >> 24 != 0 && h >> 24 != 127 && h < 0xe0000000U;
+}
+
+static int get_ipv4(struct parser *p, const struct item *it,
+		    struct in_addr *out)
+{
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (inet_pton(AF_INET, str(it), out) != 1)
+		return fail(p, val_line(it), it->field,
+			    "invalid IPv4 address '%s'", q(&qv, str(it)));
+	if (!ipv4_unicast(*out))
+		return fail(p, val_line(it), it->field,
+			    "not a unicast address '%s'", q(&qv, str(it)));
+	return 0;
+}
+
+static int get_ipv6(struct parser *p, const struct item *it,
+		    struct in6_addr *out)
+{
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (inet_pton(AF_INET6, str(it), out) != 1)
+		return fail(p, val_line(it), it->field,
+			    "invalid IPv6 address '%s'", q(&qv, str(it)));
+	if (IN6_IS_ADDR_UNSPECIFIED(out) || IN6_IS_ADDR_MULTICAST(out))
+		return fail(p, val_line(it), it->field,
+			    "not a unicast address '%s'", q(&qv, str(it)));
+	return 0;
+}
+
+static bool host_bits_set(const unsigned char *a, size_t len, unsigned int plen)
+{
+	size_t i;
+
+	for (i = plen / 8; i < len; i++) {
+		unsigned char keep = i == plen / 8 ? 0xff << (8 - plen % 8) : 0;
+
+		if (a[i] & ~keep)
+			return true;
+	}
+	return false;
+}
+
+static int parse_cidr(const char *s, int af, void *addr, unsigned int *plen)
+{
+	unsigned int max = af == AF_INET ? 32 : 128;
+	const char *slash = strchr(s, '/');
+	char buf[INET6_ADDRSTRLEN];
+	unsigned long long v;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, slash - s);
+	buf[slash - s] = '\0';
+	if (inet_pton(af, buf, addr) != 1)
+		return -1;
+	if (!isdigit((unsigned char)slash[1]) || strlen(slash + 1) > 3 ||
+	    parse_uint(slash + 1, &v) || v > max)
+		return -1;
+	*plen = v;
+	return 0;
+}
+
+/* A network as "ADDR/LEN" whose host bits are clear: a set bit is almost
+ * always a router address pasted where the network was meant.
+ */
+static int get_cidr(struct parser *p, const struct item *it, int af,
+		    unsigned int maxlen, void *addr, unsigned int *plen)
+{
+	const char *what = af == AF_INET ? "IPv4" : "IPv6";
+	size_t len = af == AF_INET ? 4 : 16;
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (parse_cidr(str(it), af, addr, plen))
+		return fail(p, val_line(it), it->field, "invalid %s CIDR '%s'",
+			    what, q(&qv, str(it)));
+	if (*plen < 1 || *plen > maxlen)
+		return fail(p, val_line(it), it->field,
+			    "prefix length out of range in '%s' (1..%u)",
+			    q(&qv, str(it)), maxlen);
+	if (host_bits_set(addr, len, *plen))
+		return fail(p, val_line(it), it->field, "host bits set in '%s'",
+			    q(&qv, str(it)));
+	return 0;
+}
+
+/* What the kernel's dev_valid_name() accepts. */
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || !isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int get_ifname(struct parser *p, const struct item *it, char *out)
+{
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (!valid_ifname(str(it)))
+		return fail(p, val_line(it), it->field,
+			    "invalid interface name '%s'", q(&qv, str(it)));
+	strcpy(out, str(it));
+	return 0;
+}
+
+static int get_path(struct parser *p, const struct item *it, char *out)
+{
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (str(it)[0] != '/')
+		return fail(p, val_line(it), it->field,
+			    "not an absolute path '%s'", q(&qv, str(it)));
+	if (strlen(str(it)) >= PATH_MAX)
+		return fail(p, val_line(it), it->field, "path too long '%s'",
+			    q(&qv, str(it)));
+	strcpy(out, str(it));
+	return 0;
+}
+
+static int make_item(struct parser *p, const struct item *map,
+		     const yaml_node_pair_t *pair, struct item *it)
+{
+	struct quoted qk;
+
+	it->key = node(p, pair->key);
+	it->val = node(p, pair->value);
+	it->line = node_line(it->key);
+	if (it->key->type != YAML_SCALAR_NODE || is_null(it->key))
+		return fail(p, it->line,
+			    map->field[0] ? map->field : "top level",
+			    "expected a scalar key, got %s", kind(it->key));
+	join(it->field, map->field, scalar(it->key));
+	if (strlen(scalar(it->key)) != it->key->data.scalar.length)
+		return fail(p, it->line, it->field, "NUL character in key '%s'",
+			    q(&qk, scalar(it->key)));
+	return 0;
+}
+
+static bool same_key(const yaml_node_t *a, const yaml_node_t *b)
+{
+	return !strcmp(scalar(a), scalar(b));
+}
+
+/* YAML leaves duplicate keys to the application; a second "att:" would
+ * otherwise silently replace the first.
+ */
+static int for_each_pair(struct parser *p, const struct item *map, item_fn fn,
+			 void *obj)
+{
+	yaml_node_pair_t *first, *pair, *prev;
+	struct quoted qk;
+	struct item it;
+
+	if (expect(p, map, YAML_MAPPING_NODE))
+		return -1;
+	first = map->val->data.mapping.pairs.start;
+	for (pair = first; pair < map->val->data.mapping.pairs.top; pair++) {
+		if (make_item(p, map, pair, &it))
+			return -1;
+		for (prev = first; prev < pair; prev++)
+			if (same_key(node(p, prev->key), it.key))
+				return fail(p, it.line, it.field,
+					    "duplicate key '%s'",
+					    q(&qk, scalar(it.key)));
+		if (fn(p, &it, obj))
+			return -1;
+	}
+	return 0;
+}
+
+struct keyed {
+	const struct key_spec *spec;
+	size_t n;
+	struct item *found;
+};
+
+static int collect_key(struct parser *p, const struct item *it, void *obj)
+{
+	struct keyed *k = obj;
+	struct quoted qk;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		if (!strcmp(k->spec[i].key, scalar(it->key))) {
+			k->found[i] = *it;
+			return 0;
+		}
+	}
+	return fail(p, it->line, it->field, "unknown key '%s'",
+		    q(&qk, scalar(it->key)));
+}
+
+/* A mapping with a fixed set of keys: reject unknown ones first, then
+ * hand each present key to its handler in table order. Call it through
+ * PARSE_KEYS(), which checks the table fits found[].
+ */
+static int parse_keys(struct parser *p, const struct item *map,
+		      const struct key_spec *spec, size_t n, void *obj)
+{
+	struct item found[MAX_KEYS] = {};
+	struct keyed k = { spec, n, found };
+	char field[FIELD_LEN];
+	size_t i;
+
+	if (for_each_pair(p, map, collect_key, &k))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (found[i].key) {
+			if (spec[i].fn(p, &found[i], obj))
+				return -1;
+		} else if (spec[i].required) {
+			join(field, map->field, spec[i].key);
+			return fail(p, map->line, field,
+				    "missing required key");
+		}
+	}
+	return 0;
+}
+
+#define PARSE_KEYS(p, map, spec, obj)                                     \
+	({                                                                \
+		_Static_assert(ARRAY_SIZE(spec) <= MAX_KEYS, "MAX_KEYS"); \
+		parse_keys(p, map, spec, ARRAY_SIZE(spec), obj);          \
+	})
+
+static void list_item(struct parser *p, const struct item *list, int id,
+		      size_t i, struct item *it)
+{
+	it->key = NULL;
+	it->val = node(p, id);
+	it->line = node_line(it->val);
+	snprintf(it->field, sizeof(it->field), "%.*s[%zu]",
+		 (int)sizeof(it->field) - 24, list->field, i);
+}
+
+static size_t list_len(const struct item *list)
+{
+	return list->val->data.sequence.items.top -
+	       list->val->data.sequence.items.start;
+}
+
+/* ---- top level and lan ---- */
+
+static int parse_pin_dir(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_path(p, it, cfg->pin_dir);
+}
+
+static int parse_run_dir(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_path(p, it, cfg->run_dir);
+}
+
+static int parse_fast_path(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_bool(p, it, &cfg->fast_path);
+}
+
+static int parse_flows_max(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX, &cfg->flows_max);
+}
+
+static int parse_lan_if(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	cfg->lan_iface_line = it->line;
+	return get_ifname(p, it, cfg->lan_ifname);
+}
+
+/* /31 and /32 leave no room for a host to map. */
+static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_cidr(p, it, AF_INET, 30, &cfg->lan_net4, &cfg->lan_plen4);
+}
+
+/* NPTv6 maps whole subnets, so the LAN prefix is at most a /64. */
+static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	cfg->has_lan6 = true;
+	return get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6);
+}
+
+static const struct key_spec lan_keys[] = {
+	{ .key = "interface", .fn = parse_lan_if, .required = true },
+	{ .key = "ipv4", .fn = parse_lan_ipv4, .required = true },
+	{ .key = "ipv6", .fn = parse_lan_ipv6 },
+};
+
+static int parse_lan(struct parser *p, const struct item *it, void *obj)
+{
+	return PARSE_KEYS(p, it, lan_keys, obj);
+}
+
+/* ---- one WAN ---- */
+
+static int parse_wan_if(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj, *o;
+	struct mwan_config *cfg = p->cfg;
+
+	w->iface_line = it->line;
+	if (get_ifname(p, it, w->ifname))
+		return -1;
+	if (!strcmp(w->ifname, cfg->lan_ifname))
+		return fail(p, val_line(it), it->field,
+			    "interface '%s' is also lan.interface", w->ifname);
+	for (o = cfg->wans; o < w; o++)
+		if (!strcmp(w->ifname, o->ifname))
+			return fail(p, val_line(it), it->field,
+				    "interface '%s' is also wans.%s.interface",
+				    w->ifname, o->name);
+	return 0;
+}
+
+static int parse_gw4(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	w->has_gw4 = true;
+	return get_ipv4(p, it, &w->gw4);
+}
+
+static int parse_gw6(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	w->has_gw6 = true;
+	return get_ipv6(p, it, &w->gw6);
+}
+
+static int parse_weight(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 1, 255, &w->weight);
+}
+
+static int parse_tier(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 1, 255, &w->tier);
+}
+
+static int parse_npt_prefix(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	unsigned int lan_plen = p->cfg->lan_plen6;
+
+	w->has_npt_prefix = true;
+	if (get_cidr(p, it, AF_INET6, 64, &w->npt_prefix, &w->npt_plen))
+		return -1;
+	if (w->npt_plen > lan_plen)
+		return fail(p, val_line(it), it->field,
+			    "prefix '%s' longer than lan.ipv6 /%u", str(it),
+			    lan_plen);
+	return 0;
+}
+
+/* With a static prefix the subnet must fit in the bits between it and the
+ * LAN prefix; a delegated one is only checked when it arrives.
+ */
+static int parse_npt_subnet(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	unsigned int bits;
+	struct quoted qv;
+
+	if (get_uint(p, it, 0, 0xffff, &w->npt_subnet))
+		return -1;
+	bits = p->cfg->lan_plen6 - w->npt_plen;
+	if (w->has_npt_prefix && bits < 16 && w->npt_subnet >> bits)
+		return fail(
+			p, val_line(it), it->field,
+			"subnet '%s' does not fit between /%u and lan.ipv6 /%u (at most 0x%x)",
+			q(&qv, str(it)), w->npt_plen, p->cfg->lan_plen6,
+			(1U << bits) - 1);
+	return 0;
+}
+
+static const struct key_spec npt_keys[] = {
+	{ .key = "prefix", .fn = parse_npt_prefix },
+	{ .key = "subnet", .fn = parse_npt_subnet },
+};
+
+static int parse_npt(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	if (!p->cfg->has_lan6)
+		return fail(p, it->line, it->field, "requires lan.ipv6");
+	w->has_npt = true;
+	return PARSE_KEYS(p, it, npt_keys, obj);
+}
+
+/* "ADDR" (ICMP echo) or "tcp:ADDR:PORT", an IPv6 ADDR optionally in [] */
+static int parse_target(const char *s, struct mwan_cfg_probe_target *t)
+{
+	char addr[INET6_ADDRSTRLEN + 2], *a = addr;
+	const char *colon;
+	unsigned long long port;
+
+	if (strlen(s) >= sizeof(t->text))
+		return -1;
+	strcpy(t->text, s);
+	if (strncmp(s, "tcp:", 4)) {
+		if (strlen(s) >= sizeof(addr))
+			return -1;
+		strcpy(addr, s);
+	} else {
+		s += 4;
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof(addr) ||
+		    parse_uint(colon + 1, &port) || !port || port > 65535)
+			return -1;
+		t->port = port;
+		memcpy(addr, s, colon - s);
+		addr[colon - s] = '\0';
+		if (addr[0] == '[' && colon[-1] == ']') {
+			addr[colon - s - 1] = '\0';
+			a++;
+		}
+	}
+	if (inet_pton(AF_INET, a, &t->addr4) == 1)
+		t->family = AF_INET;
+	else if (inet_pton(AF_INET6, a, &t->addr6) == 1)
+		t->family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+static bool same_target(const struct mwan_cfg_probe_target *a,
+			const struct mwan_cfg_probe_target *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	if (a->family == AF_INET)
+		return a->addr4.s_addr == b->addr4.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&a->addr6, &b->addr6);
+}
+
+static int parse_one_target(struct parser *p, const struct item *it,
+			    struct mwan_cfg_wan *w)
+{
+	struct mwan_cfg_probe_target *t = &w->probe_targets[w->n_probe_targets];
+	struct quoted qv;
+	unsigned int i;
+
+	if (get_str(p, it))
+		return -1;
+	if (parse_target(str(it), t))
+		return fail(
+			p, val_line(it), it->field,
+			"invalid probe target '%s' (use IPv4, IPv6 or tcp:ADDR:PORT)",
+			q(&qv, str(it)));
+	t->line = val_line(it);
+	for (i = 0; i < w->n_probe_targets; i++)
+		if (same_target(t, &w->probe_targets[i]))
+			return fail(p, val_line(it), it->field,
+				    "duplicate probe target '%s'",
+				    q(&qv, str(it)));
+	w->n_probe_targets++;
+	return 0;
+}
+
+static int parse_targets(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	yaml_node_item_t *id;
+	struct item el;
+
+	if (expect(p, it, YAML_SEQUENCE_NODE))
+		return -1;
+	if (list_len(it) > MWAN_MAX_PROBE_TARGETS)
+		return fail(p, it->line, it->field,
+			    "too many targets (at most %d)",
+			    MWAN_MAX_PROBE_TARGETS);
+	for (id = it->val->data.sequence.items.start;
+	     id < it->val->data.sequence.items.top; id++) {
+		list_item(p, it, *id, w->n_probe_targets, &el);
+		if (parse_one_target(p, &el, w))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_interval(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 10, 60000, &w->probe_interval_ms);
+}
+
+static int parse_timeout(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 10, 60000, &w->probe_timeout_ms);
+}
+
+/* A smaller window pulls the thresholds' defaults down with it, so
+ * "window: 4" alone stays valid.
+ */
+static int parse_window(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	if (get_uint(p, it, 1, MWAN_PROBE_WINDOW_MAX, &w->probe_window))
+		return -1;
+	if (w->probe_down_after > w->probe_window)
+		w->probe_down_after = w->probe_window;
+	if (w->probe_up_after > w->probe_window)
+		w->probe_up_after = w->probe_window;
+	return 0;
+}
+
+static int parse_down_after(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 1, w->probe_window, &w->probe_down_after);
+}
+
+static int parse_up_after(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 1, w->probe_window, &w->probe_up_after);
+}
+
+static int parse_quorum(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	unsigned int max = w->n_probe_targets;
+
+	return get_uint(p, it, 1, max ? max : MWAN_MAX_PROBE_TARGETS,
+			&w->probe_quorum);
+}
+
+static int parse_hold_down(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 0, 3600, &w->probe_hold_down_s);
+}
+
+static const struct key_spec probe_keys[] = {
+	{ .key = "targets", .fn = parse_targets },
+	{ .key = "interval_ms", .fn = parse_interval },
+	{ .key = "timeout_ms", .fn = parse_timeout },
+	{ .key = "window", .fn = parse_window },
+	{ .key = "down_after", .fn = parse_down_after },
+	{ .key = "up_after", .fn = parse_up_after },
+	{ .key = "quorum", .fn = parse_quorum },
+	{ .key = "hold_down_s", .fn = parse_hold_down },
+};
+
+static int parse_probe(struct parser *p, const struct item *it, void *obj)
+{
+	return PARSE_KEYS(p, it, probe_keys, obj);
+}
+
+static const struct key_spec wan_keys[] = {
+	{ .key = "interface", .fn = parse_wan_if, .required = true },
+	{ .key = "gateway4", .fn = parse_gw4, .required = true },
+	{ .key = "gateway6", .fn = parse_gw6 },
+	{ .key = "weight", .fn = parse_weight },
+	{ .key = "tier", .fn = parse_tier },
+	{ .key = "npt", .fn = parse_npt },
+	{ .key = "probe", .fn = parse_probe },
+};
+
+/* The name is what bpfctl and the pinned mwan_names map show. */
+static bool valid_wan_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+
+	return n && n < MWAN_NAME_LEN && !s[n];
+}
+
+static void wan_defaults(struct mwan_cfg_wan *w)
+{
+	w->weight = 1;
+	w->tier = 1;
+	w->probe_interval_ms = MWAN_PROBE_INTERVAL_MS;
+	w->probe_timeout_ms = MWAN_PROBE_TIMEOUT_MS;
+	w->probe_window = MWAN_PROBE_WINDOW;
+	w->probe_down_after = MWAN_PROBE_DOWN_AFTER;
+	w->probe_up_after = MWAN_PROBE_UP_AFTER;
+	w->probe_quorum = MWAN_PROBE_QUORUM;
+	w->probe_hold_down_s = MWAN_PROBE_HOLD_DOWN_S;
+}
+
+static int parse_wan(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+	const char *name = scalar(it->key);
+	struct mwan_cfg_wan *w;
+	struct quoted qk;
+
+	if (!valid_wan_name(name))
+		return fail(
+			p, it->line, it->field,
+			"invalid WAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
+			q(&qk, name), MWAN_NAME_LEN - 1);
+	if (cfg->n_wans == MWAN_MAX_WANS)
+		return fail(p, it->line, it->field,
+			    "too many WANs (at most %d)", MWAN_MAX_WANS);
+	w = &cfg->wans[cfg->n_wans];
+	wan_defaults(w);
+	strcpy(w->name, name);
+	w->line = it->line;
+	if (PARSE_KEYS(p, it, wan_keys, w))
+		return -1;
+	cfg->n_wans++;
+	return 0;
+}
+
+static int parse_wans(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	if (for_each_pair(p, it, parse_wan, cfg))
+		return -1;
+	if (!cfg->n_wans)
+		return fail(p, it->line, it->field, "no WANs configured");
+	return 0;
+}
+
+/* ---- nat ---- */
+
+static bool in_lan4(const struct mwan_config *cfg, struct in_addr a)
+{
+	uint32_t mask = ~0U << (32 - cfg->lan_plen4);
+
+	return (ntohl(a.s_addr) & mask) == ntohl(cfg->lan_net4.s_addr);
+}
+
+static void lan4_text(const struct mwan_config *cfg, char *buf)
+{
+	char net[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &cfg->lan_net4, net, sizeof(net));
+	sprintf(buf, "%s/%u", net, cfg->lan_plen4);
+}
+
+static int parse_internal(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = p->cfg;
+	struct mwan_cfg_nat *n = obj, *o;
+	uint32_t host, mask = ~0U << (32 - cfg->lan_plen4);
+	char lan[INET_ADDRSTRLEN + 4];
+
+	if (get_ipv4(p, it, &n->internal))
+		return -1;
+	host = ntohl(n->internal.s_addr) & ~mask;
+	lan4_text(cfg, lan);
+	if (!in_lan4(cfg, n->internal))
+		return fail(p, val_line(it), it->field,
+			    "address '%s' not inside lan.ipv4 %s", str(it),
+			    lan);
+	if (host == 0 || host == ~mask)
+		return fail(p, val_line(it), it->field,
+			    "address '%s' is the %s address of lan.ipv4 %s",
+			    str(it), host ? "broadcast" : "network", lan);
+	for (o = cfg->nat; o < n; o++)
+		if (o->internal.s_addr == n->internal.s_addr)
+			return fail(
+				p, val_line(it), it->field,
+				"duplicate internal address '%s' (first at line %u)",
+				str(it), o->line);
+	return 0;
+}
+
+/* Against every address so far, the current entry's other WANs included. */
+static int check_public(struct parser *p, const struct item *it,
+			struct in_addr a, const struct mwan_cfg_nat *cur)
+{
+	struct mwan_config *cfg = p->cfg;
+	char lan[INET_ADDRSTRLEN + 4];
+	const struct mwan_cfg_nat *o;
+	unsigned int i;
+
+	if (in_lan4(cfg, a)) {
+		lan4_text(cfg, lan);
+		return fail(p, val_line(it), it->field,
+			    "public address '%s' inside lan.ipv4 %s", str(it),
+			    lan);
+	}
+	for (o = cfg->nat; o <= cur; o++)
+		for (i = 0; i < MWAN_MAX_WANS; i++)
+			if (o->has_ext[i] && o->ext[i].s_addr == a.s_addr)
+				return fail(
+					p, val_line(it), it->field,
+					"duplicate public address '%s' (first at line %u)",
+					str(it), o->ext_line[i]);
+	return 0;
+}
+
+static int parse_ext_one(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_nat *n = obj;
+	struct quoted qk;
+	struct in_addr a;
+	int i;
+
+	i = mwan_config_wan_index(p->cfg, scalar(it->key));
+	if (i < 0)
+		return fail(p, it->line, it->field, "unknown WAN '%s'",
+			    q(&qk, scalar(it->key)));
+	if (get_ipv4(p, it, &a) || check_public(p, it, a, n))
+		return -1;
+	n->ext[i] = a;
+	n->has_ext[i] = true;
+	n->ext_line[i] = val_line(it);
+	return 0;
+}
+
+static int parse_external(struct parser *p, const struct item *it, void *obj)
+{
+	if (expect(p, it, YAML_MAPPING_NODE))
+		return -1;
+	if (it->val->data.mapping.pairs.top ==
+	    it->val->data.mapping.pairs.start)
+		return fail(p, it->line, it->field,
+			    "no public address for any WAN");
+	return for_each_pair(p, it, parse_ext_one, obj);
+}
+
+static const struct key_spec nat_keys[] = {
+	{ .key = "internal", .fn = parse_internal, .required = true },
+	{ .key = "external", .fn = parse_external, .required = true },
+};
+
+/* Entries count as parsed one by one, so the duplicate checks of entry i
+ * see exactly the entries before it.
+ */
+static int parse_nat(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+	yaml_node_item_t *id;
+	struct item el;
+	size_t n;
+
+	if (expect(p, it, YAML_SEQUENCE_NODE))
+		return -1;
+	n = list_len(it);
+	if (n > MWAN_MAX_HOSTS)
+		return fail(p, it->line, it->field,
+			    "too many entries (at most %d)", MWAN_MAX_HOSTS);
+	if (!n)
+		return 0;
+	cfg->nat = calloc(n, sizeof(*cfg->nat));
+	if (!cfg->nat)
+		return fail(p, it->line, it->field, "out of memory");
+	for (id = it->val->data.sequence.items.start;
+	     id < it->val->data.sequence.items.top; id++) {
+		list_item(p, it, *id, cfg->n_nat, &el);
+		cfg->nat[cfg->n_nat].line = el.line;
+		if (PARSE_KEYS(p, &el, nat_keys, &cfg->nat[cfg->n_nat]))
+			return -1;
+		cfg->n_nat++;
+	}
+	return 0;
+}
+
+static const struct key_spec top_keys[] = {
+	{ .key = "pin_dir", .fn = parse_pin_dir },
+	{ .key = "run_dir", .fn = parse_run_dir },
+	{ .key = "fast_path", .fn = parse_fast_path },
+	{ .key = "flows_max", .fn = parse_flows_max },
+	{ .key = "lan", .fn = parse_lan, .required = true },
+	{ .key = "wans", .fn = parse_wans, .required = true },
+	{ .key = "nat", .fn = parse_nat },
+};
+
+static void config_defaults(struct mwan_config *cfg, const char *name)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	strcpy(cfg->pin_dir, MWAN_DEFAULT_PIN_DIR);
+	strcpy(cfg->run_dir, MWAN_DEFAULT_RUN_DIR);
+	cfg->fast_path = true;
+	cfg->flows_max = MWAN_FLOWS_DEFAULT;
+}
+
+static int parse_root(struct parser *p, yaml_node_t *root)
+{
+	struct item it = { .field = "", .val = root };
+
+	it.line = node_line(root);
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(p, it.line, "top level",
+			    "expected a mapping, got %s", kind(root));
+	return PARSE_KEYS(p, &it, top_keys, p->cfg);
+}
+
+static int yaml_fail(struct parser *p, const yaml_parser_t *yp)
+{
+	const char *problem = yp->problem ? yp->problem : "out of memory";
+
+	return fail(p, yp->problem_mark.line + 1, "syntax error", "%s%s%s%s",
+		    problem, yp->context ? " (" : "",
+		    yp->context ? yp->context : "", yp->context ? ")" : "");
+}
+
+/* Loads the only document; a second one would be ignored by the walk,
+ * which is worse than refusing it.
+ */
+static int load_document(struct parser *p, yaml_parser_t *yp,
+			 yaml_document_t *doc)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(yp, doc))
+		return yaml_fail(p, yp);
+	if (!yaml_document_get_root_node(doc)) {
+		set_err(p->err, p->errlen, "%s: cannot read: no YAML document",
+			p->name);
+		ret = -1;
+	} else if (!yaml_parser_load(yp, &extra)) {
+		ret = yaml_fail(p, yp);
+	} else {
+		root = yaml_document_get_root_node(&extra);
+		if (root)
+			ret = fail(p, extra.start_mark.line + 1, "syntax error",
+				   "more than one YAML document");
+		yaml_document_delete(&extra);
+	}
+	if (ret)
+		yaml_document_delete(doc);
+	return ret;
+}
+
+int mwan_config_parse(const char *buf, size_t len, const char *name,
+		      struct mwan_config *cfg, char *err, size_t errlen)
+{
+	struct parser p = { name, NULL, cfg, err, errlen };
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	int ret;
+
+	config_defaults(cfg, name);
+	if (!len) {
+		set_err(err, errlen, "%s: cannot read: file is empty", name);
+		return -1;
+	}
+	if (!yaml_parser_initialize(&yp)) {
+		set_err(err, errlen, "%s: cannot read: %s", name,
+			strerror(ENOMEM));
+		return -1;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
+	ret = load_document(&p, &yp, &doc);
+	if (!ret) {
+		p.doc = &doc;
+		ret = parse_root(&p, yaml_document_get_root_node(&doc));
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&yp);
+	if (ret)
+		mwan_config_free(cfg);
+	return ret;
+}
+
+/* The only I/O: the whole file into memory, so parsing stays pure. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+	char *buf;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	buf = malloc(MAX_FILE_SIZE + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+	} else {
+		errno = 0;
+		*len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
+		if (ferror(f))
+			ret = errno ? -errno : -EIO;
+		else if (*len > MAX_FILE_SIZE)
+			ret = -EFBIG;
+	}
+	fclose(f);
+	if (ret)
+		free(buf);
+	else
+		*out = buf;
+	return ret;
+}
+
+int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
+		     size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = read_file(path, &buf, &len);
+	if (ret) {
+		memset(cfg, 0, sizeof(*cfg));
+		set_err(err, errlen, "%s: cannot read: %s", path,
+			strerror(-ret));
+		return -1;
+	}
+	ret = mwan_config_parse(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return ret;
+}
+
+static int check_if(const struct mwan_config *cfg, const char *ifname,
+		    unsigned int line, const char *field, char *err,
+		    size_t errlen)
+{
+	if (if_nametoindex(ifname))
+		return 0;
+	set_err(err, errlen, "%s:%u: %s: no such interface '%s'", cfg->path,
+		line, field, ifname);
+	return -1;
+}
+
+int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
+				 size_t errlen)
+{
+	char field[FIELD_LEN];
+	unsigned int i;
+
+	if (check_if(cfg, cfg->lan_ifname, cfg->lan_iface_line, "lan.interface",
+		     err, errlen))
+		return -1;
+	for (i = 0; i < cfg->n_wans; i++) {
+		snprintf(field, sizeof(field), "wans.%s.interface",
+			 cfg->wans[i].name);
+		if (check_if(cfg, cfg->wans[i].ifname, cfg->wans[i].iface_line,
+			     field, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+int mwan_config_wan_index(const struct mwan_config *cfg, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_wans; i++)
+		if (!strcmp(cfg->wans[i].name, name))
+			return i;
+	return -1;
+}
+
+void mwan_config_free(struct mwan_config *cfg)
+{
+	free(cfg->nat);
+	memset(cfg, 0, sizeof(*cfg));
+}

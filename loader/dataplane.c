@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* BPF object lifecycle: pin dir, load, XDP/TC attach and detach, status. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "mwan.skel.h"
+
+#define TC_HANDLE 0x6d77
+#define TC_PRIO 1
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/* Under `ip netns exec` /sys/fs/bpf is not mounted; give the pin dir a
+ * bpffs of its own so the loader works there too.
+ */
+int dp_prepare_pin_dir(const char *pin_dir)
+{
+	int err = mkdir_p(pin_dir);
+
+	if (err) {
+		log_err("cannot create pin_dir %s: %s", pin_dir, strerror(-err));
+		return err;
+	}
+	if (on_bpffs(pin_dir))
+		return 0;
+	if (mount("bpf", pin_dir, "bpf", 0, "mode=0700")) {
+		err = -errno;
+		log_err("pin_dir %s is not on a bpffs and mounting one failed: %s",
+			pin_dir, strerror(errno));
+		return err;
+	}
+	log_info("mounted a bpffs on %s", pin_dir);
+	return 0;
+}
+
+static int set_pin_paths(struct loader *l)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map(map, l->skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir, name) >=
+		    (int)sizeof(path))
+			return -ENAMETOOLONG;
+		if (bpf_map__set_pin_path(map, path))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Let libxdp load the object, so that on kernels with freplace it can run
+ * mwan_xdp under its dispatcher next to other XDP programs. Where it
+ * cannot, fall back to loading with libbpf and handing libxdp the fd
+ * (single-program mode).
+ */
+static int load_via_libxdp(struct loader *l)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = l->skel->obj,
+			    .prog_name = "mwan_xdp");
+	struct xdp_program *prog = xdp_program__create(&opts);
+	long err = libxdp_get_error(prog);
+
+	if (err)
+		return (int)err;
+	l->xdp = prog;
+	return 0;
+}
+
+int dp_load(struct loader *l)
+{
+	int err;
+
+	l->skel = mwan_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		log_err("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	err = set_pin_paths(l);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows,
+					       l->cfg.flows_max);
+	if (err) {
+		log_err("cannot configure the BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = load_via_libxdp(l);
+	if (err) {
+		log_warn("libxdp cannot take the object (%s); loading it directly",
+			 strerror((int)-err));
+		l->xdp = NULL;
+	}
+	/* Loading here (rather than inside the first libxdp attach) makes
+	 * pinned-map incompatibilities fail before anything is attached.
+	 */
+	err = mwan_bpf__load(l->skel);
+	if (err) {
+		log_err("cannot load the BPF programs: %s (a map pinned under %s by an incompatible version? remove it with: rm -r %s)",
+			strerror(-err), l->cfg.pin_dir, l->cfg.pin_dir);
+		return err;
+	}
+	if (!l->xdp) {
+		l->xdp = xdp_program__from_fd(
+			bpf_program__fd(l->skel->progs.mwan_xdp));
+		err = (int)libxdp_get_error(l->xdp);
+		if (err) {
+			l->xdp = NULL;
+			log_err("libxdp cannot use the XDP program: %s",
+				strerror(-err));
+			return err;
+		}
+		l->xdp_by_fd = true;
+	}
+	return 0;
+}
+
+static const char *mode_name(enum xdp_attach_mode m)
+{
+	return m == XDP_MODE_SKB ? "generic" : "native";
+}
+
+static int attach_xdp(struct loader *l, struct dp_iface *i)
+{
+	struct xdp_multiprog *mp;
+	int err;
+
+	err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_NATIVE, 0);
+	i->xdp_mode = XDP_MODE_NATIVE;
+	if (err) {
+		log_warn("%s: native XDP not available (%s); using generic XDP, which is much slower",
+			 i->name, strerror(-err));
+		err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_SKB, 0);
+		i->xdp_mode = XDP_MODE_SKB;
+	}
+	if (err) {
+		log_err("%s: cannot attach XDP: %s", i->name, strerror(-err));
+		return err;
+	}
+	i->xdp_attached = true;
+	mp = xdp_multiprog__get_from_ifindex(i->ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		i->legacy = xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	log_info("%s: XDP attached (%s mode, %s)", i->name,
+		 mode_name(i->xdp_mode),
+		 i->legacy ? "single-program" : "libxdp dispatcher");
+	return 0;
+}
+
+static int attach_tc(struct dp_iface *i, enum bpf_tc_attach_point point,
+		     int prog_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex,
+			    .attach_point = point);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+			    .priority = TC_PRIO, .prog_fd = prog_fd,
+			    .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST) {
+		log_err("%s: cannot create clsact: %s", i->name, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		log_err("%s: cannot attach TC %s: %s", i->name,
+			point == BPF_TC_INGRESS ? "ingress" : "egress",
+			strerror(-err));
+	return err;
+}
+
+static void detach_tc(struct dp_iface *i, enum bpf_tc_attach_point point)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex,
+			    .attach_point = point);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+			    .priority = TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+int dp_attach(struct loader *l)
+{
+	int in_fd = bpf_program__fd(l->skel->progs.mwan_tc_in);
+	int out_fd = bpf_program__fd(l->skel->progs.mwan_tc_out);
+	unsigned int n;
+	int err;
+
+	for (n = 0; n < l->n_ifaces; n++) {
+		struct dp_iface *i = &l->ifaces[n];
+
+		err = attach_tc(i, BPF_TC_INGRESS, in_fd);
+		if (err)
+			return err;
+		i->tc_in = true;
+		if (i->wan >= 0) {
+			err = attach_tc(i, BPF_TC_EGRESS, out_fd);
+			if (err)
+				return err;
+			i->tc_out = true;
+		}
+		err = attach_xdp(l, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void dp_detach(struct loader *l)
+{
+	unsigned int n;
+
+	for (n = 0; n < l->n_ifaces; n++) {
+		struct dp_iface *i = &l->ifaces[n];
+
+		if (i->xdp_attached) {
+			int err = xdp_program__detach(l->xdp, i->ifindex,
+						      i->xdp_mode, 0);
+			if (err)
+				log_warn("%s: XDP detach: %s", i->name,
+					 strerror(-err));
+			i->xdp_attached = false;
+		}
+		/* Egress first: the guard must outlive the paths that need
+		 * it... but both go in the same instant here, and XDP is
+		 * already gone.
+		 */
+		if (i->tc_out)
+			detach_tc(i, BPF_TC_EGRESS);
+		if (i->tc_in)
+			detach_tc(i, BPF_TC_INGRESS);
+		i->tc_in = i->tc_out = false;
+	}
+}
+
+void dp_unpin(struct loader *l)
+{
+	if (!l->skel)
+		return;
+	bpf_object__unpin_maps(l->skel->obj, NULL);
+	rmdir(l->cfg.pin_dir);
+}
+
+void dp_close(struct loader *l)
+{
+	if (l->xdp)
+		xdp_program__close(l->xdp);
+	l->xdp = NULL;
+	mwan_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+/* RUN_DIR/status: how each interface is attached, for bpfctl status. */
+int dp_write_status(const struct loader *l)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
+	unsigned int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", l->cfg.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s/status.tmp", l->cfg.run_dir);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	for (n = 0; n < l->n_ifaces; n++) {
+		const struct dp_iface *i = &l->ifaces[n];
+		char role[32];
+
+		if (i->wan < 0)
+			snprintf(role, sizeof(role), "lan");
+		else
+			snprintf(role, sizeof(role), "wan:%s",
+				 l->cfg.wans[i->wan].name);
+		fprintf(f, "iface %s %s %s %s\n", i->name, role,
+			mode_name(i->xdp_mode),
+			i->legacy ? "single" : "multiprog");
+	}
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, path) ? -errno : 0;
+}

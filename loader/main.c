@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* mwan-loader: validate the config, load and attach mwan, keep maps current. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+
+#define RESYNC_MS 1000
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mwan-loader [-c FILE] [--check] [-v]\n"
+		"  -c, --config FILE  configuration (default %s)\n"
+		"      --check        validate the configuration and exit\n"
+		"  -v, --verbose      debug logging, including libbpf's\n",
+		MWAN_DEFAULT_CONFIG);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !log_verbose())
+		return 0;
+	if (level != LIBBPF_WARN && !log_verbose())
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_log(enum libxdp_print_level level, const char *fmt,
+		      va_list ap)
+{
+	if (!log_verbose() && level != LIBXDP_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Everything that can be checked without touching the system is checked
+ * before anything is touched, so a bad config changes nothing.
+ */
+static int load_config(const char *path, struct mwan_config *cfg)
+{
+	char err[MWAN_ERR_LEN];
+
+	if (mwan_config_load(path, cfg, err, sizeof(err)) ||
+	    mwan_config_check_interfaces(cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		mwan_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static void ifaces_from_config(struct loader *l)
+{
+	unsigned int w;
+
+	memset(l->ifaces, 0, sizeof(l->ifaces));
+	snprintf(l->ifaces[0].name, IF_NAMESIZE, "%s", l->cfg.lan_ifname);
+	l->ifaces[0].ifindex = if_nametoindex(l->cfg.lan_ifname);
+	l->ifaces[0].wan = -1;
+	for (w = 0; w < l->cfg.n_wans; w++) {
+		struct dp_iface *i = &l->ifaces[1 + w];
+
+		snprintf(i->name, IF_NAMESIZE, "%s", l->cfg.wans[w].ifname);
+		i->ifindex = if_nametoindex(i->name);
+		i->wan = w;
+	}
+	l->n_ifaces = 1 + l->cfg.n_wans;
+}
+
+static int write_pidfile(const struct loader *l)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	if (mkdir(l->cfg.run_dir, 0755) && errno != EEXIST) {
+		log_err("cannot create run_dir %s: %s", l->cfg.run_dir,
+			strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/mwan-loader.pid", l->cfg.run_dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", getpid());
+	return fclose(f) ? -errno : 0;
+}
+
+static void remove_run_files(const struct loader *l)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/mwan-loader.pid", l->cfg.run_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/status", l->cfg.run_dir);
+	unlink(path);
+}
+
+static int start(struct loader *l)
+{
+	int err;
+
+	ifaces_from_config(l);
+	err = write_pidfile(l);
+	if (!err)
+		err = nlw_open(l);
+	if (!err)
+		err = dp_prepare_pin_dir(l->cfg.pin_dir);
+	if (!err)
+		err = dp_load(l);
+	if (!err)
+		err = sync_static(l);
+	if (!err)
+		err = sync_dynamic(l);
+	if (!err)
+		err = nlw_routing_install(l);
+	if (!err)
+		err = dp_attach(l);
+	if (!err)
+		err = dp_write_status(l);
+	return err;
+}
+
+static void stop(struct loader *l)
+{
+	if (l->skel)
+		dp_detach(l);
+	nlw_routing_remove(l);
+	dp_unpin(l);
+	dp_close(l);
+	nlw_close(l);
+	remove_run_files(l);
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* A lost netlink socket must not freeze the maps: start over with a
+ * fresh one and a full resync.
+ */
+static void reopen_netlink(struct loader *l)
+{
+	log_warn("netlink socket failed; reopening it");
+	nlw_close(l);
+	if (nlw_open(l))
+		log_err("netlink reopen failed; will retry");
+}
+
+static int run(struct loader *l)
+{
+	struct pollfd pfd[2];
+	int sfd = signals_fd();
+
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	for (;;) {
+		struct signalfd_siginfo si;
+		int n;
+
+		pfd[1].fd = l->nl ? nlw_fd(l) : -1;
+		pfd[1].events = POLLIN;
+		n = poll(pfd, 2, RESYNC_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && (pfd[0].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				log_warn("SIGHUP: reload is not implemented yet; restart mwan-loader to apply a new config");
+				continue;
+			}
+			log_info("signal %d: stopping", si.ssi_signo);
+			break;
+		}
+		if (!l->nl) {
+			reopen_netlink(l);
+		} else if (n > 0 && (pfd[1].revents & (POLLIN | POLLERR))) {
+			if (nlw_process(l) < 0)
+				reopen_netlink(l);
+		}
+		/* Periodic too: bpfctl may have changed an admin state, and
+		 * the steering tables must follow.
+		 */
+		if (l->nl && sync_dynamic(l))
+			log_warn("map resync failed");
+	}
+	close(sfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = MWAN_DEFAULT_CONFIG;
+	struct loader l = { 0 };
+	bool check = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mwan-loader: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init();
+	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
+	if (load_config(path, &l.cfg))
+		return 1;
+	if (check) {
+		printf("%s: OK\n", path);
+		mwan_config_free(&l.cfg);
+		return 0;
+	}
+	err = start(&l);
+	if (err) {
+		log_err("start failed; undoing everything");
+		stop(&l);
+		mwan_config_free(&l.cfg);
+		return 1;
+	}
+	log_info("dataplane ready: LAN %s, %u WAN(s), %u mapping(s), %s path",
+		 l.cfg.lan_ifname, l.cfg.n_wans, l.cfg.n_nat,
+		 l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
+	err = run(&l);
+	stop(&l);
+	mwan_config_free(&l.cfg);
+	log_info("stopped");
+	return err ? 1 : 0;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Installs (idempotently) every Debian package the build, the tests and the demo need.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	clang-16 llvm-16 libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
+	libnl-3-dev libnl-route-3-dev libyaml-dev libcmocka-dev bpftool
+	pkg-config make gcc
+	# lab, tests and demo
+	iproute2 nftables tcpdump ethtool iputils-ping traceroute socat
+	python3 python3-scapy procps kmod coreutils util-linux
+	# lint
+	shellcheck
+)
+
+# Prints the packages of PACKAGES that are not fully installed.
+missing_packages() {
+	local pkg status
+	for pkg in "${PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+		[[ $status == installed ]] || echo "$pkg"
+	done
+}
+
+main() {
+	local missing
+	mapfile -t missing < <(missing_packages)
+	if ((${#missing[@]} == 0)); then
+		echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+		return 0
+	fi
+	if ((EUID != 0)); then
+		echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+		return 1
+	fi
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q </dev/null
+	apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"${missing[@]}" </dev/null
+}
+
+main "$@"

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Shared by the lab tests: `ok`/`not ok` reporting, checks, cleanup on every exit path.
+# shellcheck shell=bash
+
+# shellcheck source=scripts/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lab.sh"
+
+T_PREFIX= # "fast"/"slow": prepended to every check name
+T_FAILED=0
+
+t_name() { echo "${T_PREFIX:+$T_PREFIX: }$1"; }
+
+# check NAME FUNC ARGS...: run FUNC in a subshell (errexit on). It passes by
+# returning 0; on failure its last output line is the reason and the other
+# lines are printed as diagnostics.
+check() {
+	local name=$1 out rc reason
+	shift
+	set +e
+	out=$(
+		trap - ERR
+		set -e
+		"$@" 2>&1
+	)
+	rc=$?
+	set -e
+	if ((rc == 0)); then
+		echo "ok - $(t_name "$name")"
+		[[ -z $out ]] || echo "#   $(tail -n 1 <<<"$out")"
+		return 0
+	fi
+	T_FAILED=$((T_FAILED + 1))
+	if [[ $(wc -l <<<"$out") -gt 1 ]]; then
+		head -n -1 <<<"$out" | tail -n 15 | sed 's/^/# /'
+	fi
+	reason=$(tail -n 1 <<<"$out")
+	echo "not ok - $(t_name "$name"): ${reason:-exit status $rc}"
+}
+
+# fail REASON: end the current check (it runs in a subshell).
+fail() {
+	echo "$*"
+	exit 1
+}
+
+# t_skip NAME REASON: a check that could not run counts as failed.
+t_skip() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok - $(t_name "$1"): $2"
+}
+
+# t_cleanup: stop everything this test started; installed as the EXIT trap.
+t_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [[ -n ${LAB_ID:-} ]]; then
+		lab_stop_loader 2>/dev/null || true
+		lab_down 2>/dev/null || true
+	fi
+	exit "$rc"
+}
+
+# t_on_err: a setup step failed (errexit is about to end the test).
+t_on_err() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok - $(t_name setup): '$BASH_COMMAND' failed (${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]})"
+}
+
+# t_setup_fail REASON: report a broken setup step and end the test.
+t_setup_fail() {
+	trap - ERR
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok - $(t_name setup): $*" | tr '\n' ' '
+	echo
+	exit 1
+}
+
+t_install_traps() {
+	set -E
+	trap t_on_err ERR
+	trap t_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# t_json_last LOG KEY: KEY of the last JSON line in LOG.
+t_json_last() {
+	tail -n 1 "$1" | "$LAB_PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+# t_nat_args: the seed's table as labnet.py --nat arguments.
+t_nat_args() {
+	local h w
+	for h in "${LAB_HOSTS[@]}"; do
+		for w in "${LAB_WANS[@]}"; do
+			echo "$(lab_host_ip "$h"):$w:$(lab_public "$w" "$h")"
+		done
+	done
+}
+
+# t_labnet ARGS...: labnet.py outside the namespaces (checks, JSON parsing).
+t_labnet() { "$LAB_PY" "$LAB_NET_PY" "$@"; }
+
+# t_log_lines FILE: number of lines (0 if missing).
+t_log_lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
+
+# t_wait_settled FILE WANT TIMEOUT_S: until FILE has WANT lines or stops growing.
+t_wait_settled() {
+	local file=$1 want=$2 tenths=$(($3 * 10)) i n last=-1 still=0
+	for ((i = 0; i < tenths; i++)); do
+		n=$(t_log_lines "$file")
+		((n >= want)) && return 0
+		if ((n == last)); then
+			still=$((still + 1))
+			((still >= 10)) && return 0
+		else
+			still=0
+		fi
+		last=$n
+		sleep 0.1
+	done
+}
+
+# t_require_loader: fail the current check when the loader is not running.
+t_require_loader() {
+	lab_loader_alive && return 0
+	tail -n 10 "$LAB_LOADER_LOG" 2>/dev/null || true
+	fail "mwan-loader is not running"
+}

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Lab tests of the IPv4 dataplane, run twice: fast_path true, then false (MWAN_FAST_PATHS overrides).
+set -euo pipefail
+
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BLOB_SIZE=$((20 * 1024 * 1024))
+PORT_FILE=6001 PORT_SINK=6002 PORT_FLOWS=5001 PORT_BIG=5002 PORT_IDENT=7000
+UDP_FLOWS_PER_HOST=400 BIG_PER_HOST=6
+
+# ---- setup --------------------------------------------------------------------
+
+make_blob() {
+	head -c "$BLOB_SIZE" /dev/urandom >"$LAB_DIR/blob"
+	BLOB_SHA=$(sha256sum "$LAB_DIR/blob" | cut -d' ' -f1)
+}
+
+# start_capture WAN: tcpdump on the ISP's interface facing the router.
+start_capture() {
+	lab_bg "cap-$1" "$1" tcpdump -i to-router -n -s 96 -B 8192 -U -Z root \
+		-w "$LAB_DIR/$1.pcap"
+	lab_wait_log "$LAB_DIR/cap-$1.log" "listening on" 5 "$LAB_BG_PID" ||
+		t_setup_fail "tcpdump on $1 did not start: $(tail -n 3 "$LAB_DIR/cap-$1.log")"
+}
+
+stop_captures() {
+	local wan pid
+	for wan in "${LAB_WANS[@]}"; do
+		pid=$(cat "$LAB_DIR/cap-$wan.pid")
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# serve NAME NODE LABNET-ARGS...: a labnet.py server, until it listens.
+serve() {
+	local name=$1 node=$2
+	shift 2
+	lab_bg "$name" "$node" "$LAB_PY" "$LAB_NET_PY" "$@"
+	lab_wait_log "$LAB_DIR/$name.log" "listening" 5 "$LAB_BG_PID" ||
+		t_setup_fail "$name server did not start: $(tail -n 3 "$LAB_DIR/$name.log")"
+}
+
+start_servers() {
+	local h
+	serve file inet serve-file --port "$PORT_FILE" --file "$LAB_DIR/blob" --log "$LAB_DIR/file.jsonl"
+	serve sink inet sink-tcp --port "$PORT_SINK" --log "$LAB_DIR/sink.jsonl"
+	serve flows inet udp-sink --port "$PORT_FLOWS" --log "$LAB_DIR/flows.jsonl"
+	serve big inet udp-sink --port "$PORT_BIG" --log "$LAB_DIR/big.jsonl"
+	for h in "${LAB_HOSTS[@]}"; do
+		serve "ident-$h" "$h" ident-server --addr "$(lab_host_ip "$h")" --port "$PORT_IDENT" --name "$h"
+	done
+}
+
+# ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
+
+# check_loader_started: after start_loader (in the main shell).
+check_loader_started() {
+	cat "$LAB_DIR/loader-start.err"
+	lab_loader_alive || fail "mwan-loader is not running"
+	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "no 'dataplane ready' in its log"
+}
+
+# check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.
+check_wan_admin() {
+	local json admin state out
+	t_require_loader
+	out=$(lab_ctl wan "$1" "$2" 2>&1) || fail "bpfctl wan $1 $2 failed: $out"
+	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
+	admin=$(t_labnet wan-field "$1" admin <<<"$json") || fail "no WAN $1 in: $json"
+	state=$(t_labnet wan-field "$1" state <<<"$json")
+	[[ $admin == "$2" && $state == "$3" ]] ||
+		fail "$1 has admin=$admin state=$state, want admin=$2 state=$3"
+}
+
+# check_download WAN: h2 fetches the 20 MB blob; bytes and the server's view of h2.
+check_download() {
+	local want_src out sha len port peer sport
+	t_require_loader
+	want_src=$(lab_public "$1" h2)
+	out=$(lab_py h2 fetch --connect "$LAB_SERVER:$PORT_FILE" --timeout 60) ||
+		fail "download failed: $out"
+	read -r sha len port <<<"$out"
+	[[ $len == "$BLOB_SIZE" && $sha == "$BLOB_SHA" ]] ||
+		fail "got $len bytes sha256 ${sha:0:16}.., want $BLOB_SIZE bytes ${BLOB_SHA:0:16}.."
+	peer=$(t_json_last "$LAB_DIR/file.jsonl" peer)
+	sport=$(t_json_last "$LAB_DIR/file.jsonl" sport)
+	[[ $peer == "$want_src" && $sport == "$port" ]] ||
+		fail "server saw the client as $peer:$sport, want $want_src:$port"
+}
+
+# check_upload WAN: h2 sends the blob; the server's sha256 and view of h2.
+check_upload() {
+	local want_src out sha len port peer
+	t_require_loader
+	want_src=$(lab_public "$1" h2)
+	out=$(lab_py h2 send-file --connect "$LAB_SERVER:$PORT_SINK" --file "$LAB_DIR/blob" --timeout 60) ||
+		fail "upload failed: $out"
+	read -r sha len port <<<"$out"
+	[[ $len == "$BLOB_SIZE" && $sha == "$BLOB_SHA" ]] ||
+		fail "server got $len bytes sha256 ${sha:0:16}.., want $BLOB_SIZE bytes ${BLOB_SHA:0:16}.."
+	peer=$(t_json_last "$LAB_DIR/sink.jsonl" peer)
+	[[ $peer == "$want_src" ]] || fail "server saw the client as $peer, want $want_src"
+}
+
+# tcp_through WAN: force new flows onto WAN (other WAN admin down), transfer, restore.
+tcp_through() {
+	local wan=$1 other
+	other=$([[ $wan == att ]] && echo webpass || echo att)
+	check "bpfctl wan $other down: status shows $other admin down, state down" \
+		check_wan_admin "$other" down down
+	check "tcp 20 MB download through $wan (sha256, server sees $(lab_public "$wan" h2))" \
+		check_download "$wan"
+	check "tcp 20 MB upload through $wan (sha256, server sees $(lab_public "$wan" h2))" \
+		check_upload "$wan"
+	check "bpfctl wan $other auto: status shows $other admin auto, state up" \
+		check_wan_admin "$other" auto up
+}
+
+send_udp_flows() {
+	local h pids=()
+	for h in "${LAB_HOSTS[@]}"; do
+		lab_py "$h" udp-flows --dst "$LAB_SERVER:$PORT_FLOWS" --src "$(lab_host_ip "$h")" \
+			--count "$UDP_FLOWS_PER_HOST" --base-port 20000 --packets 2 &
+		pids+=($!)
+	done
+	for h in "${pids[@]}"; do wait "$h" || true; done
+	t_wait_settled "$LAB_DIR/flows.jsonl" $((2 * UDP_FLOWS_PER_HOST * ${#LAB_HOSTS[@]})) 10
+}
+
+# check_flows ASPECT: sources (every flow from its host's address on one WAN) or split.
+check_flows() {
+	local nat
+	t_require_loader
+	mapfile -t nat < <(t_nat_args)
+	t_labnet flows-check --log "$LAB_DIR/flows.jsonl" --aspect "$1" --nat "${nat[@]}" \
+		--expect $((UDP_FLOWS_PER_HOST * ${#LAB_HOSTS[@]})) --wans "${LAB_WANS[@]}" \
+		--iface att=to-att,webpass=to-webpass --weights att=3,webpass=1 --tolerance 5
+}
+
+# check_inbound PROTO WAN: every public address of WAN reaches its host, reply via WAN.
+check_inbound() {
+	local proto=$1 wan=$2 h pub out reply from iface want_if=${LAB_WAN_INET_IF[$2]}
+	t_require_loader
+	for h in "${LAB_HOSTS[@]}"; do
+		pub=$(lab_public "$wan" "$h")
+		out=$(lab_py inet ident-query --proto "$proto" --target "$pub:$PORT_IDENT" --bind "$LAB_SERVER")
+		IFS=$'\t' read -r reply from iface <<<"$out"
+		[[ $reply == "ident $(lab_host_ip "$h") $h "* ]] ||
+			fail "$proto to $pub: reply '$reply' (want ident $(lab_host_ip "$h") $h)"
+		[[ $from == "$pub" ]] || fail "$proto to $pub: reply came from $from"
+		[[ $proto == tcp || $iface == "$want_if" ]] ||
+			fail "$proto to $pub: reply arrived on $iface, want $want_if ($wan)"
+	done
+}
+
+check_ping_out() {
+	local h out
+	t_require_loader
+	for h in "${LAB_HOSTS[@]}"; do
+		out=$(lab_exec "$h" ping -n -c 3 -i 0.2 -W 2 "$LAB_SERVER" 2>&1) ||
+			fail "$h: $(grep -E 'packet loss|From' <<<"$out" | head -n 2 | tr '\n' ' ')"
+	done
+}
+
+check_ping_in() {
+	local h w pub out
+	t_require_loader
+	for w in "${LAB_WANS[@]}"; do
+		for h in "${LAB_HOSTS[@]}"; do
+			pub=$(lab_public "$w" "$h")
+			out=$(lab_exec inet ping -n -c 1 -W 2 -I "$LAB_SERVER" "$pub" 2>&1) ||
+				fail "ping $pub ($h via $w): $(grep 'packet loss' <<<"$out")"
+		done
+	done
+}
+
+check_traceroute() {
+	local out hops isp a found=
+	t_require_loader
+	out=$(lab_exec h2 traceroute -n -w 2 -q 3 -m 8 "$LAB_SERVER" 2>&1) || fail "traceroute failed: $out"
+	echo "$out"
+	hops=$(tail -n +2 <<<"$out" | grep -oE '([0-9]+\.){3}[0-9]+' | sort -u | tr '\n' ' ')
+	for isp in "${LAB_ISP_ADDRS[@]}"; do
+		[[ " $hops" == *" $isp "* ]] && found=$isp
+	done
+	for a in "$LAB_ROUTER_LAN" "$LAB_SERVER"; do
+		[[ " $hops" == *" $a "* ]] || fail "no hop $a in: $hops"
+	done
+	[[ -n $found ]] || fail "no ISP hop (${LAB_ISP_ADDRS[*]}) in: $hops"
+	[[ $(tail -n 1 <<<"$out") == *"$LAB_SERVER"* ]] || fail "last hop is not $LAB_SERVER"
+}
+
+check_pmtu() {
+	local out
+	t_require_loader
+	out=$(lab_exec h3 ping -n -M do -s 1472 -c 3 -i 0.3 -W 2 "$LAB_SERVER" 2>&1) || true
+	echo "$out"
+	grep -q 'Frag needed.*mtu = 1400' <<<"$out" ||
+		fail "h3 got no 'Frag needed ... mtu = 1400': $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
+}
+
+send_big_udp() {
+	local h i=0
+	for h in "${LAB_HOSTS[@]}"; do
+		lab_py "$h" udp-big --dst "$LAB_SERVER:$PORT_BIG" --src "$(lab_host_ip "$h")" \
+			--count "$BIG_PER_HOST" --size 4000 --base-port $((30000 + 100 * i))
+		i=$((i + 1))
+	done
+	t_wait_settled "$LAB_DIR/big.jsonl" $((BIG_PER_HOST * ${#LAB_HOSTS[@]})) 5
+}
+
+check_big_udp() {
+	local nat
+	t_require_loader
+	mapfile -t nat < <(t_nat_args)
+	t_labnet big-check --log "$LAB_DIR/big.jsonl" --nat "${nat[@]}" --size 4000 \
+		--expect $((BIG_PER_HOST * ${#LAB_HOSTS[@]}))
+}
+
+# counter NAME: a counter from `bpfctl -j stats`.
+counter() {
+	local json
+	json=$(lab_ctl -j stats) || fail "bpfctl -j stats failed: $json"
+	t_labnet counter "$1" <<<"$json" || fail "no counter $1 in: ${json:0:300}"
+}
+
+check_stats_fast() {
+	local fwd
+	t_require_loader
+	fwd=$(counter xdp_forward_out)
+	echo "xdp_forward_out=$fwd"
+	((fwd > 0)) || fail "xdp_forward_out=$fwd: the fast path forwarded nothing in XDP"
+}
+
+check_stats_slow() {
+	local fwd snat
+	t_require_loader
+	fwd=$(counter xdp_forward_out)
+	snat=$(counter tc_snat)
+	((fwd == 0)) || fail "xdp_forward_out=$fwd with fast_path: false"
+	((snat > 0)) || fail "tc_snat=$snat: the TC path translated nothing"
+}
+
+# check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC.
+check_loader_stop() {
+	local rc=$1 rules
+	((rc != 255)) || fail "mwan-loader was not running"
+	((rc == 0)) || fail "mwan-loader exited with status $rc on SIGTERM: $(tail -n 3 "$LAB_LOADER_LOG" | tr '\n' ' ')"
+	rules=$(lab_exec router ip rule show | grep fwmark || true)
+	[[ -z $rules ]] || fail "fwmark rules left behind: $rules"
+}
+
+# pcap_count WAN FILTER: packets in the WAN link's capture matching FILTER.
+pcap_count() {
+	tcpdump -r "$LAB_DIR/$1.pcap" -n "${@:2}" 2>/dev/null | wc -l
+}
+
+check_capture() {
+	local wan=$1 total public leaked frags
+	[[ -s $LAB_DIR/$wan.pcap ]] || fail "no capture file for $wan"
+	total=$(pcap_count "$wan" ip)
+	public=$(pcap_count "$wan" src net "${LAB_WAN_NET[$wan]}")
+	leaked=$(pcap_count "$wan" src net "$LAB_LAN_NET")
+	frags=$(pcap_count "$wan" src net "${LAB_WAN_NET[$wan]}" and '(ip[6:2] & 0x3fff != 0)')
+	echo "$wan link: $total IPv4 packets, $public from ${LAB_WAN_NET[$wan]}, $frags fragments, $leaked from $LAB_LAN_NET"
+	if ((leaked > 0)); then
+		tcpdump -r "$LAB_DIR/$wan.pcap" -n src net "$LAB_LAN_NET" 2>/dev/null | head -n 5
+		fail "$leaked packets with an internal source left the $wan WAN"
+	fi
+	((total > 1000 && public > 500)) || fail "capture too small to mean anything: $total packets, $public public"
+	((frags > 0)) || fail "no fragments from ${LAB_WAN_NET[$wan]} on the $wan link"
+}
+
+# ---- one pass --------------------------------------------------------------------
+
+run_checks() {
+	local mode=$1 wan proto
+	for wan in "${LAB_WANS[@]}"; do tcp_through "$wan"; done
+	send_udp_flows
+	check "2000 UDP flows: each from its host's public address on the WAN it took, same for all its packets" \
+		check_flows sources
+	check "2000 UDP flows: att:webpass 3:1 within 5 points, every host on both" check_flows split
+	for proto in tcp udp; do
+		for wan in "${LAB_WANS[@]}"; do
+			check "inbound $proto to every $wan public address reaches its host, reply from it via $wan" \
+				check_inbound "$proto" "$wan"
+		done
+	done
+	check "ping from every LAN host to $LAB_SERVER" check_ping_out
+	check "ping from inet to every public address" check_ping_in
+	check "traceroute -n from h2 shows $LAB_ROUTER_LAN, an ISP hop and $LAB_SERVER" check_traceroute
+	check "ping -M do -s 1472 from h3 gets 'Frag needed' with mtu 1400" check_pmtu
+	send_big_udp
+	check "4000-byte UDP datagrams from every host arrive whole (fragmented)" check_big_udp
+	if [[ $mode == fast ]]; then
+		check "bpfctl -j stats: xdp_forward_out > 0" check_stats_fast
+	else
+		check "bpfctl -j stats: xdp_forward_out == 0, tc_snat > 0" check_stats_slow
+	fi
+}
+
+run_pass() {
+	local fast=$1 wan stop_rc
+	T_PREFIX=$([[ $fast == true ]] && echo fast || echo slow)
+	lab_init "$$"
+	lab_up "$fast"
+	make_blob
+	start_capture att
+	start_capture webpass
+	start_servers
+	lab_start_loader 2>"$LAB_DIR/loader-start.err" || true
+	check "mwan-loader starts with fast_path: $fast (dataplane ready)" check_loader_started
+	run_checks "$T_PREFIX"
+	stop_rc=255
+	if lab_loader_alive; then
+		stop_rc=0
+		lab_stop_loader 2>>"$LAB_LOADER_LOG" || stop_rc=$?
+	fi
+	check "mwan-loader exits 0 on SIGTERM and removes its fwmark rules" check_loader_stop "$stop_rc"
+	stop_captures
+	for wan in "${LAB_WANS[@]}"; do
+		check "capture on the $wan link: packets, fragments, none from $LAB_LAN_NET" check_capture "$wan"
+	done
+	lab_down
+	LAB_ID=
+}
+
+main() {
+	local fast
+	t_install_traps
+	for fast in ${MWAN_FAST_PATHS:-true false}; do
+		run_pass "$fast"
+	done
+	((T_FAILED == 0))
+}
+
+main "$@"

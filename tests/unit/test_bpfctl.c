@@ -1,0 +1,1084 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpfctl against real pinned maps shaped like the dataplane's; print layer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cmocka.h>
+
+#include "maps/mwan_maps.h"
+#include "lib/print.h"
+
+enum {
+	M_CFG,
+	M_WANS,
+	M_ADMIN,
+	M_STEER,
+	M_NAMES,
+	M_NAT4,
+	M_FLOWS,
+	M_STATS,
+	M_WANSTAT,
+	M_N
+};
+
+/* Types and key/value sizes as the dataplane declares them; sizes of the
+ * hashes are smaller only to keep the test light.
+ */
+static const struct {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key, value, max;
+} maps[M_N] = {
+	[M_CFG] = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
+		    sizeof(struct mwan_cfg), 1 },
+	[M_WANS] = { MWAN_MAP_WANS, BPF_MAP_TYPE_ARRAY, 4,
+		     sizeof(struct mwan_wan), MWAN_MAX_WANS },
+	[M_ADMIN] = { MWAN_MAP_ADMIN, BPF_MAP_TYPE_ARRAY, 4, sizeof(__u32),
+		      MWAN_MAX_WANS },
+	[M_STEER] = { MWAN_MAP_STEER, BPF_MAP_TYPE_ARRAY, 4,
+		      sizeof(struct mwan_steer), MWAN_STEER_MASKS },
+	[M_NAMES] = { MWAN_MAP_NAMES, BPF_MAP_TYPE_ARRAY, 4,
+		      sizeof(struct mwan_name), MWAN_MAX_WANS },
+	[M_NAT4] = { MWAN_MAP_NAT4, BPF_MAP_TYPE_HASH, sizeof(__be32),
+		     sizeof(struct mwan_nat4), MWAN_MAX_HOSTS },
+	[M_FLOWS] = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
+		      sizeof(struct mwan_flow_key), sizeof(struct mwan_flow),
+		      4096 },
+	[M_STATS] = { MWAN_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+		      sizeof(__u64), MWAN_STAT_MAX },
+	[M_WANSTAT] = { MWAN_MAP_WANSTAT, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			sizeof(struct mwan_wan_counters), MWAN_MAX_WANS },
+};
+
+static struct {
+	char dir[64]; /* everything the test creates lives below here */
+	char pins[96];
+	char run[96];
+	char bpfctl[PATH_MAX];
+	bool mounted, pinned[M_N], ready;
+	const char *skip_why;
+	int fd[M_N];
+	int ncpus;
+} fx;
+
+#define OUT_MAX (256 * 1024)
+static char out[OUT_MAX], err[4096];
+
+/* ---- fixture --------------------------------------------------------- */
+
+static void path_in(char *buf, size_t len, const char *dir, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* Idempotent and async-signal-safe enough for a SIGINT: only syscalls. */
+static void cleanup(void)
+{
+	char p[256];
+	int i;
+
+	for (i = 0; i < M_N; i++) {
+		if (fx.pinned[i]) {
+			path_in(p, sizeof(p), fx.pins, maps[i].name);
+			unlink(p);
+			fx.pinned[i] = false;
+		}
+		if (fx.fd[i] >= 0) {
+			close(fx.fd[i]);
+			fx.fd[i] = -1;
+		}
+	}
+	if (fx.mounted && !umount2(fx.pins, MNT_DETACH))
+		fx.mounted = false;
+	if (!fx.dir[0])
+		return;
+	path_in(p, sizeof(p), fx.run, "status");
+	unlink(p);
+	path_in(p, sizeof(p), fx.run, "mwan-loader.pid");
+	unlink(p);
+	rmdir(fx.run);
+	rmdir(fx.pins);
+	rmdir(fx.dir);
+	fx.dir[0] = '\0';
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int make_dirs(void)
+{
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/mwan-test-bpfctl.XXXXXX");
+	if (!mkdtemp(fx.dir)) {
+		fx.dir[0] = '\0';
+		return -1;
+	}
+	path_in(fx.pins, sizeof(fx.pins), fx.dir, "pins");
+	path_in(fx.run, sizeof(fx.run), fx.dir, "run");
+	if (mkdir(fx.pins, 0700) || mkdir(fx.run, 0700))
+		return -1;
+	if (is_bpffs(fx.pins))
+		return 0;
+	if (mount("bpf", fx.pins, "bpf", 0, "mode=0700")) {
+		fx.skip_why = "cannot mount bpffs (not root?)";
+		return -1;
+	}
+	fx.mounted = true;
+	return 0;
+}
+
+static int make_maps(void)
+{
+	char p[256];
+	int i;
+
+	for (i = 0; i < M_N; i++) {
+		fx.fd[i] = bpf_map_create(maps[i].type, maps[i].name,
+					  maps[i].key, maps[i].value,
+					  maps[i].max, NULL);
+		if (fx.fd[i] < 0) {
+			fx.skip_why = "cannot create BPF maps (not root?)";
+			return -1;
+		}
+		path_in(p, sizeof(p), fx.pins, maps[i].name);
+		if (bpf_obj_pin(fx.fd[i], p))
+			return -1;
+		fx.pinned[i] = true;
+	}
+	return 0;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	path_in(p, sizeof(p), dir, name);
+	f = fopen(p, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* The binary under test sits next to tests/: build/tests/x -> build/bpfctl */
+static void find_bpfctl(void)
+{
+	const char *env = getenv("MWAN_BPFCTL");
+	char self[PATH_MAX - 16];
+	ssize_t n;
+
+	if (env) {
+		snprintf(fx.bpfctl, sizeof(fx.bpfctl), "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(fx.bpfctl, sizeof(fx.bpfctl), "%s/../bpfctl", self);
+		if (!access(fx.bpfctl, X_OK))
+			return;
+	}
+	snprintf(fx.bpfctl, sizeof(fx.bpfctl), "build/bpfctl");
+}
+
+/* ---- map contents ---------------------------------------------------- */
+
+static __be32 ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void put(int m, const void *key, const void *value)
+{
+	assert_int_equal(bpf_map_update_elem(fx.fd[m], key, value, BPF_ANY), 0);
+}
+
+static void put_wan(__u32 id, const char *name, const struct mwan_wan *w)
+{
+	struct mwan_name n = { 0 };
+
+	memcpy(n.name, name, strnlen(name, sizeof(n.name)));
+	put(M_WANS, &id, w);
+	put(M_NAMES, &id, &n);
+}
+
+static void fill_wans(void)
+{
+	struct mwan_cfg cfg = { .layout_version = MWAN_LAYOUT_VERSION,
+				.fast_path = 1,
+				.ready = 1 };
+	struct mwan_wan att = {
+		.ifindex = 1, /* lo: resolvable in any namespace */
+		.fwmark = 0x100,
+		.gw4 = ip4("100.64.1.1"),
+		.gw_mac = { 0x02, 0, 0, 0, 0x01, 0x01 },
+		.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP |
+			 MWAN_WAN_NEIGH4,
+		.weight = 3,
+		.tier = 1,
+		.health = MWAN_HEALTH_UP,
+	};
+	struct mwan_wan webpass = {
+		.ifindex = 999999, /* no such interface */
+		.fwmark = 0x200,
+		.gw4 = ip4("100.64.2.1"),
+		.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP,
+		.weight = 1,
+		.tier = 1,
+		.health = MWAN_HEALTH_DOWN,
+	};
+	struct mwan_wan backup = {
+		.ifindex = 1,
+		.fwmark = 0x300,
+		.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP,
+		.weight = 1,
+		.tier = 2,
+		.health = MWAN_HEALTH_UP,
+	};
+	/* a name left in a slot that is no longer configured */
+	struct mwan_wan ghost = { .ifindex = 1, .weight = 1, .tier = 1 };
+	__u32 zero = 0;
+
+	put(M_CFG, &zero, &cfg);
+	put_wan(0, "att", &att);
+	put_wan(1, "webpass", &webpass);
+	put_wan(2, "backup", &backup);
+	put_wan(3, "ghost", &ghost);
+}
+
+static void put_nat(const char *internal, const __u8 *mac, const char *att,
+		    const char *webpass)
+{
+	struct mwan_nat4 v = { 0 };
+	__be32 k = ip4(internal);
+
+	if (mac) {
+		memcpy(v.mac, mac, 6);
+		v.has_mac = 1;
+	}
+	v.ext[0] = att ? ip4(att) : 0;
+	v.ext[1] = webpass ? ip4(webpass) : 0;
+	put(M_NAT4, &k, &v);
+}
+
+static void fill_nat(void)
+{
+	static const __u8 mac2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+	/* inserted out of order: bpfctl sorts by address */
+	put_nat("10.250.250.3", NULL, "198.51.100.194", NULL);
+	put_nat("10.250.250.2", mac2, "198.51.100.193", "203.0.113.241");
+}
+
+static void put_flow(__u8 family, __u8 proto, const char *inner, __u16 sport,
+		     const char *remote, __u16 dport, const struct mwan_flow *v)
+{
+	struct mwan_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	k.sport = htons(sport);
+	k.dport = htons(dport);
+	if (family == AF_INET) {
+		k.inner4 = ip4(inner);
+		k.remote4 = ip4(remote);
+	} else {
+		inet_pton(AF_INET6, inner, k.inner6);
+		inet_pton(AF_INET6, remote, k.remote6);
+	}
+	put(M_FLOWS, &k, v);
+}
+
+static void fill_flows(void)
+{
+	const __u64 s = 1000000000ULL, now = now_ns();
+	struct mwan_flow tcp = {
+		.created_ns = now - 100 * s - s / 20, /* 100.05 s ago */
+		.seen_ns = now - 2 * s - s / 2,
+		.pkts_out = 10,
+		.bytes_out = 840,
+		.pkts_in = 9,
+		.bytes_in = 12000,
+		.ext4 = ip4("198.51.100.193"),
+		.wan = 0,
+		.origin = MWAN_ORIGIN_LAN,
+		.moves = 1,
+	};
+	struct mwan_flow udp = {
+		.created_ns = now - 5 * s,
+		.seen_ns = now - 5 * s,
+		.pkts_out = 1,
+		.bytes_out = 60,
+		.pkts_in = 2,
+		.bytes_in = 120,
+		.ext4 = ip4("203.0.113.242"),
+		.wan = 1,
+		.origin = MWAN_ORIGIN_WAN,
+	};
+	struct mwan_flow icmp = {
+		.created_ns = now + 10 * s,
+		.seen_ns = now + 10 * s, /* clock skew */
+		.pkts_out = 3,
+		.bytes_out = 252,
+		.wan = 0,
+		.origin = MWAN_ORIGIN_LAN,
+	};
+	struct mwan_flow gre = { .created_ns = now, .seen_ns = now, .wan = 2 };
+
+	put_flow(AF_INET, IPPROTO_TCP, "10.250.250.2", 40000, "192.0.2.10", 443,
+		 &tcp);
+	put_flow(AF_INET, IPPROTO_UDP, "10.250.250.3", 5353, "192.0.2.1", 53,
+		 &udp);
+	put_flow(AF_INET, IPPROTO_ICMP, "10.250.250.2", 77, "192.0.2.1", 0,
+		 &icmp);
+	put_flow(AF_INET, IPPROTO_GRE, "10.250.250.4", 0, "192.0.2.10", 0,
+		 &gre);
+	/* IPv6 is not shown yet and must not break the IPv4 output */
+	put_flow(AF_INET6, IPPROTO_TCP, "3d06:bad:b01:fe::2", 1,
+		 "2001:db8:ffff::10", 80, &tcp);
+}
+
+/* Per-CPU slots are written as one value per possible CPU. */
+static void put_percpu(int m, __u32 key, const __u64 *per_cpu_slot,
+		       unsigned int n_u64, bool scale_by_cpu)
+{
+	__u64 *vals = calloc((size_t)fx.ncpus * n_u64, sizeof(__u64));
+	unsigned int cpu, i;
+
+	assert_non_null(vals);
+	for (cpu = 0; cpu < (unsigned int)fx.ncpus; cpu++)
+		for (i = 0; i < n_u64; i++)
+			vals[cpu * n_u64 + i] =
+				per_cpu_slot[i] * (scale_by_cpu ? cpu + 1 : 1);
+	put(m, &key, vals);
+	free(vals);
+}
+
+static void fill_stats(void)
+{
+	const __u64 one = 1;
+	const struct mwan_wan_counters att = { 5, 500, 7, 7000 };
+
+	put_percpu(M_STATS, MWAN_DROP_NO_WAN, &one, 1, false);
+	put_percpu(M_STATS, MWAN_EV_FLOW_NEW, &one, 1, true);
+	put_percpu(M_WANSTAT, 0, (const __u64 *)&att, 4, false);
+}
+
+static int group_setup(void **state)
+{
+	char pid[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < M_N; i++)
+		fx.fd[i] = -1;
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	find_bpfctl();
+	fx.ncpus = libbpf_num_possible_cpus();
+	if (make_dirs() || make_maps()) {
+		if (!fx.skip_why)
+			fx.skip_why = strerror(errno);
+		cleanup();
+		return 0; /* each test reports the skip */
+	}
+	fill_wans();
+	fill_nat();
+	fill_flows();
+	fill_stats();
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (write_file(fx.run, "mwan-loader.pid", pid) ||
+	    write_file(fx.run, "status",
+		       "# mwan-loader attachments\n"
+		       "iface eth3 lan native multiprog\n"
+		       "iface eth1 wan:att generic single\n"
+		       "garbage\n")) {
+		cleanup();
+		return -1;
+	}
+	fx.ready = true;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup();
+	return 0;
+}
+
+/* Every test starts from the loader's view: no operator overrides. */
+static int reset_admin(void **state)
+{
+	__u32 id, v = MWAN_ADMIN_AUTO;
+
+	(void)state;
+	if (!fx.ready)
+		return 0;
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (bpf_map_update_elem(fx.fd[M_ADMIN], &id, &v, BPF_ANY))
+			return -1;
+	return 0;
+}
+
+static void need_maps(void)
+{
+	if (!fx.ready) {
+		print_message("skipped: %s\n", fx.skip_why ? fx.skip_why : "?");
+		skip();
+	}
+}
+
+static void set_admin(__u32 id, __u32 v)
+{
+	put(M_ADMIN, &id, &v);
+}
+
+/* ---- running bpfctl -------------------------------------------------- */
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* Runs bpfctl with the fixture's directories; stdout lands in out,
+ * stderr in err; returns the exit status.
+ */
+static int run(const char *fmt, ...)
+{
+	char args[512], cmd[PATH_MAX + 1024], errpath[160];
+	va_list ap;
+	size_t n;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	path_in(errpath, sizeof(errpath), fx.dir, "stderr");
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", fx.bpfctl, args, errpath);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	read_file(errpath, err, sizeof(err));
+	unlink(errpath);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+#define RUN(...) run("-p '%s' -r '%s' " __VA_ARGS__)
+#define DIRS fx.pins, fx.run
+
+/* A second opinion on the JSON syntax when python3 is around. */
+static void assert_valid_json(const char *s)
+{
+	FILE *p;
+
+	if (access("/usr/bin/python3", X_OK))
+		return;
+	p = popen("/usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)'",
+		  "w");
+	assert_non_null(p);
+	fputs(s, p);
+	assert_int_equal(pclose(p), 0);
+}
+
+static void assert_json(const char *expect)
+{
+	assert_string_equal(out, expect);
+	assert_valid_json(out);
+}
+
+static void assert_prefix(const char *s, const char *prefix)
+{
+	if (strncmp(s, prefix, strlen(prefix)))
+		fail_msg("\"%s\" does not start with \"%s\"", s, prefix);
+}
+
+static void get_steer(__u32 mask, struct mwan_steer *st)
+{
+	assert_int_equal(bpf_map_lookup_elem(fx.fd[M_STEER], &mask, st), 0);
+}
+
+static void snapshot_admin(__u32 *v)
+{
+	__u32 id;
+
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		assert_int_equal(
+			bpf_map_lookup_elem(fx.fd[M_ADMIN], &id, &v[id]), 0);
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+#define ATT_TAIL                                                  \
+	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\"," \
+	"\"ifindex\":1,\"weight\":3,\"tier\":1,"                  \
+	"\"gateway4\":\"100.64.1.1\","                            \
+	"\"gateway_mac\":\"02:00:00:00:01:01\",\"fwmark\":256,"
+#define WEBPASS_TAIL                                              \
+	"\"health\":\"down\",\"link\":\"up\",\"interface\":null," \
+	"\"ifindex\":999999,\"weight\":1,\"tier\":1,"             \
+	"\"gateway4\":\"100.64.2.1\",\"gateway_mac\":null,"       \
+	"\"fwmark\":512,"
+#define BACKUP_TAIL                                                \
+	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\","  \
+	"\"ifindex\":1,\"weight\":1,\"tier\":2,\"gateway4\":null," \
+	"\"gateway_mac\":null,\"fwmark\":768,"
+#define IFACES                                                   \
+	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","   \
+	"\"xdp_mode\":\"native\",\"dispatcher\":\"multiprog\"}," \
+	"{\"name\":\"eth1\",\"role\":\"wan:att\","               \
+	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\"}]"
+
+static void expect_status(const char *failopen, const char *wans)
+{
+	char expect[4096];
+
+	snprintf(expect, sizeof(expect),
+		 "{\"loader\":{\"running\":true,\"pid\":%d},"
+		 "\"fast_path\":true,\"ready\":true,\"failopen\":%s,"
+		 "\"wans\":[%s]," IFACES "}\n",
+		 (int)getpid(), failopen, wans);
+	assert_json(expect);
+}
+
+static void test_status(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	expect_status(
+		"false",
+		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"auto\"," ATT_TAIL
+		"\"usable\":true,\"failopen\":false},"
+		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
+		"\"usable\":false,\"failopen\":false},"
+		/* healthy, but tier 1 is usable: no new flows */
+		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
+		"\"usable\":true,\"failopen\":false}");
+	assert_string_equal(err, "");
+}
+
+static void test_status_admin_override(void **state)
+{
+	(void)state;
+	need_maps();
+	set_admin(0, MWAN_ADMIN_DOWN); /* healthy, forced down */
+	set_admin(1, MWAN_ADMIN_UP); /* unhealthy, forced up */
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	expect_status(
+		"false",
+		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
+		"\"usable\":false,\"failopen\":false},"
+		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"up\"," WEBPASS_TAIL
+		"\"usable\":true,\"failopen\":false},"
+		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
+		"\"usable\":true,\"failopen\":false}");
+}
+
+/* With tier 1 gone the failover WAN takes new flows. */
+static void test_status_failover_tier(void **state)
+{
+	(void)state;
+	need_maps();
+	set_admin(0, MWAN_ADMIN_DOWN); /* webpass is unhealthy already */
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	expect_status(
+		"false",
+		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
+		"\"usable\":false,\"failopen\":false},"
+		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
+		"\"usable\":false,\"failopen\":false},"
+		"{\"name\":\"backup\",\"state\":\"up\",\"admin\":\"auto\"," BACKUP_TAIL
+		"\"usable\":true,\"failopen\":false}");
+}
+
+static void test_status_failopen(void **state)
+{
+	(void)state;
+	need_maps();
+	set_admin(0, MWAN_ADMIN_DOWN);
+	set_admin(2, MWAN_ADMIN_DOWN); /* webpass is unhealthy already */
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	expect_status(
+		"true",
+		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"down\"," ATT_TAIL
+		"\"usable\":false,\"failopen\":true},"
+		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"auto\"," WEBPASS_TAIL
+		"\"usable\":false,\"failopen\":true},"
+		/* fail-open, like steering, stays within the best tier */
+		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"down\"," BACKUP_TAIL
+		"\"usable\":false,\"failopen\":false}");
+}
+
+static void test_status_no_loader(void **state)
+{
+	char norun[160];
+
+	(void)state;
+	need_maps();
+	path_in(norun, sizeof(norun), fx.dir, "no-such-run-dir");
+	assert_int_equal(run("-j -p '%s' -r '%s' status", fx.pins, norun), 0);
+	assert_non_null(
+		strstr(out, "{\"loader\":{\"running\":false,\"pid\":null},"));
+	assert_non_null(strstr(out, ",\"interfaces\":[]}\n"));
+	assert_valid_json(out);
+}
+
+static void test_status_text(void **state)
+{
+	char line[64];
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("status", DIRS), 0);
+	snprintf(line, sizeof(line), "loader: running (pid %d)\n",
+		 (int)getpid());
+	assert_non_null(strstr(out, line));
+	assert_non_null(strstr(
+		out,
+		"\natt             up    auto  up     up   lo              3      1    100.64.1.1      02:00:00:00:01:01 0x100\n"));
+	assert_non_null(strstr(
+		out,
+		"\nwebpass         down  auto  down   up   #999999         1      1    100.64.2.1      unresolved        0x200\n"));
+	assert_non_null(strstr(out, "standby"));
+	assert_non_null(strstr(
+		out,
+		"\neth1            wan:att              generic  single\n"));
+	assert_null(strstr(out, "ghost"));
+}
+
+/* ---- nat, flows, stats ----------------------------------------------- */
+
+static void test_nat(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j nat", DIRS), 0);
+	assert_json(
+		"[{\"internal\":\"10.250.250.2\",\"mac\":\"02:00:00:00:00:02\","
+		"\"external\":{\"att\":\"198.51.100.193\",\"webpass\":\"203.0.113.241\"}},"
+		"{\"internal\":\"10.250.250.3\",\"mac\":null,"
+		"\"external\":{\"att\":\"198.51.100.194\"}}]\n");
+	assert_int_equal(RUN("nat", DIRS), 0);
+	assert_non_null(strstr(
+		out, "10.250.250.3    unresolved        att=198.51.100.194\n"));
+}
+
+/* Replaces the number after each "key": with N after checking it lies in
+ * [lo, hi], so timing-dependent values can be compared exactly.
+ */
+static void mask_number(char *s, const char *key, const double *lo,
+			const double *hi, int n)
+{
+	char pat[32], *p = s, *end;
+	double v;
+	int i;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	for (i = 0; i < n; i++) {
+		p = strstr(p, pat);
+		assert_non_null(p);
+		p += strlen(pat);
+		v = strtod(p, &end);
+		assert_true(end > p);
+		if (v < lo[i] || v > hi[i])
+			fail_msg("%s #%d = %g, expected %g..%g", key, i, v,
+				 lo[i], hi[i]);
+		*p = 'N';
+		memmove(p + 1, end, strlen(end) + 1);
+	}
+	assert_null(strstr(p, pat));
+}
+
+static void test_flows(void **state)
+{
+	/* icmp (future stamps), tcp, udp, gre; in bpfctl's sort order */
+	static const double age_lo[] = { 0, 100, 4.9, 0 },
+			    age_hi[] = { 0, 101, 6, 1 },
+			    idle_lo[] = { 0, 2.4, 4.9, 0 },
+			    idle_hi[] = { 0, 3.5, 6, 1 };
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j flows", DIRS), 0);
+	assert_valid_json(out);
+	mask_number(out, "age_s", age_lo, age_hi, 4);
+	mask_number(out, "idle_s", idle_lo, idle_hi, 4);
+	assert_string_equal(
+		out,
+		"[{\"proto\":\"icmp\",\"family\":\"ipv4\",\"src\":\"10.250.250.2\",\"sport\":77,"
+		"\"dst\":\"192.0.2.1\",\"dport\":0,\"wan\":\"att\",\"origin\":\"lan\",\"ext\":null,"
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":3,\"bytes_out\":252,\"pkts_in\":0,\"bytes_in\":0,\"moves\":0},"
+		"{\"proto\":\"tcp\",\"family\":\"ipv4\",\"src\":\"10.250.250.2\",\"sport\":40000,"
+		"\"dst\":\"192.0.2.10\",\"dport\":443,\"wan\":\"att\",\"origin\":\"lan\",\"ext\":\"198.51.100.193\","
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":10,\"bytes_out\":840,\"pkts_in\":9,\"bytes_in\":12000,\"moves\":1},"
+		"{\"proto\":\"udp\",\"family\":\"ipv4\",\"src\":\"10.250.250.3\",\"sport\":5353,"
+		"\"dst\":\"192.0.2.1\",\"dport\":53,\"wan\":\"webpass\",\"origin\":\"wan\",\"ext\":\"203.0.113.242\","
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":1,\"bytes_out\":60,\"pkts_in\":2,\"bytes_in\":120,\"moves\":0},"
+		"{\"proto\":47,\"family\":\"ipv4\",\"src\":\"10.250.250.4\",\"sport\":0,"
+		"\"dst\":\"192.0.2.10\",\"dport\":0,\"wan\":\"backup\",\"origin\":\"lan\",\"ext\":null,"
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":0,\"bytes_out\":0,\"pkts_in\":0,\"bytes_in\":0,\"moves\":0}]\n");
+}
+
+static void test_flows_filter(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j flows wan webpass", DIRS), 0);
+	assert_valid_json(out);
+	assert_non_null(strstr(out, "\"sport\":5353"));
+	assert_null(strstr(out, "\"wan\":\"att\""));
+	assert_int_equal(RUN("-j flows wan nope", DIRS), 2);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "bpfctl: unknown WAN 'nope'\n"));
+	assert_int_equal(RUN("flows", DIRS), 0);
+	assert_non_null(strstr(
+		out,
+		"tcp    src=10.250.250.2 sport=40000 dst=192.0.2.10 dport=443 wan=att origin=lan ext=198.51.100.193 age=1"));
+	assert_non_null(strstr(
+		out,
+		"s pkts_out=10 bytes_out=840 pkts_in=9 bytes_in=12000 moves=1\n"));
+	assert_null(strstr(out, "3d06:"));
+}
+
+static void test_stats(void **state)
+{
+	char expect[256];
+	unsigned int n = fx.ncpus;
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j stats", DIRS), 0);
+	assert_valid_json(out);
+	snprintf(
+		expect, sizeof(expect),
+		"{\"wans\":[{\"name\":\"att\",\"pkts_out\":%u,\"bytes_out\":%u,"
+		"\"pkts_in\":%u,\"bytes_in\":%u},",
+		5 * n, 500 * n, 7 * n, 7000 * n);
+	assert_prefix(out, expect);
+	assert_non_null(strstr(
+		out,
+		"{\"name\":\"webpass\",\"pkts_out\":0,\"bytes_out\":0,\"pkts_in\":0,\"bytes_in\":0}"));
+	assert_non_null(strstr(out, "],\"drops\":{\"truncated\":0,"));
+	snprintf(expect, sizeof(expect), "\"no_usable_wan\":%u,", n);
+	assert_non_null(strstr(out, expect));
+	snprintf(expect, sizeof(expect), "\"flow_new\":%u,", n * (n + 1) / 2);
+	assert_non_null(strstr(out, expect));
+	assert_non_null(strstr(out, "},\"events\":{\"xdp_forward_out\":0,"));
+	assert_non_null(strstr(out, "\"pass_not_ready\":0}}\n"));
+}
+
+/* Every reason in the X-macros appears, zero or not, exactly once. */
+static void test_stats_all_names(void **state)
+{
+#define NAME(n, s) s,
+	static const char *const names[] = { MWAN_DROPS(NAME)
+						     MWAN_EVENTS(NAME) };
+#undef NAME
+	char key[64];
+	unsigned int i;
+	char *p;
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j stats", DIRS), 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(key, sizeof(key), "\"%s\":", names[i]);
+		p = strstr(out, key);
+		assert_non_null(p);
+		assert_null(strstr(p + 1, key));
+	}
+	assert_int_equal(RUN("stats", DIRS), 0);
+	assert_non_null(strstr(
+		out, "\ndrops:\n  truncated                          0\n"));
+}
+
+/* ---- wan ------------------------------------------------------------- */
+
+static void test_wan_unknown(void **state)
+{
+	__u32 before[MWAN_MAX_WANS], after[MWAN_MAX_WANS];
+	struct mwan_steer st_before, st_after;
+
+	(void)state;
+	need_maps();
+	snapshot_admin(before);
+	get_steer(MWAN_STEER_MASKS - 1, &st_before);
+	assert_int_equal(RUN("wan foo down", DIRS), 2);
+	assert_string_equal(out, "");
+	assert_prefix(err, "bpfctl: unknown WAN 'foo'\n");
+	/* a stale name in an unconfigured slot is not a WAN either */
+	assert_int_equal(RUN("wan ghost down", DIRS), 2);
+	assert_int_equal(RUN("wan webpass sideways", DIRS), 2);
+	assert_non_null(strstr(err, "'sideways'"));
+	assert_int_equal(RUN("wan webpass", DIRS), 2);
+	assert_int_equal(RUN("wan webpass down now", DIRS), 2);
+	snapshot_admin(after);
+	assert_memory_equal(before, after, sizeof(before));
+	get_steer(MWAN_STEER_MASKS - 1, &st_after);
+	assert_memory_equal(&st_before, &st_after, sizeof(st_before));
+}
+
+/* The datapath follows mwan_steer only, so the override must reach it. */
+static void test_wan_resteers(void **state)
+{
+	const __u32 all = (1U << 0) | (1U << 1) | (1U << 2);
+	struct mwan_steer st;
+	unsigned int i;
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("wan att down", DIRS), 0);
+	assert_string_equal(out, "att: admin down, state down\n");
+	get_steer(all, &st);
+	assert_int_equal(st.members, 1U << 2); /* only the failover WAN */
+	assert_int_equal(st.failopen, 0);
+	for (i = 0; i < MWAN_STEER_SLOTS; i++)
+		assert_int_equal(st.slot[i], 2);
+	get_steer(1U << 0, &st); /* a host with an address on att only */
+	assert_int_equal(st.members, 1U << 0);
+	assert_int_equal(st.failopen, 1);
+
+	assert_int_equal(RUN("wan att auto", DIRS), 0);
+	get_steer(all, &st);
+	assert_int_equal(st.members, 1U << 0);
+	assert_int_equal(st.failopen, 0);
+}
+
+static void test_wan_set(void **state)
+{
+	__u32 v[MWAN_MAX_WANS];
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j wan webpass down", DIRS), 0);
+	assert_json(
+		"{\"name\":\"webpass\",\"admin\":\"down\",\"state\":\"down\",\"failopen\":false}\n");
+	snapshot_admin(v);
+	assert_int_equal(v[1], MWAN_ADMIN_DOWN);
+	assert_int_equal(v[0], MWAN_ADMIN_AUTO);
+
+	assert_int_equal(RUN("wan webpass up", DIRS), 0);
+	assert_string_equal(out, "webpass: admin up, state up\n");
+	snapshot_admin(v);
+	assert_int_equal(v[1], MWAN_ADMIN_UP);
+
+	assert_int_equal(RUN("-j wan webpass auto", DIRS), 0);
+	snapshot_admin(v);
+	assert_int_equal(v[1], MWAN_ADMIN_AUTO);
+	/* unhealthy without the override */
+	assert_json(
+		"{\"name\":\"webpass\",\"admin\":\"auto\",\"state\":\"down\",\"failopen\":false}\n");
+}
+
+/* ---- errors ---------------------------------------------------------- */
+
+static void test_missing_pins(void **state)
+{
+	char missing[160], expect[256];
+
+	(void)state;
+	need_maps();
+	path_in(missing, sizeof(missing), fx.dir, "nothing-here");
+	assert_int_equal(run("-j -p '%s' status", missing), 1);
+	assert_string_equal(out, "");
+	snprintf(
+		expect, sizeof(expect),
+		"bpfctl: cannot open %s/mwan_wans: No such file or directory (is mwan-loader running?)\n",
+		missing);
+	assert_string_equal(err, expect);
+}
+
+static void test_bad_usage(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("frobnicate", DIRS), 2);
+	assert_prefix(err, "bpfctl: unknown command 'frobnicate'\nUsage:");
+	assert_int_equal(RUN("status extra", DIRS), 2);
+	assert_non_null(strstr(err, "'extra'"));
+	assert_int_equal(RUN("-x status", DIRS), 2);
+	assert_int_equal(RUN("help", DIRS), 0);
+	assert_non_null(strstr(out, "Usage: bpfctl"));
+}
+
+/* A pinned map of another shape is reported, not misread. */
+static void test_layout_mismatch(void **state)
+{
+	char dir[160], p[256];
+	int fd;
+
+	(void)state;
+	need_maps();
+	path_in(dir, sizeof(dir), fx.pins, "odd");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, MWAN_MAP_WANS, 4,
+			    sizeof(struct mwan_wan) + 4, MWAN_MAX_WANS, NULL);
+	assert_true(fd >= 0);
+	path_in(p, sizeof(p), dir, MWAN_MAP_WANS);
+	assert_int_equal(bpf_obj_pin(fd, p), 0);
+	close(fd);
+	assert_int_equal(run("-p '%s' status", dir), 1);
+	unlink(p);
+	rmdir(dir);
+	assert_non_null(strstr(err, "different builds"));
+}
+
+/* ---- print layer (in process) ---------------------------------------- */
+
+static void emit_sample(void)
+{
+	print_open_object(NULL);
+	print_str("k\"", "<%s>",
+		  "a\"b\\c\n\t\x01\x7f \xc3\xa9 \xff\xc0\x80 ok");
+	print_open_array("l");
+	print_u64(NULL, "[%" PRIu64, 1);
+	print_u64(NULL, ",%" PRIu64 "]", 2);
+	print_close_array();
+	print_open_object("o");
+	print_close_object();
+	print_bool("b", " b=%s", true);
+	print_null("n", " n=-");
+	print_tenths("t", " t=%s", 123);
+	print_u64("json_only", NULL, 7);
+	print_text("|text only|");
+	print_close_object();
+}
+
+static char *capture(bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	print_start(f, json);
+	emit_sample();
+	assert_int_equal(print_end(), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_print_json(void **state)
+{
+	char *s = capture(true);
+
+	(void)state;
+	assert_string_equal(
+		s, "{\"k\\\"\":\"a\\\"b\\\\c\\n\\t\\u0001\\u007f \xc3\xa9 "
+		   "\\ufffd\\ufffd\\ufffd ok\",\"l\":[1,2],\"o\":{},"
+		   "\"b\":true,\"n\":null,\"t\":12.3,\"json_only\":7}\n");
+	assert_valid_json(s);
+	free(s);
+}
+
+static void test_print_text(void **state)
+{
+	char *s = capture(false);
+
+	(void)state;
+	assert_string_equal(
+		s,
+		"<a\"b\\c\n\t\x01\x7f \xc3\xa9 \xff\xc0\x80 ok>[1,2] b=true n=- t=12.3|text only|");
+	free(s);
+}
+
+static void test_print_unbalanced(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	print_start(f, true);
+	print_open_array(NULL);
+	assert_int_equal(print_end(), -1);
+	print_start(f, true);
+	print_close_object();
+	assert_int_equal(print_end(), -1);
+	fclose(f);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_status, reset_admin),
+		cmocka_unit_test_setup(test_status_admin_override, reset_admin),
+		cmocka_unit_test_setup(test_status_failover_tier, reset_admin),
+		cmocka_unit_test_setup(test_status_failopen, reset_admin),
+		cmocka_unit_test_setup(test_status_no_loader, reset_admin),
+		cmocka_unit_test_setup(test_status_text, reset_admin),
+		cmocka_unit_test_setup(test_nat, reset_admin),
+		cmocka_unit_test_setup(test_flows, reset_admin),
+		cmocka_unit_test_setup(test_flows_filter, reset_admin),
+		cmocka_unit_test_setup(test_stats, reset_admin),
+		cmocka_unit_test_setup(test_stats_all_names, reset_admin),
+		cmocka_unit_test_setup(test_wan_unknown, reset_admin),
+		cmocka_unit_test_setup(test_wan_set, reset_admin),
+		cmocka_unit_test_setup(test_wan_resteers, reset_admin),
+		cmocka_unit_test(test_missing_pins),
+		cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_layout_mismatch),
+		cmocka_unit_test(test_print_json),
+		cmocka_unit_test(test_print_text),
+		cmocka_unit_test(test_print_unbalanced),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

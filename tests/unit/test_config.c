@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* lib/config.c: the example's values, and exact messages for bad input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void assert_ip4(struct in_addr a, const char *want)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+	assert_string_equal(buf, want);
+}
+
+static void assert_ip6(const struct in6_addr *a, const char *want)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+	assert_string_equal(buf, want);
+}
+
+static int parse(const char *text, struct mwan_config *cfg, char *err)
+{
+	return mwan_config_parse(text, strlen(text), "t.yaml", cfg, err,
+				 MWAN_ERR_LEN);
+}
+
+/* The tests run from the source tree or from build/tests/. */
+static const char *example_path(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX - 32];
+	ssize_t n;
+
+	if (getenv("MWAN_SRCDIR")) {
+		snprintf(path, sizeof(path), "%s/examples/mwan.yaml",
+			 getenv("MWAN_SRCDIR"));
+		return path;
+	}
+	if (!access("examples/mwan.yaml", R_OK))
+		return "examples/mwan.yaml";
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../../examples/mwan.yaml", exe);
+	return path;
+}
+
+static void test_example(void **state)
+{
+	const struct mwan_cfg_wan *att, *wp;
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	const char *path = example_path();
+
+	(void)state;
+	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(cfg.path, path);
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/mwan");
+	assert_string_equal(cfg.run_dir, "/run/mwan");
+	assert_true(cfg.fast_path);
+	assert_int_equal(cfg.flows_max, MWAN_FLOWS_DEFAULT);
+
+	assert_string_equal(cfg.lan_ifname, "eth3");
+	assert_int_equal(cfg.lan_iface_line, 19);
+	assert_ip4(cfg.lan_net4, "10.250.250.0");
+	assert_int_equal(cfg.lan_plen4, 29);
+	assert_true(cfg.has_lan6);
+	assert_ip6(&cfg.lan_net6, "3d06:bad:b01:fe::");
+	assert_int_equal(cfg.lan_plen6, 64);
+
+	assert_int_equal(cfg.n_wans, 2);
+	att = &cfg.wans[0];
+	assert_string_equal(att->name, "att");
+	assert_string_equal(att->ifname, "eth1");
+	assert_int_equal(att->line, 24);
+	assert_int_equal(att->iface_line, 25);
+	assert_true(att->has_gw4);
+	assert_ip4(att->gw4, "100.64.1.1");
+	assert_true(att->has_gw6);
+	assert_ip6(&att->gw6, "2001:db8:a::1");
+	assert_int_equal(att->weight, 3);
+	assert_int_equal(att->tier, 1);
+	assert_true(att->has_npt);
+	assert_int_equal(att->npt_subnet, 0xfe);
+	assert_true(att->has_npt_prefix);
+	assert_ip6(&att->npt_prefix, "2001:db8:a0:100::");
+	assert_int_equal(att->npt_plen, 56);
+	assert_int_equal(att->n_probe_targets, 2);
+	assert_string_equal(att->probe_targets[0].text, "192.0.2.1");
+	assert_int_equal(att->probe_targets[0].family, AF_INET);
+	assert_ip4(att->probe_targets[0].addr4, "192.0.2.1");
+	assert_int_equal(att->probe_targets[0].port, 0);
+	assert_string_equal(att->probe_targets[1].text, "2001:db8:ffff::1");
+	assert_int_equal(att->probe_targets[1].family, AF_INET6);
+	assert_ip6(&att->probe_targets[1].addr6, "2001:db8:ffff::1");
+	assert_int_equal(att->probe_targets[1].port, 0);
+	assert_int_equal(att->probe_interval_ms, 250);
+	assert_int_equal(att->probe_timeout_ms, 1000);
+	assert_int_equal(att->probe_window, 20);
+	assert_int_equal(att->probe_down_after, 3);
+	assert_int_equal(att->probe_up_after, 8);
+	assert_int_equal(att->probe_quorum, 1);
+	assert_int_equal(att->probe_hold_down_s, 0);
+
+	wp = &cfg.wans[1];
+	assert_string_equal(wp->name, "webpass");
+	assert_string_equal(wp->ifname, "eth2");
+	assert_int_equal(wp->line, 36);
+	assert_int_equal(wp->iface_line, 37);
+	assert_ip4(wp->gw4, "100.64.2.1");
+	assert_false(wp->has_gw6);
+	assert_int_equal(wp->weight, 1);
+	assert_int_equal(wp->tier, 1);
+	assert_false(wp->has_npt);
+	assert_false(wp->has_npt_prefix);
+	assert_int_equal(wp->n_probe_targets, 0);
+	assert_int_equal(wp->probe_window, 20);
+
+	assert_int_equal(mwan_config_wan_index(&cfg, "att"), 0);
+	assert_int_equal(mwan_config_wan_index(&cfg, "webpass"), 1);
+	assert_int_equal(mwan_config_wan_index(&cfg, "sprint"), -1);
+
+	assert_int_equal(cfg.n_nat, 2);
+	assert_ip4(cfg.nat[0].internal, "10.250.250.2");
+	assert_int_equal(cfg.nat[0].line, 42);
+	assert_true(cfg.nat[0].has_ext[0]);
+	assert_ip4(cfg.nat[0].ext[0], "198.51.100.193");
+	assert_int_equal(cfg.nat[0].ext_line[0], 43);
+	assert_true(cfg.nat[0].has_ext[1]);
+	assert_ip4(cfg.nat[0].ext[1], "203.0.113.241");
+	assert_false(cfg.nat[0].has_ext[2]);
+	assert_ip4(cfg.nat[1].internal, "10.250.250.3");
+	assert_int_equal(cfg.nat[1].line, 44);
+	assert_ip4(cfg.nat[1].ext[0], "198.51.100.194");
+	assert_ip4(cfg.nat[1].ext[1], "203.0.113.242");
+	assert_int_equal(cfg.nat[1].ext_line[1], 45);
+
+	mwan_config_free(&cfg);
+	assert_null(cfg.nat);
+	assert_int_equal(cfg.n_wans, 0);
+}
+
+#define LAN                   \
+	"lan:\n"              \
+	"  interface: eth3\n" \
+	"  ipv4: 10.250.250.0/29\n"
+
+/* Lines 4..10 */
+#define WANS                         \
+	"wans:\n"                    \
+	"  att:\n"                   \
+	"    interface: eth1\n"      \
+	"    gateway4: 100.64.1.1\n" \
+	"  webpass:\n"               \
+	"    interface: eth2\n"      \
+	"    gateway4: 100.64.2.1\n"
+
+static void test_defaults(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(LAN WANS, &cfg, err), 0);
+	assert_string_equal(cfg.path, "t.yaml");
+	assert_string_equal(cfg.pin_dir, MWAN_DEFAULT_PIN_DIR);
+	assert_string_equal(cfg.run_dir, MWAN_DEFAULT_RUN_DIR);
+	assert_true(cfg.fast_path);
+	assert_int_equal(cfg.flows_max, 262144);
+	assert_false(cfg.has_lan6);
+	assert_int_equal(cfg.n_wans, 2);
+	assert_int_equal(cfg.wans[1].weight, 1);
+	assert_int_equal(cfg.wans[1].tier, 1);
+	assert_int_equal(cfg.n_nat, 0);
+	assert_null(cfg.nat);
+	mwan_config_free(&cfg);
+}
+
+static void test_all_keys(void **state)
+{
+	static const char text[] =
+		"pin_dir: /sys/fs/bpf/lab\n"
+		"run_dir: '/run/mwan-lab'\n"
+		"fast_path: no\n"
+		"flows_max: 0x400\n" LAN "  ipv6: 3d06:bad:b01::/48\n"
+		"wans:\n"
+		"  w_1-b:\n"
+		"    interface: \"veth-wan1\"\n"
+		"    gateway4: 100.64.1.1\n"
+		"    gateway6: fe80::1\n"
+		"    weight: 255\n"
+		"    tier: 2\n"
+		"    npt: { subnet: 0xfff, prefix: 2001:db8:a000::/36 }\n"
+		"    probe:\n"
+		"      targets:\n"
+		"        - tcp:192.0.2.1:80\n"
+		"        - tcp:[2001:db8::1]:443\n"
+		"        - tcp:2001:db8::2:8080\n"
+		"      interval_ms: 100\n"
+		"      timeout_ms: 500\n"
+		"      window: 10\n"
+		"      down_after: 2\n"
+		"      up_after: 10\n"
+		"      quorum: 3\n"
+		"      hold_down_s: 30\n";
+	const struct mwan_cfg_probe_target *t;
+	char err[MWAN_ERR_LEN] = "";
+	const struct mwan_cfg_wan *w;
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/lab");
+	assert_string_equal(cfg.run_dir, "/run/mwan-lab");
+	assert_false(cfg.fast_path);
+	assert_int_equal(cfg.flows_max, 1024);
+	assert_ip6(&cfg.lan_net6, "3d06:bad:b01::");
+	assert_int_equal(cfg.lan_plen6, 48);
+	w = &cfg.wans[0];
+	assert_string_equal(w->name, "w_1-b");
+	assert_string_equal(w->ifname, "veth-wan1");
+	assert_ip6(&w->gw6, "fe80::1");
+	assert_int_equal(w->weight, 255);
+	assert_int_equal(w->tier, 2);
+	assert_int_equal(w->npt_subnet, 0xfff);
+	assert_ip6(&w->npt_prefix, "2001:db8:a000::");
+	assert_int_equal(w->npt_plen, 36);
+	assert_int_equal(w->n_probe_targets, 3);
+	t = w->probe_targets;
+	assert_int_equal(t[0].family, AF_INET);
+	assert_ip4(t[0].addr4, "192.0.2.1");
+	assert_int_equal(t[0].port, 80);
+	assert_int_equal(t[0].line, 19);
+	assert_string_equal(t[1].text, "tcp:[2001:db8::1]:443");
+	assert_int_equal(t[1].family, AF_INET6);
+	assert_ip6(&t[1].addr6, "2001:db8::1");
+	assert_int_equal(t[1].port, 443);
+	assert_ip6(&t[2].addr6, "2001:db8::2");
+	assert_int_equal(t[2].port, 8080);
+	assert_int_equal(w->probe_interval_ms, 100);
+	assert_int_equal(w->probe_timeout_ms, 500);
+	assert_int_equal(w->probe_window, 10);
+	assert_int_equal(w->probe_down_after, 2);
+	assert_int_equal(w->probe_up_after, 10);
+	assert_int_equal(w->probe_quorum, 3);
+	assert_int_equal(w->probe_hold_down_s, 30);
+	mwan_config_free(&cfg);
+}
+
+/* A small window drags the default thresholds down instead of failing. */
+static void test_window_clamps_defaults(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(
+		parse(LAN WANS "    probe: { window: 2 }\n", &cfg, err), 0);
+	assert_int_equal(cfg.wans[1].probe_window, 2);
+	assert_int_equal(cfg.wans[1].probe_down_after, 2);
+	assert_int_equal(cfg.wans[1].probe_up_after, 2);
+	assert_int_equal(cfg.wans[0].probe_up_after, 8);
+	mwan_config_free(&cfg);
+}
+
+struct bad_case {
+	const char *name;
+	const char *text;
+	const char *err;
+};
+
+#define NAT_HEAD "nat:\n" /* line 11 */
+
+static const struct bad_case bad_cases[] = {
+	{ "unknown_top_key", LAN WANS "colour: red\n",
+	  "t.yaml:11: colour: unknown key 'colour'" },
+	{ "unknown_lan_key",
+	  LAN "  mtu: 1500\n"
+	      "wans:\n"
+	      "  att: { interface: eth1, gateway4: 100.64.1.1 }\n",
+	  "t.yaml:4: lan.mtu: unknown key 'mtu'" },
+	{ "unknown_probe_key", LAN WANS "    probe:\n      bogus: 1\n",
+	  "t.yaml:12: wans.webpass.probe.bogus: unknown key 'bogus'" },
+	{ "bad_gateway4",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.x\n",
+	  "t.yaml:7: wans.att.gateway4: invalid IPv4 address '100.64.1.x'" },
+	{ "multicast_gateway4",
+	  LAN "wans:\n"
+	      "  att: { interface: eth1, gateway4: 224.0.0.1 }\n",
+	  "t.yaml:5: wans.att.gateway4: not a unicast address '224.0.0.1'" },
+	{ "bad_gateway6", LAN WANS "    gateway6: 2001:db8::zz\n",
+	  "t.yaml:11: wans.webpass.gateway6: invalid IPv6 address '2001:db8::zz'" },
+	{ "bad_lan_cidr",
+	  "lan:\n"
+	  "  interface: eth3\n"
+	  "  ipv4: 10.250.250.0/33\n" WANS,
+	  "t.yaml:3: lan.ipv4: invalid IPv4 CIDR '10.250.250.0/33'" },
+	{ "lan_host_bits",
+	  "lan:\n"
+	  "  interface: eth3\n"
+	  "  ipv4: 10.250.250.1/29\n" WANS,
+	  "t.yaml:3: lan.ipv4: host bits set in '10.250.250.1/29'" },
+	{ "lan_too_small",
+	  "lan:\n"
+	  "  interface: eth3\n"
+	  "  ipv4: 10.250.250.0/31\n" WANS,
+	  "t.yaml:3: lan.ipv4: prefix length out of range in '10.250.250.0/31' (1..30)" },
+	{ "bad_lan_ipv6", LAN "  ipv6: 3d06:bad:b01:fe::1/64\n" WANS,
+	  "t.yaml:4: lan.ipv6: host bits set in '3d06:bad:b01:fe::1/64'" },
+	{ "weight_zero", LAN WANS "    weight: 0\n",
+	  "t.yaml:11: wans.webpass.weight: value '0' out of range 1..255" },
+	{ "tier_not_number", LAN WANS "    tier: abc\n",
+	  "t.yaml:11: wans.webpass.tier: invalid number 'abc'" },
+	{ "weight_negative", LAN WANS "    weight: -1\n",
+	  "t.yaml:11: wans.webpass.weight: invalid number '-1'" },
+	{ "flows_max_small", "flows_max: 100\n" LAN WANS,
+	  "t.yaml:1: flows_max: value '100' out of range 1024..16777216" },
+	{ "flows_max_huge", "flows_max: 99999999999999999999999\n" LAN WANS,
+	  "t.yaml:1: flows_max: value '99999999999999999999999' out of range 1024..16777216" },
+	{ "fast_path_not_bool", "fast_path: maybe\n" LAN WANS,
+	  "t.yaml:1: fast_path: invalid boolean 'maybe' (use true or false)" },
+	{ "pin_dir_relative", "pin_dir: bpf/mwan\n" LAN WANS,
+	  "t.yaml:1: pin_dir: not an absolute path 'bpf/mwan'" },
+	{ "duplicate_key",
+	  "lan:\n"
+	  "  interface: eth3\n"
+	  "  interface: eth4\n"
+	  "  ipv4: 10.250.250.0/29\n" WANS,
+	  "t.yaml:3: lan.interface: duplicate key 'interface'" },
+	{ "duplicate_wan",
+	  LAN WANS "  att: { interface: eth5, gateway4: 100.64.3.1 }\n",
+	  "t.yaml:11: wans.att: duplicate key 'att'" },
+	{ "missing_lan_interface",
+	  "lan:\n"
+	  "  ipv4: 10.250.250.0/29\n" WANS,
+	  "t.yaml:1: lan.interface: missing required key" },
+	{ "missing_gateway4",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n",
+	  "t.yaml:5: wans.att.gateway4: missing required key" },
+	{ "missing_value",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4:\n",
+	  "t.yaml:7: wans.att.gateway4: missing value" },
+	{ "missing_wans", LAN "nat: []\n",
+	  "t.yaml:1: wans: missing required key" },
+	{ "no_wans", LAN "wans: {}\n", "t.yaml:4: wans: no WANs configured" },
+	{ "lan_not_mapping", "lan: [eth3]\n" WANS,
+	  "t.yaml:1: lan: expected a mapping, got a list" },
+	{ "weight_not_scalar", LAN WANS "    weight: [1]\n",
+	  "t.yaml:11: wans.webpass.weight: expected a scalar, got a list" },
+	{ "top_not_mapping", "- lan\n- wans\n",
+	  "t.yaml:1: top level: expected a mapping, got a list" },
+	{ "wan_is_lan_interface",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth3\n"
+	      "    gateway4: 100.64.1.1\n",
+	  "t.yaml:6: wans.att.interface: interface 'eth3' is also lan.interface" },
+	{ "duplicate_wan_interface",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "  webpass:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.2.1\n",
+	  "t.yaml:9: wans.webpass.interface: interface 'eth1' is also wans.att.interface" },
+	{ "bad_interface_name",
+	  LAN "wans:\n"
+	      "  att: { interface: eth1/2, gateway4: 100.64.1.1 }\n",
+	  "t.yaml:5: wans.att.interface: invalid interface name 'eth1/2'" },
+	{ "bad_wan_name",
+	  LAN "wans:\n"
+	      "  AT&T: { interface: eth1, gateway4: 100.64.1.1 }\n",
+	  "t.yaml:5: wans.AT&T: invalid WAN name 'AT&T' (1 to 15 of a-z, 0-9, _ and -)" },
+	{ "npt_without_lan_ipv6", LAN WANS "    npt: { subnet: 1 }\n",
+	  "t.yaml:11: wans.webpass.npt: requires lan.ipv6" },
+	{ "npt_subnet_too_big",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    npt:\n"
+	      "      prefix: 2001:db8:a0:100::/56\n"
+	      "      subnet: 0x1fe\n",
+	  "t.yaml:11: wans.att.npt.subnet: subnet '0x1fe' does not fit between /56 and lan.ipv6 /64 (at most 0xff)" },
+	{ "npt_prefix_longer_than_lan",
+	  LAN "  ipv6: 3d06:bad:b01::/48\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    npt: { prefix: '2001:db8:a0:100::/56' }\n",
+	  "t.yaml:9: wans.att.npt.prefix: prefix '2001:db8:a0:100::/56' longer than lan.ipv6 /48" },
+	{ "key_not_scalar", LAN WANS "[a]: 1\n",
+	  "t.yaml:11: top level: expected a scalar key, got a list" },
+	{ "npt_subnet_out_of_range",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    npt: { subnet: 0x10000 }\n",
+	  "t.yaml:9: wans.att.npt.subnet: value '0x10000' out of range 0..65535" },
+	{ "bad_probe_target",
+	  LAN WANS
+	  "    probe:\n      targets: [192.0.2.1, 'tcp:192.0.2.1:99999']\n",
+	  "t.yaml:12: wans.webpass.probe.targets[1]: invalid probe target 'tcp:192.0.2.1:99999' (use IPv4, IPv6 or tcp:ADDR:PORT)" },
+	{ "probe_target_leading_zero",
+	  LAN WANS
+	  "    probe:\n      targets:\n        - 192.0.2.1\n        - 192.0.2.01\n",
+	  "t.yaml:14: wans.webpass.probe.targets[1]: invalid probe target '192.0.2.01' (use IPv4, IPv6 or tcp:ADDR:PORT)" },
+	{ "same_probe_target_twice",
+	  LAN WANS
+	  "    probe:\n      targets:\n        - 2001:db8::1\n        - 2001:db8:0::1\n",
+	  "t.yaml:14: wans.webpass.probe.targets[1]: duplicate probe target '2001:db8:0::1'" },
+	{ "down_after_over_window",
+	  LAN WANS "    probe:\n      window: 4\n      down_after: 5\n",
+	  "t.yaml:13: wans.webpass.probe.down_after: value '5' out of range 1..4" },
+	{ "quorum_over_targets",
+	  LAN WANS "    probe: { targets: [192.0.2.1], quorum: 2 }\n",
+	  "t.yaml:11: wans.webpass.probe.quorum: value '2' out of range 1..1" },
+	{ "nat_internal_outside_lan",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.251.2\n"
+			    "    external: { att: 198.51.100.193 }\n",
+	  "t.yaml:12: nat[0].internal: address '10.250.251.2' not inside lan.ipv4 10.250.250.0/29" },
+	{ "nat_internal_broadcast",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.7\n"
+			    "    external: { att: 198.51.100.193 }\n",
+	  "t.yaml:12: nat[0].internal: address '10.250.250.7' is the broadcast address of lan.ipv4 10.250.250.0/29" },
+	{ "nat_internal_network",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.0\n"
+			    "    external: { att: 198.51.100.193 }\n",
+	  "t.yaml:12: nat[0].internal: address '10.250.250.0' is the network address of lan.ipv4 10.250.250.0/29" },
+	{ "nat_duplicate_internal",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { att: 198.51.100.193 }\n"
+			    "  - internal: 10.250.250.2\n"
+			    "    external: { att: 198.51.100.194 }\n",
+	  "t.yaml:14: nat[1].internal: duplicate internal address '10.250.250.2' (first at line 12)" },
+	{ "nat_duplicate_public_across_wans",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { att: 198.51.100.193 }\n"
+			    "  - internal: 10.250.250.3\n"
+			    "    external:\n"
+			    "      webpass: 198.51.100.193\n",
+	  "t.yaml:16: nat[1].external.webpass: duplicate public address '198.51.100.193' (first at line 13)" },
+	{ "nat_duplicate_public_same_entry",
+	  LAN WANS NAT_HEAD
+	  "  - internal: 10.250.250.2\n"
+	  "    external: { att: 198.51.100.193, webpass: 198.51.100.193 }\n",
+	  "t.yaml:13: nat[0].external.webpass: duplicate public address '198.51.100.193' (first at line 13)" },
+	{ "nat_external_in_lan",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { att: 10.250.250.5 }\n",
+	  "t.yaml:13: nat[0].external.att: public address '10.250.250.5' inside lan.ipv4 10.250.250.0/29" },
+	{ "nat_unknown_wan",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { sprint: 198.51.100.193 }\n",
+	  "t.yaml:13: nat[0].external.sprint: unknown WAN 'sprint'" },
+	{ "nat_external_empty",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: {}\n",
+	  "t.yaml:13: nat[0].external: no public address for any WAN" },
+	{ "nat_missing_external",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n",
+	  "t.yaml:12: nat[0].external: missing required key" },
+	{ "nat_item_not_mapping", LAN WANS NAT_HEAD "  - 10.250.250.2\n",
+	  "t.yaml:12: nat[0]: expected a mapping, got a scalar" },
+	{ "nat_bad_external",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { att: 198.51.100.300 }\n",
+	  "t.yaml:13: nat[0].external.att: invalid IPv4 address '198.51.100.300'" },
+	{ "yaml_bad_indent",
+	  "lan:\n"
+	  "  interface: eth3\n"
+	  " ipv4: 10.250.250.0/29\n" WANS,
+	  "t.yaml:3: syntax error: did not find expected key (while parsing a block mapping)" },
+	{ "yaml_tab", "lan:\n\tinterface: eth3\n" WANS,
+	  "t.yaml:2: syntax error: found character that cannot start any token (while scanning for the next token)" },
+	{ "yaml_unclosed_flow", LAN "wans: { att: { interface: eth1\n",
+	  "t.yaml:5: syntax error: did not find expected ',' or '}' (while parsing a flow mapping)" },
+	{ "yaml_two_documents", LAN WANS "---\nlan: {}\n",
+	  "t.yaml:11: syntax error: more than one YAML document" },
+};
+
+static void test_bad(void **state)
+{
+	static const struct mwan_config zero;
+	const struct bad_case *c = *state;
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(parse(c->text, &cfg, err), -1);
+	assert_string_equal(err, c->err);
+	assert_memory_equal(&cfg, &zero, sizeof(cfg));
+}
+
+static void test_too_many_wans(void **state)
+{
+	char text[2048] = LAN "wans:\n", err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	int i;
+
+	(void)state;
+	for (i = 0; i <= MWAN_MAX_WANS; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "  w%d: { interface: eth%d, gateway4: 100.64.%d.1 }\n",
+			 i, i + 10, i);
+	assert_int_equal(parse(text, &cfg, err), -1);
+	assert_string_equal(err,
+			    "t.yaml:13: wans.w8: too many WANs (at most 8)");
+}
+
+static void test_too_many_targets(void **state)
+{
+	char text[2048] = LAN WANS "    probe:\n      targets:\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	int i;
+
+	(void)state;
+	for (i = 0; i <= MWAN_MAX_PROBE_TARGETS; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "        - 192.0.2.%d\n", i + 1);
+	assert_int_equal(parse(text, &cfg, err), -1);
+	assert_string_equal(
+		err,
+		"t.yaml:12: wans.webpass.probe.targets: too many targets (at most 8)");
+}
+
+static void test_load_missing_file(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(mwan_config_load("/nonexistent/mwan.yaml", &cfg, err,
+					  sizeof(err)),
+			 -1);
+	assert_string_equal(err, "/nonexistent/mwan.yaml: cannot read: "
+				 "No such file or directory");
+	assert_null(cfg.nat);
+}
+
+static void test_load_directory(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(mwan_config_load("/", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "/: cannot read: Is a directory");
+}
+
+static void test_load_empty_file(void **state)
+{
+	char path[] = "/tmp/mwan-test-XXXXXX", want[MWAN_ERR_LEN];
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), -1);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s: cannot read: file is empty", path);
+	assert_string_equal(err, want);
+}
+
+static void test_comments_only(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse("# nothing yet\n", &cfg, err), -1);
+	assert_string_equal(err, "t.yaml: cannot read: no YAML document");
+}
+
+static void test_check_interfaces(void **state)
+{
+	static const char text[] = "lan:\n"
+				   "  interface: lo\n"
+				   "  ipv4: 10.250.250.0/29\n"
+				   "wans:\n"
+				   "  att:\n"
+				   "    interface: mwan-none0\n"
+				   "    gateway4: 100.64.1.1\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "t.yaml:6: wans.att.interface: "
+				 "no such interface 'mwan-none0'");
+
+	/* Past the parser's rule that a WAN is not the LAN interface. */
+	strcpy(cfg.wans[0].ifname, "lo");
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+
+	strcpy(cfg.lan_ifname, "mwan-none1");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err, "t.yaml:2: lan.interface: no such interface 'mwan-none1'");
+	mwan_config_free(&cfg);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_window_clamps_defaults),
+		cmocka_unit_test(test_too_many_wans),
+		cmocka_unit_test(test_too_many_targets),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_load_empty_file),
+		cmocka_unit_test(test_comments_only),
+		cmocka_unit_test(test_check_interfaces),
+	};
+	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(bad_cases)];
+	size_t i, n = ARRAY_SIZE(fixed);
+
+	memcpy(tests, fixed, sizeof(fixed));
+	/* One named test per bad config, so a failure says which one. */
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+		tests[n + i] = (struct CMUnitTest){
+			.name = bad_cases[i].name,
+			.test_func = test_bad,
+			.initial_state = (void *)&bad_cases[i],
+		};
+	}
+	return _cmocka_run_group_tests("config", tests, ARRAY_SIZE(tests), NULL,
+				       NULL);
+}
