@@ -2,6 +2,7 @@
 /* BPF object lifecycle: pin dir, load, XDP/TC attach and detach, status. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
@@ -56,6 +57,11 @@ int dp_prepare_pin_dir(const char *pin_dir)
 		log_err("cannot create pin_dir %s: %s", pin_dir, strerror(-err));
 		return err;
 	}
+	if (!on_bpffs("/sys/fs/bpf") && !getenv("LIBXDP_BPFFS"))
+		/* libxdp keeps its dispatcher state on a bpffs; without one
+		 * (ip netns exec) it could only run in single-program mode.
+		 */
+		setenv("LIBXDP_BPFFS", pin_dir, 0);
 	if (on_bpffs(pin_dir))
 		return 0;
 	if (mount("bpf", pin_dir, "bpf", 0, "mode=0700")) {

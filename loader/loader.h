@@ -61,6 +61,7 @@ int nlw_fd(struct loader *l);
 int nlw_process(struct loader *l);
 int nlw_routing_install(struct loader *l);
 void nlw_routing_remove(struct loader *l);
+int nlw_routing_refresh(struct loader *l);
 
 /* What sync_dynamic needs to know about one interface, from netlink. */
 struct nlw_link_info {

@@ -167,6 +167,48 @@ static void reopen_netlink(struct loader *l)
 		log_err("netlink reopen failed; will retry");
 }
 
+static bool same_interfaces(const struct mwan_config *a,
+			    const struct mwan_config *b)
+{
+	unsigned int w;
+
+	if (strcmp(a->lan_ifname, b->lan_ifname) || a->n_wans != b->n_wans ||
+	    strcmp(a->pin_dir, b->pin_dir) || a->flows_max != b->flows_max)
+		return false;
+	for (w = 0; w < a->n_wans; w++)
+		if (strcmp(a->wans[w].name, b->wans[w].name) ||
+		    strcmp(a->wans[w].ifname, b->wans[w].ifname))
+			return false;
+	return true;
+}
+
+/* SIGHUP: a new config is validated whole first; a bad one changes
+ * nothing. Mappings, weights, tiers, gateways and fast_path apply in
+ * place; a different set of interfaces or WANs needs a restart.
+ */
+static void reload(struct loader *l)
+{
+	struct mwan_config next = { 0 }, old;
+
+	log_info("SIGHUP: reloading %s", l->cfg.path);
+	if (load_config(l->cfg.path, &next)) {
+		log_err("reload refused; the running dataplane is unchanged");
+		return;
+	}
+	if (!same_interfaces(&l->cfg, &next)) {
+		log_err("reload refused: interfaces, WAN names, pin_dir or flows_max changed; restart mwan-loader to apply them");
+		mwan_config_free(&next);
+		return;
+	}
+	old = l->cfg;
+	l->cfg = next;
+	if (sync_static(l) || sync_dynamic(l) || nlw_routing_install(l))
+		log_err("reload: applying the new config failed part-way");
+	else
+		log_info("reload: applied (%u mapping(s))", l->cfg.n_nat);
+	mwan_config_free(&old);
+}
+
 static int run(struct loader *l)
 {
 	struct pollfd pfd[2];
@@ -190,7 +232,7 @@ static int run(struct loader *l)
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
-				log_warn("SIGHUP: reload is not implemented yet; restart mwan-loader to apply a new config");
+				reload(l);
 				continue;
 			}
 			log_info("signal %d: stopping", si.ssi_signo);
@@ -199,8 +241,12 @@ static int run(struct loader *l)
 		if (!l->nl) {
 			reopen_netlink(l);
 		} else if (n > 0 && (pfd[1].revents & (POLLIN | POLLERR))) {
-			if (nlw_process(l) < 0)
+			int changed = nlw_process(l);
+
+			if (changed < 0)
 				reopen_netlink(l);
+			else if (changed)
+				nlw_routing_refresh(l);
 		}
 		/* Periodic too: bpfctl may have changed an admin state, and
 		 * the steering tables must follow.

@@ -322,6 +322,29 @@ static int route_add(struct loader *l, unsigned int w)
 	return err ? -EIO : 0;
 }
 
+/* The kernel flushes routes through a device that goes admin-down; put
+ * ours back whenever links change.
+ */
+int nlw_routing_refresh(struct loader *l)
+{
+	unsigned int w;
+	int err = 0;
+
+	if (!l->routing_installed)
+		return 0;
+	for (w = 0; w < l->cfg.n_wans; w++) {
+		struct rtnl_route *rt = route_wan(l, w);
+
+		if (!rt)
+			return -ENOMEM;
+		/* Failure is normal while the link is down. */
+		if (rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE))
+			err = -EAGAIN;
+		rtnl_route_put(rt);
+	}
+	return err;
+}
+
 int nlw_routing_install(struct loader *l)
 {
 	struct rtnl_rule *r;

@@ -219,7 +219,7 @@ static __always_inline int steer_later_frag(const struct pkt4 *p,
 		d->reason = MWAN_DROP_NO_WAN;
 		return V_DROP;
 	}
-	d->reason = MWAN_EV_FRAG_OUT;
+	stat_inc(MWAN_EV_FRAG_OUT);
 	return V_FWD;
 }
 
@@ -271,7 +271,7 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
 	d->s.ext = f->ext4;
 	d->s.flow = NULL;
 	d->s.w = w;
-	d->reason = MWAN_EV_ICMP_ERR_OUT;
+	stat_inc(MWAN_EV_ICMP_ERR_OUT);
 	return V_FWD;
 }
 
@@ -335,7 +335,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp, __u32 wan,
 	d->s.ext = p->daddr;
 	d->s.flow = NULL;
 	if (p->later_frag) {
-		d->reason = MWAN_EV_FRAG_IN;
+		stat_inc(MWAN_EV_FRAG_IN);
 		return V_FWD;
 	}
 	if (p->icmp_error) {
@@ -344,7 +344,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp, __u32 wan,
 			d->reason = MWAN_DROP_ICMP_BAD_INNER;
 			return V_DROP;
 		}
-		d->reason = MWAN_EV_ICMP_ERR_IN;
+		stat_inc(MWAN_EV_ICMP_ERR_IN);
 		return V_FWD;
 	}
 	flow_key_of(&k, p, pub->internal, false);
