@@ -77,4 +77,10 @@ int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
 int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32 addr_be, int ifindex, void *arg),
 		      void *arg);
 
+/* Calls fn for every non-default unicast IPv4 route of the main table. */
+int nlw_for_each_route4(struct loader *l,
+			void (*fn)(__u32 dst_be, unsigned int plen, int oif,
+				   void *arg),
+			void *arg);
+
 #endif

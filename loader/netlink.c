@@ -24,6 +24,7 @@ struct netlink_state {
 	struct nl_cache *links;
 	struct nl_cache *addrs;
 	struct nl_cache *neighs;
+	struct nl_cache *routes;
 	bool changed;
 };
 
@@ -62,6 +63,9 @@ int nlw_open(struct loader *l)
 	if (!err)
 		err = nl_cache_mngr_add(nl->mngr, "route/neigh", cache_changed,
 					nl, &nl->neighs);
+	if (!err)
+		err = nl_cache_mngr_add(nl->mngr, "route/route", cache_changed,
+					nl, &nl->routes);
 	if (err) {
 		log_err("netlink: %s", nl_geterror(err));
 		return -EIO;
@@ -197,6 +201,40 @@ int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32, int, void *),
 	struct addr_walk w = { .fn = fn, .arg = arg };
 
 	nl_cache_foreach(l->nl->addrs, addr_visit, &w);
+	return 0;
+}
+
+struct route_walk {
+	void (*fn)(__u32, unsigned int, int, void *);
+	void *arg;
+};
+
+static void route_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route_walk *w = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rtnl_nexthop *nh;
+	__u32 v;
+
+	if (rtnl_route_get_family(r) != AF_INET ||
+	    rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(r) != RTN_UNICAST || !dst ||
+	    nl_addr_get_len(dst) != 4 || !nl_addr_get_prefixlen(dst) ||
+	    rtnl_route_get_nnexthops(r) < 1)
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	memcpy(&v, nl_addr_get_binary_addr(dst), 4);
+	w->fn(v, nl_addr_get_prefixlen(dst), rtnl_route_nh_get_ifindex(nh),
+	      w->arg);
+}
+
+int nlw_for_each_route4(struct loader *l,
+			void (*fn)(__u32, unsigned int, int, void *), void *arg)
+{
+	struct route_walk w = { .fn = fn, .arg = arg };
+
+	nl_cache_foreach(l->nl->routes, route_visit, &w);
 	return 0;
 }
 

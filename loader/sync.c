@@ -314,6 +314,63 @@ static int sync_local(struct loader *l)
 	return 0;
 }
 
+struct bypass_walk {
+	struct loader *l;
+	int fd;
+	struct mwan_bypass4_key seen[MWAN_MAX_BYPASS];
+	unsigned int n;
+};
+
+static bool is_wan_ifindex(const struct loader *l, int ifindex)
+{
+	unsigned int n;
+
+	for (n = 1; n < l->n_ifaces; n++)
+		if (l->ifaces[n].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+static void add_bypass(__u32 dst, unsigned int plen, int oif, void *arg)
+{
+	struct bypass_walk *bw = arg;
+	struct mwan_bypass4_key k = { .prefixlen = plen, .addr = dst };
+	struct mwan_bypass4 v = { .ifindex = oif };
+
+	if (is_wan_ifindex(bw->l, oif) || bw->n >= MWAN_MAX_BYPASS)
+		return;
+	bw->seen[bw->n++] = k;
+	bpf_map_update_elem(bw->fd, &k, &v, BPF_ANY);
+}
+
+/* Destinations the main table sends somewhere other than a WAN stay the
+ * kernel's: a tunnel or another internal network must not be NATed out of
+ * a WAN.
+ */
+static int sync_bypass(struct loader *l)
+{
+	static struct bypass_walk bw;
+	struct mwan_bypass4_key key, next;
+	bool first = true;
+	unsigned int i;
+
+	bw.l = l;
+	bw.fd = MAP_FD(l, mwan_bypass4);
+	bw.n = 0;
+	nlw_for_each_route4(l, add_bypass, &bw);
+	while (!bpf_map_get_next_key(bw.fd, first ? NULL : &key, &next)) {
+		bool found = false;
+
+		first = false;
+		key = next;
+		for (i = 0; i < bw.n && !found; i++)
+			found = !memcmp(&bw.seen[i], &key, sizeof(key));
+		if (!found)
+			bpf_map_delete_elem(bw.fd, &key);
+	}
+	return 0;
+}
+
 static int sync_cfg(struct loader *l)
 {
 	struct mwan_cfg v = { 0 };
@@ -350,6 +407,8 @@ int sync_dynamic(struct loader *l)
 		err = sync_host_macs(l);
 	if (!err)
 		err = sync_local(l);
+	if (!err)
+		err = sync_bypass(l);
 	if (!err)
 		err = mwan_steer_sync(MAP_FD(l, mwan_wans), MAP_FD(l, mwan_admin),
 				      MAP_FD(l, mwan_steer));

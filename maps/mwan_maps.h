@@ -34,6 +34,8 @@
 #define MWAN_MAP_TX "mwan_tx"
 #define MWAN_MAP_NAMES "mwan_names"
 #define MWAN_MAP_STEER "mwan_steer"
+#define MWAN_MAP_BYPASS4 "mwan_bypass4"
+#define MWAN_MAX_BYPASS 1024
 
 /* mwan_cfg[0]: global settings written by the loader. */
 struct mwan_cfg {
@@ -134,6 +136,19 @@ struct mwan_pub4 {
  * always the kernel's.
  */
 struct mwan_local4 {
+	__u32 ifindex;
+};
+
+/* mwan_bypass4: destinations the kernel routes somewhere other than a WAN
+ * (tunnels, other internal networks, a WireGuard mesh): new flows to them
+ * are left to the kernel untranslated. Filled from the main routing table.
+ */
+struct mwan_bypass4_key {
+	__u32 prefixlen;
+	__be32 addr;
+};
+
+struct mwan_bypass4 {
 	__u32 ifindex;
 };
 

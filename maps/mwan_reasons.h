@@ -32,6 +32,7 @@
 	X(PASS_CONTROL, "pass_control")                                 \
 	X(PASS_VLAN, "pass_vlan")                                       \
 	X(PASS_LOCAL, "pass_local")                                     \
+	X(PASS_ROUTED, "pass_other_route")                              \
 	X(PASS_UNMAPPED, "pass_unmapped")                               \
 	X(PASS_SLOW_PATH, "pass_slow_path")                             \
 	X(PASS_TTL, "pass_ttl")                                         \

@@ -11,6 +11,7 @@ LAB_NET_PY=$LAB_REPO/scripts/labnet.py
 
 # The seed's table: LAN hosts and their public address on each WAN.
 LAB_HOSTS=(h2 h3 h4 h5 h6)
+# shellcheck disable=SC2034 # used by the scripts that source this one
 LAB_WANS=(att webpass)
 LAB_LAN_NET=10.250.250.0/29
 LAB_ROUTER_LAN=10.250.250.1
@@ -21,6 +22,7 @@ declare -A LAB_WAN_GW=([att]=100.64.1.1 [webpass]=100.64.2.1)
 declare -A LAB_WAN_NET=([att]=198.51.100.192/27 [webpass]=203.0.113.240/28)
 declare -A LAB_WAN_INET_IF=([att]=to-att [webpass]=to-webpass) # inet's side
 # Every address an ISP router owns (the hops traceroute may show).
+# shellcheck disable=SC2034 # used by the scripts that source this one
 LAB_ISP_ADDRS=(100.64.1.1 100.64.2.1 100.127.0.1 100.127.0.5)
 
 # Set the lab's identity; every other function uses these variables.
@@ -300,6 +302,18 @@ lab_bg() {
 	ip netns exec "$(lab_ns "$node")" "$@" >"$LAB_DIR/$name.log" 2>&1 &
 	LAB_BG_PID=$!
 	echo "$LAB_BG_PID" >"$LAB_DIR/$name.pid"
+}
+
+# lab_serve NAME NODE LABNET-ARGS...: a labnet.py server in the background,
+# waiting until it listens.
+lab_serve() {
+	local name=$1 node=$2
+	shift 2
+	lab_bg "$name" "$node" "$LAB_PY" "$LAB_NET_PY" "$@"
+	if ! lab_wait_log "$LAB_DIR/$name.log" "listening" 5 "$LAB_BG_PID"; then
+		echo "$name server did not start: $(tail -n 3 "$LAB_DIR/$name.log")" >&2
+		return 1
+	fi
 }
 
 # lab_py NODE ARGS...: the lab's traffic helper inside NODE.

@@ -94,13 +94,27 @@ def _serve(handler, a):
 
 def _connect(a):
     s = socket.socket()
-    s.settimeout(a.timeout)
+    s.settimeout(a.connect_timeout)
     if a.bind:
         s.bind((a.bind, 0))
     s.connect(hostport(a.connect))
+    s.settimeout(a.timeout)
     return s
 
 
+def _client(fn):
+    """Run a TCP client step; on a socket error print one line, exit 1."""
+    def run(a):
+        try:
+            return fn(a)
+        except OSError as e:
+            print(f"{fn.__name__[4:]}: {a.connect}: {e or type(e).__name__}")
+            return 1
+    run.__doc__ = fn.__doc__
+    return run
+
+
+@_client
 def cmd_fetch(a):
     """Download from a serve-file server; print 'sha256 length local-port'."""
     s = _connect(a)
@@ -109,13 +123,15 @@ def cmd_fetch(a):
     print(sha, n, port)
 
 
+@_client
 def cmd_send_file(a):
     """Upload FILE to a sink-tcp server; print what the server acknowledged."""
     s = _connect(a)
+    port = s.getsockname()[1]
     with open(a.file, "rb") as f:
         s.sendfile(f)
     s.shutdown(socket.SHUT_WR)
-    print(s.makefile().read().strip(), s.getsockname()[1])
+    print(s.makefile().read().strip(), port)
 
 
 # ---- UDP --------------------------------------------------------------------
@@ -400,7 +416,8 @@ def main():
         return args, kw
 
     listen = [o("--addr", default="0.0.0.0"), o("--port", type=int, required=True)]
-    client = [o("--connect", required=True), o("--bind"), o("--timeout", type=float, default=60)]
+    client = [o("--connect", required=True), o("--bind"), o("--timeout", type=float, default=60),
+              o("--connect-timeout", type=float, default=5)]
     nat = o("--nat", nargs="+", required=True, help="INTERNAL:WAN:PUBLIC ...")
     add("serve-file", cmd_serve_file, *listen, o("--file", required=True), o("--log", required=True))
     add("sink-tcp", cmd_sink_tcp, *listen, o("--log", required=True))

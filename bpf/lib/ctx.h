@@ -41,19 +41,29 @@ static __always_inline __u32 ctx_len(void *ctx, bool xdp)
 	return ((struct __sk_buff *)ctx)->len;
 }
 
+/* A pointer to `len` bytes at `off` in the XDP frame, or NULL. */
+static __always_inline __u8 *ctx_xdp_ptr(void *ctx, __u32 off, __u32 len)
+{
+	struct xdp_md *x = ctx;
+	void *data = (void *)(long)x->data;
+	void *end = (void *)(long)x->data_end;
+	__u8 *p;
+
+	if (off > CTX_OFF_MASK)
+		return NULL;
+	p = data + ctx_bound_off(off);
+	if ((void *)(p + len) > end)
+		return NULL;
+	return p;
+}
+
 static __always_inline int ctx_load(void *ctx, bool xdp, __u32 off, void *to,
 				    __u32 len)
 {
 	if (xdp) {
-		struct xdp_md *x = ctx;
-		void *data = (void *)(long)x->data;
-		void *end = (void *)(long)x->data_end;
-		__u8 *p;
+		__u8 *p = ctx_xdp_ptr(ctx, off, len);
 
-		if (off > CTX_OFF_MASK)
-			return -1;
-		p = data + ctx_bound_off(off);
-		if ((void *)(p + len) > end)
+		if (!p)
 			return -1;
 		__builtin_memcpy(to, p, len);
 		return 0;
@@ -65,15 +75,9 @@ static __always_inline int ctx_store(void *ctx, bool xdp, __u32 off,
 				     const void *from, __u32 len)
 {
 	if (xdp) {
-		struct xdp_md *x = ctx;
-		void *data = (void *)(long)x->data;
-		void *end = (void *)(long)x->data_end;
-		__u8 *p;
+		__u8 *p = ctx_xdp_ptr(ctx, off, len);
 
-		if (off > CTX_OFF_MASK)
-			return -1;
-		p = data + ctx_bound_off(off);
-		if ((void *)(p + len) > end)
+		if (!p)
 			return -1;
 		__builtin_memcpy(p, from, len);
 		return 0;

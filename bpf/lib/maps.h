@@ -69,6 +69,14 @@ struct {
 } mwan_local4 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_BYPASS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass4_key);
+	__type(value, struct mwan_bypass4);
+} mwan_bypass4 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MWAN_FLOWS_DEFAULT); /* the loader may resize */
 	__type(key, struct mwan_flow_key);

@@ -14,6 +14,12 @@
 
 /* ---- generic rewrite operations ---- */
 
+static __always_inline __u32 addr_off(const struct pkt4 *p, bool src)
+{
+	return p->l3 + (src ? offsetof(struct iphdr, saddr) :
+			      offsetof(struct iphdr, daddr));
+}
+
 /* Replace the source or destination address of a packet, keeping the IP
  * header checksum and, where this packet carries it, the TCP/UDP checksum
  * (whose pseudo header covers the address) right.
@@ -22,11 +28,9 @@ static __always_inline int nat4_set_addr(void *ctx, bool xdp,
 					 const struct pkt4 *p, bool src,
 					 __be32 to)
 {
-	__u32 field = p->l3 + (src ? offsetof(struct iphdr, saddr) :
-				     offsetof(struct iphdr, daddr));
 	__be32 from = src ? p->saddr : p->daddr;
 
-	if (ctx_store32(ctx, xdp, field, to))
+	if (ctx_store32(ctx, xdp, addr_off(p, src), to))
 		return -1;
 	if (ctx_csum_fix32(ctx, xdp, p->l3 + offsetof(struct iphdr, check),
 			   from, to, false))
@@ -69,11 +73,9 @@ static __always_inline int nat4_set_quoted_addr(void *ctx, bool xdp,
 						const struct pkt4 *in, bool src,
 						__be32 to)
 {
-	__u32 field = in->l3 + (src ? offsetof(struct iphdr, saddr) :
-				      offsetof(struct iphdr, daddr));
 	__be32 from = src ? in->saddr : in->daddr;
 
-	if (ctx_store32(ctx, xdp, field, to))
+	if (ctx_store32(ctx, xdp, addr_off(in, src), to))
 		return -1;
 	if (ctx_csum_fix32(ctx, xdp, outer->l4 + ICMP_CSUM_OFF, from, to,
 			   false))
@@ -303,7 +305,7 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 	err = steer_flow(&k, d->nat, &d->s);
 	if (err) {
 		d->reason = err;
-		return V_DROP;
+		return MWAN_STAT_IS_DROP(err) ? V_DROP : V_PASS;
 	}
 	if (p->frag)
 		remember_first_frag(p, &d->s);

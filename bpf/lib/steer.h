@@ -75,11 +75,19 @@ struct steer {
 	const struct mwan_wan *w;
 };
 
+static __always_inline bool routed_elsewhere(__be32 dst)
+{
+	struct mwan_bypass4_key k = { .prefixlen = 32, .addr = dst };
+
+	return bpf_map_lookup_elem(&mwan_bypass4, &k) != NULL;
+}
+
 /* The WAN for an outbound packet of a mapped host, creating or moving its
- * flow as needed. A flow keeps its WAN while that WAN may still carry new
+ * flow as needed. Only a new flow pays for the routing-table check: a
+ * flow that exists was steered already. A flow keeps its WAN while that WAN may still carry new
  * flows for this host; otherwise it moves on this packet. Flows opened
  * from outside never move: the remote end only knows that WAN's address.
- * Returns 0, or a drop reason.
+ * Returns 0, a drop reason, or MWAN_EV_PASS_ROUTED.
  */
 static __always_inline int steer_flow(const struct mwan_flow_key *k,
 				      const struct mwan_nat4 *nat,
@@ -94,6 +102,8 @@ static __always_inline int steer_flow(const struct mwan_flow_key *k,
 		  (st && (st->members & (1U << (f->wan & 31)))))) {
 		wan = f->wan;
 	} else {
+		if (!f && routed_elsewhere(k->remote4))
+			return MWAN_EV_PASS_ROUTED;
 		if (!st || !st->members)
 			return MWAN_DROP_NO_WAN;
 		wan = st->slot[mwan_flow_hash(k) & (MWAN_STEER_SLOTS - 1)];

@@ -16,14 +16,15 @@ t_name() { echo "${T_PREFIX:+$T_PREFIX: }$1"; }
 check() {
 	local name=$1 out rc reason
 	shift
+	trap - ERR # a failing check is no setup error
 	set +e
 	out=$(
-		trap - ERR
 		set -e
 		"$@" 2>&1
 	)
 	rc=$?
 	set -e
+	[[ -z ${T_TRAPS:-} ]] || trap t_on_err ERR
 	if ((rc == 0)); then
 		echo "ok - $(t_name "$name")"
 		[[ -z $out ]] || echo "#   $(tail -n 1 <<<"$out")"
@@ -76,6 +77,7 @@ t_setup_fail() {
 }
 
 t_install_traps() {
+	T_TRAPS=1
 	set -E
 	trap t_on_err ERR
 	trap t_cleanup EXIT

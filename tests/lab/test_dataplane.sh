@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Lab tests of the IPv4 dataplane, run twice: fast_path true, then false (MWAN_FAST_PATHS overrides).
+# Check functions run through `check`, which shellcheck cannot follow:
+# shellcheck disable=SC2317
 set -euo pipefail
 
 # shellcheck source=tests/lab/lib.sh
@@ -36,11 +38,7 @@ stop_captures() {
 
 # serve NAME NODE LABNET-ARGS...: a labnet.py server, until it listens.
 serve() {
-	local name=$1 node=$2
-	shift 2
-	lab_bg "$name" "$node" "$LAB_PY" "$LAB_NET_PY" "$@"
-	lab_wait_log "$LAB_DIR/$name.log" "listening" 5 "$LAB_BG_PID" ||
-		t_setup_fail "$name server did not start: $(tail -n 3 "$LAB_DIR/$name.log")"
+	lab_serve "$@" 2>"$LAB_DIR/serve.err" || t_setup_fail "$(cat "$LAB_DIR/serve.err")"
 }
 
 start_servers() {
@@ -80,7 +78,7 @@ check_download() {
 	local want_src out sha len port peer sport
 	t_require_loader
 	want_src=$(lab_public "$1" h2)
-	out=$(lab_py h2 fetch --connect "$LAB_SERVER:$PORT_FILE" --timeout 60) ||
+	out=$(lab_py h2 fetch --connect "$LAB_SERVER:$PORT_FILE" --timeout 60 2>&1) ||
 		fail "download failed: $out"
 	read -r sha len port <<<"$out"
 	[[ $len == "$BLOB_SIZE" && $sha == "$BLOB_SHA" ]] ||
@@ -96,7 +94,7 @@ check_upload() {
 	local want_src out sha len port peer
 	t_require_loader
 	want_src=$(lab_public "$1" h2)
-	out=$(lab_py h2 send-file --connect "$LAB_SERVER:$PORT_SINK" --file "$LAB_DIR/blob" --timeout 60) ||
+	out=$(lab_py h2 send-file --connect "$LAB_SERVER:$PORT_SINK" --file "$LAB_DIR/blob" --timeout 60 2>&1) ||
 		fail "upload failed: $out"
 	read -r sha len port <<<"$out"
 	[[ $len == "$BLOB_SIZE" && $sha == "$BLOB_SHA" ]] ||
@@ -196,7 +194,7 @@ check_traceroute() {
 check_pmtu() {
 	local out
 	t_require_loader
-	out=$(lab_exec h3 ping -n -M do -s 1472 -c 3 -i 0.3 -W 2 "$LAB_SERVER" 2>&1) || true
+	out=$(lab_exec h3 ping -n -M "do" -s 1472 -c 3 -i 0.3 -W 2 "$LAB_SERVER" 2>&1) || true
 	echo "$out"
 	grep -q 'Frag needed.*mtu = 1400' <<<"$out" ||
 		fail "h3 got no 'Frag needed ... mtu = 1400': $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
@@ -267,7 +265,7 @@ check_capture() {
 	frags=$(pcap_count "$wan" src net "${LAB_WAN_NET[$wan]}" and '(ip[6:2] & 0x3fff != 0)')
 	echo "$wan link: $total IPv4 packets, $public from ${LAB_WAN_NET[$wan]}, $frags fragments, $leaked from $LAB_LAN_NET"
 	if ((leaked > 0)); then
-		tcpdump -r "$LAB_DIR/$wan.pcap" -n src net "$LAB_LAN_NET" 2>/dev/null | head -n 5
+		tcpdump -r "$LAB_DIR/$wan.pcap" -n -c 5 src net "$LAB_LAN_NET" 2>/dev/null || true
 		fail "$leaked packets with an internal source left the $wan WAN"
 	fi
 	((total > 1000 && public > 500)) || fail "capture too small to mean anything: $total packets, $public public"
@@ -311,7 +309,7 @@ run_pass() {
 	start_capture att
 	start_capture webpass
 	start_servers
-	lab_start_loader 2>"$LAB_DIR/loader-start.err" || true
+	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
 	check "mwan-loader starts with fast_path: $fast (dataplane ready)" check_loader_started
 	run_checks "$T_PREFIX"
 	stop_rc=255
@@ -334,7 +332,7 @@ main() {
 	for fast in ${MWAN_FAST_PATHS:-true false}; do
 		run_pass "$fast"
 	done
-	((T_FAILED == 0))
+	exit $((T_FAILED > 0))
 }
 
 main "$@"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Lab tests of config validation: bad configs are refused with FILE:LINE: and attach nothing.
+# Check functions run through `check`, which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -euo pipefail
+
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Each case: name, the token the error is about, a sed script applied to the lab config.
+CASES=(
+	"unknown key|bogus_key|/^fast_path:/a bogus_key: 1"
+	"bad address|100.64.1.300|s/gateway4: 100.64.1.1$/gateway4: 100.64.1.300/"
+	"duplicate public address|198.51.100.193|s/att: 198.51.100.194/att: 198.51.100.193/"
+	"mapping names an unknown WAN|nosuchwan|s/webpass: 203.0.113.241/nosuchwan: 203.0.113.241/"
+	"missing interface|eth9|s/interface: eth2$/interface: eth9/"
+)
+
+# run_loader FILE ARGS...: the loader in the router namespace, at most 15 s.
+run_loader() {
+	timeout 15 ip netns exec "$(lab_ns router)" "$LAB_LOADER" -c "$@" 2>&1
+}
+
+check_good_config() {
+	local out
+	out=$(run_loader "$LAB_CFG" --check) || fail "--check refuses the lab config: $out"
+	[[ -z $(lab_attached) ]] || fail "--check attached something: $(lab_attached)"
+}
+
+# check_rejected FILE TOKEN [--check]: non-zero exit, FILE:LINE: on a line with TOKEN.
+check_rejected() {
+	local file=$1 token=$2 out rc=0 line lines attached
+	shift 2
+	out=$(run_loader "$file" "$@") || rc=$?
+	echo "$out" | tail -n 5
+	((rc != 0)) || fail "exit status 0"
+	((rc != 124)) || fail "still running after 15 s"
+	line=$(grep -oE -- "$file:[0-9]+:" <<<"$out" | head -n 1 | cut -d: -f2)
+	[[ -n $line ]] || fail "exit status $rc but no '$file:LINE:' message"
+	lines=$(grep -n -- "$token" "$file" | cut -d: -f1 | tr '\n' ' ')
+	[[ " $lines" == *" $line "* ]] || fail "message points at line $line, want one of: $lines($token)"
+	attached=$(lab_attached)
+	[[ -z $attached ]] || fail "left attached: $(tr '\n' ';' <<<"$attached")"
+	grep -m 1 -- "$file:$line:" <<<"$out"
+}
+
+main() {
+	local c name token script bad
+	t_install_traps
+	T_PREFIX=config
+	lab_init "$$"
+	lab_up true
+	check "the lab config passes --check and attaches nothing" check_good_config
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r name token script <<<"$c"
+		bad=$LAB_DIR/bad-${name// /-}.yaml
+		sed "$script" "$LAB_CFG" >"$bad"
+		if cmp -s "$bad" "$LAB_CFG"; then
+			t_setup_fail "sed script for '$name' changed nothing"
+		fi
+		check "$name: --check exits non-zero with FILE:LINE:" check_rejected "$bad" "$token" --check
+		check "$name: a real start exits non-zero with FILE:LINE: and attaches nothing" \
+			check_rejected "$bad" "$token"
+	done
+	lab_down
+	LAB_ID=
+	exit $((T_FAILED > 0))
+}
+
+main "$@"
