@@ -71,9 +71,7 @@ demo_udp() {
 		lab_py "$h" udp-flows --dst "$LAB_SERVER:5001" --src "$(lab_host_ip "$h")" --count 100 --packets 1
 	done
 	sleep 1
-	mapfile -t nat < <(for h in "${LAB_HOSTS[@]}"; do
-		for w in "${LAB_WANS[@]}"; do echo "$(lab_host_ip "$h"):$w:$(lab_public "$w" "$h")"; done
-	done)
+	mapfile -t nat < <(lab_nat_args)
 	"$LAB_PY" "$LAB_NET_PY" flows-check --log "$LAB_DIR/flows.jsonl" --aspect split --nat "${nat[@]}" \
 		--expect 500 --wans "${LAB_WANS[@]}" | sed 's/^/  the server saw: /' || true
 }

@@ -11,7 +11,6 @@ LAB_NET_PY=$LAB_REPO/scripts/labnet.py
 
 # The seed's table: LAN hosts and their public address on each WAN.
 LAB_HOSTS=(h2 h3 h4 h5 h6)
-# shellcheck disable=SC2034 # used by the scripts that source this one
 LAB_WANS=(att webpass)
 LAB_LAN_NET=10.250.250.0/29
 LAB_ROUTER_LAN=10.250.250.1
@@ -55,12 +54,14 @@ lab_public() {
 	esac
 }
 
-# lab_wan_of ADDR: which WAN's public block ADDR is in (empty if none).
-lab_wan_of() {
-	case $1 in
-	198.51.100.*) echo att ;;
-	203.0.113.*) echo webpass ;;
-	esac
+# lab_nat_args: the seed's table as labnet.py --nat arguments, one a line.
+lab_nat_args() {
+	local h w
+	for h in "${LAB_HOSTS[@]}"; do
+		for w in "${LAB_WANS[@]}"; do
+			echo "$(lab_host_ip "$h"):$w:$(lab_public "$w" "$h")"
+		done
+	done
 }
 
 lab_sysctl() {

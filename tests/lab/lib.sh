@@ -90,16 +90,6 @@ t_json_last() {
 	tail -n 1 "$1" | "$LAB_PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
 
-# t_nat_args: the seed's table as labnet.py --nat arguments.
-t_nat_args() {
-	local h w
-	for h in "${LAB_HOSTS[@]}"; do
-		for w in "${LAB_WANS[@]}"; do
-			echo "$(lab_host_ip "$h"):$w:$(lab_public "$w" "$h")"
-		done
-	done
-}
-
 # t_labnet ARGS...: labnet.py outside the namespaces (checks, JSON parsing).
 t_labnet() { "$LAB_PY" "$LAB_NET_PY" "$@"; }
 

@@ -132,7 +132,7 @@ send_udp_flows() {
 check_flows() {
 	local nat
 	t_require_loader
-	mapfile -t nat < <(t_nat_args)
+	mapfile -t nat < <(lab_nat_args)
 	t_labnet flows-check --log "$LAB_DIR/flows.jsonl" --aspect "$1" --nat "${nat[@]}" \
 		--expect $((UDP_FLOWS_PER_HOST * ${#LAB_HOSTS[@]})) --wans "${LAB_WANS[@]}" \
 		--iface att=to-att,webpass=to-webpass --weights att=3,webpass=1 --tolerance 5
@@ -198,6 +198,9 @@ check_pmtu() {
 	echo "$out"
 	grep -q 'Frag needed.*mtu = 1400' <<<"$out" ||
 		fail "h3 got no 'Frag needed ... mtu = 1400': $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
+	out=$(lab_exec h3 ping -n -M "do" -s 1372 -c 2 -i 0.3 -W 2 "$LAB_SERVER" 2>&1) ||
+		fail "a DF 1400-byte ping after that fails: $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
+	grep 'packet loss' <<<"$out"
 }
 
 send_big_udp() {
@@ -213,7 +216,7 @@ send_big_udp() {
 check_big_udp() {
 	local nat
 	t_require_loader
-	mapfile -t nat < <(t_nat_args)
+	mapfile -t nat < <(lab_nat_args)
 	t_labnet big-check --log "$LAB_DIR/big.jsonl" --nat "${nat[@]}" --size 4000 \
 		--expect $((BIG_PER_HOST * ${#LAB_HOSTS[@]}))
 }
@@ -226,20 +229,26 @@ counter() {
 }
 
 check_stats_fast() {
-	local fwd
+	local out in
 	t_require_loader
-	fwd=$(counter xdp_forward_out)
-	echo "xdp_forward_out=$fwd"
-	((fwd > 0)) || fail "xdp_forward_out=$fwd: the fast path forwarded nothing in XDP"
+	out=$(counter xdp_forward_out)
+	in=$(counter xdp_forward_in)
+	echo "xdp_forward_out=$out xdp_forward_in=$in"
+	((out > 0)) || fail "xdp_forward_out=$out: the fast path forwarded nothing out in XDP"
+	((in > 0)) || fail "xdp_forward_in=$in: the fast path forwarded nothing in in XDP"
 }
 
 check_stats_slow() {
-	local fwd snat
+	local out in snat dnat
 	t_require_loader
-	fwd=$(counter xdp_forward_out)
+	out=$(counter xdp_forward_out)
+	in=$(counter xdp_forward_in)
 	snat=$(counter tc_snat)
-	((fwd == 0)) || fail "xdp_forward_out=$fwd with fast_path: false"
-	((snat > 0)) || fail "tc_snat=$snat: the TC path translated nothing"
+	dnat=$(counter tc_dnat)
+	echo "xdp_forward_out=$out xdp_forward_in=$in tc_snat=$snat tc_dnat=$dnat"
+	((out == 0 && in == 0)) || fail "XDP forwarded with fast_path: false (out=$out in=$in)"
+	((snat > 0)) || fail "tc_snat=$snat: the TC path translated nothing outbound"
+	((dnat > 0)) || fail "tc_dnat=$dnat: the TC path translated nothing inbound"
 }
 
 # check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC.
@@ -290,13 +299,13 @@ run_checks() {
 	check "ping from every LAN host to $LAB_SERVER" check_ping_out
 	check "ping from inet to every public address" check_ping_in
 	check "traceroute -n from h2 shows $LAB_ROUTER_LAN, an ISP hop and $LAB_SERVER" check_traceroute
-	check "ping -M do -s 1472 from h3 gets 'Frag needed' with mtu 1400" check_pmtu
+	check "ping -M do -s 1472 from h3 gets 'Frag needed' with mtu 1400, then 1400 bytes pass" check_pmtu
 	send_big_udp
 	check "4000-byte UDP datagrams from every host arrive whole (fragmented)" check_big_udp
 	if [[ $mode == fast ]]; then
-		check "bpfctl -j stats: xdp_forward_out > 0" check_stats_fast
+		check "bpfctl -j stats: xdp_forward_out > 0, xdp_forward_in > 0" check_stats_fast
 	else
-		check "bpfctl -j stats: xdp_forward_out == 0, tc_snat > 0" check_stats_slow
+		check "bpfctl -j stats: xdp_forward_out/in == 0, tc_snat > 0, tc_dnat > 0" check_stats_slow
 	fi
 }
 

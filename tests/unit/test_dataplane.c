@@ -1769,6 +1769,23 @@ static __u32 tc_takeover(const struct verdict_case *c, struct frame *want)
 	return FWMARK(wan);
 }
 
+/* Newer kernels refuse to run skb programs on a frame that claims IPv4
+ * but is shorter than an IPv4 header (6.1 runs them).
+ */
+static bool skb_test_run_accepts(const struct frame *f)
+{
+	static const __u8 ipv4[2] = { ETH_P_IP >> 8, ETH_P_IP & 0xff };
+	struct result r;
+
+	if (memcmp(f->b + 12, ipv4, 2) ||
+	    f->len >= ETH_HLEN + sizeof(struct iphdr))
+		return true;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
+		    .data_size_in = f->len, .data_out = r.f.b,
+		    .data_size_out = sizeof(r.f.b));
+	return !bpf_prog_test_run_opts(fx.prog[TC_IN], &o) || errno != EINVAL;
+}
+
 static void test_verdict(void **state)
 {
 	const struct verdict_case *c = *state;
@@ -1783,6 +1800,12 @@ static void test_verdict(void **state)
 	expect_stats({ c->stat, 1 }, { MWAN_EV_FLOW_NEW, c->flow });
 	assert_int_equal(count_hash(MAP(mwan_flows)), c->flow);
 
+	if (!skb_test_run_accepts(&in)) {
+		print_message("%s: TC half skipped, this kernel's test run "
+			      "refuses an IPv4 skb without an IPv4 header\n",
+			      c->name);
+		return;
+	}
 	zero_percpu(MAP(mwan_stats), MWAN_STAT_MAX, sizeof(__u64));
 	want = in;
 	if (c->slow)
