@@ -116,7 +116,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	__u32 len = ctx_len(ctx, true);
 	int v, why;
 
-	v = decide_inbound(ctx, true, wan, p, &in, &d);
+	v = decide_inbound(ctx, true, cfg, wan, p, &in, &d);
 	if (v == V_PASS)
 		return xdp_pass(d.reason);
 	if (v == V_DROP)
@@ -216,7 +216,8 @@ static __always_inline int tc_outbound(struct __sk_buff *skb,
 	return TC_ACT_OK;
 }
 
-static __always_inline int tc_inbound(struct __sk_buff *skb, __u32 wan,
+static __always_inline int tc_inbound(struct __sk_buff *skb,
+				      const struct mwan_cfg *cfg, __u32 wan,
 				      const struct pkt4 *p)
 {
 	struct decision d = {};
@@ -224,7 +225,7 @@ static __always_inline int tc_inbound(struct __sk_buff *skb, __u32 wan,
 	const struct mwan_wan *w;
 	int v;
 
-	v = decide_inbound(skb, false, wan, p, &in, &d);
+	v = decide_inbound(skb, false, cfg, wan, p, &in, &d);
 	if (v == V_PASS)
 		return TC_ACT_OK;
 	if (v == V_DROP)
@@ -262,7 +263,7 @@ int mwan_tc_in(struct __sk_buff *skb)
 		return tc_drop(MWAN_DROP_TRUNCATED);
 	if (iface->role == MWAN_ROLE_LAN)
 		return tc_outbound(skb, cfg, &p);
-	return tc_inbound(skb, iface->wan, &p);
+	return tc_inbound(skb, cfg, iface->wan, &p);
 }
 
 /* A router-generated ICMP error about an inbound packet quotes the internal

@@ -33,6 +33,7 @@
 	X(PASS_VLAN, "pass_vlan")                                       \
 	X(PASS_LOCAL, "pass_local")                                     \
 	X(PASS_ROUTED, "pass_other_route")                              \
+	X(PASS_MARTIAN, "pass_martian_src")                             \
 	X(PASS_UNMAPPED, "pass_unmapped")                               \
 	X(PASS_SLOW_PATH, "pass_slow_path")                             \
 	X(PASS_TTL, "pass_ttl")                                         \

@@ -206,9 +206,14 @@ static __always_inline int steer_later_frag(const struct pkt4 *p,
 	__u32 wan;
 
 	/* Never guess: an unmatched fragment would leave untranslated or on
-	 * a WAN the rest of its datagram did not take.
+	 * a WAN the rest of its datagram did not take. Datagrams the kernel
+	 * routes elsewhere never had a first fragment recorded.
 	 */
 	if (!fr) {
+		if (routed_elsewhere(p->daddr)) {
+			d->reason = MWAN_EV_PASS_ROUTED;
+			return V_PASS;
+		}
 		d->reason = MWAN_DROP_FRAG_UNMATCHED;
 		return V_DROP;
 	}
@@ -260,6 +265,10 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
 	flow_key_of(&k, in, p->saddr, false);
 	f = bpf_map_lookup_elem(&mwan_flows, &k);
 	if (!f) {
+		if (routed_elsewhere(in->saddr)) {
+			d->reason = MWAN_EV_PASS_ROUTED;
+			return V_PASS;
+		}
 		d->reason = MWAN_DROP_ICMP_NO_FLOW;
 		return V_DROP;
 	}
@@ -315,7 +324,8 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 /* WAN -> LAN: is this packet for one of our public addresses on the WAN it
  * arrived on? Records the flow so replies leave by that WAN.
  */
-static __always_inline int decide_inbound(void *ctx, bool xdp, __u32 wan,
+static __always_inline int decide_inbound(void *ctx, bool xdp,
+					  const struct mwan_cfg *cfg, __u32 wan,
 					  const struct pkt4 *p, struct pkt4 *in,
 					  struct decision *d)
 {
@@ -323,6 +333,14 @@ static __always_inline int decide_inbound(void *ctx, bool xdp, __u32 wan,
 							  &p->daddr);
 	struct mwan_flow_key k;
 
+	/* Sources the kernel would reject as martian must meet the same
+	 * fate on the fast path: leave them to the kernel.
+	 */
+	if (is_special4(p->saddr) || in_lan4(cfg, p->saddr) ||
+	    is_local4(p->saddr)) {
+		d->reason = MWAN_EV_PASS_MARTIAN;
+		return V_PASS;
+	}
 	if (!pub) {
 		d->reason = is_local4(p->daddr) ? MWAN_EV_PASS_LOCAL :
 						  MWAN_EV_PASS_UNMAPPED;
