@@ -34,8 +34,7 @@ static __always_inline int xdp_drop(__u32 reason)
 	return XDP_DROP;
 }
 
-static __always_inline int xdp_dec_ttl(struct xdp_md *ctx,
-				       const struct pkt4 *p)
+static __always_inline int xdp_dec_ttl(struct xdp_md *ctx, const struct pkt4 *p)
 {
 	__u32 off = p->l3 + offsetof(struct iphdr, ttl);
 	__u16 old, new;
@@ -294,8 +293,8 @@ static __always_inline int tc_snat(struct __sk_buff *skb,
 				   const struct mwan_cfg *cfg, __u32 wan,
 				   const struct pkt4 *p)
 {
-	const struct mwan_nat4 *nat = bpf_map_lookup_elem(&mwan_nat4,
-							  &p->saddr);
+	const struct mwan_nat4 *nat =
+		bpf_map_lookup_elem(&mwan_nat4, &p->saddr);
 	struct pkt4 in = {};
 	__be32 ext;
 

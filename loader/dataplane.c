@@ -54,7 +54,8 @@ int dp_prepare_pin_dir(const char *pin_dir)
 	int err = mkdir_p(pin_dir);
 
 	if (err) {
-		log_err("cannot create pin_dir %s: %s", pin_dir, strerror(-err));
+		log_err("cannot create pin_dir %s: %s", pin_dir,
+			strerror(-err));
 		return err;
 	}
 	if (!on_bpffs("/sys/fs/bpf") && !getenv("LIBXDP_BPFFS"))
@@ -79,11 +80,12 @@ static int set_pin_paths(struct loader *l)
 	struct bpf_map *map;
 	char path[PATH_MAX];
 
-	bpf_object__for_each_map(map, l->skel->obj) {
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
 		const char *name = bpf_map__name(map);
 
-		if (snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir, name) >=
-		    (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
+			     name) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
 		if (bpf_map__set_pin_path(map, path))
 			return -errno;
@@ -129,8 +131,9 @@ int dp_load(struct loader *l)
 	}
 	err = load_via_libxdp(l);
 	if (err) {
-		log_warn("libxdp cannot take the object (%s); loading it directly",
-			 strerror((int)-err));
+		log_warn(
+			"libxdp cannot take the object (%s); loading it directly",
+			strerror((int)-err));
 		l->xdp = NULL;
 	}
 	/* Loading here (rather than inside the first libxdp attach) makes
@@ -170,8 +173,9 @@ static int attach_xdp(struct loader *l, struct dp_iface *i)
 	err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_NATIVE, 0);
 	i->xdp_mode = XDP_MODE_NATIVE;
 	if (err) {
-		log_warn("%s: native XDP not available (%s); using generic XDP, which is much slower",
-			 i->name, strerror(-err));
+		log_warn(
+			"%s: native XDP not available (%s); using generic XDP, which is much slower",
+			i->name, strerror(-err));
 		err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_SKB, 0);
 		i->xdp_mode = XDP_MODE_SKB;
 	}
@@ -202,7 +206,8 @@ static int attach_tc(struct dp_iface *i, enum bpf_tc_attach_point point,
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST) {
-		log_err("%s: cannot create clsact: %s", i->name, strerror(-err));
+		log_err("%s: cannot create clsact: %s", i->name,
+			strerror(-err));
 		return err;
 	}
 	err = bpf_tc_attach(&hook, &opts);

@@ -71,11 +71,13 @@ struct nlw_link_info {
 	unsigned char mac[6];
 };
 int nlw_link(struct loader *l, const char *name, struct nlw_link_info *out);
-int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be, unsigned char mac[6]);
+int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
+	       unsigned char mac[6]);
 int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
 /* Calls fn for every local IPv4 address in the namespace. */
-int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32 addr_be, int ifindex, void *arg),
-		      void *arg);
+int nlw_for_each_addr4(struct loader *l,
+		       void (*fn)(__u32 addr_be, int ifindex, void *arg),
+		       void *arg);
 
 /* Calls fn for every non-default unicast IPv4 route of the main table. */
 int nlw_for_each_route4(struct loader *l,

@@ -134,7 +134,7 @@ static bool neigh_usable(int state)
 }
 
 int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
-	      unsigned char mac[6])
+	       unsigned char mac[6])
 {
 	struct nl_addr *dst = nl_addr_build(AF_INET, &addr_be, 4);
 	struct rtnl_neigh *n;
@@ -196,7 +196,7 @@ int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be)
 }
 
 int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32, int, void *),
-		      void *arg)
+		       void *arg)
 {
 	struct addr_walk w = { .fn = fn, .arg = arg };
 
@@ -272,8 +272,8 @@ static int rule_lan(struct loader *l, struct rtnl_rule **out)
 
 static struct rtnl_rule *rule_wan(unsigned int w)
 {
-	struct rtnl_rule *r = rule_new(MWAN_RULE_PRIO + 1 + w,
-				       MWAN_TABLE_BASE + w);
+	struct rtnl_rule *r =
+		rule_new(MWAN_RULE_PRIO + 1 + w, MWAN_TABLE_BASE + w);
 
 	if (r) {
 		rtnl_rule_set_mark(r, MWAN_FWMARK_BASE + w);
@@ -376,7 +376,8 @@ int nlw_routing_refresh(struct loader *l)
 		if (!rt)
 			return -ENOMEM;
 		/* Failure is normal while the link is down. */
-		if (rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE))
+		if (rtnl_route_add(l->nl->cmd, rt,
+				   NLM_F_CREATE | NLM_F_REPLACE))
 			err = -EAGAIN;
 		rtnl_route_put(rt);
 	}
@@ -410,7 +411,7 @@ int nlw_routing_install(struct loader *l)
 		return -EIO;
 	}
 	l->routing_installed = true;
-	log_info("policy routing: fwmark 0x%x.. -> tables %u..", MWAN_FWMARK_BASE,
-		 MWAN_TABLE_BASE);
+	log_info("policy routing: fwmark 0x%x.. -> tables %u..",
+		 MWAN_FWMARK_BASE, MWAN_TABLE_BASE);
 	return 0;
 }

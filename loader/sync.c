@@ -95,8 +95,7 @@ static void prune_flows(const struct loader *l)
 
 		first = false;
 		key = next;
-		if (key.family != AF_INET ||
-		    bpf_map_lookup_elem(fd, &key, &f))
+		if (key.family != AF_INET || bpf_map_lookup_elem(fd, &key, &f))
 			continue;
 		n = nat_of(l, key.inner4);
 		if (!n || f.wan >= l->cfg.n_wans || !n->has_ext[f.wan] ||
@@ -241,7 +240,8 @@ static int sync_wans(struct loader *l)
 		    !memcmp(&old, &v, sizeof(v)))
 			continue;
 		if (w < l->cfg.n_wans)
-			log_info("wan %s: link %s, gateway %s", l->cfg.wans[w].name,
+			log_info("wan %s: link %s, gateway %s",
+				 l->cfg.wans[w].name,
 				 v.flags & MWAN_WAN_LINK_UP ? "up" : "down",
 				 v.flags & MWAN_WAN_NEIGH4 ? "resolved" :
 							     "unresolved");
@@ -380,8 +380,8 @@ static int sync_cfg(struct loader *l)
 	v.layout_version = MWAN_LAYOUT_VERSION;
 	v.lan_ifindex = l->ifaces[0].ifindex;
 	v.lan_net4 = l->cfg.lan_net4.s_addr;
-	v.lan_mask4 = l->cfg.lan_plen4 ?
-			      htonl(~0U << (32 - l->cfg.lan_plen4)) : 0;
+	v.lan_mask4 = l->cfg.lan_plen4 ? htonl(~0U << (32 - l->cfg.lan_plen4)) :
+					 0;
 	v.fast_path = l->cfg.fast_path;
 	if (!nlw_link(l, l->cfg.lan_ifname, &link) && link.exists) {
 		v.lan_mtu = link.mtu;
@@ -410,7 +410,8 @@ int sync_dynamic(struct loader *l)
 	if (!err)
 		err = sync_bypass(l);
 	if (!err)
-		err = mwan_steer_sync(MAP_FD(l, mwan_wans), MAP_FD(l, mwan_admin),
+		err = mwan_steer_sync(MAP_FD(l, mwan_wans),
+				      MAP_FD(l, mwan_admin),
 				      MAP_FD(l, mwan_steer));
 	if (!err)
 		err = sync_cfg(l);

@@ -6,40 +6,40 @@
 /* X(enum suffix, name shown by bpfctl). Drops come first so that
  * "is this a drop" is a single comparison.
  */
-#define MWAN_DROPS(X)                                                   \
-	X(TRUNCATED, "truncated")                                       \
-	X(INTERNAL_SRC, "internal_src_on_wan")                          \
-	X(FRAG_UNMATCHED, "frag_unmatched")                             \
-	X(ICMP_NO_FLOW, "icmp_error_no_flow")                           \
-	X(ICMP_BAD_INNER, "icmp_error_bad_inner")                       \
-	X(NO_WAN, "no_usable_wan")                                      \
-	X(FLOW_INSERT, "flow_insert_failed")                            \
+#define MWAN_DROPS(X)                             \
+	X(TRUNCATED, "truncated")                 \
+	X(INTERNAL_SRC, "internal_src_on_wan")    \
+	X(FRAG_UNMATCHED, "frag_unmatched")       \
+	X(ICMP_NO_FLOW, "icmp_error_no_flow")     \
+	X(ICMP_BAD_INNER, "icmp_error_bad_inner") \
+	X(NO_WAN, "no_usable_wan")                \
+	X(FLOW_INSERT, "flow_insert_failed")      \
 	X(WRONG_WAN, "public_addr_wrong_wan")
 
-#define MWAN_EVENTS(X)                                                  \
-	X(XDP_FWD_OUT, "xdp_forward_out")                               \
-	X(XDP_FWD_IN, "xdp_forward_in")                                 \
-	X(TC_SNAT, "tc_snat")                                           \
-	X(TC_DNAT, "tc_dnat")                                           \
-	X(TC_MARK, "tc_mark")                                           \
-	X(FLOW_NEW, "flow_new")                                         \
-	X(FLOW_MOVED, "flow_moved")                                     \
-	X(ICMP_ERR_OUT, "icmp_error_out")                               \
-	X(ICMP_ERR_IN, "icmp_error_in")                                 \
-	X(FRAG_OUT, "frag_out")                                         \
-	X(FRAG_IN, "frag_in")                                           \
-	X(PASS_NOT_IP, "pass_not_ip")                                   \
-	X(PASS_CONTROL, "pass_control")                                 \
-	X(PASS_VLAN, "pass_vlan")                                       \
-	X(PASS_LOCAL, "pass_local")                                     \
-	X(PASS_ROUTED, "pass_other_route")                              \
-	X(PASS_MARTIAN, "pass_martian_src")                             \
-	X(PASS_UNMAPPED, "pass_unmapped")                               \
-	X(PASS_SLOW_PATH, "pass_slow_path")                             \
-	X(PASS_TTL, "pass_ttl")                                         \
-	X(PASS_IP_OPTIONS, "pass_ip_options")                           \
-	X(PASS_MTU, "pass_mtu")                                         \
-	X(PASS_NO_NEIGH, "pass_no_neigh")                               \
+#define MWAN_EVENTS(X)                        \
+	X(XDP_FWD_OUT, "xdp_forward_out")     \
+	X(XDP_FWD_IN, "xdp_forward_in")       \
+	X(TC_SNAT, "tc_snat")                 \
+	X(TC_DNAT, "tc_dnat")                 \
+	X(TC_MARK, "tc_mark")                 \
+	X(FLOW_NEW, "flow_new")               \
+	X(FLOW_MOVED, "flow_moved")           \
+	X(ICMP_ERR_OUT, "icmp_error_out")     \
+	X(ICMP_ERR_IN, "icmp_error_in")       \
+	X(FRAG_OUT, "frag_out")               \
+	X(FRAG_IN, "frag_in")                 \
+	X(PASS_NOT_IP, "pass_not_ip")         \
+	X(PASS_CONTROL, "pass_control")       \
+	X(PASS_VLAN, "pass_vlan")             \
+	X(PASS_LOCAL, "pass_local")           \
+	X(PASS_ROUTED, "pass_other_route")    \
+	X(PASS_MARTIAN, "pass_martian_src")   \
+	X(PASS_UNMAPPED, "pass_unmapped")     \
+	X(PASS_SLOW_PATH, "pass_slow_path")   \
+	X(PASS_TTL, "pass_ttl")               \
+	X(PASS_IP_OPTIONS, "pass_ip_options") \
+	X(PASS_MTU, "pass_mtu")               \
+	X(PASS_NO_NEIGH, "pass_no_neigh")     \
 	X(PASS_NOT_READY, "pass_not_ready")
 
 #define MWAN_ENUM_DROP(n, s) MWAN_DROP_##n,

@@ -29,8 +29,8 @@ static __always_inline __u16 csum_replace32(__u16 csum, __u32 from, __u32 to)
 {
 	__u32 s = (__u16)~csum;
 
-	s += (__u16)~(from & 0xffff);
-	s += (__u16)~(from >> 16);
+	s += (__u16) ~(from & 0xffff);
+	s += (__u16) ~(from >> 16);
 	s += to & 0xffff;
 	s += to >> 16;
 	return (__u16)~csum_fold32(s);

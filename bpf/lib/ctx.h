@@ -85,20 +85,17 @@ static __always_inline int ctx_store(void *ctx, bool xdp, __u32 off,
 	return bpf_skb_store_bytes(ctx, off, from, len, BPF_F_RECOMPUTE_CSUM);
 }
 
-static __always_inline int ctx_load16(void *ctx, bool xdp, __u32 off,
-				      __u16 *v)
+static __always_inline int ctx_load16(void *ctx, bool xdp, __u32 off, __u16 *v)
 {
 	return ctx_load(ctx, xdp, off, v, sizeof(*v));
 }
 
-static __always_inline int ctx_store16(void *ctx, bool xdp, __u32 off,
-				       __u16 v)
+static __always_inline int ctx_store16(void *ctx, bool xdp, __u32 off, __u16 v)
 {
 	return ctx_store(ctx, xdp, off, &v, sizeof(v));
 }
 
-static __always_inline int ctx_store32(void *ctx, bool xdp, __u32 off,
-				       __u32 v)
+static __always_inline int ctx_store32(void *ctx, bool xdp, __u32 off, __u32 v)
 {
 	return ctx_store(ctx, xdp, off, &v, sizeof(v));
 }

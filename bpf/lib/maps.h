@@ -56,7 +56,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MWAN_MAX_HOSTS * MWAN_MAX_WANS);
+	__uint(max_entries, MWAN_MAX_HOSTS *MWAN_MAX_WANS);
 	__type(key, __be32);
 	__type(value, struct mwan_pub4);
 } mwan_pub4 SEC(".maps");

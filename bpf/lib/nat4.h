@@ -24,9 +24,8 @@ static __always_inline __u32 addr_off(const struct pkt4 *p, bool src)
  * header checksum and, where this packet carries it, the TCP/UDP checksum
  * (whose pseudo header covers the address) right.
  */
-static __always_inline int nat4_set_addr(void *ctx, bool xdp,
-					 const struct pkt4 *p, bool src,
-					 __be32 to)
+static __always_inline int
+nat4_set_addr(void *ctx, bool xdp, const struct pkt4 *p, bool src, __be32 to)
 {
 	__be32 from = src ? p->saddr : p->daddr;
 
@@ -142,9 +141,8 @@ static __always_inline bool is_special4(__be32 a)
 }
 
 /* Parse the packet an ICMP error quotes. */
-static __always_inline int parse_quote(void *ctx, bool xdp,
-				       const struct pkt4 *outer,
-				       struct pkt4 *in)
+static __always_inline int
+parse_quote(void *ctx, bool xdp, const struct pkt4 *outer, struct pkt4 *in)
 {
 	__u32 hdr = (outer->l4 - outer->l3) + ICMP_HDR_LEN;
 
@@ -329,8 +327,8 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 					  const struct pkt4 *p, struct pkt4 *in,
 					  struct decision *d)
 {
-	const struct mwan_pub4 *pub = bpf_map_lookup_elem(&mwan_pub4,
-							  &p->daddr);
+	const struct mwan_pub4 *pub =
+		bpf_map_lookup_elem(&mwan_pub4, &p->daddr);
 	struct mwan_flow_key k;
 
 	/* Sources the kernel would reject as martian must meet the same

@@ -24,8 +24,8 @@ static __always_inline __u32 nat_wan_mask(const struct mwan_nat4 *nat)
 }
 
 static __always_inline void flow_key4(struct mwan_flow_key *k, __u8 proto,
-				      __be32 inner, __be16 iport,
-				      __be32 remote, __be16 rport)
+				      __be32 inner, __be16 iport, __be32 remote,
+				      __be16 rport)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = AF_INET;
