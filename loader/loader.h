@@ -73,6 +73,7 @@ struct nlw_link_info {
 int nlw_link(struct loader *l, const char *name, struct nlw_link_info *out);
 int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
 	       unsigned char mac[6]);
+int nlw_neigh4_resolve(struct loader *l, int ifindex, __u32 addr_be);
 int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
 /* Calls fn for every local IPv4 address in the namespace. */
 int nlw_for_each_addr4(struct loader *l,

@@ -157,6 +157,31 @@ int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
 	return ret;
 }
 
+/* Ask the kernel to resolve a neighbour now, as if a packet were waiting
+ * for it (NTF_USE), so the fast path does not have to wait for the first
+ * slow-path packet of some flow. Sends nothing itself.
+ */
+int nlw_neigh4_resolve(struct loader *l, int ifindex, __u32 addr_be)
+{
+	struct nl_addr *dst = nl_addr_build(AF_INET, &addr_be, 4);
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	int err = -ENOMEM;
+
+	if (dst && n) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_family(n, AF_INET);
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_set_flags(n, NTF_USE);
+		err = rtnl_neigh_add(l->nl->cmd, n, NLM_F_CREATE | NLM_F_REPLACE);
+		if (err)
+			log_debug("neighbour resolve on ifindex %d: %s", ifindex,
+				  nl_geterror(err));
+	}
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
+	return err ? -EIO : 0;
+}
+
 struct addr_walk {
 	void (*fn)(__u32, int, void *);
 	void *arg;

@@ -223,6 +223,8 @@ static void wan_from_system(struct loader *l, unsigned int w,
 	nlw_first_addr4(l, i->ifindex, &v->addr4);
 	if (!nlw_neigh4(l, i->ifindex, v->gw4, v->gw_mac))
 		v->flags |= MWAN_WAN_NEIGH4;
+	else if (v->flags & MWAN_WAN_LINK_UP)
+		nlw_neigh4_resolve(l, i->ifindex, v->gw4);
 }
 
 static int sync_wans(struct loader *l)
@@ -266,8 +268,10 @@ static int sync_host_macs(struct loader *l)
 			continue;
 		v = old;
 		v.has_mac = !nlw_neigh4(l, lan, key, v.mac);
-		if (!v.has_mac)
+		if (!v.has_mac) {
 			memset(v.mac, 0, sizeof(v.mac));
+			nlw_neigh4_resolve(l, lan, key);
+		}
 		if (!memcmp(&v, &old, sizeof(v)))
 			continue;
 		if (map_put(fd, &key, &v, "mwan_nat4"))

@@ -61,6 +61,32 @@ check_loader_started() {
 	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "no 'dataplane ready' in its log"
 }
 
+# unresolved_neighbours: WAN gateways and mapped hosts whose MAC mwan lacks.
+unresolved_neighbours() {
+	local wan mac
+	for wan in "${LAB_WANS[@]}"; do
+		mac=$(lab_ctl -j status | t_labnet wan-field "$wan" gateway_mac) || mac=None
+		[[ $mac =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] || echo "gateway of $wan"
+	done
+	lab_ctl -j nat | "$LAB_PY" -c 'import json, sys
+for m in json.load(sys.stdin):
+    if not m["mac"]:
+        print("host", m["internal"])'
+}
+
+# check_neighbours_resolved: the loader has the kernel resolve gateways and
+# LAN hosts itself, before any traffic, so XDP can forward from the start.
+check_neighbours_resolved() {
+	local i missing
+	t_require_loader
+	for i in $(seq 30); do
+		missing=$(unresolved_neighbours)
+		[[ -z $missing ]] && return 0
+		sleep 0.1
+	done
+	fail "still unresolved after 3 s: $(echo "$missing" | tr '\n' ' ')"
+}
+
 # check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.
 check_wan_admin() {
 	local json admin state out
@@ -281,6 +307,21 @@ check_capture() {
 	((frags > 0)) || fail "no fragments from ${LAB_WAN_NET[$wan]} on the $wan link"
 }
 
+# check_router_pmtu: with the router's own WAN links at MTU 1280 (the loader
+# follows the change over netlink), a DF packet that no longer fits is left
+# to the kernel, which answers "Frag needed" from the router itself.
+check_router_pmtu() {
+	local out wan rc=0
+	t_require_loader
+	for wan in "${LAB_WANS[@]}"; do lab_exec router ip link set "${LAB_WAN_IF[$wan]}" mtu 1280; done
+	sleep 1.5
+	out=$(lab_exec h4 ping -n -M "do" -s 1300 -c 2 -i 0.3 -W 2 "$LAB_SERVER" 2>&1) || true
+	for wan in "${LAB_WANS[@]}"; do lab_exec router ip link set "${LAB_WAN_IF[$wan]}" mtu 1500; done
+	echo "$out"
+	grep -q "From $LAB_ROUTER_LAN.*Frag needed.*mtu = 1280" <<<"$out" || rc=1
+	((rc == 0)) || fail "h4 got no 'Frag needed ... mtu = 1280' from $LAB_ROUTER_LAN: $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
+}
+
 # ---- one pass --------------------------------------------------------------------
 
 run_checks() {
@@ -300,6 +341,7 @@ run_checks() {
 	check "ping from inet to every public address" check_ping_in
 	check "traceroute -n from h2 shows $LAB_ROUTER_LAN, an ISP hop and $LAB_SERVER" check_traceroute
 	check "ping -M do -s 1472 from h3 gets 'Frag needed' with mtu 1400, then 1400 bytes pass" check_pmtu
+	check "router WAN MTU 1280: DF 1328-byte ping gets 'Frag needed' mtu 1280 from the router" check_router_pmtu
 	send_big_udp
 	check "4000-byte UDP datagrams from every host arrive whole (fragmented)" check_big_udp
 	if [[ $mode == fast ]]; then
@@ -320,6 +362,7 @@ run_pass() {
 	start_servers
 	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
 	check "mwan-loader starts with fast_path: $fast (dataplane ready)" check_loader_started
+	check "gateway and LAN host MACs resolved by the loader before any traffic" check_neighbours_resolved
 	run_checks "$T_PREFIX"
 	stop_rc=255
 	if lab_loader_alive; then
