@@ -35,6 +35,13 @@
 #define MWAN_MAP_NAMES "mwan_names"
 #define MWAN_MAP_STEER "mwan_steer"
 #define MWAN_MAP_BYPASS4 "mwan_bypass4"
+#define MWAN_MAP_BYPASS6 "mwan_bypass6"
+#define MWAN_MAP_NPT "mwan_npt"
+#define MWAN_MAP_NPT_MASK "mwan_npt_mask"
+#define MWAN_MAP_NEIGH6 "mwan_neigh6"
+#define MWAN_MAP_LOCAL6 "mwan_local6"
+#define MWAN_MAP_FRAGS6 "mwan_frags6"
+#define MWAN_MAX_NEIGH6 16384
 #define MWAN_MAX_BYPASS 1024
 
 /* mwan_cfg[0]: global settings written by the loader. */
@@ -57,6 +64,7 @@ struct mwan_cfg {
 #define MWAN_WAN_CONFIGURED (1U << 0)
 #define MWAN_WAN_LINK_UP (1U << 1)
 #define MWAN_WAN_NEIGH4 (1U << 2) /* gw_mac is valid */
+#define MWAN_WAN_NEIGH6 (1U << 3) /* gw6_mac is valid */
 
 /* Health as the probes (or, without probes, the link) see it. */
 enum mwan_health {
@@ -85,6 +93,9 @@ struct mwan_wan {
 	__u8 tier;
 	__u8 health; /* enum mwan_health */
 	__u8 pad[4];
+	__u8 gw6[16]; /* IPv6 next hop; all zero: none */
+	__u8 gw6_mac[6];
+	__u8 pad6[2];
 };
 
 /* mwan_steer[mask]: where new flows go, for hosts that have a public
@@ -150,6 +161,64 @@ struct mwan_bypass4_key {
 
 struct mwan_bypass4 {
 	__u32 ifindex;
+};
+
+struct mwan_bypass6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* ---- NPTv6 (RFC 6296) ---- */
+
+enum mwan_npt_source {
+	MWAN_NPT_STATIC = 1, /* wans.X.npt.prefix */
+	MWAN_NPT_PD = 2, /* delegated, from `bpfctl pd` / the DHCPv6 hooks */
+};
+
+/* mwan_npt[wan id]: the external prefix a WAN translates lan.ipv6 to. A
+ * hash map without preallocation, so that replacing an entry swaps it
+ * whole under RCU: no packet ever sees half an update.
+ */
+struct mwan_npt {
+	__u8 ext[16]; /* external prefix, length mwan_cfg.lan_plen6, host bits 0 */
+	__u8 delegated[16]; /* the prefix it came from (== ext when static) */
+	__u8 delegated_len;
+	__u8 source; /* enum mwan_npt_source */
+	__u16 adj_out; /* RFC 6296 adjustment internal -> external, wire order */
+	__u16 adj_in; /* external -> internal */
+	__u16 subnet; /* npt.subnet used to derive ext from delegated */
+	__u64 valid_until_ns; /* bpf_ktime_get_ns() clock; 0: no expiry */
+	__u64 set_ns; /* when this entry was written, same clock */
+};
+
+/* mwan_npt_mask[0]: bit i set when WAN i has a valid external prefix; the
+ * loader keeps it current (the datapath also checks expiry itself).
+ */
+
+/* Key of the IPv6 address-keyed maps (mwan_neigh6, mwan_local6). */
+struct in6_addr_raw {
+	__u8 a[16];
+};
+
+/* mwan_neigh6[address]: MACs of LAN hosts, from the kernel's neighbour
+ * table, for the IPv6 fast path towards the LAN.
+ */
+struct mwan_neigh6 {
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+/* mwan_frags6: which WAN the later fragments of an outbound IPv6 datagram
+ * follow (only the TC path handles IPv6 fragments).
+ */
+struct mwan_frag6_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be32 id;
+};
+
+struct mwan_frag6 {
+	__u32 wan;
 };
 
 enum mwan_origin {

@@ -14,7 +14,9 @@
 	X(ICMP_BAD_INNER, "icmp_error_bad_inner") \
 	X(NO_WAN, "no_usable_wan")                \
 	X(FLOW_INSERT, "flow_insert_failed")      \
-	X(WRONG_WAN, "public_addr_wrong_wan")
+	X(WRONG_WAN, "public_addr_wrong_wan")     \
+	X(NPT_NO_PREFIX, "npt_no_prefix")         \
+	X(NPT_UNMAPPABLE, "npt_unmappable_addr")
 
 #define MWAN_EVENTS(X)                        \
 	X(XDP_FWD_OUT, "xdp_forward_out")     \
@@ -34,6 +36,7 @@
 	X(PASS_LOCAL, "pass_local")           \
 	X(PASS_ROUTED, "pass_other_route")    \
 	X(PASS_MARTIAN, "pass_martian_src")   \
+	X(PASS_EXT_HDR, "pass_ipv6_ext_hdr")  \
 	X(PASS_UNMAPPED, "pass_unmapped")     \
 	X(PASS_SLOW_PATH, "pass_slow_path")   \
 	X(PASS_TTL, "pass_ttl")               \

@@ -77,6 +77,50 @@ struct {
 } mwan_bypass4 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_BYPASS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass6_key);
+	__type(value, struct mwan_bypass4);
+} mwan_bypass6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct mwan_npt);
+} mwan_npt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} mwan_npt_mask SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_NEIGH6);
+	__type(key, struct in6_addr_raw);
+	__type(value, struct mwan_neigh6);
+} mwan_neigh6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MWAN_MAX_LOCAL);
+	__type(key, struct in6_addr_raw);
+	__type(value, struct mwan_local4);
+} mwan_local6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_FRAGS_MAX);
+	__type(key, struct mwan_frag6_key);
+	__type(value, struct mwan_frag6);
+} mwan_frags6 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MWAN_FLOWS_DEFAULT); /* the loader may resize */
 	__type(key, struct mwan_flow_key);
