@@ -4,7 +4,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "lib/nat4.h"
+#include "lib/npt6.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -64,14 +64,14 @@ static __always_inline int xdp_set_macs(struct xdp_md *ctx, const __u8 *dst,
  * must leave it to the kernel, which then does TTL, MTU and ARP the
  * standard way (and sends the ICMP errors that go with them).
  */
-static __always_inline int xdp_can_finish(const struct pkt4 *p, __u16 mtu,
+static __always_inline int xdp_can_finish(__u8 ttl, __u32 len, __u16 mtu,
 					  bool have_mac)
 {
-	if (p->ttl <= 1)
+	if (ttl <= 1)
 		return MWAN_EV_PASS_TTL;
 	if (!have_mac)
 		return MWAN_EV_PASS_NO_NEIGH;
-	if (p->len > mtu)
+	if (len > mtu)
 		return MWAN_EV_PASS_MTU;
 	return 0;
 }
@@ -92,7 +92,8 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 	if (v == V_DROP)
 		return xdp_drop(d.reason);
 	w = d.s.w;
-	why = xdp_can_finish(p, w->mtu, w->flags & MWAN_WAN_NEIGH4);
+	why = xdp_can_finish(p->ttl, p->len, w->mtu,
+			     w->flags & MWAN_WAN_NEIGH4);
 	if (why)
 		return xdp_pass(why);
 	if (nat4_snat(ctx, true, p, &in, d.s.ext) || xdp_dec_ttl(ctx, p) ||
@@ -121,7 +122,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	if (v == V_DROP)
 		return xdp_drop(d.reason);
 	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
-	why = xdp_can_finish(p, cfg->lan_mtu, nat && nat->has_mac);
+	why = xdp_can_finish(p->ttl, p->len, cfg->lan_mtu, nat && nat->has_mac);
 	if (why)
 		return xdp_pass(why);
 	if (!nat)
@@ -134,6 +135,94 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	wanstat_in(wan, len);
 	stat_inc(MWAN_EV_XDP_FWD_IN);
 	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+}
+
+static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
+					const struct pkt6 *p)
+{
+	__u8 hop = p->hop - 1;
+
+	return ctx_store(ctx, true, p->l3 + IP6_HOP_OFF, &hop, 1);
+}
+
+static __always_inline int xdp_outbound6(struct xdp_md *ctx,
+					 const struct mwan_cfg *cfg,
+					 const struct pkt6 *p)
+{
+	struct decision6 d = {};
+	struct pkt6 in = {};
+	const struct mwan_wan *w;
+	__u32 len = ctx_len(ctx, true);
+	int v, why;
+
+	v = decide_outbound6(ctx, true, cfg, p, &in, &d);
+	if (v == V_PASS)
+		return xdp_pass(d.reason);
+	if (v == V_DROP)
+		return xdp_drop(d.reason);
+	w = d.s.w;
+	why = xdp_can_finish(p->hop, p->len, w->mtu,
+			     w->flags & MWAN_WAN_NEIGH6);
+	if (why)
+		return xdp_pass(why);
+	if (npt6_snat(ctx, true, cfg, p, &in, d.npt, &d.reason) ||
+	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, w->gw6_mac, w->if_mac))
+		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
+	if (d.s.flow)
+		flow_account(d.s.flow, true, len);
+	wanstat_out(d.s.wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_OUT);
+	return bpf_redirect_map(&mwan_tx, w->ifindex, 0);
+}
+
+static __always_inline int xdp_inbound6(struct xdp_md *ctx,
+					const struct mwan_cfg *cfg, __u32 wan,
+					const struct pkt6 *p)
+{
+	struct decision6 d = {};
+	struct pkt6 in = {};
+	const struct mwan_neigh6 *nb;
+	__u32 len = ctx_len(ctx, true);
+	int v, why;
+
+	v = decide_inbound6(ctx, true, cfg, wan, p, &in, &d);
+	if (v == V_PASS)
+		return xdp_pass(d.reason);
+	if (v == V_DROP)
+		return xdp_drop(d.reason);
+	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
+	why = xdp_can_finish(p->hop, p->len, cfg->lan_mtu, nb != NULL);
+	if (why)
+		return xdp_pass(why);
+	if (!nb)
+		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
+	if (npt6_dnat(ctx, true, cfg, p, &in, &d, &d.reason) ||
+	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, cfg->lan_mac))
+		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
+	if (d.s.flow)
+		flow_account(d.s.flow, false, len);
+	wanstat_in(wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_IN);
+	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+}
+
+static __always_inline int xdp_ipv6(struct xdp_md *ctx,
+				    const struct mwan_cfg *cfg,
+				    const struct mwan_iface *iface)
+{
+	struct pkt6 p;
+
+	/* Without lan.ipv6 no IPv6 is ours, whatever it looks like. */
+	if (!cfg->lan_plen6)
+		return xdp_pass(MWAN_EV_PASS_UNMAPPED);
+	if (parse_ipv6(ctx, true, sizeof(struct ethhdr),
+		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
+		return xdp_drop(MWAN_DROP_TRUNCATED);
+	if (p.ext_hdr)
+		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
+	if (iface->role == MWAN_ROLE_LAN)
+		return xdp_outbound6(ctx, cfg, &p);
+	return xdp_inbound6(ctx, cfg, iface->wan, &p);
 }
 
 static __always_inline int l2_pass(enum l2_class c)
@@ -156,13 +245,15 @@ int mwan_xdp(struct xdp_md *ctx)
 	if (!cfg || !cfg->ready)
 		return xdp_pass(MWAN_EV_PASS_NOT_READY);
 	c = parse_l2(ctx, true);
-	if (c != L2_IPV4)
+	if (c != L2_IPV4 && c != L2_IPV6)
 		return xdp_pass(l2_pass(c));
 	iface = get_iface(ctx->ingress_ifindex);
 	if (!iface)
 		return XDP_PASS;
 	if (!cfg->fast_path)
 		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
+	if (c == L2_IPV6)
+		return xdp_ipv6(ctx, cfg, iface);
 	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
 		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
 		return xdp_drop(MWAN_DROP_TRUNCATED);
@@ -244,6 +335,76 @@ static __always_inline int tc_inbound(struct __sk_buff *skb,
 	return TC_ACT_OK;
 }
 
+static __always_inline int tc_parse6(struct __sk_buff *skb, struct pkt6 *p)
+{
+	__u32 l3 = sizeof(struct ethhdr);
+
+	if (skb->len < l3)
+		return PARSE_BAD;
+	return parse_ipv6(skb, false, l3, skb->len - l3, false, p);
+}
+
+static __always_inline int tc_outbound6(struct __sk_buff *skb,
+					const struct mwan_cfg *cfg,
+					const struct pkt6 *p)
+{
+	struct decision6 d = {};
+	struct pkt6 in = {};
+	int v;
+
+	v = decide_outbound6(skb, false, cfg, p, &in, &d);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return tc_drop(d.reason);
+	skb->mark = d.s.w->fwmark;
+	if (d.s.flow)
+		flow_account(d.s.flow, true, skb->len);
+	stat_inc(MWAN_EV_TC_MARK);
+	return TC_ACT_OK;
+}
+
+static __always_inline int tc_inbound6(struct __sk_buff *skb,
+				       const struct mwan_cfg *cfg, __u32 wan,
+				       const struct pkt6 *p)
+{
+	struct decision6 d = {};
+	struct pkt6 in = {};
+	const struct mwan_wan *w;
+	int v;
+
+	v = decide_inbound6(skb, false, cfg, wan, p, &in, &d);
+	if (v == V_PASS)
+		return TC_ACT_OK;
+	if (v == V_DROP)
+		return tc_drop(d.reason);
+	if (npt6_dnat(skb, false, cfg, p, &in, &d, &d.reason))
+		return tc_drop(d.reason);
+	w = bpf_map_lookup_elem(&mwan_wans, &wan);
+	if (w)
+		skb->mark = w->fwmark;
+	if (d.s.flow)
+		flow_account(d.s.flow, false, skb->len);
+	wanstat_in(wan, skb->len);
+	stat_inc(MWAN_EV_TC_DNAT);
+	return TC_ACT_OK;
+}
+
+static __always_inline int tc_in6(struct __sk_buff *skb,
+				  const struct mwan_cfg *cfg,
+				  const struct mwan_iface *iface)
+{
+	struct pkt6 p;
+
+	if (!cfg->lan_plen6)
+		return TC_ACT_OK;
+	if (tc_parse6(skb, &p))
+		return tc_drop(MWAN_DROP_TRUNCATED);
+	if (iface->role == MWAN_ROLE_LAN)
+		return tc_outbound6(skb, cfg, &p);
+	return tc_inbound6(skb, cfg, iface->wan, &p);
+}
+
 SEC("tc")
 int mwan_tc_in(struct __sk_buff *skb)
 {
@@ -251,13 +412,18 @@ int mwan_tc_in(struct __sk_buff *skb)
 	const struct mwan_iface *iface;
 	struct pkt4 p;
 
+	enum l2_class c;
+
 	if (!cfg || !cfg->ready)
 		return TC_ACT_OK;
-	if (parse_l2(skb, false) != L2_IPV4)
+	c = parse_l2(skb, false);
+	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
 	iface = get_iface(skb->ifindex);
 	if (!iface)
 		return TC_ACT_OK;
+	if (c == L2_IPV6)
+		return tc_in6(skb, cfg, iface);
 	if (tc_parse(skb, &p))
 		return tc_drop(MWAN_DROP_TRUNCATED);
 	if (iface->role == MWAN_ROLE_LAN)
@@ -311,6 +477,55 @@ static __always_inline int tc_snat(struct __sk_buff *skb,
 	return TC_ACT_OK;
 }
 
+/* IPv6 at WAN egress: translate what the slow path sends with an internal
+ * source, or drop it when the WAN has no prefix; give router-generated
+ * errors about inbound packets their external quote.
+ */
+static __always_inline int tc_out6(struct __sk_buff *skb,
+				   const struct mwan_cfg *cfg, __u32 wan)
+{
+	const struct mwan_npt *e = npt_get(wan);
+	struct pkt6 p, in = {};
+	__u32 reason = 0;
+
+	if (tc_parse6(skb, &p)) {
+		struct addr6 src;
+
+		if (!bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 8, &src,
+					16) &&
+		    in_lan6(cfg, &src))
+			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+		return TC_ACT_OK;
+	}
+	if (in_lan6(cfg, &p.saddr)) {
+		if (!e)
+			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+		if (p.icmp_error && !p.later_frag &&
+		    (parse_quote6(skb, false, &p, &in) ||
+		     __builtin_memcmp(&in.daddr, &p.saddr, 16)))
+			return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		if (npt6_snat(skb, false, cfg, &p, &in, e, &reason))
+			return tc_drop(reason);
+		wanstat_out(wan, skb->len);
+		stat_inc(MWAN_EV_TC_SNAT);
+		return TC_ACT_OK;
+	}
+	if (!p.icmp_error || p.later_frag || parse_quote6(skb, false, &p, &in))
+		return TC_ACT_OK;
+	if (in_lan6(cfg, &in.saddr))
+		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+	if (!in_lan6(cfg, &in.daddr))
+		return TC_ACT_OK;
+	if (!e)
+		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+	if (rfc_or_fail(npt6_rewrite(skb, false, in.l3 + IP6_DADDR_OFF,
+				     &in.daddr, e->ext, cfg->lan_plen6,
+				     e->adj_out),
+			&reason))
+		return tc_drop(reason);
+	return TC_ACT_OK;
+}
+
 SEC("tc")
 int mwan_tc_out(struct __sk_buff *skb)
 {
@@ -318,13 +533,19 @@ int mwan_tc_out(struct __sk_buff *skb)
 	const struct mwan_iface *iface;
 	struct pkt4 p;
 
+	enum l2_class c;
+
 	if (!cfg || !cfg->lan_mask4)
 		return TC_ACT_OK;
-	if (parse_l2(skb, false) != L2_IPV4)
+	c = parse_l2(skb, false);
+	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
 	iface = get_iface(skb->ifindex);
 	if (!iface || iface->role != MWAN_ROLE_WAN)
 		return TC_ACT_OK;
+	if (c == L2_IPV6)
+		return cfg->lan_plen6 ? tc_out6(skb, cfg, iface->wan) :
+					TC_ACT_OK;
 	if (tc_parse(skb, &p)) {
 		/* Unparseable but plainly internal: still never let it out. */
 		__be32 src;

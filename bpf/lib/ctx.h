@@ -9,6 +9,7 @@
 #ifndef MWAN_BPF_CTX_H
 #define MWAN_BPF_CTX_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>

@@ -309,7 +309,7 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 		return steer_icmp_error_out(ctx, xdp, p, in, d);
 
 	flow_key_of(&k, p, p->saddr, true);
-	err = steer_flow(&k, d->nat, &d->s);
+	err = steer_flow(&k, nat_wan_mask(d->nat), d->nat->ext, &d->s);
 	if (err) {
 		d->reason = err;
 		return MWAN_STAT_IS_DROP(err) ? V_DROP : V_PASS;

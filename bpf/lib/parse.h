@@ -41,9 +41,10 @@ struct icmp_echo_hdr {
 
 enum l2_class {
 	L2_IPV4, /* untagged IPv4: ours to look at */
+	L2_IPV6, /* untagged IPv6 */
 	L2_CONTROL, /* EAPOL, bridge-group addresses: never touched */
 	L2_VLAN, /* tagged data: the kernel's VLAN devices own it */
-	L2_OTHER, /* ARP, IPv6 (for now), anything else */
+	L2_OTHER, /* ARP, anything else */
 	L2_SHORT,
 };
 
@@ -81,6 +82,8 @@ static __always_inline enum l2_class parse_l2(void *ctx, bool xdp)
 	proto = eth.h_proto;
 	if (proto == bpf_htons(ETH_P_IP))
 		return L2_IPV4;
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return L2_IPV6;
 #pragma clang loop unroll(full)
 	for (i = 0; i < 2; i++) {
 		if (!eth_is_vlan(proto))

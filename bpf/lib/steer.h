@@ -82,18 +82,33 @@ static __always_inline bool routed_elsewhere(__be32 dst)
 	return bpf_map_lookup_elem(&mwan_bypass4, &k) != NULL;
 }
 
-/* The WAN for an outbound packet of a mapped host, creating or moving its
- * flow as needed. Only a new flow pays for the routing-table check: a
+static __always_inline bool routed_elsewhere6(const void *dst)
+{
+	struct mwan_bypass6_key k = { .prefixlen = 128 };
+
+	__builtin_memcpy(k.addr, dst, 16);
+	return bpf_map_lookup_elem(&mwan_bypass6, &k) != NULL;
+}
+
+static __always_inline bool flow_routed_elsewhere(const struct mwan_flow_key *k)
+{
+	if (k->family == AF_INET)
+		return routed_elsewhere(k->remote4);
+	return routed_elsewhere6(k->remote6);
+}
+
+/* The WAN for an outbound packet, creating or moving its flow as needed.
+ * `mask`: the WANs that can carry this host's traffic (IPv4: where it has
+ * a public address; IPv6: which WANs hold a prefix). `ext_by_wan`: the
+ * host's IPv4 public addresses, NULL for IPv6. Only a new flow pays for the routing-table check: a
  * flow that exists was steered already. A flow keeps its WAN while that WAN may still carry new
  * flows for this host; otherwise it moves on this packet. Flows opened
  * from outside never move: the remote end only knows that WAN's address.
  * Returns 0, a drop reason, or MWAN_EV_PASS_ROUTED.
  */
-static __always_inline int steer_flow(const struct mwan_flow_key *k,
-				      const struct mwan_nat4 *nat,
-				      struct steer *s)
+static __always_inline int steer_flow(const struct mwan_flow_key *k, __u32 mask,
+				      const __be32 *ext_by_wan, struct steer *s)
 {
-	__u32 mask = nat_wan_mask(nat);
 	const struct mwan_steer *st = bpf_map_lookup_elem(&mwan_steer, &mask);
 	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
 	__u32 wan;
@@ -102,20 +117,28 @@ static __always_inline int steer_flow(const struct mwan_flow_key *k,
 		  (st && (st->members & (1U << (f->wan & 31)))))) {
 		wan = f->wan;
 	} else {
-		if (!f && routed_elsewhere(k->remote4))
+		__be32 ext = 0;
+
+		if (!f && flow_routed_elsewhere(k))
 			return MWAN_EV_PASS_ROUTED;
 		if (!st || !st->members)
-			return MWAN_DROP_NO_WAN;
+			return ext_by_wan ? MWAN_DROP_NO_WAN :
+					    MWAN_DROP_NPT_NO_PREFIX;
 		wan = st->slot[mwan_flow_hash(k) & (MWAN_STEER_SLOTS - 1)];
-		if (wan >= MWAN_MAX_WANS || !nat->ext[wan])
+		if (wan >= MWAN_MAX_WANS)
 			return MWAN_DROP_NO_WAN;
+		if (ext_by_wan) {
+			ext = ext_by_wan[wan];
+			if (!ext)
+				return MWAN_DROP_NO_WAN;
+		}
 		if (f) {
 			f->wan = wan;
-			f->ext4 = nat->ext[wan];
+			f->ext4 = ext;
 			f->moves++;
 			stat_inc(MWAN_EV_FLOW_MOVED);
 		} else {
-			f = flow_create(k, wan, nat->ext[wan], MWAN_ORIGIN_LAN);
+			f = flow_create(k, wan, ext, MWAN_ORIGIN_LAN);
 			if (!f)
 				return MWAN_DROP_FLOW_INSERT;
 		}

@@ -1834,7 +1834,9 @@ static const struct verdict_case verdict_cases[] = {
 	       TCP(REMOTE, IP(198, 51, 100, 200), 1, 22, SYN, 0),
 	       MWAN_EV_PASS_UNMAPPED),
 	V_PASS("arp", IF_LAN, U_OUT, MWAN_EV_PASS_NOT_IP, .mangle = m_arp),
-	V_PASS("ipv6", IF_LAN, U_OUT, MWAN_EV_PASS_NOT_IP, .mangle = m_ipv6),
+	/* No lan.ipv6 in this config: IPv6 is not ours at all. */
+	V_PASS("ipv6_unconfigured", IF_LAN, U_OUT, MWAN_EV_PASS_UNMAPPED,
+	       .mangle = m_ipv6),
 	V_PASS("eth_only_arp", IF_LAN, U_OUT, MWAN_EV_PASS_NOT_IP,
 	       .mangle = m_eth_only_arp),
 	V_PASS("eapol", IF_ATT, U_OUT, MWAN_EV_PASS_CONTROL, .mangle = m_eapol),

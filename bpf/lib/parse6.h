@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* IPv6 parsing into one flat view: extension headers, fragments, L4 ports. */
+#ifndef MWAN_BPF_PARSE6_H
+#define MWAN_BPF_PARSE6_H
+
+#include <linux/ipv6.h>
+
+#include "parse.h"
+
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_AUTH 51
+#define NEXTHDR_DEST 60
+#define NEXTHDR_ICMPV6 58
+
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+#define IP6_MAX_EXT_HDRS 4
+#define IP6_OFFSET_MASK 0xfff8
+#define IP6_MF 0x0001
+
+struct addr6 {
+	__u32 w[4];
+};
+
+struct pkt6 {
+	__u32 l3;
+	__u32 l4;
+	__u32 len; /* header + payload */
+	struct addr6 saddr;
+	struct addr6 daddr;
+	__be16 sport; /* ICMPv6 echo: identifier */
+	__be16 dport;
+	__be32 frag_id;
+	__u8 proto; /* upper-layer protocol after any extension headers */
+	__u8 hop;
+	bool ext_hdr; /* extension headers before L4 */
+	bool frag;
+	bool later_frag;
+	bool has_ports;
+	bool icmp_error;
+};
+
+static __always_inline bool ip6_is_ext(__u8 nh)
+{
+	return nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING ||
+	       nh == NEXTHDR_FRAGMENT || nh == NEXTHDR_AUTH ||
+	       nh == NEXTHDR_DEST;
+}
+
+/* Walk up to IP6_MAX_EXT_HDRS extension headers; more than that is left
+ * to the kernel (PARSE_BAD is not used for it: the packet is just not one
+ * we can key).
+ */
+static __always_inline int parse6_ext(void *ctx, bool xdp, struct pkt6 *p,
+				      __u32 end)
+{
+	__u8 nh = p->proto;
+	__u32 off = p->l4;
+	int i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < IP6_MAX_EXT_HDRS; i++) {
+		__u8 hdr[8];
+
+		if (!ip6_is_ext(nh))
+			break;
+		p->ext_hdr = true;
+		if (off + 8 > end || ctx_load(ctx, xdp, off, hdr, sizeof(hdr)))
+			return PARSE_BAD;
+		if (nh == NEXTHDR_FRAGMENT) {
+			__u16 fo = bpf_ntohs(*(__be16 *)&hdr[2]);
+
+			p->frag = true;
+			p->later_frag = fo & IP6_OFFSET_MASK;
+			p->frag_id = *(__be32 *)&hdr[4];
+			nh = hdr[0];
+			off += 8;
+		} else if (nh == NEXTHDR_AUTH) {
+			nh = hdr[0];
+			off += (hdr[1] + 2) * 4;
+		} else {
+			nh = hdr[0];
+			off += (hdr[1] + 1) * 8;
+		}
+		if (p->later_frag)
+			break;
+	}
+	if (ip6_is_ext(nh) && !p->later_frag)
+		return PARSE_BAD;
+	p->proto = nh;
+	p->l4 = off;
+	return PARSE_OK;
+}
+
+static __always_inline bool icmp6_is_error(__u8 type)
+{
+	return type < 128;
+}
+
+static __always_inline int parse6_l4(void *ctx, bool xdp, struct pkt6 *p,
+				     __u32 end, bool embedded)
+{
+	p->has_ports = false;
+	p->icmp_error = false;
+	p->sport = 0;
+	p->dport = 0;
+	if (p->later_frag)
+		return PARSE_OK;
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+		__be16 ports[2];
+
+		if (p->l4 + 4 > end ||
+		    ctx_load(ctx, xdp, p->l4, ports, sizeof(ports)))
+			return PARSE_BAD;
+		p->sport = ports[0];
+		p->dport = ports[1];
+		p->has_ports = true;
+		/* Like IPv4: a first fragment must carry the whole L4
+		 * header we key on.
+		 */
+		if (!embedded &&
+		    p->l4 + (p->proto == IPPROTO_TCP ? 20 : 8) > end)
+			return PARSE_BAD;
+	} else if (p->proto == NEXTHDR_ICMPV6) {
+		struct icmp_echo_hdr ic;
+
+		if (p->l4 + sizeof(ic) > end ||
+		    ctx_load(ctx, xdp, p->l4, &ic, sizeof(ic)))
+			return PARSE_BAD;
+		p->icmp_error = icmp6_is_error(ic.type);
+		if (ic.type == ICMPV6_ECHO_REQUEST ||
+		    ic.type == ICMPV6_ECHO_REPLY) {
+			p->sport = ic.id;
+			p->has_ports = true;
+		}
+	}
+	return PARSE_OK;
+}
+
+/* Parse the IPv6 header at l3. `avail` bounds the packet: the frame for
+ * an outer header, the quoted bytes for an embedded one.
+ */
+static __always_inline int parse_ipv6(void *ctx, bool xdp, __u32 l3,
+				      __u32 avail, bool embedded,
+				      struct pkt6 *p)
+{
+	struct ipv6hdr ip;
+	__u32 end;
+
+	if (avail < sizeof(ip) || ctx_load(ctx, xdp, l3, &ip, sizeof(ip)))
+		return PARSE_BAD;
+	if (ip.version != 6)
+		return PARSE_BAD;
+	p->len = sizeof(ip) + bpf_ntohs(ip.payload_len);
+	if (!embedded && p->len > avail)
+		return PARSE_BAD;
+	end = l3 + (embedded ? avail : p->len);
+	p->l3 = l3;
+	p->l4 = l3 + sizeof(ip);
+	__builtin_memcpy(&p->saddr, &ip.saddr, 16);
+	__builtin_memcpy(&p->daddr, &ip.daddr, 16);
+	p->proto = ip.nexthdr;
+	p->hop = ip.hop_limit;
+	p->ext_hdr = false;
+	p->frag = false;
+	p->later_frag = false;
+	p->frag_id = 0;
+	if (parse6_ext(ctx, xdp, p, end))
+		return PARSE_BAD;
+	return parse6_l4(ctx, xdp, p, end, embedded);
+}
+
+#endif
