@@ -55,8 +55,8 @@ struct mwan_cfg {
 	__u8 ready; /* loader finished filling the maps */
 	__u8 lan_mac[6];
 	__u8 pad[2];
-	__u8 lan_net6[16]; /* reserved for NPTv6 */
-	__u8 lan_plen6;
+	__u8 lan_net6[16]; /* internal IPv6 prefix (NPTv6), masked */
+	__u8 lan_plen6; /* 0: no IPv6 translation */
 	__u8 pad6[7];
 };
 
