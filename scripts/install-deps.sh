@@ -9,7 +9,7 @@ PACKAGES=(
 	libnl-3-dev libnl-route-3-dev libyaml-dev libcmocka-dev bpftool
 	pkg-config make gcc
 	# lab, tests and demo
-	iproute2 nftables tcpdump ethtool iputils-ping traceroute socat
+	iproute2 nftables iptables tcpdump ethtool iputils-ping traceroute socat
 	python3 python3-scapy procps kmod coreutils util-linux
 	# lint
 	shellcheck

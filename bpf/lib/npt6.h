@@ -68,8 +68,9 @@ static __always_inline void npt6_adjust(__u16 *w, __u16 adj)
 	__u32 s = (__u32)*w + adj;
 	__u16 r = csum_fold32(s);
 
-	/* Erratum 3033: 0xFFFF and 0x0000 are the same one's complement
-	 * value; write the one that cannot be mistaken for "all ones".
+	/* 0xFFFF and 0x0000 are the same one's complement value; RFC 6296
+	 * (like the kernel's NPT target) writes 0x0000, keeping the all-ones
+	 * word that §3.7 reserves out of translated addresses.
 	 */
 	*w = r == 0xffff ? 0 : r;
 }
