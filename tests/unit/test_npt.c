@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* RFC 6296 by hand, prefix derivation, and mwan vs the kernel's ip6tables SNPT/DNPT. */
+/* RFC 6296 by hand, prefix derivation, and mwan (library, XDP, TC) vs ip6tables SNPT/DNPT. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +17,15 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <cmocka.h>
 
 #include "lib/npt.h"
+#include "lib/steer.h"
+#include "mwan.skel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -442,6 +448,7 @@ static void test_fill(void **state)
 #define N_PAIRS 200
 #define ADDRS_PER_PAIR 50
 #define N_CASES (N_PAIRS * ADDRS_PER_PAIR * 2)
+#define MIN_CASES 10000 /* what each translator must at least take */
 
 struct npt_pair {
 	struct in6_addr internal, external; /* host bits zero */
@@ -475,10 +482,23 @@ struct translator {
 	void (*report)(void); /* optional: what else it saw */
 	unsigned int hop_dec; /* by how much it lowers the hop limit */
 	bool rfc_drops; /* drops where RFC 6296 says to (the kernel does not) */
+	/* Optional: why it cannot take case c at all (NULL: it can). */
+	const char *(*cannot)(const struct npt_case *c);
+	/* Also compared with what the kernel made of the same packets. */
+	bool vs_kernel;
 };
 
 static struct npt_pair pairs[N_PAIRS];
 static struct npt_case cases[N_CASES];
+
+/* What ip6tables made of each case, when it ran: the translators with
+ * vs_kernel are held to these bytes too, not only to lib/npt.c's.
+ */
+#define KERNEL_HOP_DEC 1 /* it forwards */
+static struct {
+	bool ran, ok;
+	__u8 pkt[PKT_LEN];
+} kernel_out[N_CASES];
 
 /* xorshift64*: reproducible, seed from NPT_SEED. */
 static __u64 rng_state;
@@ -644,12 +664,24 @@ static void build_udp6(__u8 *pkt, const struct in6_addr *src,
 	put16(pkt + OFF_UDP + 6, csum ? csum : 0xffff);
 }
 
-/* The far end of pair i: picks the ip6tables rule, never translated. */
+/* The far end of pair i: picks the ip6tables rule, never translated. It
+ * must not fall inside the pair's internal prefix either (mwan leaves the
+ * LAN's own traffic to the kernel, and takes such a source for a martian):
+ * where a short prefix covers it, the prefix's last bit is flipped.
+ */
 static struct in6_addr peer_addr(unsigned int pair)
 {
-	struct in6_addr a = addr6("2001:db8:ffff:ffff::");
+	const struct npt_pair *p = &pairs[pair];
+	struct in6_addr a = addr6("2001:db8:ffff:ffff::"), net;
+	unsigned int bit;
 
 	set_hword(&a, 7, (__u16)(pair + 1));
+	net = a;
+	keep_prefix(&net, p->plen);
+	if (p->plen && !memcmp(&net, &p->internal, sizeof(net))) {
+		bit = p->plen - 1;
+		a.s6_addr[bit / 8] ^= 0x80 >> (bit % 8);
+	}
 	return a;
 }
 
@@ -808,20 +840,87 @@ static void note_rfc_drop(const struct npt_case *c, bool forwarded,
 		rfc_drop_seen.subnet_as_zero++;
 }
 
+static void dump_pkt(const char *who, const __u8 *p, size_t len, size_t mark)
+{
+	size_t i;
+
+	print_message("  %s:", who);
+	for (i = 0; i < len; i++)
+		print_message("%s%s%02x", i % 16 ? "" : "\n    ",
+			      i == mark ? ">" : " ", p[i]);
+	print_message("\n");
+}
+
 static void dump_mismatch(const struct translator *t, const struct npt_case *c,
-			  const __u8 *want, const __u8 *got)
+			  const char *ref, const __u8 *want, const __u8 *got,
+			  size_t len)
 {
 	char in[INET6_ADDRSTRLEN], w[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
 	char i6[INET6_ADDRSTRLEN], e6[INET6_ADDRSTRLEN];
+	size_t at = 0;
 
+	while (at < len && want[at] == got[at])
+		at++;
 	print_message("case %u: %s %s/%u -> %s/%u, %s\n", c->id,
 		      c->inbound ? "DNPT" : "SNPT", ntop(&c->internal, i6),
 		      c->plen, ntop(&c->external, e6), c->plen,
 		      ntop((const void *)(c->pkt + addr_off(c)), in));
-	print_message("  mwan: %s\n  %s: %s (hop limit %u, want %u)\n",
+	print_message("  %s: %s\n  %s: %s (hop limit %u, want %u)\n", ref,
 		      ntop((const void *)(want + addr_off(c)), w), t->name,
 		      ntop((const void *)(got + addr_off(c)), g), got[OFF_HOP],
 		      want[OFF_HOP]);
+	print_message("  first difference at byte %zu of the IPv6 packet\n",
+		      at);
+	dump_pkt("sent", c->pkt, c->len, c->len);
+	dump_pkt(ref, want, len, at);
+	dump_pkt(t->name, got, len, at);
+}
+
+/* got must be want, byte for byte; ref says where want came from. */
+static void expect_same(const struct translator *t, const struct npt_case *c,
+			const char *ref, const __u8 *want, size_t wlen,
+			const __u8 *got, size_t glen)
+{
+	if (wlen == glen && !memcmp(want, got, wlen))
+		return;
+	dump_mismatch(t, c, ref, want, got, wlen < glen ? wlen : glen);
+	fail_msg("BUG: %s differs from %s on case %u", t->name, ref, c->id);
+}
+
+/* What a vs_kernel translator was held to. */
+static struct {
+	unsigned int same; /* translated exactly as the kernel did */
+	unsigned int rfc_drops; /* dropped as RFC 6296 says */
+	unsigned int rfc_drops_fwd; /* of those, what the kernel forwarded */
+} kernel_seen;
+
+/* t translated c as mwan does; now against the kernel's own bytes. */
+static void check_vs_kernel(const struct translator *t,
+			    const struct npt_case *c, const __u8 *got,
+			    size_t glen)
+{
+	__u8 want[PKT_LEN];
+
+	if (!t->vs_kernel || !kernel_out[c->id].ran)
+		return;
+	if (!kernel_out[c->id].ok)
+		fail_msg("BUG: %s: case %u translated, ip6tables dropped it",
+			 t->name, c->id);
+	memcpy(want, kernel_out[c->id].pkt, sizeof(want));
+	want[OFF_HOP] += KERNEL_HOP_DEC - t->hop_dec;
+	expect_same(t, c, "ip6tables", want, sizeof(want), got, glen);
+	kernel_seen.same++;
+}
+
+/* Checksum neutrality: the field is untouched and still right. */
+static void check_neutral(const struct translator *t, const struct npt_case *c,
+			  const __u8 *got, size_t glen)
+{
+	assert_int_equal(glen, c->len);
+	assert_memory_equal(got + OFF_UDP + 6, c->pkt + OFF_UDP + 6, 2);
+	if (!udp6_valid(got, glen))
+		fail_msg("BUG: %s: case %u: UDP checksum no longer valid",
+			 t->name, c->id);
 }
 
 /* Fails the test on any difference; true if both translated. */
@@ -832,31 +931,45 @@ static bool check_case(const struct translator *t, const struct npt_case *c)
 	bool want_ok = mwan_translate(c, want, &wlen);
 	bool got_ok = t->translate(c, got, &glen);
 
-	if (got_ok) {
-		/* Checksum neutrality: the field is untouched and still right. */
-		assert_int_equal(glen, c->len);
-		assert_memory_equal(got + OFF_UDP + 6, c->pkt + OFF_UDP + 6, 2);
-		if (!udp6_valid(got, glen))
-			fail_msg("%s: case %u: UDP checksum no longer valid",
-				 t->name, c->id);
-	}
 	if (!want_ok) {
 		if (t->rfc_drops && got_ok)
-			fail_msg("%s: case %u: forwarded what RFC 6296 drops",
-				 t->name, c->id);
+			fail_msg(
+				"BUG: %s: case %u: forwarded what RFC 6296 drops",
+				t->name, c->id);
+		if (got_ok)
+			check_neutral(t, c, got, glen);
 		if (!t->rfc_drops)
 			note_rfc_drop(c, got_ok, got);
+		if (t->vs_kernel && kernel_out[c->id].ran) {
+			kernel_seen.rfc_drops++;
+			kernel_seen.rfc_drops_fwd += kernel_out[c->id].ok;
+		}
 		return false;
 	}
 	if (!got_ok)
-		fail_msg("%s: case %u: dropped (%s /%u)", t->name, c->id,
+		fail_msg("BUG: %s: case %u: dropped (%s /%u)", t->name, c->id,
 			 c->inbound ? "DNPT" : "SNPT", c->plen);
 	want[OFF_HOP] -= t->hop_dec;
-	if (wlen != glen || memcmp(want, got, wlen)) {
-		dump_mismatch(t, c, want, got);
-		fail_msg("%s differs from mwan on case %u", t->name, c->id);
-	}
+	expect_same(t, c, "mwan", want, wlen, got, glen);
+	check_vs_kernel(t, c, got, glen);
+	check_neutral(t, c, got, glen);
 	return true;
+}
+
+static void report_vs_kernel(const struct translator *t, unsigned int same)
+{
+	if (!t->vs_kernel)
+		return;
+	if (!kernel_seen.same && !kernel_seen.rfc_drops) {
+		print_message(
+			"%s: ip6tables did not run, so only compared with mwan\n",
+			t->name);
+		return;
+	}
+	print_message(
+		"%s: %u of %u translated cases byte for byte as ip6tables SNPT/DNPT on the same packets; %u RFC 6296 drops (ip6tables forwarded %u of them)\n",
+		t->name, kernel_seen.same, same, kernel_seen.rfc_drops,
+		kernel_seen.rfc_drops_fwd);
 }
 
 static void report_rfc_drops(const struct translator *t)
@@ -894,17 +1007,31 @@ static int translator_teardown(void **state)
 static void test_translator(void **state)
 {
 	const struct translator *t = *state;
-	unsigned int i, same = 0;
+	unsigned int i, same = 0, ran = 0;
+	const char *why = NULL, *w;
 
 	if (!t)
 		skip();
 	memset(&rfc_drop_seen, 0, sizeof(rfc_drop_seen));
-	for (i = 0; i < N_CASES; i++)
+	memset(&kernel_seen, 0, sizeof(kernel_seen));
+	for (i = 0; i < N_CASES; i++) {
+		w = t->cannot ? t->cannot(&cases[i]) : NULL;
+		if (w) {
+			why = w;
+			continue;
+		}
 		same += check_case(t, &cases[i]);
+		ran++;
+	}
 	print_message(
 		"%s: %u of %u cases translated byte for byte as mwan does; the other %u are RFC 6296 drops\n",
-		t->name, same, N_CASES, N_CASES - same);
+		t->name, same, ran, ran - same);
+	if (why)
+		print_message("%s: %u cases not run: %s\n", t->name,
+			      N_CASES - ran, why);
+	assert_true(ran >= MIN_CASES);
 	report_rfc_drops(t);
+	report_vs_kernel(t, same);
 	if (t->report)
 		t->report();
 }
@@ -918,13 +1045,16 @@ static void test_translator(void **state)
 #define ROUTER_ADDR "2001:db8:ffff:fffc::1"
 
 static struct {
-	int tun_in, tun_out, home_ns;
+	int tun_in, tun_out;
 	cpu_set_t cpus;
 	bool pinned;
 	__u8 sentinel[PKT_LEN];
 	unsigned int param_problems, noise;
-	char ip[64], restore[64];
-} kern = { .tun_in = -1, .tun_out = -1, .home_ns = -1 };
+	char restore[64];
+} kern = { .tun_in = -1, .tun_out = -1 };
+
+static char ip_tool[64]; /* iproute2's ip */
+static int home_ns = -1;
 
 static bool find_tool(const char *name, char *path, size_t len)
 {
@@ -965,6 +1095,33 @@ static int open_tun(const char *name)
 		return -1;
 	}
 	return fd;
+}
+
+/* A network namespace of our own: it vanishes with its last user, this
+ * process, however the test ends. NULL, or why the test cannot run here.
+ */
+static const char *enter_netns(void)
+{
+	if (geteuid())
+		return "needs root";
+	if (!find_tool("ip", ip_tool, sizeof(ip_tool)))
+		return "ip (iproute2) not installed";
+	home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_ns < 0)
+		fail_msg("/proc/self/ns/net: %s", strerror(errno));
+	if (unshare(CLONE_NEWNET))
+		fail_msg("unshare(CLONE_NEWNET): %s", strerror(errno));
+	return NULL;
+}
+
+static void leave_netns(void)
+{
+	if (home_ns < 0)
+		return;
+	if (setns(home_ns, CLONE_NEWNET))
+		print_message("setns back: %s\n", strerror(errno));
+	close(home_ns);
+	home_ns = -1;
 }
 
 static bool run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1059,21 +1216,13 @@ static void pin_cpu(void)
 static const char *kernel_setup(const struct npt_pair *p, size_t n)
 {
 	struct in6_addr s = addr6(SENTINEL_SRC), d = addr6(SENTINEL_DST);
+	const char *why;
 
-	if (geteuid())
-		return "needs root";
 	if (!find_tool("ip6tables-restore", kern.restore, sizeof(kern.restore)))
 		return "ip6tables-restore not installed";
-	if (!find_tool("ip", kern.ip, sizeof(kern.ip)))
-		return "ip (iproute2) not installed";
-	kern.home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (kern.home_ns < 0)
-		fail_msg("/proc/self/ns/net: %s", strerror(errno));
-	/* A namespace of our own: it vanishes with its last user, this
-	 * process, however the test ends.
-	 */
-	if (unshare(CLONE_NEWNET))
-		fail_msg("unshare(CLONE_NEWNET): %s", strerror(errno));
+	why = enter_netns();
+	if (why)
+		return why;
 	if (!kernel_sysctls())
 		fail_msg("cannot enable IPv6 forwarding");
 	kern.tun_in = open_tun(TUN_IN);
@@ -1081,10 +1230,10 @@ static const char *kernel_setup(const struct npt_pair *p, size_t n)
 	if (kern.tun_in < 0 || kern.tun_out < 0)
 		fail_msg("tun: %s", strerror(errno));
 	if (!run("%s link set lo up && %s link set %s up && %s link set %s up",
-		 kern.ip, kern.ip, TUN_IN, kern.ip, TUN_OUT) ||
+		 ip_tool, ip_tool, TUN_IN, ip_tool, TUN_OUT) ||
 	    /* A source for the ICMPv6 errors the kernel sends. */
-	    !run("%s -6 addr add %s/128 dev lo", kern.ip, ROUTER_ADDR) ||
-	    !run("%s -6 route add ::/0 dev %s", kern.ip, TUN_OUT))
+	    !run("%s -6 addr add %s/128 dev lo", ip_tool, ROUTER_ADDR) ||
+	    !run("%s -6 route add ::/0 dev %s", ip_tool, TUN_OUT))
 		fail_msg("cannot set up the links");
 	if (!kernel_rules(p, n))
 		fail_msg("ip6tables-restore failed");
@@ -1101,12 +1250,7 @@ static void kernel_teardown(void)
 	if (kern.tun_out >= 0)
 		close(kern.tun_out);
 	kern.tun_in = kern.tun_out = -1;
-	if (kern.home_ns >= 0) {
-		if (setns(kern.home_ns, CLONE_NEWNET))
-			print_message("setns back: %s\n", strerror(errno));
-		close(kern.home_ns);
-		kern.home_ns = -1;
-	}
+	leave_netns();
 	if (kern.pinned)
 		sched_setaffinity(0, sizeof(kern.cpus), &kern.cpus);
 	kern.pinned = false;
@@ -1157,7 +1301,7 @@ static bool kernel_translate(const struct npt_case *c, __u8 pkt_out[],
 	for (;;) {
 		n = tun_read(kern.tun_out, buf, sizeof(buf));
 		if (is_udp_with(buf, n, SENTINEL_MAGIC, 0))
-			return seen;
+			break;
 		if (is_udp_with(buf, n, CASE_MAGIC, c->id)) {
 			memcpy(pkt_out, buf, (size_t)n);
 			*len = (size_t)n;
@@ -1168,6 +1312,11 @@ static bool kernel_translate(const struct npt_case *c, __u8 pkt_out[],
 			kern.noise++;
 		}
 	}
+	kernel_out[c->id].ran = true;
+	kernel_out[c->id].ok = seen;
+	if (seen)
+		memcpy(kernel_out[c->id].pkt, pkt_out, PKT_LEN);
+	return seen;
 }
 
 static void kernel_report(void)
@@ -1183,13 +1332,422 @@ static const struct translator ip6tables = {
 	.translate = kernel_translate,
 	.teardown = kernel_teardown,
 	.report = kernel_report,
-	.hop_dec = 1, /* it forwards */
+	.hop_dec = KERNEL_HOP_DEC,
 	.rfc_drops = false,
 };
 
-/* The XDP and TC programs join here: a struct translator each, and a
- * TRANSLATOR_TEST line in main().
+/* ---- the real programs: mwan_xdp, mwan_tc_in, mwan_tc_out ---- */
+
+/* A LAN and two WANs: veth devices in a namespace of the test's own (the
+ * programs only take ifindexes of devices that exist). Pair i's external
+ * prefix belongs to WAN i % N_WANS and the other WAN has none, so
+ * steering must send the pair's flows to that one.
  */
+#define N_WANS 2
+enum { IF_LAN, IF_WAN0, N_IFS = IF_WAN0 + N_WANS };
+#define WAN_IF(w) (IF_WAN0 + (w))
+#define FWMARK(w) (0x100 + (w))
+
+static const char *const if_names[N_IFS] = { "npt-lan", "npt-wan0",
+					     "npt-wan1" };
+
+/* 02:00:00:00:kind:i */
+enum { MAC_IF = 0x0e, MAC_GW = 0x1e, MAC_HOST = 0x2e };
+
+static void mac(__u8 *m, __u8 kind, unsigned int i)
+{
+	const __u8 v[ETH_ALEN] = { 2, 0, 0, 0, kind, (__u8)i };
+
+	memcpy(m, v, ETH_ALEN);
+}
+
+enum prog { XDP, TC_IN, TC_OUT };
+static const char *const prog_names[] = { "mwan_xdp", "mwan_tc_in",
+					  "mwan_tc_out" };
+
+struct frame {
+	__u8 b[ETH_HLEN + PKT_LEN];
+	__u32 len;
+};
+
+static struct {
+	struct mwan_bpf *skel;
+	int ifindex[N_IFS];
+	int ncpus;
+	__u64 *percpu; /* one per-CPU counter */
+	int pair; /* the pair the maps translate; -1: none yet */
+	__u64 unmappable; /* npt_unmappable_addr seen so far for that pair */
+} bpf = { .pair = -1 };
+
+#define MAP(name) bpf_map__fd(bpf.skel->maps.name)
+
+#define STAT_NAME(n, s) s,
+static const char *const stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
+	STAT_NAME) MWAN_EVENTS(STAT_NAME) };
+#undef STAT_NAME
+
+static void put(int fd, const void *key, const void *val)
+{
+	if (bpf_map_update_elem(fd, key, val, BPF_ANY))
+		fail_msg("map update: %s", strerror(errno));
+}
+
+static __u64 stat_get(__u32 s)
+{
+	__u64 sum = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(MAP(mwan_stats), &s, bpf.percpu))
+		fail_msg("mwan_stats: %s", strerror(errno));
+	for (i = 0; i < bpf.ncpus; i++)
+		sum += bpf.percpu[i];
+	return sum;
+}
+
+static void stats_zero(void)
+{
+	__u32 s;
+
+	memset(bpf.percpu, 0, bpf.ncpus * sizeof(*bpf.percpu));
+	for (s = 0; s < MWAN_STAT_MAX; s++)
+		put(MAP(mwan_stats), &s, bpf.percpu);
+}
+
+static void dump_stats(void)
+{
+	__u32 s;
+	__u64 v;
+
+	for (s = 0; s < MWAN_STAT_MAX; s++) {
+		v = stat_get(s);
+		if (v)
+			print_message("  %s %llu\n", stat_names[s],
+				      (unsigned long long)v);
+	}
+}
+
+/* What stays the same for every pair, as the loader sets it. */
+static void bpf_fill(void)
+{
+	struct mwan_cfg cfg = {
+		.layout_version = MWAN_LAYOUT_VERSION,
+		.lan_ifindex = (__u32)bpf.ifindex[IF_LAN],
+		/* lan.ipv4 is required; mwan_tc_out does nothing without it. */
+		.lan_net4 = htonl(0x0afafa00),
+		.lan_mask4 = htonl(0xffffff00),
+		.lan_mtu = 1500,
+		.fast_path = 1,
+		.ready = 1,
+	};
+	__u32 zero = 0, i;
+
+	mac(cfg.lan_mac, MAC_IF, IF_LAN);
+	put(MAP(mwan_cfg), &zero, &cfg);
+	for (i = 0; i < N_IFS; i++) {
+		struct mwan_iface v = {
+			.role = i == IF_LAN ? MWAN_ROLE_LAN : MWAN_ROLE_WAN,
+			.wan = i == IF_LAN ? 0 : i - IF_WAN0,
+		};
+		__u32 idx = (__u32)bpf.ifindex[i];
+
+		put(MAP(mwan_ifaces), &idx, &v);
+		put(MAP(mwan_tx), &idx, &idx);
+	}
+	for (i = 0; i < N_WANS; i++) {
+		struct mwan_wan w = {
+			.ifindex = (__u32)bpf.ifindex[WAN_IF(i)],
+			.fwmark = FWMARK(i),
+			.mtu = 1500,
+			.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP |
+				 MWAN_WAN_NEIGH6,
+			.weight = 1,
+			.tier = 1,
+			.health = MWAN_HEALTH_UP,
+			.gw6 = { 0xfe, 0x80, [15] = 1 },
+		};
+
+		mac(w.if_mac, MAC_IF, WAN_IF(i));
+		mac(w.gw6_mac, MAC_GW, i);
+		put(MAP(mwan_wans), &i, &w);
+	}
+	assert_int_equal(mwan_steer_sync(MAP(mwan_wans), MAP(mwan_admin),
+					 MAP(mwan_steer)),
+			 0);
+}
+
+static const char *bpf_setup(const struct npt_pair *p, size_t n)
+{
+	const char *why = enter_netns();
+	__u8 m[ETH_ALEN];
+	int i;
+
+	(void)p;
+	(void)n;
+	if (why)
+		return why;
+	for (i = 0; i < N_IFS; i++) {
+		mac(m, MAC_IF, i);
+		if (!run("%s link add %s address %02x:%02x:%02x:%02x:%02x:%02x type veth peer name %s-p",
+			 ip_tool, if_names[i], m[0], m[1], m[2], m[3], m[4],
+			 m[5], if_names[i]))
+			fail_msg("cannot make the links");
+		bpf.ifindex[i] = (int)if_nametoindex(if_names[i]);
+	}
+	bpf.skel = mwan_bpf__open_and_load();
+	if (!bpf.skel)
+		fail_msg("mwan_bpf__open_and_load: %s", strerror(errno));
+	bpf.ncpus = libbpf_num_possible_cpus();
+	bpf.percpu = calloc(bpf.ncpus > 0 ? bpf.ncpus : 1, sizeof(*bpf.percpu));
+	if (bpf.ncpus <= 0 || !bpf.percpu)
+		fail_msg("cannot size the per-CPU counters");
+	bpf_fill();
+	bpf.pair = -1;
+	return NULL;
+}
+
+static void bpf_teardown(void)
+{
+	mwan_bpf__destroy(bpf.skel);
+	bpf.skel = NULL;
+	free(bpf.percpu);
+	bpf.percpu = NULL;
+	leave_netns();
+}
+
+/* lan_plen6 0 means "no IPv6 translation" to the datapath: a /0 pair has
+ * nothing to map to (and no router translates all of IPv6).
+ */
+static const char *bpf_cannot(const struct npt_case *c)
+{
+	return c->plen ? NULL : "a /0 prefix, which lan_plen6 0 cannot express";
+}
+
+/* Pair i into the maps as the loader puts a prefix there: lan.ipv6, the
+ * WAN's external prefix and the mask of WANs that hold one. mwan_flows
+ * stays: every case is a flow of its own (its own port), so each verdict
+ * is that of a new flow. Returns the WAN.
+ */
+static __u32 bpf_use_pair(unsigned int i)
+{
+	const struct npt_pair *p = &pairs[i];
+	__u32 zero = 0, wan = i % N_WANS, mask = 1U << wan, w;
+	struct mwan_cfg cfg;
+	struct mwan_npt e;
+
+	if (bpf.pair == (int)i)
+		return wan;
+	if (bpf_map_lookup_elem(MAP(mwan_cfg), &zero, &cfg))
+		fail_msg("mwan_cfg: %s", strerror(errno));
+	memcpy(cfg.lan_net6, &p->internal, sizeof(cfg.lan_net6));
+	cfg.lan_plen6 = (__u8)p->plen;
+	put(MAP(mwan_cfg), &zero, &cfg);
+	mwan_npt_fill(&p->internal, &p->external, p->plen, &e);
+	memcpy(e.delegated, e.ext, sizeof(e.delegated));
+	e.delegated_len = (__u8)p->plen;
+	e.source = MWAN_NPT_STATIC;
+	for (w = 0; w < N_WANS; w++)
+		if (w != wan)
+			bpf_map_delete_elem(MAP(mwan_npt), &w);
+	put(MAP(mwan_npt), &wan, &e);
+	put(MAP(mwan_npt_mask), &zero, &mask);
+	stats_zero();
+	bpf.unmappable = 0;
+	bpf.pair = (int)i;
+	return wan;
+}
+
+static void set_macs(struct frame *f, const __u8 *dst, const __u8 *src)
+{
+	memcpy(f->b, dst, ETH_ALEN);
+	memcpy(f->b + ETH_ALEN, src, ETH_ALEN);
+}
+
+/* c as it arrives: outbound from the LAN host, inbound from the WAN's
+ * gateway. *macs: what the router puts on it once forwarded.
+ */
+static void arriving(const struct npt_case *c, __u32 wan, struct frame *f,
+		     __u8 macs[2 * ETH_ALEN])
+{
+	__u8 dst[ETH_ALEN], src[ETH_ALEN];
+
+	if (c->inbound) {
+		mac(dst, MAC_IF, WAN_IF(wan));
+		mac(src, MAC_GW, wan);
+		mac(macs, MAC_HOST, 1);
+		mac(macs + ETH_ALEN, MAC_IF, IF_LAN);
+	} else {
+		mac(dst, MAC_IF, IF_LAN);
+		mac(src, MAC_HOST, 1);
+		mac(macs, MAC_GW, wan);
+		mac(macs + ETH_ALEN, MAC_IF, WAN_IF(wan));
+	}
+	set_macs(f, dst, src);
+	f->b[12] = ETH_P_IPV6 >> 8;
+	f->b[13] = ETH_P_IPV6 & 0xff;
+	memcpy(f->b + ETH_HLEN, c->pkt, c->len);
+	f->len = ETH_HLEN + c->len;
+}
+
+/* One BPF_PROG_TEST_RUN of prog on `in` at interface iface (XDP, TC_IN:
+ * arriving; TC_OUT: leaving). Returns the action; *mark: the skb's mark.
+ */
+static int prog_run(enum prog prog, int iface, const struct frame *in,
+		    struct frame *out, __u32 *mark)
+{
+	struct bpf_program *progs[] = { bpf.skel->progs.mwan_xdp,
+					bpf.skel->progs.mwan_tc_in,
+					bpf.skel->progs.mwan_tc_out };
+	struct xdp_md x = { .data_end = in->len,
+			    .ingress_ifindex = (__u32)bpf.ifindex[iface] };
+	struct __sk_buff sk = { .ifindex = (__u32)bpf.ifindex[iface] };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
+		    .data_size_in = in->len, .data_out = out->b,
+		    .data_size_out = sizeof(out->b), .repeat = 1);
+
+	if (prog == XDP) {
+		o.ctx_in = &x;
+		o.ctx_size_in = sizeof(x);
+	} else {
+		o.ctx_in = &sk;
+		o.ctx_out = &sk;
+		o.ctx_size_in = sizeof(sk);
+		o.ctx_size_out = sizeof(sk);
+	}
+	if (bpf_prog_test_run_opts(bpf_program__fd(progs[prog]), &o))
+		fail_msg("%s test run: %s", prog_names[prog], strerror(errno));
+	out->len = o.data_size_out;
+	*mark = sk.mark;
+	return (int)o.retval;
+}
+
+/* prog's verdict on c: forwarded (fwd) with the MACs `macs` in front of
+ * the IPv6 packet it hands back in pkt_out, or dropped (drop) and counted
+ * as npt_unmappable_addr, RFC 6296's drop. Anything else fails the test.
+ */
+static bool bpf_verdict(const struct npt_case *c, enum prog prog, int action,
+			int fwd, int drop, const struct frame *out,
+			const __u8 *macs, __u8 pkt_out[], size_t *len)
+{
+	__u64 n = stat_get(MWAN_DROP_NPT_UNMAPPABLE);
+
+	if (action == drop && n == bpf.unmappable + 1) {
+		bpf.unmappable = n;
+		return false;
+	}
+	if (action != fwd || n != bpf.unmappable || out->len < ETH_HLEN ||
+	    memcmp(out->b, macs, 2 * ETH_ALEN)) {
+		print_message(
+			"case %u: %s: action %d (forward: %d, drop: %d), npt_unmappable_addr %llu (was %llu); counters for pair %u:\n",
+			c->id, prog_names[prog], action, fwd, drop,
+			(unsigned long long)n,
+			(unsigned long long)bpf.unmappable, c->pair);
+		dump_stats();
+		dump_pkt("frame out", out->b, out->len, out->len);
+		fail_msg(
+			"BUG: %s: case %u (%s /%u): wrong verdict, counter or MACs",
+			prog_names[prog], c->id, c->inbound ? "DNPT" : "SNPT",
+			c->plen);
+	}
+	*len = out->len - ETH_HLEN;
+	memcpy(pkt_out, out->b + ETH_HLEN, *len);
+	return true;
+}
+
+/* The fast path: mwan_xdp on the LAN (SNPT) or the WAN (DNPT) redirects
+ * the packet translated, hop limit lowered, MACs rewritten.
+ */
+static bool xdp_translate(const struct npt_case *c, __u8 pkt_out[], size_t *len)
+{
+	static struct frame in, out;
+	__u32 wan = bpf_use_pair(c->pair), mark;
+	struct mwan_neigh6 nb;
+	struct in6_addr_raw key;
+	__u8 macs[2 * ETH_ALEN], internal[PKT_LEN];
+	size_t ilen;
+	bool nb_set;
+	int action;
+
+	arriving(c, wan, &in, macs);
+	/* Inbound, XDP finishes only what it has the LAN host's MAC for:
+	 * the loader copies the kernel's neighbours of lan.ipv6 into
+	 * mwan_neigh6; here, the one address the packet maps to.
+	 */
+	nb_set = c->inbound && mwan_translate(c, internal, &ilen);
+	if (nb_set) {
+		memcpy(key.a, internal + OFF_DST, sizeof(key.a));
+		memset(&nb, 0, sizeof(nb));
+		mac(nb.mac, MAC_HOST, 1);
+		put(MAP(mwan_neigh6), &key, &nb);
+	}
+	action = prog_run(XDP, c->inbound ? WAN_IF(wan) : IF_LAN, &in, &out,
+			  &mark);
+	if (nb_set)
+		bpf_map_delete_elem(MAP(mwan_neigh6), &key);
+	return bpf_verdict(c, XDP, action, XDP_REDIRECT, XDP_DROP, &out, macs,
+			   pkt_out, len);
+}
+
+/* The slow path. SNPT: mwan_tc_in at LAN ingress only marks the packet
+ * with its WAN's fwmark, the kernel routes it by the mark (one hop, the
+ * gateway's MACs), mwan_tc_out at WAN egress translates the source. DNPT:
+ * mwan_tc_in at WAN ingress translates the destination, then the kernel
+ * forwards it (one hop; its MACs are the kernel's business).
+ */
+static bool tc_translate(const struct npt_case *c, __u8 pkt_out[], size_t *len)
+{
+	static struct frame in, out;
+	__u32 wan = bpf_use_pair(c->pair), mark = 0;
+	__u8 macs[2 * ETH_ALEN];
+	int action;
+	bool ok;
+
+	arriving(c, wan, &in, macs);
+	if (!c->inbound) {
+		action = prog_run(TC_IN, IF_LAN, &in, &out, &mark);
+		if (action != TC_ACT_OK || mark != FWMARK(wan) ||
+		    out.len != in.len || memcmp(out.b, in.b, in.len))
+			fail_msg(
+				"BUG: mwan_tc_in: case %u: action %d, mark %#x; want %d, %#x and the frame untouched",
+				c->id, action, mark, TC_ACT_OK, FWMARK(wan));
+		in.b[ETH_HLEN + OFF_HOP]--;
+		set_macs(&in, macs, macs + ETH_ALEN);
+	}
+	action = prog_run(c->inbound ? TC_IN : TC_OUT, WAN_IF(wan), &in, &out,
+			  &mark);
+	ok = bpf_verdict(c, c->inbound ? TC_IN : TC_OUT, action, TC_ACT_OK,
+			 TC_ACT_SHOT, &out, in.b, pkt_out, len);
+	if (ok && c->inbound) {
+		if (mark != FWMARK(wan))
+			fail_msg("BUG: mwan_tc_in: case %u: mark %#x, want %#x",
+				 c->id, mark, FWMARK(wan));
+		pkt_out[OFF_HOP]--;
+	}
+	return ok;
+}
+
+static const struct translator xdp = {
+	.name = "xdp",
+	.setup = bpf_setup,
+	.translate = xdp_translate,
+	.teardown = bpf_teardown,
+	.hop_dec = 1,
+	.rfc_drops = true,
+	.cannot = bpf_cannot,
+	.vs_kernel = true,
+};
+
+static const struct translator tc = {
+	.name = "tc",
+	.setup = bpf_setup,
+	.translate = tc_translate,
+	.teardown = bpf_teardown,
+	.hop_dec = 1, /* the kernel's, between or after the programs */
+	.rfc_drops = true,
+	.cannot = bpf_cannot,
+	.vs_kernel = true,
+};
+
+/* Each translator: a struct translator, and a TRANSLATOR_TEST line in main(). */
 #define TRANSLATOR_TEST(t)                                        \
 	{                                                         \
 		"mwan_vs_" #t, test_translator, translator_setup, \
@@ -1208,7 +1766,10 @@ int main(void)
 		cmocka_unit_test(test_derive_rejects),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_random_against_model),
-		TRANSLATOR_TEST(ip6tables),
+		TRANSLATOR_TEST(
+			ip6tables), /* first: the others compare with it */
+		TRANSLATOR_TEST(xdp),
+		TRANSLATOR_TEST(tc),
 	};
 
 	return cmocka_run_group_tests(tests, make_cases, NULL);
