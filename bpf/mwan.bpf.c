@@ -211,12 +211,16 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx,
 				    const struct mwan_iface *iface)
 {
 	struct pkt6 p;
+	int err;
 
 	/* Without lan.ipv6 no IPv6 is ours, whatever it looks like. */
 	if (!cfg->lan_plen6)
 		return xdp_pass(MWAN_EV_PASS_UNMAPPED);
-	if (parse_ipv6(ctx, true, sizeof(struct ethhdr),
-		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
+	err = parse_ipv6(ctx, true, sizeof(struct ethhdr),
+			 ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p);
+	if (err == PARSE_DEFER)
+		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
+	if (err)
 		return xdp_drop(MWAN_DROP_TRUNCATED);
 	if (p.ext_hdr)
 		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
@@ -395,10 +399,14 @@ static __always_inline int tc_in6(struct __sk_buff *skb,
 				  const struct mwan_iface *iface)
 {
 	struct pkt6 p;
+	int err;
 
 	if (!cfg->lan_plen6)
 		return TC_ACT_OK;
-	if (tc_parse6(skb, &p))
+	err = tc_parse6(skb, &p);
+	if (err == PARSE_DEFER)
+		return TC_ACT_OK;
+	if (err)
 		return tc_drop(MWAN_DROP_TRUNCATED);
 	if (iface->role == MWAN_ROLE_LAN)
 		return tc_outbound6(skb, cfg, &p);

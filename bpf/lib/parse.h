@@ -126,6 +126,9 @@ struct pkt4 {
 enum parse_result {
 	PARSE_OK = 0,
 	PARSE_BAD = -1, /* malformed or truncated */
+	PARSE_DEFER = -2, /* well-formed as far as we looked, but deeper than
+			   * we parse: the kernel's to handle
+			   */
 };
 
 static __always_inline bool icmp_type_is_error(__u8 type)

@@ -49,9 +49,14 @@ static __always_inline bool ip6_is_ext(__u8 nh)
 	       nh == NEXTHDR_DEST;
 }
 
-/* Walk up to IP6_MAX_EXT_HDRS extension headers; more than that is left
- * to the kernel (PARSE_BAD is not used for it: the packet is just not one
- * we can key).
+/* Beyond the reach of XDP's bounded offsets: not malformed, just not ours. */
+static __always_inline bool ctx_too_deep(bool xdp, __u32 off, __u32 len)
+{
+	return xdp && off + len > CTX_OFF_MASK;
+}
+
+/* Walk up to IP6_MAX_EXT_HDRS extension headers. A longer chain, or one
+ * deeper than XDP can reach, is PARSE_DEFER: the kernel handles it.
  */
 static __always_inline int parse6_ext(void *ctx, bool xdp, struct pkt6 *p,
 				      __u32 end)
@@ -67,7 +72,11 @@ static __always_inline int parse6_ext(void *ctx, bool xdp, struct pkt6 *p,
 		if (!ip6_is_ext(nh))
 			break;
 		p->ext_hdr = true;
-		if (off + 8 > end || ctx_load(ctx, xdp, off, hdr, sizeof(hdr)))
+		if (off + 8 > end)
+			return PARSE_BAD;
+		if (ctx_too_deep(xdp, off, 8))
+			return PARSE_DEFER;
+		if (ctx_load(ctx, xdp, off, hdr, sizeof(hdr)))
 			return PARSE_BAD;
 		if (nh == NEXTHDR_FRAGMENT) {
 			__u16 fo = bpf_ntohs(*(__be16 *)&hdr[2]);
@@ -88,7 +97,7 @@ static __always_inline int parse6_ext(void *ctx, bool xdp, struct pkt6 *p,
 			break;
 	}
 	if (ip6_is_ext(nh) && !p->later_frag)
-		return PARSE_BAD;
+		return PARSE_DEFER;
 	p->proto = nh;
 	p->l4 = off;
 	return PARSE_OK;
@@ -108,6 +117,8 @@ static __always_inline int parse6_l4(void *ctx, bool xdp, struct pkt6 *p,
 	p->dport = 0;
 	if (p->later_frag)
 		return PARSE_OK;
+	if (ctx_too_deep(xdp, p->l4, 20))
+		return PARSE_DEFER;
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
 		__be16 ports[2];
 
@@ -167,8 +178,10 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, __u32 l3,
 	p->frag = false;
 	p->later_frag = false;
 	p->frag_id = 0;
-	if (parse6_ext(ctx, xdp, p, end))
-		return PARSE_BAD;
+	int err = parse6_ext(ctx, xdp, p, end);
+
+	if (err)
+		return err;
 	return parse6_l4(ctx, xdp, p, end, embedded);
 }
 
