@@ -20,6 +20,11 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", cmd_stats, "", "per-WAN traffic, drops and events" },
 	{ "wan", cmd_wan, "NAME up|down|auto",
 	  "force a WAN up or down, or back to health checks" },
+	{ "pd", cmd_pd, "WAN PREFIX/LEN [--valid S]",
+	  "hand the loader WAN's delegated IPv6 prefix (default: no expiry)" },
+	{ "pd", cmd_pd, "WAN clear", "withdraw WAN's delegated prefix" },
+	{ "wan-of", cmd_wan_of, "IFNAME",
+	  "the WAN the config (-c) gives an interface" },
 	{ "help", cmd_help, "", "show this help" },
 };
 
@@ -36,7 +41,7 @@ static void usage(FILE *f)
 		"Commands:\n",
 		MWAN_DEFAULT_PIN_DIR, MWAN_DEFAULT_RUN_DIR);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-6s %-18s %s\n", commands[i].name,
+		fprintf(f, "  %-6s %-26s %s\n", commands[i].name,
 			commands[i].args, commands[i].help);
 }
 
@@ -105,7 +110,7 @@ int main(int argc, char **argv)
 	static char pin_dir[PATH_MAX] = MWAN_DEFAULT_PIN_DIR;
 	static char run_dir[PATH_MAX] = MWAN_DEFAULT_RUN_DIR;
 	const char *config = NULL, *pin_override = NULL, *run_override = NULL;
-	struct ctl ctl = { pin_dir, run_dir };
+	struct ctl ctl = { pin_dir, run_dir, NULL };
 	const struct ctl_cmd *cmd;
 	bool json = false;
 	int opt, ret;
@@ -140,6 +145,7 @@ int main(int argc, char **argv)
 		return ctl_usage_error("unknown command '%s'", argv[optind]);
 	if (config && load_dirs(config, pin_dir, run_dir))
 		return CTL_EXIT_FAIL;
+	ctl.config = config;
 	if (pin_override)
 		ctl.pin_dir = pin_override;
 	if (run_override)

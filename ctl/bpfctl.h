@@ -16,6 +16,7 @@
 struct ctl {
 	const char *pin_dir;
 	const char *run_dir;
+	const char *config; /* -c FILE, or NULL */
 };
 
 struct ctl_cmd {
@@ -54,7 +55,13 @@ struct ctl_map {
 
 extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
 	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
-	ctl_map_stats, ctl_map_wanstat;
+	ctl_map_stats, ctl_map_wanstat, ctl_map_npt;
+
+/* One WAN's external IPv6 prefix (mwan_npt), as the datapath sees it. */
+struct ctl_npt {
+	struct mwan_npt e;
+	bool valid; /* present and not expired */
+};
 
 /* Opens a pinned map, read-only unless writable; on failure prints why
  * and returns -1.
@@ -84,6 +91,12 @@ int ctl_map_walk(int fd, const struct ctl_map *m, ctl_entry_fn fn, void *arg);
  * failure.
  */
 int ctl_wans_load(const struct ctl *ctl, struct ctl_wans *wans);
+/* Reads mwan_npt; an expired entry is not valid. Prints why and returns
+ * -1 on failure.
+ */
+int ctl_npt_load(const struct ctl *ctl, struct ctl_npt npt[MWAN_MAX_WANS]);
+/* CLOCK_MONOTONIC, the datapath's bpf_ktime_get_ns() */
+__u64 ctl_now_ns(void);
 /* Recomputes usable, carries and failopen after admin changes. */
 void ctl_wans_decide(struct ctl_wans *wans);
 /* Id of the configured WAN that mwan_names calls name, or -1; a stale
@@ -98,6 +111,7 @@ const char *ctl_wan_name(const struct ctl_wans *wans, unsigned int id,
 
 const char *ctl_admin_name(__u32 admin);
 const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN]);
+const char *ctl_ipv6_str(const __u8 addr[16], char buf[INET6_ADDRSTRLEN]);
 const char *ctl_mac_str(const __u8 mac[6], char buf[18]);
 
 /* Prints "bpfctl: <message>" and a usage hint to stderr; returns
@@ -111,5 +125,7 @@ int cmd_nat(const struct ctl *ctl, int argc, char **argv);
 int cmd_flows(const struct ctl *ctl, int argc, char **argv);
 int cmd_stats(const struct ctl *ctl, int argc, char **argv);
 int cmd_wan(const struct ctl *ctl, int argc, char **argv);
+int cmd_pd(const struct ctl *ctl, int argc, char **argv);
+int cmd_wan_of(const struct ctl *ctl, int argc, char **argv);
 
 #endif

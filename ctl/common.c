@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +34,8 @@ const struct ctl_map ctl_map_flows = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
 const struct ctl_map ctl_map_stats = { MWAN_MAP_STATS,
 				       BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 				       sizeof(__u64) };
+const struct ctl_map ctl_map_npt = { MWAN_MAP_NPT, BPF_MAP_TYPE_HASH,
+				     sizeof(__u32), sizeof(struct mwan_npt) };
 const struct ctl_map ctl_map_wanstat = { MWAN_MAP_WANSTAT,
 					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 					 sizeof(struct mwan_wan_counters) };
@@ -353,6 +356,38 @@ const char *ctl_admin_name(__u32 admin)
 const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+const char *ctl_ipv6_str(const __u8 addr[16], char buf[INET6_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN);
+}
+
+__u64 ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int ctl_npt_load(const struct ctl *ctl, struct ctl_npt npt[MWAN_MAX_WANS])
+{
+	int fd = ctl_map_open(ctl, &ctl_map_npt, false);
+	__u64 now = ctl_now_ns();
+	__u32 id;
+
+	memset(npt, 0, MWAN_MAX_WANS * sizeof(*npt));
+	if (fd < 0)
+		return -1;
+	for (id = 0; id < MWAN_MAX_WANS; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &npt[id].e))
+			continue;
+		npt[id].valid = !npt[id].e.valid_until_ns ||
+				now < npt[id].e.valid_until_ns;
+	}
+	close(fd);
+	return 0;
 }
 
 const char *ctl_mac_str(const __u8 mac[6], char buf[18])

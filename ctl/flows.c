@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bpfctl.h"
+#include "lib/npt.h"
 #include "lib/print.h"
 
 struct flow_entry {
@@ -21,12 +22,9 @@ struct flow_dump {
 	int wan; /* only this WAN's flows; -1: all */
 };
 
-/* IPv6 flows (NPTv6) slot in by accepting AF_INET6 here; addresses and
- * ordering below already handle both families.
- */
 static bool flow_family_supported(__u8 family)
 {
-	return family == AF_INET;
+	return family == AF_INET || family == AF_INET6;
 }
 
 static size_t flow_addr_len(const struct mwan_flow_key *k)
@@ -135,8 +133,41 @@ static void print_flow_counters(const struct mwan_flow *v)
 	print_u64("moves", "moves=%" PRIu64 "\n", v->moves);
 }
 
-static void print_flow(const struct ctl_wans *wans, const struct flow_entry *e,
-		       __u64 now)
+/* An IPv6 flow's external address: its host translated with the WAN's
+ * current prefix (none without one, or where RFC 6296 drops).
+ */
+static bool flow_ext6(const struct ctl_wans *wans, const struct ctl_npt *npt,
+		      const struct flow_entry *e, char buf[INET6_ADDRSTRLEN])
+{
+	const struct ctl_npt *n = e->v.wan < MWAN_MAX_WANS ? &npt[e->v.wan] :
+							     NULL;
+	struct in6_addr a, to;
+
+	if (!n || !n->valid)
+		return false;
+	memcpy(&a, e->k.inner6, sizeof(a));
+	memcpy(&to, n->e.ext, sizeof(to));
+	if (!mwan_npt_translate(&a, &to, wans->cfg.lan_plen6, n->e.adj_out))
+		return false;
+	return inet_ntop(AF_INET6, &a, buf, INET6_ADDRSTRLEN) != NULL;
+}
+
+static void print_flow_ext(const struct ctl_wans *wans,
+			   const struct ctl_npt *npt,
+			   const struct flow_entry *e)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (e->k.family == AF_INET6 && flow_ext6(wans, npt, e, addr))
+		print_str("ext", "ext=%s ", addr);
+	else if (e->k.family == AF_INET && e->v.ext4)
+		print_str("ext", "ext=%s ", ctl_ipv4_str(e->v.ext4, addr));
+	else
+		print_null("ext", "ext=- ");
+}
+
+static void print_flow(const struct ctl_wans *wans, const struct ctl_npt *npt,
+		       const struct flow_entry *e, __u64 now)
 {
 	char addr[INET6_ADDRSTRLEN], name[MWAN_NAME_LEN + 8];
 	const struct mwan_flow_key *k = &e->k;
@@ -150,10 +181,7 @@ static void print_flow(const struct ctl_wans *wans, const struct flow_entry *e,
 	print_u64("dport", "dport=%" PRIu64 " ", ntohs(k->dport));
 	print_str("wan", "wan=%s ", ctl_wan_name(wans, e->v.wan, name));
 	print_origin(e->v.origin);
-	if (e->v.ext4)
-		print_str("ext", "ext=%s ", ctl_ipv4_str(e->v.ext4, addr));
-	else
-		print_null("ext", "ext=- ");
+	print_flow_ext(wans, npt, e);
 	print_flow_times(&e->v, now);
 	print_flow_counters(&e->v);
 	print_close_object();
@@ -191,8 +219,8 @@ static int flows_read(const struct ctl *ctl, struct flow_dump *d)
 	return 0;
 }
 
-static void print_flows(const struct ctl_wans *wans, struct flow_entry *e,
-			size_t n)
+static void print_flows(const struct ctl_wans *wans, const struct ctl_npt *npt,
+			struct flow_entry *e, size_t n)
 {
 	struct timespec ts;
 	__u64 now;
@@ -207,7 +235,7 @@ static void print_flows(const struct ctl_wans *wans, struct flow_entry *e,
 	for (i = 0; i < n; i++)
 		/* a key seen twice while the LRU evicted under the walk */
 		if (!i || memcmp(&e[i].k, &e[i - 1].k, sizeof(e[i].k)))
-			print_flow(wans, &e[i], now);
+			print_flow(wans, npt, &e[i], now);
 	print_close_array();
 }
 
@@ -215,6 +243,7 @@ int cmd_flows(const struct ctl *ctl, int argc, char **argv)
 {
 	struct flow_dump d = { .vec.size = sizeof(struct flow_entry),
 			       .wan = -1 };
+	struct ctl_npt npt[MWAN_MAX_WANS];
 	struct ctl_wans wans;
 	const char *wan;
 	int ret;
@@ -222,7 +251,7 @@ int cmd_flows(const struct ctl *ctl, int argc, char **argv)
 	ret = flows_parse_args(argc, argv, &wan);
 	if (ret)
 		return ret;
-	if (ctl_wans_load(ctl, &wans))
+	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt))
 		return CTL_EXIT_FAIL;
 	if (wan) {
 		d.wan = ctl_wan_find(&wans, wan);
@@ -233,7 +262,7 @@ int cmd_flows(const struct ctl *ctl, int argc, char **argv)
 		free(d.vec.data);
 		return CTL_EXIT_FAIL;
 	}
-	print_flows(&wans, d.vec.data, d.vec.n);
+	print_flows(&wans, npt, d.vec.data, d.vec.n);
 	free(d.vec.data);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bpfctl.h"
+#include "lib/control.h"
 #include "lib/print.h"
 
 /* The loader's pid if its pid file names a live process, else 0. */
@@ -79,7 +80,59 @@ static void print_wan_iface(__u32 ifindex)
 	print_u64("ifindex", NULL, ifindex);
 }
 
-static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c)
+static bool has_gw6(const struct mwan_wan *w)
+{
+	static const __u8 none[16];
+
+	return memcmp(w->gw6, none, sizeof(none)) != 0;
+}
+
+/* Whole seconds until an entry expires. */
+static __u64 seconds_left(const struct mwan_npt *e)
+{
+	__u64 now = ctl_now_ns();
+
+	return e->valid_until_ns > now ?
+		       (e->valid_until_ns - now) / 1000000000ULL :
+		       0;
+}
+
+/* IPv6 fields, JSON only: text shows them in a table of their own. */
+static void print_wan6(const struct ctl_wans *wans, const struct ctl_wan *c,
+		       const struct ctl_npt *n)
+{
+	char addr[INET6_ADDRSTRLEN], p[64], mac[18];
+
+	if (has_gw6(&c->w))
+		print_str("gateway6", NULL, ctl_ipv6_str(c->w.gw6, addr));
+	else
+		print_null("gateway6", NULL);
+	if (c->w.flags & MWAN_WAN_NEIGH6)
+		print_str("gateway6_mac", NULL, ctl_mac_str(c->w.gw6_mac, mac));
+	else
+		print_null("gateway6_mac", NULL);
+	if (!n->valid) {
+		print_null("prefix", NULL);
+		print_null("external", NULL);
+		print_null("prefix_source", NULL);
+		print_null("prefix_valid_s", NULL);
+		return;
+	}
+	print_str("prefix", NULL,
+		  mwan_prefix_str(n->e.delegated, n->e.delegated_len, p,
+				  sizeof(p)));
+	print_str("external", NULL,
+		  mwan_prefix_str(n->e.ext, wans->cfg.lan_plen6, p, sizeof(p)));
+	print_str("prefix_source", NULL,
+		  n->e.source == MWAN_NPT_STATIC ? "static" : "pd");
+	if (n->e.valid_until_ns)
+		print_u64("prefix_valid_s", NULL, seconds_left(&n->e));
+	else
+		print_null("prefix_valid_s", NULL);
+}
+
+static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c,
+		      const struct ctl_npt *npt)
 {
 	char mac[18];
 
@@ -101,6 +154,7 @@ static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c)
 	else
 		print_null("gateway_mac", "unresolved        ");
 	print_u64("fwmark", "0x%" PRIx64, c->w.fwmark);
+	print_wan6(wans, c, npt);
 	print_bool("usable", NULL, c->usable);
 	print_bool("failopen", NULL, wans->failopen && c->carries);
 	if (c->usable && !c->carries)
@@ -111,7 +165,58 @@ static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c)
 	print_close_object();
 }
 
-static void print_wans(const struct ctl_wans *wans)
+/* One line of the text-only IPv6 table. */
+static void print_wan6_line(const struct ctl_wans *wans,
+			    const struct ctl_wan *c, const struct ctl_npt *n)
+{
+	char gw[INET6_ADDRSTRLEN] = "-", mac[18] = "-", p[64] = "-",
+	     x[64] = "-", valid[32] = "-";
+
+	if (has_gw6(&c->w))
+		ctl_ipv6_str(c->w.gw6, gw);
+	if (c->w.flags & MWAN_WAN_NEIGH6)
+		ctl_mac_str(c->w.gw6_mac, mac);
+	else if (has_gw6(&c->w))
+		snprintf(mac, sizeof(mac), "unresolved");
+	if (n->valid) {
+		mwan_prefix_str(n->e.delegated, n->e.delegated_len, p,
+				sizeof(p));
+		mwan_prefix_str(n->e.ext, wans->cfg.lan_plen6, x, sizeof(x));
+		if (n->e.valid_until_ns)
+			snprintf(valid, sizeof(valid), "%llus",
+				 (unsigned long long)seconds_left(&n->e));
+		else
+			snprintf(valid, sizeof(valid), "forever");
+	}
+	print_text("%-15s %-25s %-17s %-25s %-25s %-6s %s\n", c->name, gw, mac,
+		   p, x,
+		   !n->valid			  ? "-" :
+		   n->e.source == MWAN_NPT_STATIC ? "static" :
+						    "pd",
+		   valid);
+}
+
+/* Text only, and only where some WAN has IPv6 at all. */
+static void print_prefixes(const struct ctl_wans *wans,
+			   const struct ctl_npt *npt)
+{
+	bool any = false;
+	unsigned int id;
+
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		any |= mwan_wan_configured(&wans->wan[id].w) &&
+		       (has_gw6(&wans->wan[id].w) || npt[id].valid);
+	if (!any)
+		return;
+	print_text("\n%-15s %-25s %-17s %-25s %-25s %-6s %s\n", "WAN",
+		   "GATEWAY6", "GATEWAY6_MAC", "PREFIX", "EXTERNAL", "SOURCE",
+		   "VALID");
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		if (mwan_wan_configured(&wans->wan[id].w))
+			print_wan6_line(wans, &wans->wan[id], &npt[id]);
+}
+
+static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt)
 {
 	unsigned int id;
 
@@ -122,8 +227,9 @@ static void print_wans(const struct ctl_wans *wans)
 	print_open_array("wans");
 	for (id = 0; id < MWAN_MAX_WANS; id++)
 		if (mwan_wan_configured(&wans->wan[id].w))
-			print_wan(wans, &wans->wan[id]);
+			print_wan(wans, &wans->wan[id], &npt[id]);
 	print_close_array();
+	print_prefixes(wans, npt);
 }
 
 /* One "iface IFNAME ROLE XDPMODE DISPATCH" line of RUN_DIR/status;
@@ -168,11 +274,12 @@ static void print_interfaces(const struct ctl *ctl)
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
+	struct ctl_npt npt[MWAN_MAX_WANS];
 	struct ctl_wans wans;
 
 	if (argc > 1)
 		return ctl_usage_error("unexpected argument '%s'", argv[1]);
-	if (ctl_wans_load(ctl, &wans))
+	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt))
 		return CTL_EXIT_FAIL;
 
 	print_open_object(NULL);
@@ -183,7 +290,7 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv)
 	if (wans.failopen)
 		print_text(
 			"fail-open: no WAN is usable, so the best tier carries new flows anyway\n");
-	print_wans(&wans);
+	print_wans(&wans, npt);
 	print_interfaces(ctl);
 	print_close_object();
 	return 0;

@@ -84,6 +84,9 @@ static int set_pin_paths(struct loader *l)
 	{
 		const char *name = bpf_map__name(map);
 
+		/* .rodata and friends belong to this build alone */
+		if (bpf_map__is_internal(map))
+			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
 			     name) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
@@ -91,6 +94,89 @@ static int set_pin_paths(struct loader *l)
 			return -errno;
 	}
 	return 0;
+}
+
+/* The layout version the pinned maps were filled with; 0 if none. */
+static __u32 pinned_layout(const struct loader *l)
+{
+	const char *path = bpf_map__pin_path(l->skel->maps.mwan_cfg);
+	struct mwan_cfg cfg = { 0 };
+	__u32 zero = 0;
+	int fd = path ? bpf_obj_get(path) : -1;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		cfg.layout_version = 0;
+	close(fd);
+	return cfg.layout_version;
+}
+
+static bool pin_compatible(const struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	/* the kernel makes devmaps read-only to programs by itself */
+	if (info.type == BPF_MAP_TYPE_DEVMAP ||
+	    info.type == BPF_MAP_TYPE_DEVMAP_HASH)
+		info.map_flags &= ~BPF_F_RDONLY_PROG;
+	return info.type == bpf_map__type(map) &&
+	       info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       info.map_flags == bpf_map__map_flags(map);
+}
+
+/* libbpf 1.1 cannot reuse a pinned devmap itself (the kernel adds
+ * BPF_F_RDONLY_PROG to its flags, which libbpf then finds different), so
+ * it gets the fd and no pin path; the pin stays as it is.
+ */
+static void reuse_devmap(struct bpf_map *map, int fd)
+{
+	enum bpf_map_type t = bpf_map__type(map);
+
+	if (t != BPF_MAP_TYPE_DEVMAP && t != BPF_MAP_TYPE_DEVMAP_HASH)
+		return;
+	if (!bpf_map__reuse_fd(map, fd))
+		bpf_map__set_pin_path(map, NULL);
+}
+
+/* Maps pinned by a previous run are reused (delegated prefixes, flows and
+ * admin overrides survive a restart), unless they no longer fit this
+ * build or config (another layout, a new flows_max): those start afresh.
+ */
+static void drop_unusable_pins(struct loader *l)
+{
+	__u32 layout = pinned_layout(l);
+	bool all = layout && layout != MWAN_LAYOUT_VERSION;
+	struct bpf_map *map;
+
+	if (all)
+		log_warn(
+			"maps pinned under %s have layout version %u, this build uses %u: starting with fresh maps",
+			l->cfg.pin_dir, layout, MWAN_LAYOUT_VERSION);
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		const char *path = bpf_map__pin_path(map);
+		int fd = path ? bpf_obj_get(path) : -1;
+
+		if (fd < 0)
+			continue;
+		if (!all && pin_compatible(map, fd)) {
+			log_debug("reusing pinned map %s", path);
+			reuse_devmap(map, fd);
+		} else {
+			if (!all)
+				log_warn(
+					"pinned map %s does not fit this build or config; replacing it (its contents are lost)",
+					path);
+			unlink(path);
+		}
+		close(fd);
+	}
 }
 
 /* Let libxdp load the object, so that on kernels with freplace it can run
@@ -129,6 +215,7 @@ int dp_load(struct loader *l)
 		log_err("cannot configure the BPF object: %s", strerror(-err));
 		return err;
 	}
+	drop_unusable_pins(l);
 	err = load_via_libxdp(l);
 	if (err) {
 		log_warn(
@@ -141,8 +228,8 @@ int dp_load(struct loader *l)
 	 */
 	err = mwan_bpf__load(l->skel);
 	if (err) {
-		log_err("cannot load the BPF programs: %s (a map pinned under %s by an incompatible version? remove it with: rm -r %s)",
-			strerror(-err), l->cfg.pin_dir, l->cfg.pin_dir);
+		log_err("cannot load the BPF programs: %s (maps pinned under %s by an incompatible version? remove them with: mwan-loader --cleanup -c %s)",
+			strerror(-err), l->cfg.pin_dir, l->cfg.path);
 		return err;
 	}
 	if (!l->xdp) {
@@ -282,14 +369,6 @@ void dp_detach(struct loader *l)
 	}
 }
 
-void dp_unpin(struct loader *l)
-{
-	if (!l->skel)
-		return;
-	bpf_object__unpin_maps(l->skel->obj, NULL);
-	rmdir(l->cfg.pin_dir);
-}
-
 void dp_close(struct loader *l)
 {
 	if (l->xdp)
@@ -327,4 +406,87 @@ int dp_write_status(const struct loader *l)
 	if (fclose(f))
 		return -errno;
 	return rename(tmp, path) ? -errno : 0;
+}
+
+/* ---- mwan-loader --cleanup ---- */
+
+/* mwan_xdp, wherever libxdp put it on this interface. */
+static void cleanup_xdp(const struct dp_iface *i)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(i->ifindex);
+	struct xdp_program *p;
+	int err = -ENOENT;
+
+	if (!mp || libxdp_get_error(mp))
+		return;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), "mwan_xdp"))
+			err = xdp_multiprog__detach(mp);
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			if (strcmp(xdp_program__name(p), "mwan_xdp"))
+				continue;
+			err = xdp_program__detach(
+				p, i->ifindex, xdp_multiprog__attach_mode(mp),
+				0);
+			break;
+		}
+	}
+	xdp_multiprog__close(mp);
+	if (!err)
+		log_info("%s: detached XDP left by a previous run", i->name);
+}
+
+static void cleanup_iface(struct dp_iface *i)
+{
+	if (i->ifindex <= 0)
+		return;
+	cleanup_xdp(i);
+	detach_tc(i, BPF_TC_INGRESS);
+	if (i->wan >= 0)
+		detach_tc(i, BPF_TC_EGRESS);
+}
+
+static unsigned int unpin_all(struct loader *l)
+{
+	struct bpf_map *map;
+	unsigned int n = 0;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		const char *path = bpf_map__pin_path(map);
+
+		if (path && !unlink(path))
+			n++;
+	}
+	return n;
+}
+
+int dp_cleanup(struct loader *l)
+{
+	char path[PATH_MAX + 8];
+	unsigned int n;
+	int err;
+
+	for (n = 0; n < l->n_ifaces; n++)
+		cleanup_iface(&l->ifaces[n]);
+	l->skel = mwan_bpf__open();
+	if (!l->skel) {
+		log_err("cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	err = set_pin_paths(l);
+	if (!err) {
+		n = unpin_all(l);
+		log_info("removed %u pinned map(s) from %s", n, l->cfg.pin_dir);
+		/* libxdp's own state, when it kept it there */
+		snprintf(path, sizeof(path), "%s/xdp", l->cfg.pin_dir);
+		rmdir(path);
+		rmdir(l->cfg.pin_dir);
+	}
+	mwan_bpf__destroy(l->skel);
+	l->skel = NULL;
+	return err;
 }

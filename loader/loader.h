@@ -3,6 +3,7 @@
 #ifndef MWAN_LOADER_H
 #define MWAN_LOADER_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <xdp/libxdp.h>
 
@@ -11,13 +12,16 @@
 /* Policy routing: WAN i uses fwmark MWAN_FWMARK_BASE + i, routing table
  * MWAN_TABLE_BASE + i and a rule at MWAN_RULE_PRIO + 1 + i; the rule at
  * MWAN_RULE_PRIO keeps traffic to the LAN in the main table whatever its
- * mark.
+ * mark. IPv6 has the same rules, tables and marks (for WANs with a
+ * gateway6; the LAN rule with lan.ipv6).
  */
 #define MWAN_FWMARK_BASE 0x6d770100U
 #define MWAN_TABLE_BASE 27900U
 #define MWAN_RULE_PRIO 9000U
 
 struct mwan_bpf;
+struct mwan_ctl_req;
+struct control_state;
 
 struct dp_iface {
 	char name[IF_NAMESIZE];
@@ -39,6 +43,7 @@ struct loader {
 	unsigned int n_ifaces;
 	bool routing_installed;
 	struct netlink_state *nl;
+	struct control_state *ctl; /* the control socket, ctlsock.c */
 };
 
 /* dataplane.c */
@@ -46,13 +51,42 @@ int dp_prepare_pin_dir(const char *pin_dir);
 int dp_load(struct loader *l);
 int dp_attach(struct loader *l);
 void dp_detach(struct loader *l);
-void dp_unpin(struct loader *l);
 void dp_close(struct loader *l);
 int dp_write_status(const struct loader *l);
+/* mwan-loader --cleanup: detach whatever a previous run left attached and
+ * remove its pinned maps.
+ */
+int dp_cleanup(struct loader *l);
 
 /* sync.c: config and system state -> maps */
 int sync_static(struct loader *l);
 int sync_dynamic(struct loader *l);
+/* Drop the IPv6 flows of the WANs in wan_mask (bit i: WAN i), whose
+ * external prefix changed under them.
+ */
+void sync_drop_flows6(struct loader *l, __u32 wan_mask);
+
+/* prefix.c: mwan_npt, the external IPv6 prefix of each WAN */
+/* Start and reload: static prefixes from the config, delegated ones read
+ * back from the (pinned) map and kept while valid, everything else gone.
+ */
+int prefix_reconcile(struct loader *l);
+/* A validated `pd` request; msg gets the reply text (without "ok "). */
+int prefix_apply(struct loader *l, const struct mwan_ctl_req *req, char *msg,
+		 size_t len);
+/* Delete expired entries and keep mwan_npt_mask current. */
+void prefix_expire(struct loader *l);
+/* Milliseconds until the next entry expires, at most max_ms. */
+int prefix_timeout_ms(struct loader *l, int max_ms);
+
+/* ctlsock.c: RUN_DIR/control, served from the main loop */
+int ctl_open(struct loader *l);
+void ctl_close(struct loader *l);
+/* Adds the socket's descriptors to pfd (at most max); returns how many. */
+unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd,
+			 unsigned int max);
+/* Serves whatever poll() reported on the descriptors ctl_pollfds added. */
+void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n);
 
 /* netlink.c */
 int nlw_open(struct loader *l);
@@ -71,19 +105,37 @@ struct nlw_link_info {
 	unsigned char mac[6];
 };
 int nlw_link(struct loader *l, const char *name, struct nlw_link_info *out);
-int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
-	       unsigned char mac[6]);
-int nlw_neigh4_resolve(struct loader *l, int ifindex, __u32 addr_be);
+/* A usable neighbour's MAC; addr is 4 (AF_INET) or 16 (AF_INET6) bytes
+ * in network order.
+ */
+int nlw_neigh(struct loader *l, int ifindex, int family, const void *addr,
+	      unsigned char mac[6]);
+int nlw_neigh_resolve(struct loader *l, int ifindex, int family,
+		      const void *addr);
+/* Calls fn for every usable IPv6 neighbour on ifindex. */
+int nlw_for_each_neigh6(struct loader *l, int ifindex,
+			void (*fn)(const __u8 addr[16], const __u8 mac[6],
+				   void *arg),
+			void *arg);
 int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
 /* Calls fn for every local IPv4 address in the namespace. */
 int nlw_for_each_addr4(struct loader *l,
 		       void (*fn)(__u32 addr_be, int ifindex, void *arg),
+		       void *arg);
+/* Calls fn for every local IPv6 address in the namespace. */
+int nlw_for_each_addr6(struct loader *l,
+		       void (*fn)(const __u8 addr[16], int ifindex, void *arg),
 		       void *arg);
 
 /* Calls fn for every non-default unicast IPv4 route of the main table. */
 int nlw_for_each_route4(struct loader *l,
 			void (*fn)(__u32 dst_be, unsigned int plen, int oif,
 				   void *arg),
+			void *arg);
+/* The same for IPv6, without link-local and multicast destinations. */
+int nlw_for_each_route6(struct loader *l,
+			void (*fn)(const __u8 dst[16], unsigned int plen,
+				   int oif, void *arg),
 			void *arg);
 
 #endif

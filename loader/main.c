@@ -14,15 +14,20 @@
 
 #include "loader.h"
 #include "log.h"
+#include "../lib/control.h"
 
 #define RESYNC_MS 1000
+#define POLL_FDS 24 /* signals, netlink, the control socket and its clients */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mwan-loader [-c FILE] [--check] [-v]\n"
+		"usage: mwan-loader [-c FILE] [--check | --cleanup] [-v]\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"      --check        validate the configuration and exit\n"
+		"      --cleanup      remove the pinned maps (and whatever else a\n"
+		"                     previous run left) and exit; the loader\n"
+		"                     keeps its maps across restarts otherwise\n"
 		"  -v, --verbose      debug logging, including libbpf's\n",
 		MWAN_DEFAULT_CONFIG);
 }
@@ -84,16 +89,21 @@ static void ifaces_from_config(struct loader *l)
 	l->n_ifaces = 1 + l->cfg.n_wans;
 }
 
-static int write_pidfile(const struct loader *l)
+static int make_run_dir(const struct loader *l)
 {
-	char path[PATH_MAX + 32];
-	FILE *f;
-
 	if (mkdir(l->cfg.run_dir, 0755) && errno != EEXIST) {
 		log_err("cannot create run_dir %s: %s", l->cfg.run_dir,
 			strerror(errno));
 		return -errno;
 	}
+	return 0;
+}
+
+static int write_pidfile(const struct loader *l)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
 	snprintf(path, sizeof(path), "%s/mwan-loader.pid", l->cfg.run_dir);
 	f = fopen(path, "w");
 	if (!f)
@@ -110,13 +120,24 @@ static void remove_run_files(const struct loader *l)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/status", l->cfg.run_dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", l->cfg.run_dir,
+		 MWAN_CONTROL_SOCKET);
+	unlink(path);
 }
 
+/* The control socket comes first: it also tells whether another loader
+ * is running with the same run_dir, before anything is touched.
+ */
 static int start(struct loader *l)
 {
 	int err;
 
 	ifaces_from_config(l);
+	err = make_run_dir(l);
+	if (!err)
+		err = ctl_open(l);
+	if (err)
+		return err;
 	err = write_pidfile(l);
 	if (!err)
 		err = nlw_open(l);
@@ -124,6 +145,8 @@ static int start(struct loader *l)
 		err = dp_prepare_pin_dir(l->cfg.pin_dir);
 	if (!err)
 		err = dp_load(l);
+	if (!err)
+		err = prefix_reconcile(l);
 	if (!err)
 		err = sync_static(l);
 	if (!err)
@@ -137,15 +160,22 @@ static int start(struct loader *l)
 	return err;
 }
 
+/* Detaches and removes the routing, but leaves the maps pinned: the next
+ * start picks up prefixes, flows and admin overrides from them
+ * (`mwan-loader --cleanup` removes them).
+ */
 static void stop(struct loader *l)
 {
+	bool owner = l->ctl != NULL; /* else run_dir is another loader's */
+
 	if (l->skel)
 		dp_detach(l);
 	nlw_routing_remove(l);
-	dp_unpin(l);
 	dp_close(l);
 	nlw_close(l);
-	remove_run_files(l);
+	ctl_close(l);
+	if (owner)
+		remove_run_files(l);
 }
 
 static int signals_fd(void)
@@ -178,7 +208,8 @@ static bool same_interfaces(const struct mwan_config *a,
 	unsigned int w;
 
 	if (strcmp(a->lan_ifname, b->lan_ifname) || a->n_wans != b->n_wans ||
-	    strcmp(a->pin_dir, b->pin_dir) || a->flows_max != b->flows_max)
+	    strcmp(a->pin_dir, b->pin_dir) || strcmp(a->run_dir, b->run_dir) ||
+	    a->flows_max != b->flows_max)
 		return false;
 	for (w = 0; w < a->n_wans; w++)
 		if (strcmp(a->wans[w].name, b->wans[w].name) ||
@@ -201,37 +232,53 @@ static void reload(struct loader *l)
 		return;
 	}
 	if (!same_interfaces(&l->cfg, &next)) {
-		log_err("reload refused: interfaces, WAN names, pin_dir or flows_max changed; restart mwan-loader to apply them");
+		log_err("reload refused: interfaces, WAN names, pin_dir, run_dir or flows_max changed; restart mwan-loader to apply them");
 		mwan_config_free(&next);
 		return;
 	}
 	old = l->cfg;
 	l->cfg = next;
-	if (sync_static(l) || sync_dynamic(l) || nlw_routing_install(l))
+	if (prefix_reconcile(l) || sync_static(l) || sync_dynamic(l) ||
+	    nlw_routing_install(l))
 		log_err("reload: applying the new config failed part-way");
 	else
 		log_info("reload: applied (%u mapping(s))", l->cfg.n_nat);
 	mwan_config_free(&old);
 }
 
-static int run(struct loader *l)
+static void handle_netlink(struct loader *l, const struct pollfd *p, int n)
 {
-	struct pollfd pfd[2];
-	int sfd = signals_fd();
+	int changed;
 
-	if (sfd < 0) {
-		log_err("signalfd: %s", strerror(errno));
-		return -1;
+	if (!l->nl) {
+		reopen_netlink(l);
+		return;
 	}
+	if (n <= 0 || !(p->revents & (POLLIN | POLLERR)))
+		return;
+	changed = nlw_process(l);
+	if (changed < 0)
+		reopen_netlink(l);
+	else if (changed)
+		nlw_routing_refresh(l);
+}
+
+static int run(struct loader *l, int sfd)
+{
+	struct pollfd pfd[POLL_FDS];
+
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
 	for (;;) {
 		struct signalfd_siginfo si;
+		unsigned int nctl;
 		int n;
 
 		pfd[1].fd = l->nl ? nlw_fd(l) : -1;
 		pfd[1].events = POLLIN;
-		n = poll(pfd, 2, RESYNC_MS);
+		nctl = ctl_pollfds(l, pfd + 2, POLL_FDS - 2);
+		/* wakes in time to expire the next prefix */
+		n = poll(pfd, 2 + nctl, prefix_timeout_ms(l, RESYNC_MS));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
@@ -243,24 +290,64 @@ static int run(struct loader *l)
 			log_info("signal %d: stopping", si.ssi_signo);
 			break;
 		}
-		if (!l->nl) {
-			reopen_netlink(l);
-		} else if (n > 0 && (pfd[1].revents & (POLLIN | POLLERR))) {
-			int changed = nlw_process(l);
-
-			if (changed < 0)
-				reopen_netlink(l);
-			else if (changed)
-				nlw_routing_refresh(l);
-		}
+		handle_netlink(l, &pfd[1], n);
+		if (n > 0)
+			ctl_process(l, pfd + 2, nctl);
+		prefix_expire(l);
 		/* Periodic too: bpfctl may have changed an admin state, and
 		 * the steering tables must follow.
 		 */
 		if (l->nl && sync_dynamic(l))
 			log_warn("map resync failed");
 	}
-	close(sfd);
 	return 0;
+}
+
+/* The pid of a live mwan-loader named by RUN_DIR's pid file, or 0. */
+static pid_t running_loader(const struct mwan_config *cfg)
+{
+	char path[PATH_MAX + 32], comm[32] = "";
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/mwan-loader.pid", cfg->run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "mwan-loader", 11) ? 0 : pid;
+}
+
+/* --cleanup: what a stopped (or crashed) loader left behind. */
+static int cleanup(struct loader *l)
+{
+	pid_t pid = running_loader(&l->cfg);
+	int err;
+
+	if (pid) {
+		log_err("mwan-loader is running (pid %d); stop it first",
+			(int)pid);
+		return 1;
+	}
+	ifaces_from_config(l);
+	if (!nlw_open(l))
+		nlw_routing_remove(l);
+	nlw_close(l);
+	err = dp_cleanup(l);
+	remove_run_files(l);
+	log_info("cleanup %s", err ? "incomplete" : "done");
+	return err ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -268,14 +355,15 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "cleanup", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *path = MWAN_DEFAULT_CONFIG;
 	struct loader l = { 0 };
-	bool check = false;
-	int c, err;
+	bool check = false, clean = false;
+	int c, err, sfd;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -284,6 +372,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'C':
+			clean = true;
 			break;
 		case 'v':
 			log_set_verbose(1);
@@ -302,9 +393,27 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check && clean) {
+		fprintf(stderr,
+			"mwan-loader: --check and --cleanup exclude each other\n");
+		usage(stderr);
+		return 2;
+	}
 	log_init();
 	libbpf_set_print(libbpf_log);
 	libxdp_set_print(libxdp_log);
+	if (clean) {
+		char msg[MWAN_ERR_LEN];
+
+		/* the interfaces may be gone: only the file must be good */
+		if (mwan_config_load(path, &l.cfg, msg, sizeof(msg))) {
+			fprintf(stderr, "%s\n", msg);
+			return 1;
+		}
+		err = cleanup(&l);
+		mwan_config_free(&l.cfg);
+		return err;
+	}
 	if (load_config(path, &l.cfg))
 		return 1;
 	if (check) {
@@ -312,17 +421,28 @@ int main(int argc, char **argv)
 		mwan_config_free(&l.cfg);
 		return 0;
 	}
+	/* Blocked from here on: a SIGTERM while starting is acted on once
+	 * the start is complete, so it never leaves half an attachment.
+	 */
+	sfd = signals_fd();
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		mwan_config_free(&l.cfg);
+		return 1;
+	}
 	err = start(&l);
 	if (err) {
 		log_err("start failed; undoing everything");
 		stop(&l);
+		close(sfd);
 		mwan_config_free(&l.cfg);
 		return 1;
 	}
 	log_info("dataplane ready: LAN %s, %u WAN(s), %u mapping(s), %s path",
 		 l.cfg.lan_ifname, l.cfg.n_wans, l.cfg.n_nat,
 		 l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
-	err = run(&l);
+	err = run(&l, sfd);
+	close(sfd);
 	stop(&l);
 	mwan_config_free(&l.cfg);
 	log_info("stopped");

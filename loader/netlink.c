@@ -133,13 +133,29 @@ static bool neigh_usable(int state)
 			NUD_PERMANENT | NUD_NOARP);
 }
 
-int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
-	       unsigned char mac[6])
+static size_t family_len(int family)
 {
-	struct nl_addr *dst = nl_addr_build(AF_INET, &addr_be, 4);
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* The MAC of a usable neighbour entry, or -ENOENT. */
+static int neigh_mac(struct rtnl_neigh *n, unsigned char mac[6])
+{
+	struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
+
+	if (!neigh_usable(rtnl_neigh_get_state(n)) || !ll ||
+	    nl_addr_get_len(ll) != 6)
+		return -ENOENT;
+	memcpy(mac, nl_addr_get_binary_addr(ll), 6);
+	return 0;
+}
+
+int nlw_neigh(struct loader *l, int ifindex, int family, const void *addr,
+	      unsigned char mac[6])
+{
+	struct nl_addr *dst = nl_addr_build(family, addr, family_len(family));
 	struct rtnl_neigh *n;
-	struct nl_addr *ll;
-	int ret = -ENOENT;
+	int ret;
 
 	if (!dst)
 		return -ENOMEM;
@@ -147,12 +163,7 @@ int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
 	nl_addr_put(dst);
 	if (!n)
 		return -ENOENT;
-	ll = rtnl_neigh_get_lladdr(n);
-	if (neigh_usable(rtnl_neigh_get_state(n)) && ll &&
-	    nl_addr_get_len(ll) == 6) {
-		memcpy(mac, nl_addr_get_binary_addr(ll), 6);
-		ret = 0;
-	}
+	ret = neigh_mac(n, mac);
 	rtnl_neigh_put(n);
 	return ret;
 }
@@ -161,25 +172,57 @@ int nlw_neigh4(struct loader *l, int ifindex, __u32 addr_be,
  * for it (NTF_USE), so the fast path does not have to wait for the first
  * slow-path packet of some flow. Sends nothing itself.
  */
-int nlw_neigh4_resolve(struct loader *l, int ifindex, __u32 addr_be)
+int nlw_neigh_resolve(struct loader *l, int ifindex, int family,
+		      const void *addr)
 {
-	struct nl_addr *dst = nl_addr_build(AF_INET, &addr_be, 4);
+	struct nl_addr *dst = nl_addr_build(family, addr, family_len(family));
 	struct rtnl_neigh *n = rtnl_neigh_alloc();
 	int err = -ENOMEM;
 
 	if (dst && n) {
 		rtnl_neigh_set_ifindex(n, ifindex);
-		rtnl_neigh_set_family(n, AF_INET);
+		rtnl_neigh_set_family(n, family);
 		rtnl_neigh_set_dst(n, dst);
 		rtnl_neigh_set_flags(n, NTF_USE);
-		err = rtnl_neigh_add(l->nl->cmd, n, NLM_F_CREATE | NLM_F_REPLACE);
+		err = rtnl_neigh_add(l->nl->cmd, n,
+				     NLM_F_CREATE | NLM_F_REPLACE);
 		if (err)
-			log_debug("neighbour resolve on ifindex %d: %s", ifindex,
-				  nl_geterror(err));
+			log_debug("neighbour resolve on ifindex %d: %s",
+				  ifindex, nl_geterror(err));
 	}
 	nl_addr_put(dst);
 	rtnl_neigh_put(n);
 	return err ? -EIO : 0;
+}
+
+struct neigh_walk {
+	void (*fn)(const __u8 *, const __u8 *, void *);
+	void *arg;
+	int ifindex;
+};
+
+static void neigh6_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
+	struct neigh_walk *w = arg;
+	struct nl_addr *dst = rtnl_neigh_get_dst(n);
+	unsigned char mac[6];
+
+	if (rtnl_neigh_get_family(n) != AF_INET6 ||
+	    rtnl_neigh_get_ifindex(n) != w->ifindex || !dst ||
+	    nl_addr_get_len(dst) != 16 || neigh_mac(n, mac))
+		return;
+	w->fn(nl_addr_get_binary_addr(dst), mac, w->arg);
+}
+
+int nlw_for_each_neigh6(struct loader *l, int ifindex,
+			void (*fn)(const __u8 *, const __u8 *, void *),
+			void *arg)
+{
+	struct neigh_walk w = { .fn = fn, .arg = arg, .ifindex = ifindex };
+
+	nl_cache_foreach(l->nl->neighs, neigh6_visit, &w);
+	return 0;
 }
 
 struct addr_walk {
@@ -229,6 +272,32 @@ int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32, int, void *),
 	return 0;
 }
 
+struct addr6_walk {
+	void (*fn)(const __u8 *, int, void *);
+	void *arg;
+};
+
+static void addr6_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr6_walk *w = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+
+	if (rtnl_addr_get_family(a) != AF_INET6 || !local ||
+	    nl_addr_get_len(local) != 16)
+		return;
+	w->fn(nl_addr_get_binary_addr(local), rtnl_addr_get_ifindex(a), w->arg);
+}
+
+int nlw_for_each_addr6(struct loader *l, void (*fn)(const __u8 *, int, void *),
+		       void *arg)
+{
+	struct addr6_walk w = { .fn = fn, .arg = arg };
+
+	nl_cache_foreach(l->nl->addrs, addr6_visit, &w);
+	return 0;
+}
+
 struct route_walk {
 	void (*fn)(__u32, unsigned int, int, void *);
 	void *arg;
@@ -263,42 +332,96 @@ int nlw_for_each_route4(struct loader *l,
 	return 0;
 }
 
+struct route6_walk {
+	void (*fn)(const __u8 *, unsigned int, int, void *);
+	void *arg;
+};
+
+/* fe80::/10 and ff00::/8 are never routed through a WAN anyway. */
+static bool link_local_or_multicast6(const __u8 *a)
+{
+	return a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
+
+static void route6_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route6_walk *w = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rtnl_nexthop *nh;
+	const __u8 *a;
+
+	if (rtnl_route_get_family(r) != AF_INET6 ||
+	    rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(r) != RTN_UNICAST || !dst ||
+	    nl_addr_get_len(dst) != 16 || !nl_addr_get_prefixlen(dst) ||
+	    rtnl_route_get_nnexthops(r) < 1)
+		return;
+	a = nl_addr_get_binary_addr(dst);
+	if (link_local_or_multicast6(a))
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	w->fn(a, nl_addr_get_prefixlen(dst), rtnl_route_nh_get_ifindex(nh),
+	      w->arg);
+}
+
+int nlw_for_each_route6(struct loader *l,
+			void (*fn)(const __u8 *, unsigned int, int, void *),
+			void *arg)
+{
+	struct route6_walk w = { .fn = fn, .arg = arg };
+
+	nl_cache_foreach(l->nl->routes, route6_visit, &w);
+	return 0;
+}
+
 /* ---- policy routing ---- */
 
-static struct rtnl_rule *rule_new(uint32_t prio, uint32_t table)
+static struct rtnl_rule *rule_new(int family, uint32_t prio, uint32_t table)
 {
 	struct rtnl_rule *r = rtnl_rule_alloc();
 
 	if (!r)
 		return NULL;
-	rtnl_rule_set_family(r, AF_INET);
+	rtnl_rule_set_family(r, family);
 	rtnl_rule_set_prio(r, prio);
 	rtnl_rule_set_table(r, table);
 	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
 	return r;
 }
 
-static int rule_lan(struct loader *l, struct rtnl_rule **out)
+/* `to LAN lookup main`; without with_dst it matches the rule at our
+ * priority whatever LAN a previous run had, which is what removal wants.
+ */
+static struct rtnl_rule *rule_lan(struct loader *l, int family, bool with_dst)
 {
-	struct nl_addr *dst = nl_addr_build(AF_INET, &l->cfg.lan_net4, 4);
-	struct rtnl_rule *r = rule_new(MWAN_RULE_PRIO, RT_TABLE_MAIN);
+	struct rtnl_rule *r = rule_new(family, MWAN_RULE_PRIO, RT_TABLE_MAIN);
+	struct nl_addr *dst;
 
-	if (!dst || !r) {
-		nl_addr_put(dst);
-		rtnl_rule_put(r);
-		return -ENOMEM;
+	if (!r || !with_dst)
+		return r;
+	if (family == AF_INET) {
+		dst = nl_addr_build(AF_INET, &l->cfg.lan_net4, 4);
+		if (dst)
+			nl_addr_set_prefixlen(dst, l->cfg.lan_plen4);
+	} else {
+		dst = nl_addr_build(AF_INET6, &l->cfg.lan_net6, 16);
+		if (dst)
+			nl_addr_set_prefixlen(dst, l->cfg.lan_plen6);
 	}
-	nl_addr_set_prefixlen(dst, l->cfg.lan_plen4);
+	if (!dst) {
+		rtnl_rule_put(r);
+		return NULL;
+	}
 	rtnl_rule_set_dst(r, dst);
 	nl_addr_put(dst);
-	*out = r;
-	return 0;
+	return r;
 }
 
-static struct rtnl_rule *rule_wan(unsigned int w)
+static struct rtnl_rule *rule_wan(int family, unsigned int w)
 {
 	struct rtnl_rule *r =
-		rule_new(MWAN_RULE_PRIO + 1 + w, MWAN_TABLE_BASE + w);
+		rule_new(family, MWAN_RULE_PRIO + 1 + w, MWAN_TABLE_BASE + w);
 
 	if (r) {
 		rtnl_rule_set_mark(r, MWAN_FWMARK_BASE + w);
@@ -307,31 +430,70 @@ static struct rtnl_rule *rule_wan(unsigned int w)
 	return r;
 }
 
-static struct rtnl_route *route_wan(struct loader *l, unsigned int w)
+/* The default route of WAN w's table; gw NULL: no next hop, which for
+ * IPv6 deletes whatever default route the table has.
+ */
+static struct rtnl_route *route_default(int family, unsigned int w,
+					const void *gw, int ifindex)
 {
+	static const __u8 zero[16];
+	size_t alen = family == AF_INET6 ? 16 : 4;
 	struct rtnl_route *rt = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *any = nl_addr_build(AF_INET, "\0\0\0\0", 4);
-	struct nl_addr *gw = nl_addr_build(AF_INET, &l->cfg.wans[w].gw4, 4);
+	struct nl_addr *any = nl_addr_build(family, zero, alen);
+	struct rtnl_nexthop *nh = gw ? rtnl_route_nh_alloc() : NULL;
+	struct nl_addr *gwa = gw ? nl_addr_build(family, gw, alen) : NULL;
 
-	if (!rt || !nh || !any || !gw) {
+	if (!rt || !any || (gw && (!nh || !gwa))) {
 		rtnl_route_put(rt);
 		rtnl_route_nh_free(nh);
 		nl_addr_put(any);
-		nl_addr_put(gw);
+		nl_addr_put(gwa);
 		return NULL;
 	}
 	nl_addr_set_prefixlen(any, 0);
-	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_family(rt, family);
 	rtnl_route_set_table(rt, MWAN_TABLE_BASE + w);
 	rtnl_route_set_dst(rt, any);
 	rtnl_route_set_protocol(rt, RTPROT_STATIC);
-	rtnl_route_nh_set_gateway(nh, gw);
-	rtnl_route_nh_set_ifindex(nh, l->ifaces[1 + w].ifindex);
-	rtnl_route_add_nexthop(rt, nh);
+	if (nh) {
+		rtnl_route_nh_set_gateway(nh, gwa);
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		rtnl_route_add_nexthop(rt, nh);
+	}
 	nl_addr_put(any);
-	nl_addr_put(gw);
+	nl_addr_put(gwa);
 	return rt;
+}
+
+static struct rtnl_route *route_wan(struct loader *l, int family,
+				    unsigned int w)
+{
+	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
+
+	return route_default(family, w,
+			     family == AF_INET6 ? (const void *)&c->gw6 :
+						  (const void *)&c->gw4,
+			     l->ifaces[1 + w].ifindex);
+}
+
+/* Deletes every copy of a rule (a crashed run may have left several). */
+static void rule_delete_all(struct nl_sock *sk, struct rtnl_rule *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < 64 && !rtnl_rule_delete(sk, r, 0); i++)
+		;
+	rtnl_rule_put(r);
+}
+
+static void route_delete(struct nl_sock *sk, struct rtnl_route *rt)
+{
+	if (!rt)
+		return;
+	rtnl_route_delete(sk, rt, 0);
+	rtnl_route_put(rt);
 }
 
 /* Remove whatever a previous run left at our priorities and tables, so a
@@ -339,39 +501,27 @@ static struct rtnl_route *route_wan(struct loader *l, unsigned int w)
  */
 void nlw_routing_remove(struct loader *l)
 {
-	struct rtnl_rule *r;
+	struct nl_sock *sk;
 	unsigned int w;
 
 	if (!l->nl || !l->nl->cmd)
 		return;
-	if (!rule_lan(l, &r)) {
-		while (!rtnl_rule_delete(l->nl->cmd, r, 0))
-			;
-		rtnl_rule_put(r);
-	}
+	sk = l->nl->cmd;
+	rule_delete_all(sk, rule_lan(l, AF_INET, false));
+	rule_delete_all(sk, rule_lan(l, AF_INET6, false));
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
-		struct rtnl_route *rt;
-
-		r = rule_wan(w);
-		if (r) {
-			while (!rtnl_rule_delete(l->nl->cmd, r, 0))
-				;
-			rtnl_rule_put(r);
-		}
-		if (w >= l->cfg.n_wans)
-			continue;
-		rt = route_wan(l, w);
-		if (rt) {
-			rtnl_route_delete(l->nl->cmd, rt, 0);
-			rtnl_route_put(rt);
-		}
+		rule_delete_all(sk, rule_wan(AF_INET, w));
+		rule_delete_all(sk, rule_wan(AF_INET6, w));
+		route_delete(sk, route_default(AF_INET6, w, NULL, 0));
+		if (w < l->cfg.n_wans)
+			route_delete(sk, route_wan(l, AF_INET, w));
 	}
 	l->routing_installed = false;
 }
 
-static int route_add(struct loader *l, unsigned int w)
+static int route_add(struct loader *l, int family, unsigned int w)
 {
-	struct rtnl_route *rt = route_wan(l, w);
+	struct rtnl_route *rt = route_wan(l, family, w);
 	int err;
 
 	if (!rt)
@@ -379,10 +529,26 @@ static int route_add(struct loader *l, unsigned int w)
 	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(rt);
 	if (err)
-		log_err("wan %s: cannot add default route via its gateway in table %u: %s",
-			l->cfg.wans[w].name, MWAN_TABLE_BASE + w,
-			nl_geterror(err));
+		log_msg(family == AF_INET ? LOG_ERR : LOG_WARNING,
+			"wan %s: cannot add %s default route via its gateway in table %u: %s%s",
+			l->cfg.wans[w].name,
+			family == AF_INET ? "IPv4" : "IPv6",
+			MWAN_TABLE_BASE + w, nl_geterror(err),
+			family == AF_INET ? "" : " (retried on link changes)");
 	return err ? -EIO : 0;
+}
+
+/* Failure is normal while the link is down. */
+static int route_refresh(struct loader *l, int family, unsigned int w)
+{
+	struct rtnl_route *rt = route_wan(l, family, w);
+	int err;
+
+	if (!rt)
+		return -ENOMEM;
+	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(rt);
+	return err ? -EAGAIN : 0;
 }
 
 /* The kernel flushes routes through a device that goes admin-down; put
@@ -396,47 +562,80 @@ int nlw_routing_refresh(struct loader *l)
 	if (!l->routing_installed)
 		return 0;
 	for (w = 0; w < l->cfg.n_wans; w++) {
-		struct rtnl_route *rt = route_wan(l, w);
-
-		if (!rt)
-			return -ENOMEM;
-		/* Failure is normal while the link is down. */
-		if (rtnl_route_add(l->nl->cmd, rt,
-				   NLM_F_CREATE | NLM_F_REPLACE))
+		if (route_refresh(l, AF_INET, w))
 			err = -EAGAIN;
-		rtnl_route_put(rt);
+		if (l->cfg.wans[w].has_gw6 && route_refresh(l, AF_INET6, w))
+			err = -EAGAIN;
+	}
+	return err;
+}
+
+static int rule_add(struct loader *l, struct rtnl_rule *r)
+{
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	err = rtnl_rule_add(l->nl->cmd, r, NLM_F_CREATE);
+	rtnl_rule_put(r);
+	if (err) {
+		log_err("cannot add policy routing rule: %s", nl_geterror(err));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int routing_install4(struct loader *l)
+{
+	unsigned int w;
+	int err = rule_add(l, rule_lan(l, AF_INET, true));
+
+	for (w = 0; !err && w < l->cfg.n_wans; w++) {
+		err = route_add(l, AF_INET, w);
+		if (!err)
+			err = rule_add(l, rule_wan(AF_INET, w));
+	}
+	return err;
+}
+
+/* Only WANs with a gateway6 carry IPv6; a missing route (the WAN's
+ * address still tentative, say) is put back by nlw_routing_refresh.
+ */
+static int routing_install6(struct loader *l, char *names, size_t len)
+{
+	size_t off = 0;
+	unsigned int w;
+	int err = 0;
+
+	names[0] = '\0';
+	if (!l->cfg.has_lan6)
+		return 0;
+	err = rule_add(l, rule_lan(l, AF_INET6, true));
+	for (w = 0; !err && w < l->cfg.n_wans; w++) {
+		if (!l->cfg.wans[w].has_gw6)
+			continue;
+		route_add(l, AF_INET6, w);
+		err = rule_add(l, rule_wan(AF_INET6, w));
+		if (off < len)
+			off += snprintf(names + off, len - off, " %s",
+					l->cfg.wans[w].name);
 	}
 	return err;
 }
 
 int nlw_routing_install(struct loader *l)
 {
-	struct rtnl_rule *r;
-	unsigned int w;
+	char names[MWAN_MAX_WANS * (MWAN_NAME_LEN + 1) + 1];
 	int err;
 
 	nlw_routing_remove(l);
-	err = rule_lan(l, &r);
+	err = routing_install4(l);
+	if (!err)
+		err = routing_install6(l, names, sizeof(names));
 	if (err)
 		return err;
-	err = rtnl_rule_add(l->nl->cmd, r, NLM_F_CREATE);
-	rtnl_rule_put(r);
-	for (w = 0; !err && w < l->cfg.n_wans; w++) {
-		err = route_add(l, w);
-		if (err)
-			return err;
-		r = rule_wan(w);
-		if (!r)
-			return -ENOMEM;
-		err = rtnl_rule_add(l->nl->cmd, r, NLM_F_CREATE);
-		rtnl_rule_put(r);
-	}
-	if (err) {
-		log_err("cannot add policy routing rule: %s", nl_geterror(err));
-		return -EIO;
-	}
 	l->routing_installed = true;
-	log_info("policy routing: fwmark 0x%x.. -> tables %u..",
-		 MWAN_FWMARK_BASE, MWAN_TABLE_BASE);
+	log_info("policy routing: fwmark 0x%x.. -> tables %u.. (IPv6:%s)",
+		 MWAN_FWMARK_BASE, MWAN_TABLE_BASE, names[0] ? names : " none");
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Config and live system state (links, neighbours, addresses) -> maps. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -80,28 +81,103 @@ static bool keep_iface(const struct loader *l, const void *key)
 	return false;
 }
 
-/* A flow whose host lost its mapping, or whose public address changed,
- * must not keep translating with the old one.
+static bool in_prefix6(const __u8 *a, const struct in6_addr *net,
+		       unsigned int plen)
+{
+	unsigned int i;
+
+	for (i = 0; i < plen / 8; i++)
+		if (a[i] != net->s6_addr[i])
+			return false;
+	if (plen % 8)
+		return !((a[i] ^ net->s6_addr[i]) & (0xff << (8 - plen % 8)));
+	return true;
+}
+
+static bool flow4_stale(const struct loader *l, const struct mwan_flow_key *k,
+			const struct mwan_flow *f)
+{
+	const struct mwan_cfg_nat *n = nat_of(l, k->inner4);
+
+	return !n || f->wan >= l->cfg.n_wans || !n->has_ext[f->wan] ||
+	       n->ext[f->wan].s_addr != f->ext4;
+}
+
+static bool flow6_stale(const struct loader *l, const struct mwan_flow_key *k,
+			const struct mwan_flow *f)
+{
+	return !l->cfg.has_lan6 || f->wan >= l->cfg.n_wans ||
+	       !l->cfg.wans[f->wan].has_npt ||
+	       !in_prefix6(k->inner6, &l->cfg.lan_net6, l->cfg.lan_plen6);
+}
+
+/* Deletes the flows `stale` picks. Keys are collected first: deleting
+ * during the walk would restart it.
  */
-static void prune_flows(const struct loader *l)
+static void flows_delete_if(const struct loader *l,
+			    bool (*stale)(const struct loader *,
+					  const struct mwan_flow_key *,
+					  const struct mwan_flow *, __u32),
+			    __u32 arg)
 {
 	int fd = MAP_FD(l, mwan_flows);
-	struct mwan_flow_key key, next;
+	struct mwan_flow_key key, next, *del = NULL, *tmp;
+	size_t n = 0, cap = 0, i;
 	struct mwan_flow f;
 	bool first = true;
 
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		const struct mwan_cfg_nat *n;
-
 		first = false;
 		key = next;
-		if (key.family != AF_INET || bpf_map_lookup_elem(fd, &key, &f))
+		if (bpf_map_lookup_elem(fd, &key, &f) ||
+		    !stale(l, &key, &f, arg))
 			continue;
-		n = nat_of(l, key.inner4);
-		if (!n || f.wan >= l->cfg.n_wans || !n->has_ext[f.wan] ||
-		    n->ext[f.wan].s_addr != f.ext4)
-			bpf_map_delete_elem(fd, &key);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			tmp = reallocarray(del, cap, sizeof(*del));
+			if (!tmp)
+				break;
+			del = tmp;
+		}
+		del[n++] = key;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+}
+
+/* A flow whose host lost its mapping, or whose public address changed,
+ * must not keep translating with the old one; nor an IPv6 flow of a host
+ * outside lan.ipv6 or on a WAN without NPTv6.
+ */
+static bool flow_stale(const struct loader *l, const struct mwan_flow_key *k,
+		       const struct mwan_flow *f, __u32 unused)
+{
+	(void)unused;
+	if (k->family == AF_INET)
+		return flow4_stale(l, k, f);
+	if (k->family == AF_INET6)
+		return flow6_stale(l, k, f);
+	return false;
+}
+
+static void prune_flows(const struct loader *l)
+{
+	flows_delete_if(l, flow_stale, 0);
+}
+
+static bool flow6_on(const struct loader *l, const struct mwan_flow_key *k,
+		     const struct mwan_flow *f, __u32 wan_mask)
+{
+	(void)l;
+	return k->family == AF_INET6 && f->wan < 32 &&
+	       (wan_mask & (1U << f->wan));
+}
+
+void sync_drop_flows6(struct loader *l, __u32 wan_mask)
+{
+	if (wan_mask)
+		flows_delete_if(l, flow6_on, wan_mask);
 }
 
 static int sync_nat(struct loader *l)
@@ -221,10 +297,26 @@ static void wan_from_system(struct loader *l, unsigned int w,
 		memcpy(v->if_mac, link.mac, 6);
 	}
 	nlw_first_addr4(l, i->ifindex, &v->addr4);
-	if (!nlw_neigh4(l, i->ifindex, v->gw4, v->gw_mac))
+	if (!nlw_neigh(l, i->ifindex, AF_INET, &v->gw4, v->gw_mac))
 		v->flags |= MWAN_WAN_NEIGH4;
 	else if (v->flags & MWAN_WAN_LINK_UP)
-		nlw_neigh4_resolve(l, i->ifindex, v->gw4);
+		nlw_neigh_resolve(l, i->ifindex, AF_INET, &v->gw4);
+	if (!c->has_gw6)
+		return;
+	memcpy(v->gw6, &c->gw6, sizeof(v->gw6));
+	if (!nlw_neigh(l, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
+		v->flags |= MWAN_WAN_NEIGH6;
+	else if (v->flags & MWAN_WAN_LINK_UP)
+		nlw_neigh_resolve(l, i->ifindex, AF_INET6, v->gw6);
+}
+
+static const char *gw6_state(const struct mwan_wan *v)
+{
+	static const __u8 none[16];
+
+	if (!memcmp(v->gw6, none, sizeof(none)))
+		return "none";
+	return v->flags & MWAN_WAN_NEIGH6 ? "resolved" : "unresolved";
 }
 
 static int sync_wans(struct loader *l)
@@ -242,11 +334,12 @@ static int sync_wans(struct loader *l)
 		    !memcmp(&old, &v, sizeof(v)))
 			continue;
 		if (w < l->cfg.n_wans)
-			log_info("wan %s: link %s, gateway %s",
+			log_info("wan %s: link %s, gateway %s, gateway6 %s",
 				 l->cfg.wans[w].name,
 				 v.flags & MWAN_WAN_LINK_UP ? "up" : "down",
 				 v.flags & MWAN_WAN_NEIGH4 ? "resolved" :
-							     "unresolved");
+							     "unresolved",
+				 gw6_state(&v));
 		err = map_put(fd, &w, &v, "mwan_wans");
 		if (err)
 			return err;
@@ -267,10 +360,10 @@ static int sync_host_macs(struct loader *l)
 		if (bpf_map_lookup_elem(fd, &key, &old))
 			continue;
 		v = old;
-		v.has_mac = !nlw_neigh4(l, lan, key, v.mac);
+		v.has_mac = !nlw_neigh(l, lan, AF_INET, &key, v.mac);
 		if (!v.has_mac) {
 			memset(v.mac, 0, sizeof(v.mac));
-			nlw_neigh4_resolve(l, lan, key);
+			nlw_neigh_resolve(l, lan, AF_INET, &key);
 		}
 		if (!memcmp(&v, &old, sizeof(v)))
 			continue;
@@ -375,6 +468,177 @@ static int sync_bypass(struct loader *l)
 	return 0;
 }
 
+/* ---- IPv6: LAN neighbours, local addresses, bypass routes ---- */
+
+static int key_cmp(const void *a, const void *b, void *size)
+{
+	return memcmp(a, b, *(const size_t *)size);
+}
+
+static bool sorted_has(const unsigned char *set, size_t n, size_t size,
+		       const void *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(set + mid * size, key, size);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Deletes the keys of a hash or LPM map that are not among the n keys
+ * of seen (sorted here). Keys are collected first: deleting during the
+ * walk would restart it.
+ */
+static void prune_unseen(int fd, void *seen, size_t n, size_t size)
+{
+	unsigned char key[64], next[64], *del = NULL, *tmp;
+	size_t nd = 0, cap = 0, i;
+	bool first = true;
+
+	qsort_r(seen, n, size, key_cmp, &size);
+	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		first = false;
+		memcpy(key, next, size);
+		if (sorted_has(seen, n, size, key))
+			continue;
+		if (nd == cap) {
+			cap = cap ? 2 * cap : 64;
+			tmp = reallocarray(del, cap, size);
+			if (!tmp)
+				break;
+			del = tmp;
+		}
+		memcpy(del + nd++ * size, key, size);
+	}
+	for (i = 0; i < nd; i++)
+		bpf_map_delete_elem(fd, del + i * size);
+	free(del);
+}
+
+/* Writes key -> value unless the map already holds exactly that. */
+static void map_put_changed(int fd, const void *key, const void *val,
+			    size_t val_size)
+{
+	unsigned char old[64];
+
+	if (!bpf_map_lookup_elem(fd, key, old) && !memcmp(old, val, val_size))
+		return;
+	bpf_map_update_elem(fd, key, val, BPF_ANY);
+}
+
+struct neigh6_walk {
+	const struct loader *l;
+	int fd;
+	struct in6_addr_raw seen[MWAN_MAX_NEIGH6];
+	unsigned int n;
+};
+
+static void add_neigh6(const __u8 *addr, const __u8 *mac, void *arg)
+{
+	struct neigh6_walk *nw = arg;
+	struct mwan_neigh6 v;
+	struct in6_addr_raw k;
+
+	memset(&v, 0, sizeof(v));
+	if (nw->n >= MWAN_MAX_NEIGH6 ||
+	    !in_prefix6(addr, &nw->l->cfg.lan_net6, nw->l->cfg.lan_plen6))
+		return;
+	memcpy(k.a, addr, sizeof(k.a));
+	memcpy(v.mac, mac, sizeof(v.mac));
+	nw->seen[nw->n++] = k;
+	map_put_changed(nw->fd, &k, &v, sizeof(v));
+}
+
+/* LAN hosts' MACs for the IPv6 fast path: every usable neighbour on the
+ * LAN interface inside lan.ipv6, as the kernel learns them.
+ */
+static int sync_neigh6(struct loader *l)
+{
+	static struct neigh6_walk nw;
+
+	nw.l = l;
+	nw.fd = MAP_FD(l, mwan_neigh6);
+	nw.n = 0;
+	if (l->cfg.has_lan6)
+		nlw_for_each_neigh6(l, l->ifaces[0].ifindex, add_neigh6, &nw);
+	prune_unseen(nw.fd, nw.seen, nw.n, sizeof(nw.seen[0]));
+	return 0;
+}
+
+struct local6_walk {
+	int fd;
+	struct in6_addr_raw seen[MWAN_MAX_LOCAL];
+	unsigned int n;
+};
+
+static void add_local6(const __u8 *addr, int ifindex, void *arg)
+{
+	struct local6_walk *lw = arg;
+	struct mwan_local4 v = { .ifindex = ifindex };
+	struct in6_addr_raw k;
+
+	if (lw->n >= MWAN_MAX_LOCAL)
+		return;
+	memcpy(k.a, addr, sizeof(k.a));
+	lw->seen[lw->n++] = k;
+	map_put_changed(lw->fd, &k, &v, sizeof(v));
+}
+
+static int sync_local6(struct loader *l)
+{
+	static struct local6_walk lw;
+
+	lw.fd = MAP_FD(l, mwan_local6);
+	lw.n = 0;
+	nlw_for_each_addr6(l, add_local6, &lw);
+	prune_unseen(lw.fd, lw.seen, lw.n, sizeof(lw.seen[0]));
+	return 0;
+}
+
+struct bypass6_walk {
+	const struct loader *l;
+	int fd;
+	struct mwan_bypass6_key seen[MWAN_MAX_BYPASS];
+	unsigned int n;
+};
+
+static void add_bypass6(const __u8 *dst, unsigned int plen, int oif, void *arg)
+{
+	struct bypass6_walk *bw = arg;
+	struct mwan_bypass6_key k = { .prefixlen = plen };
+	struct mwan_bypass4 v = { .ifindex = oif };
+
+	if (is_wan_ifindex(bw->l, oif) || bw->n >= MWAN_MAX_BYPASS)
+		return;
+	memcpy(k.addr, dst, sizeof(k.addr));
+	bw->seen[bw->n++] = k;
+	map_put_changed(bw->fd, &k, &v, sizeof(v));
+}
+
+/* As sync_bypass, for IPv6: what the main table routes elsewhere than a
+ * WAN (the default route, link-local and multicast are left out).
+ */
+static int sync_bypass6(struct loader *l)
+{
+	static struct bypass6_walk bw;
+
+	bw.l = l;
+	bw.fd = MAP_FD(l, mwan_bypass6);
+	bw.n = 0;
+	nlw_for_each_route6(l, add_bypass6, &bw);
+	prune_unseen(bw.fd, bw.seen, bw.n, sizeof(bw.seen[0]));
+	return 0;
+}
+
 static int sync_cfg(struct loader *l)
 {
 	struct mwan_cfg v = { 0 };
@@ -413,6 +677,12 @@ int sync_dynamic(struct loader *l)
 		err = sync_local(l);
 	if (!err)
 		err = sync_bypass(l);
+	if (!err)
+		err = sync_neigh6(l);
+	if (!err)
+		err = sync_local6(l);
+	if (!err)
+		err = sync_bypass6(l);
 	if (!err)
 		err = mwan_steer_sync(MAP_FD(l, mwan_wans),
 				      MAP_FD(l, mwan_admin),

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 
 #include "maps/mwan_maps.h"
+#include "lib/npt.h"
 #include "lib/print.h"
 
 enum {
@@ -36,6 +38,8 @@ enum {
 	M_FLOWS,
 	M_STATS,
 	M_WANSTAT,
+	M_NPT,
+	M_NPT_MASK,
 	M_N
 };
 
@@ -45,7 +49,7 @@ enum {
 static const struct {
 	const char *name;
 	enum bpf_map_type type;
-	__u32 key, value, max;
+	__u32 key, value, max, flags;
 } maps[M_N] = {
 	[M_CFG] = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
 		    sizeof(struct mwan_cfg), 1 },
@@ -66,6 +70,10 @@ static const struct {
 		      sizeof(__u64), MWAN_STAT_MAX },
 	[M_WANSTAT] = { MWAN_MAP_WANSTAT, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 			sizeof(struct mwan_wan_counters), MWAN_MAX_WANS },
+	[M_NPT] = { MWAN_MAP_NPT, BPF_MAP_TYPE_HASH, sizeof(__u32),
+		    sizeof(struct mwan_npt), MWAN_MAX_WANS, BPF_F_NO_PREALLOC },
+	[M_NPT_MASK] = { MWAN_MAP_NPT_MASK, BPF_MAP_TYPE_ARRAY, 4,
+			 sizeof(__u32), 1 },
 };
 
 static struct {
@@ -114,6 +122,10 @@ static void cleanup(void)
 	unlink(p);
 	path_in(p, sizeof(p), fx.run, "mwan-loader.pid");
 	unlink(p);
+	path_in(p, sizeof(p), fx.run, "control");
+	unlink(p);
+	path_in(p, sizeof(p), fx.dir, "mwan.yaml");
+	unlink(p);
 	rmdir(fx.run);
 	rmdir(fx.pins);
 	rmdir(fx.dir);
@@ -161,9 +173,12 @@ static int make_maps(void)
 	int i;
 
 	for (i = 0; i < M_N; i++) {
+		LIBBPF_OPTS(bpf_map_create_opts, opts,
+			    .map_flags = maps[i].flags);
+
 		fx.fd[i] = bpf_map_create(maps[i].type, maps[i].name,
 					  maps[i].key, maps[i].value,
-					  maps[i].max, NULL);
+					  maps[i].max, &opts);
 		if (fx.fd[i] < 0) {
 			fx.skip_why = "cannot create BPF maps (not root?)";
 			return -1;
@@ -247,17 +262,19 @@ static void fill_wans(void)
 {
 	struct mwan_cfg cfg = { .layout_version = MWAN_LAYOUT_VERSION,
 				.fast_path = 1,
-				.ready = 1 };
+				.ready = 1,
+				.lan_plen6 = 64 };
 	struct mwan_wan att = {
 		.ifindex = 1, /* lo: resolvable in any namespace */
 		.fwmark = 0x100,
 		.gw4 = ip4("100.64.1.1"),
 		.gw_mac = { 0x02, 0, 0, 0, 0x01, 0x01 },
 		.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP |
-			 MWAN_WAN_NEIGH4,
+			 MWAN_WAN_NEIGH4 | MWAN_WAN_NEIGH6,
 		.weight = 3,
 		.tier = 1,
 		.health = MWAN_HEALTH_UP,
+		.gw6_mac = { 0x02, 0, 0, 0, 0x01, 0x01 },
 	};
 	struct mwan_wan webpass = {
 		.ifindex = 999999, /* no such interface */
@@ -280,6 +297,8 @@ static void fill_wans(void)
 	struct mwan_wan ghost = { .ifindex = 1, .weight = 1, .tier = 1 };
 	__u32 zero = 0;
 
+	inet_pton(AF_INET6, "3d06:bad:b01:fe::", cfg.lan_net6);
+	inet_pton(AF_INET6, "2001:db8:a::1", att.gw6);
 	put(M_CFG, &zero, &cfg);
 	put_wan(0, "att", &att);
 	put_wan(1, "webpass", &webpass);
@@ -309,6 +328,45 @@ static void fill_nat(void)
 	/* inserted out of order: bpfctl sorts by address */
 	put_nat("10.250.250.3", NULL, "198.51.100.194", NULL);
 	put_nat("10.250.250.2", mac2, "198.51.100.193", "203.0.113.241");
+}
+
+/* mwan_npt[id]: lan.ipv6 3d06:bad:b01:fe::/64 behind subnet `subnet` of
+ * delegated/dlen, as the loader writes it.
+ */
+static void put_npt(__u32 id, const char *delegated, unsigned int dlen,
+		    unsigned int subnet, __u8 source, __u64 valid_until_ns)
+{
+	struct in6_addr d, lan, ext;
+	struct mwan_npt v;
+	char err[256];
+
+	assert_int_equal(inet_pton(AF_INET6, delegated, &d), 1);
+	assert_int_equal(inet_pton(AF_INET6, "3d06:bad:b01:fe::", &lan), 1);
+	assert_int_equal(mwan_npt_derive(&d, dlen, subnet, 64, &ext, err,
+					 sizeof(err)),
+			 0);
+	mwan_npt_fill(&lan, &ext, 64, &v);
+	memcpy(v.delegated, &d, 16);
+	v.delegated_len = dlen;
+	v.source = source;
+	v.subnet = subnet;
+	v.valid_until_ns = valid_until_ns;
+	v.set_ns = now_ns();
+	put(M_NPT, &id, &v);
+}
+
+/* att: delegated, an hour left; webpass: delegated but expired (the
+ * loader not running to delete it); backup: static.
+ */
+static void fill_npt(void)
+{
+	const __u64 s = 1000000000ULL, now = now_ns();
+	__u32 zero = 0, mask = (1U << 0) | (1U << 2);
+
+	put_npt(0, "2001:db8:a0:100::", 56, 0xfe, MWAN_NPT_PD, now + 3600 * s);
+	put_npt(1, "2001:db8:b0:200::", 56, 0xfe, MWAN_NPT_PD, now - s);
+	put_npt(2, "2001:db8:c0:300::", 56, 1, MWAN_NPT_STATIC, 0);
+	put(M_NPT_MASK, &zero, &mask);
 }
 
 static void put_flow(__u8 family, __u8 proto, const char *inner, __u16 sport,
@@ -375,9 +433,11 @@ static void fill_flows(void)
 		 &icmp);
 	put_flow(AF_INET, IPPROTO_GRE, "10.250.250.4", 0, "192.0.2.10", 0,
 		 &gre);
-	/* IPv6 is not shown yet and must not break the IPv4 output */
+	/* IPv6: ext from att's prefix; webpass's has expired */
 	put_flow(AF_INET6, IPPROTO_TCP, "3d06:bad:b01:fe::2", 1,
 		 "2001:db8:ffff::10", 80, &tcp);
+	put_flow(AF_INET6, IPPROTO_UDP, "3d06:bad:b01:fe::3", 5353,
+		 "2001:db8:ffff::1", 53, &udp);
 }
 
 /* Per-CPU slots are written as one value per possible CPU. */
@@ -428,6 +488,7 @@ static int group_setup(void **state)
 	}
 	fill_wans();
 	fill_nat();
+	fill_npt();
 	fill_flows();
 	fill_stats();
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
@@ -568,32 +629,51 @@ static void snapshot_admin(__u32 *v)
 	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\"," \
 	"\"ifindex\":1,\"weight\":3,\"tier\":1,"                  \
 	"\"gateway4\":\"100.64.1.1\","                            \
-	"\"gateway_mac\":\"02:00:00:00:01:01\",\"fwmark\":256,"
-#define WEBPASS_TAIL                                              \
-	"\"health\":\"down\",\"link\":\"up\",\"interface\":null," \
-	"\"ifindex\":999999,\"weight\":1,\"tier\":1,"             \
-	"\"gateway4\":\"100.64.2.1\",\"gateway_mac\":null,"       \
-	"\"fwmark\":512,"
+	"\"gateway_mac\":\"02:00:00:00:01:01\",\"fwmark\":256,"   \
+	"\"gateway6\":\"2001:db8:a::1\","                         \
+	"\"gateway6_mac\":\"02:00:00:00:01:01\","                 \
+	"\"prefix\":\"2001:db8:a0:100::/56\","                    \
+	"\"external\":\"2001:db8:a0:1fe::/64\","                  \
+	"\"prefix_source\":\"pd\",\"prefix_valid_s\":N,"
+#define WEBPASS_TAIL                                                \
+	"\"health\":\"down\",\"link\":\"up\",\"interface\":null,"   \
+	"\"ifindex\":999999,\"weight\":1,\"tier\":1,"               \
+	"\"gateway4\":\"100.64.2.1\",\"gateway_mac\":null,"         \
+	"\"fwmark\":512,\"gateway6\":null,\"gateway6_mac\":null,"   \
+	"\"prefix\":null,\"external\":null,\"prefix_source\":null," \
+	"\"prefix_valid_s\":null,"
 #define BACKUP_TAIL                                                \
 	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\","  \
 	"\"ifindex\":1,\"weight\":1,\"tier\":2,\"gateway4\":null," \
-	"\"gateway_mac\":null,\"fwmark\":768,"
+	"\"gateway_mac\":null,\"fwmark\":768,"                     \
+	"\"gateway6\":null,\"gateway6_mac\":null,"                 \
+	"\"prefix\":\"2001:db8:c0:300::/56\","                     \
+	"\"external\":\"2001:db8:c0:301::/64\","                   \
+	"\"prefix_source\":\"static\",\"prefix_valid_s\":null,"
 #define IFACES                                                   \
 	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","   \
 	"\"xdp_mode\":\"native\",\"dispatcher\":\"multiprog\"}," \
 	"{\"name\":\"eth1\",\"role\":\"wan:att\","               \
 	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\"}]"
 
+static void mask_number(char *s, const char *key, const double *lo,
+			const double *hi, int n);
+
 static void expect_status(const char *failopen, const char *wans)
 {
-	char expect[4096];
+	static const double lo[] = { 3590 }, hi[] = { 3600 };
+	char expect[8192];
+
+	assert_valid_json(out);
+	/* att's remaining lifetime; the others are null */
+	mask_number(out, "prefix_valid_s", lo, hi, 1);
 
 	snprintf(expect, sizeof(expect),
 		 "{\"loader\":{\"running\":true,\"pid\":%d},"
 		 "\"fast_path\":true,\"ready\":true,\"failopen\":%s,"
 		 "\"wans\":[%s]," IFACES "}\n",
 		 (int)getpid(), failopen, wans);
-	assert_json(expect);
+	assert_string_equal(out, expect);
 }
 
 static void test_status(void **state)
@@ -700,6 +780,15 @@ static void test_status_text(void **state)
 		out,
 		"\neth1            wan:att              generic  single\n"));
 	assert_null(strstr(out, "ghost"));
+	/* IPv6: att's lifetime counts down from an hour */
+	assert_non_null(strstr(
+		out,
+		"\nWAN             GATEWAY6                  GATEWAY6_MAC      PREFIX                    EXTERNAL                  SOURCE VALID\n"
+		"att             2001:db8:a::1             02:00:00:00:01:01 2001:db8:a0:100::/56      2001:db8:a0:1fe::/64      pd     35"));
+	assert_non_null(strstr(
+		out,
+		"s\nwebpass         -                         -                 -                         -                         -      -\n"
+		"backup          -                         -                 2001:db8:c0:300::/56      2001:db8:c0:301::/64      static forever\n"));
 }
 
 /* ---- nat, flows, stats ----------------------------------------------- */
@@ -720,45 +809,51 @@ static void test_nat(void **state)
 }
 
 /* Replaces the number after each "key": with N after checking it lies in
- * [lo, hi], so timing-dependent values can be compared exactly.
+ * [lo, hi], so timing-dependent values can be compared exactly; there
+ * must be exactly n numbers (null values are left alone).
  */
 static void mask_number(char *s, const char *key, const double *lo,
 			const double *hi, int n)
 {
 	char pat[32], *p = s, *end;
 	double v;
-	int i;
+	int i = 0;
 
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	for (i = 0; i < n; i++) {
-		p = strstr(p, pat);
-		assert_non_null(p);
+	while ((p = strstr(p, pat))) {
 		p += strlen(pat);
+		if (!strncmp(p, "null", 4))
+			continue;
 		v = strtod(p, &end);
 		assert_true(end > p);
+		if (i >= n)
+			fail_msg("%s: more than %d numbers", key, n);
 		if (v < lo[i] || v > hi[i])
 			fail_msg("%s #%d = %g, expected %g..%g", key, i, v,
 				 lo[i], hi[i]);
 		*p = 'N';
 		memmove(p + 1, end, strlen(end) + 1);
+		i++;
 	}
-	assert_null(strstr(p, pat));
+	assert_int_equal(i, n);
 }
 
 static void test_flows(void **state)
 {
-	/* icmp (future stamps), tcp, udp, gre; in bpfctl's sort order */
-	static const double age_lo[] = { 0, 100, 4.9, 0 },
-			    age_hi[] = { 0, 101, 6, 1 },
-			    idle_lo[] = { 0, 2.4, 4.9, 0 },
-			    idle_hi[] = { 0, 3.5, 6, 1 };
+	/* icmp (future stamps), tcp, udp, gre, then IPv6 tcp and udp; in
+	 * bpfctl's sort order
+	 */
+	static const double age_lo[] = { 0, 100, 4.9, 0, 100, 4.9 },
+			    age_hi[] = { 0, 101, 6, 1, 101, 6 },
+			    idle_lo[] = { 0, 2.4, 4.9, 0, 2.4, 4.9 },
+			    idle_hi[] = { 0, 3.5, 6, 1, 3.5, 6 };
 
 	(void)state;
 	need_maps();
 	assert_int_equal(RUN("-j flows", DIRS), 0);
 	assert_valid_json(out);
-	mask_number(out, "age_s", age_lo, age_hi, 4);
-	mask_number(out, "idle_s", idle_lo, idle_hi, 4);
+	mask_number(out, "age_s", age_lo, age_hi, 6);
+	mask_number(out, "idle_s", idle_lo, idle_hi, 6);
 	assert_string_equal(
 		out,
 		"[{\"proto\":\"icmp\",\"family\":\"ipv4\",\"src\":\"10.250.250.2\",\"sport\":77,"
@@ -772,7 +867,40 @@ static void test_flows(void **state)
 		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":1,\"bytes_out\":60,\"pkts_in\":2,\"bytes_in\":120,\"moves\":0},"
 		"{\"proto\":47,\"family\":\"ipv4\",\"src\":\"10.250.250.4\",\"sport\":0,"
 		"\"dst\":\"192.0.2.10\",\"dport\":0,\"wan\":\"backup\",\"origin\":\"lan\",\"ext\":null,"
-		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":0,\"bytes_out\":0,\"pkts_in\":0,\"bytes_in\":0,\"moves\":0}]\n");
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":0,\"bytes_out\":0,\"pkts_in\":0,\"bytes_in\":0,\"moves\":0},"
+		"{\"proto\":\"tcp\",\"family\":\"ipv6\",\"src\":\"3d06:bad:b01:fe::2\",\"sport\":1,"
+		"\"dst\":\"2001:db8:ffff::10\",\"dport\":80,\"wan\":\"att\",\"origin\":\"lan\","
+		"\"ext\":\"2001:db8:a0:1fe:245b::2\","
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":10,\"bytes_out\":840,\"pkts_in\":9,\"bytes_in\":12000,\"moves\":1},"
+		/* webpass's prefix has expired: no external address */
+		"{\"proto\":\"udp\",\"family\":\"ipv6\",\"src\":\"3d06:bad:b01:fe::3\",\"sport\":5353,"
+		"\"dst\":\"2001:db8:ffff::1\",\"dport\":53,\"wan\":\"webpass\",\"origin\":\"wan\",\"ext\":null,"
+		"\"age_s\":N,\"idle_s\":N,\"pkts_out\":1,\"bytes_out\":60,\"pkts_in\":2,\"bytes_in\":120,\"moves\":0}]\n");
+}
+
+/* One's complement sum of an address's 16-bit words. */
+static __u16 csum16(const char *addr)
+{
+	struct in6_addr a;
+	__u32 sum = 0;
+	int i;
+
+	assert_int_equal(inet_pton(AF_INET6, addr, &a), 1);
+	for (i = 0; i < 16; i += 2)
+		sum += (a.s6_addr[i] << 8) | a.s6_addr[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* The external address test_flows expects is RFC 6296's: the /64 of the
+ * delegated /56 numbered 0xfe, checksum-neutral to the internal one.
+ */
+static void test_flows_ext6(void **state)
+{
+	(void)state;
+	assert_int_equal(csum16("3d06:bad:b01:fe::2"),
+			 csum16("2001:db8:a0:1fe:245b::2"));
 }
 
 static void test_flows_filter(void **state)
@@ -793,7 +921,12 @@ static void test_flows_filter(void **state)
 	assert_non_null(strstr(
 		out,
 		"s pkts_out=10 bytes_out=840 pkts_in=9 bytes_in=12000 moves=1\n"));
-	assert_null(strstr(out, "3d06:"));
+	assert_non_null(strstr(
+		out,
+		"tcp    src=3d06:bad:b01:fe::2 sport=1 dst=2001:db8:ffff::10 dport=80 wan=att origin=lan ext=2001:db8:a0:1fe:245b::2 age=1"));
+	assert_non_null(strstr(
+		out,
+		"udp    src=3d06:bad:b01:fe::3 sport=5353 dst=2001:db8:ffff::1 dport=53 wan=webpass origin=wan ext=- age="));
 }
 
 static void test_stats(void **state)
@@ -979,6 +1112,251 @@ static void test_layout_mismatch(void **state)
 	assert_non_null(strstr(err, "different builds"));
 }
 
+/* ---- pd and wan-of ---------------------------------------------------- */
+
+/* A stand-in for the loader's control socket: takes one connection,
+ * passes the request on through a pipe and answers `reply` (NULL: hangs
+ * up without answering).
+ */
+struct fake {
+	pid_t pid;
+	int req_fd;
+};
+
+static void fake_serve(int fd, int out, const char *reply)
+{
+	char buf[1024];
+	ssize_t n = 0;
+	int c;
+
+	alarm(10);
+	c = accept(fd, NULL, NULL);
+	if (c >= 0)
+		n = recv(c, buf, sizeof(buf), 0);
+	if (n > 0 && write(out, buf, n) != n)
+		_exit(1);
+	if (c >= 0 && reply && send(c, reply, strlen(reply), 0) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static void fake_start(struct fake *f, const char *reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, p[2];
+
+	path_in(sa.sun_path, sizeof(sa.sun_path), fx.run, "control");
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(pipe(p), 0);
+	f->pid = fork();
+	assert_true(f->pid >= 0);
+	if (!f->pid) {
+		close(p[0]);
+		fake_serve(fd, p[1], reply);
+	}
+	close(p[1]);
+	close(fd);
+	f->req_fd = p[0];
+}
+
+/* What the fake received. */
+static void fake_end(struct fake *f, char *req, size_t len)
+{
+	char path[160];
+	ssize_t n = read(f->req_fd, req, len - 1);
+
+	req[n > 0 ? n : 0] = '\0';
+	close(f->req_fd);
+	waitpid(f->pid, NULL, 0);
+	path_in(path, sizeof(path), fx.run, "control");
+	unlink(path);
+}
+
+static void test_pd_no_loader(void **state)
+{
+	char expect[256];
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("pd att clear", DIRS), 1);
+	assert_string_equal(out, "");
+	snprintf(
+		expect, sizeof(expect),
+		"bpfctl: loader not running (no control socket at %s/control)\n",
+		fx.run);
+	assert_string_equal(err, expect);
+}
+
+static void test_pd_usage(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("pd", DIRS), 2);
+	assert_prefix(err,
+		      "bpfctl: pd: expected WAN PREFIX/LEN or WAN clear\n");
+	assert_int_equal(RUN("pd att", DIRS), 2);
+	assert_prefix(
+		err,
+		"bpfctl: pd: expected PREFIX/LEN or 'clear' after 'att'\n");
+	assert_int_equal(RUN("pd att clear --valid 5", DIRS), 2);
+	assert_prefix(err, "bpfctl: pd: 'clear' takes no --valid\n");
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 --valid", DIRS), 2);
+	assert_prefix(err, "bpfctl: pd: --valid needs SECONDS\n");
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 --valid 1 --valid=2",
+			     DIRS),
+			 2);
+	assert_prefix(err, "bpfctl: pd: --valid given twice\n");
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 --bogus", DIRS), 2);
+	assert_prefix(err, "bpfctl: pd: unknown option '--bogus'\n");
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 60", DIRS), 2);
+	assert_prefix(err, "bpfctl: unexpected argument '60'\n");
+	assert_string_equal(out, "");
+}
+
+/* Nothing that would split into more words reaches the loader. */
+static void test_pd_bad_words(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("pd 'att x' clear", DIRS), 1);
+	assert_string_equal(
+		err,
+		"bpfctl: invalid WAN name 'att x' (no spaces or control characters, at most 64 bytes)\n");
+	assert_int_equal(RUN("pd att \"$(printf 'a\\nb')\" --valid 5", DIRS),
+			 1);
+	assert_string_equal(
+		err,
+		"bpfctl: invalid prefix 'a\\x0ab' (no spaces or control characters, at most 64 bytes)\n");
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 --valid ''", DIRS),
+			 1);
+	assert_string_equal(
+		err,
+		"bpfctl: invalid lifetime '' (no spaces or control characters, at most 64 bytes)\n");
+	assert_string_equal(out, "");
+}
+
+#define OK_MSG                                                              \
+	"att: prefix 2001:db8:a0:100::/56, external 2001:db8:a0:1fe::/64, " \
+	"valid 86400 s"
+#define OK_REPLY "ok " OK_MSG
+
+static void test_pd_ok(void **state)
+{
+	struct fake f;
+	char req[512];
+
+	(void)state;
+	need_maps();
+	fake_start(&f, OK_REPLY);
+	assert_int_equal(RUN("pd att 2001:db8:a0:100::/56 --valid 86400", DIRS),
+			 0);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "pd att 2001:db8:a0:100::/56 86400");
+	assert_string_equal(out, OK_MSG "\n");
+	assert_string_equal(err, "");
+
+	/* no --valid: no expiry */
+	fake_start(&f, OK_REPLY);
+	assert_int_equal(RUN("-j pd att 2001:db8:a0:100::/56", DIRS), 0);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "pd att 2001:db8:a0:100::/56 infinite");
+	assert_json("{\"ok\":true,\"message\":\"" OK_MSG "\"}\n");
+
+	fake_start(&f, OK_REPLY);
+	assert_int_equal(RUN("pd --valid=60 att 2001:db8:a0:100::/56", DIRS),
+			 0);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "pd att 2001:db8:a0:100::/56 60");
+
+	fake_start(&f, "ok att: cleared prefix 2001:db8:a0:100::/56");
+	assert_int_equal(RUN("pd att clear", DIRS), 0);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "pd att clear");
+	assert_string_equal(out, "att: cleared prefix 2001:db8:a0:100::/56\n");
+}
+
+static void test_pd_refused(void **state)
+{
+	struct fake f;
+	char req[512];
+
+	(void)state;
+	need_maps();
+	fake_start(&f, "error: host bits set in '2001:db8:a0:101::/56'");
+	assert_int_equal(RUN("-j pd att 2001:db8:a0:101::/56 --valid 5", DIRS),
+			 1);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "pd att 2001:db8:a0:101::/56 5");
+	assert_string_equal(out, "");
+	assert_string_equal(
+		err, "bpfctl: host bits set in '2001:db8:a0:101::/56'\n");
+
+	fake_start(&f, "\x1b[2Jhello");
+	assert_int_equal(RUN("pd att clear", DIRS), 1);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(
+		err,
+		"bpfctl: unexpected reply from the loader: '\\x1b[2Jhello'\n");
+
+	fake_start(&f, NULL);
+	assert_int_equal(RUN("pd att clear", DIRS), 1);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(
+		err,
+		"bpfctl: the loader closed the connection without a reply\n");
+}
+
+static void test_wan_of(void **state)
+{
+	char cfg[160], expect[256];
+
+	(void)state;
+	need_maps();
+	assert_int_equal(
+		write_file(fx.dir, "mwan.yaml",
+			   "lan:\n"
+			   "  interface: eth3\n"
+			   "  ipv4: 10.250.250.0/29\n"
+			   "  ipv6: 3d06:bad:b01:fe::/64\n"
+			   "wans:\n"
+			   "  att:\n"
+			   "    interface: eth1\n"
+			   "    gateway4: 100.64.1.1\n"
+			   "    npt: { prefix: '2001:db8:a0:100::/56' }\n"
+			   "  webpass:\n"
+			   "    interface: eth2\n"
+			   "    gateway4: 100.64.2.1\n"
+			   "    npt: { subnet: 0xfe }\n"
+			   "  backup:\n"
+			   "    interface: eth4\n"
+			   "    gateway4: 100.64.3.1\n"),
+		0);
+	path_in(cfg, sizeof(cfg), fx.dir, "mwan.yaml");
+	assert_int_equal(run("-c '%s' wan-of eth2", cfg), 0);
+	assert_string_equal(out, "webpass\n");
+	assert_int_equal(run("-j -c '%s' wan-of eth2", cfg), 0);
+	assert_json(
+		"{\"name\":\"webpass\",\"interface\":\"eth2\",\"npt\":\"pd\"}\n");
+	assert_int_equal(run("-j -c '%s' wan-of eth1", cfg), 0);
+	assert_json(
+		"{\"name\":\"att\",\"interface\":\"eth1\",\"npt\":\"static\"}\n");
+	assert_int_equal(run("-j -c '%s' wan-of eth4", cfg), 0);
+	assert_json(
+		"{\"name\":\"backup\",\"interface\":\"eth4\",\"npt\":null}\n");
+	assert_int_equal(run("-c '%s' wan-of eth3", cfg), 1);
+	snprintf(expect, sizeof(expect),
+		 "bpfctl: no WAN uses interface 'eth3' in %s\n", cfg);
+	assert_string_equal(err, expect);
+	assert_string_equal(out, "");
+	assert_int_equal(run("-c '%s' wan-of", cfg), 2);
+	assert_int_equal(run("-c '%s' wan-of eth1 eth2", cfg), 2);
+	assert_prefix(err, "bpfctl: unexpected argument 'eth2'\n");
+}
+
 /* ---- print layer (in process) ---------------------------------------- */
 
 static void emit_sample(void)
@@ -1067,11 +1445,18 @@ int main(void)
 		cmocka_unit_test_setup(test_nat, reset_admin),
 		cmocka_unit_test_setup(test_flows, reset_admin),
 		cmocka_unit_test_setup(test_flows_filter, reset_admin),
+		cmocka_unit_test(test_flows_ext6),
 		cmocka_unit_test_setup(test_stats, reset_admin),
 		cmocka_unit_test_setup(test_stats_all_names, reset_admin),
 		cmocka_unit_test_setup(test_wan_unknown, reset_admin),
 		cmocka_unit_test_setup(test_wan_set, reset_admin),
 		cmocka_unit_test_setup(test_wan_resteers, reset_admin),
+		cmocka_unit_test(test_pd_no_loader),
+		cmocka_unit_test(test_pd_usage),
+		cmocka_unit_test(test_pd_bad_words),
+		cmocka_unit_test(test_pd_ok),
+		cmocka_unit_test(test_pd_refused),
+		cmocka_unit_test(test_wan_of),
 		cmocka_unit_test(test_missing_pins),
 		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_layout_mismatch),

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpfctl pd and wan-of: delegated prefixes over the loader's control socket. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "bpfctl.h"
+#include "lib/config.h"
+#include "lib/control.h"
+#include "lib/print.h"
+
+#define REPLY_TIMEOUT_S 5
+#define WORD_MAX 64 /* longer arguments are never valid */
+
+/* An argument as messages show it: non-printable bytes as \xNN. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (; *s && off + 5 < len; s++) {
+		unsigned char c = *s;
+
+		if (c >= 0x20 && c < 0x7f)
+			buf[off++] = c;
+		else
+			off += snprintf(buf + off, len - off, "\\x%02x", c);
+	}
+	buf[off] = '\0';
+	return buf;
+}
+
+/* One word of the request: printable, no spaces (which would make two). */
+static int check_word(const char *what, const char *s)
+{
+	char buf[4 * WORD_MAX + 8];
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			break;
+	if (!*p && p > s && p - s <= WORD_MAX)
+		return 0;
+	return ctl_error(
+		"invalid %s '%s' (no spaces or control characters, at most %d bytes)",
+		what, shown(s, buf, sizeof(buf)), WORD_MAX);
+}
+
+struct pd_args {
+	const char *wan;
+	const char *prefix; /* or "clear" */
+	const char *valid; /* NULL: not given */
+};
+
+static int pd_option(int argc, char **argv, int *i, struct pd_args *a)
+{
+	const char *arg = argv[*i];
+
+	if (!strncmp(arg, "--valid=", 8)) {
+		if (a->valid)
+			return ctl_usage_error("pd: --valid given twice");
+		a->valid = arg + 8;
+		return 0;
+	}
+	if (strcmp(arg, "--valid"))
+		return ctl_usage_error("pd: unknown option '%s'", arg);
+	if (a->valid)
+		return ctl_usage_error("pd: --valid given twice");
+	if (*i + 1 >= argc)
+		return ctl_usage_error("pd: --valid needs SECONDS");
+	a->valid = argv[++*i];
+	return 0;
+}
+
+static int pd_parse(int argc, char **argv, struct pd_args *a)
+{
+	int i, err;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--", 2)) {
+			err = pd_option(argc, argv, &i, a);
+			if (err)
+				return err;
+		} else if (!a->wan) {
+			a->wan = argv[i];
+		} else if (!a->prefix) {
+			a->prefix = argv[i];
+		} else {
+			return ctl_usage_error("unexpected argument '%s'",
+					       argv[i]);
+		}
+	}
+	if (!a->wan)
+		return ctl_usage_error(
+			"pd: expected WAN PREFIX/LEN or WAN clear");
+	if (!a->prefix)
+		return ctl_usage_error(
+			"pd: expected PREFIX/LEN or 'clear' after '%s'",
+			a->wan);
+	if (!strcmp(a->prefix, "clear") && a->valid)
+		return ctl_usage_error("pd: 'clear' takes no --valid");
+	return 0;
+}
+
+static int pd_request(const struct pd_args *a, char *req, size_t len)
+{
+	if (check_word("WAN name", a->wan) || check_word("prefix", a->prefix) ||
+	    (a->valid && check_word("lifetime", a->valid)))
+		return CTL_EXIT_FAIL;
+	if (!strcmp(a->prefix, "clear"))
+		snprintf(req, len, "pd %s clear", a->wan);
+	else
+		snprintf(req, len, "pd %s %s %s", a->wan, a->prefix,
+			 a->valid ? a->valid : "infinite");
+	return 0;
+}
+
+static int control_connect(const struct ctl *ctl)
+{
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", ctl->run_dir,
+		     MWAN_CONTROL_SOCKET) >= (int)sizeof(sa.sun_path)) {
+		ctl_error("run dir %s is too long for a socket path",
+			  ctl->run_dir);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ctl_error("socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return fd;
+	err = errno;
+	close(fd);
+	if (err == ENOENT || err == ECONNREFUSED)
+		ctl_error("loader not running (no control socket at %s)",
+			  sa.sun_path);
+	else
+		ctl_error("cannot connect to %s: %s%s", sa.sun_path,
+			  strerror(err),
+			  err == EACCES || err == EPERM ?
+				  " (bpfctl needs root)" :
+				  "");
+	return -1;
+}
+
+/* Sends one request, waits for its reply (NUL-terminated in reply). */
+static int control_call(const struct ctl *ctl, const char *req, char *reply,
+			size_t len)
+{
+	int fd = control_connect(ctl), err;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	/* a loader that refuses may answer and hang up before the request
+	 * is sent: its answer is still there to read
+	 */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 && errno != EPIPE &&
+	    errno != ECONNRESET) {
+		ctl_error("cannot send to the loader: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = recv(fd, reply, len - 1, 0);
+	err = errno;
+	close(fd);
+	if (n > 0) {
+		reply[n] = '\0';
+		return 0;
+	}
+	if (n == 0)
+		ctl_error("the loader closed the connection without a reply");
+	else if (err == EAGAIN || err == EWOULDBLOCK)
+		ctl_error("no reply from the loader within %d s",
+			  REPLY_TIMEOUT_S);
+	else
+		ctl_error("cannot read the loader's reply: %s", strerror(err));
+	return -1;
+}
+
+static int print_reply(const char *reply)
+{
+	char buf[4 * MWAN_CONTROL_REPLY_MAX + 8];
+
+	if (!strncmp(reply, "ok", 2) && (!reply[2] || reply[2] == ' ')) {
+		const char *msg = reply[2] ? reply + 3 : "";
+
+		print_open_object(NULL);
+		print_bool("ok", NULL, true);
+		print_str("message", "%s\n", shown(msg, buf, sizeof(buf)));
+		print_close_object();
+		return 0;
+	}
+	if (!strncmp(reply, "error: ", 7))
+		return ctl_error("%s", shown(reply + 7, buf, sizeof(buf)));
+	return ctl_error("unexpected reply from the loader: '%s'",
+			 shown(reply, buf, sizeof(buf)));
+}
+
+int cmd_pd(const struct ctl *ctl, int argc, char **argv)
+{
+	char req[MWAN_CONTROL_MAX + 1], reply[MWAN_CONTROL_REPLY_MAX + 1];
+	struct pd_args a;
+	int err = pd_parse(argc, argv, &a);
+
+	if (err)
+		return err;
+	err = pd_request(&a, req, sizeof(req));
+	if (err)
+		return err;
+	if (control_call(ctl, req, reply, sizeof(reply)))
+		return CTL_EXIT_FAIL;
+	return print_reply(reply);
+}
+
+int cmd_wan_of(const struct ctl *ctl, int argc, char **argv)
+{
+	const char *path = ctl->config ? ctl->config : MWAN_DEFAULT_CONFIG;
+	static struct mwan_config cfg;
+	char err[MWAN_ERR_LEN], buf[4 * IF_NAMESIZE + 8];
+	unsigned int w;
+
+	if (argc < 2)
+		return ctl_usage_error("wan-of: expected IFNAME");
+	if (argc > 2)
+		return ctl_usage_error("unexpected argument '%s'", argv[2]);
+	if (mwan_config_load(path, &cfg, err, sizeof(err)))
+		return ctl_error("%s", err);
+	for (w = 0; w < cfg.n_wans; w++)
+		if (!strcmp(cfg.wans[w].ifname, argv[1]))
+			break;
+	if (w == cfg.n_wans) {
+		mwan_config_free(&cfg);
+		return ctl_error("no WAN uses interface '%s' in %s",
+				 shown(argv[1], buf, sizeof(buf)), path);
+	}
+	print_open_object(NULL);
+	print_str("name", "%s\n", cfg.wans[w].name);
+	print_str("interface", NULL, cfg.wans[w].ifname);
+	if (!cfg.wans[w].has_npt)
+		print_null("npt", NULL);
+	else
+		print_str("npt", NULL,
+			  cfg.wans[w].has_npt_prefix ? "static" : "pd");
+	print_close_object();
+	mwan_config_free(&cfg);
+	return 0;
+}

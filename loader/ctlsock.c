@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* RUN_DIR/control: root-only SOCK_SEQPACKET socket served from the main loop. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "loader.h"
+#include "log.h"
+#include "../lib/control.h"
+
+#define CTL_CLIENTS 16
+#define CTL_IDLE_MS 5000 /* a silent client is dropped after this */
+#define CTL_BACKLOG 16
+
+struct ctl_client {
+	int fd; /* -1: free */
+	__u64 deadline_ms;
+	char refusal[96]; /* non-empty: the only reply this client gets */
+};
+
+struct control_state {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client c[CTL_CLIENTS];
+	int slot[CTL_CLIENTS]; /* pollfd i + 1 serves client slot[i] */
+	unsigned int polled;
+};
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int control_path(const struct loader *l, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s",
+		     l->cfg.run_dir,
+		     MWAN_CONTROL_SOCKET) >= (int)sizeof(sa->sun_path)) {
+		log_err("run_dir %s is too long for a unix socket path",
+			l->cfg.run_dir);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* A socket left by a loader that died is replaced; one that answers
+ * belongs to a loader still running.
+ */
+static int clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, err;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket; not replacing it",
+			sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? errno : 0;
+	close(fd);
+	if (!err) {
+		log_err("another mwan-loader is serving %s; stop it first",
+			sa->sun_path);
+		return -EADDRINUSE;
+	}
+	unlink(sa->sun_path);
+	return 0;
+}
+
+static int bind_root_only(int fd, const struct sockaddr_un *sa)
+{
+	mode_t old = umask(0177);
+	int err = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+
+	umask(old);
+	if (err)
+		return -errno;
+	if (chown(sa->sun_path, 0, 0) || chmod(sa->sun_path, 0600))
+		return -errno;
+	return listen(fd, CTL_BACKLOG) ? -errno : 0;
+}
+
+int ctl_open(struct loader *l)
+{
+	struct control_state *c = calloc(1, sizeof(*c));
+	struct sockaddr_un sa;
+	unsigned int i;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	for (i = 0; i < CTL_CLIENTS; i++)
+		c->c[i].fd = -1;
+	err = control_path(l, &sa);
+	if (!err)
+		err = clear_stale(&sa);
+	if (err) {
+		free(c);
+		return err;
+	}
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       0);
+	err = c->fd < 0 ? -errno : bind_root_only(c->fd, &sa);
+	if (err) {
+		log_err("cannot serve control socket %s: %s", sa.sun_path,
+			strerror(-err));
+		if (c->fd >= 0) {
+			close(c->fd);
+			unlink(sa.sun_path);
+		}
+		free(c);
+		return err;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", sa.sun_path);
+	l->ctl = c;
+	log_info("control socket %s", c->path);
+	return 0;
+}
+
+static void client_close(struct ctl_client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd);
+	cl->fd = -1;
+	cl->refusal[0] = '\0';
+}
+
+void ctl_close(struct loader *l)
+{
+	struct control_state *c = l->ctl;
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < CTL_CLIENTS; i++)
+		client_close(&c->c[i]);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+	l->ctl = NULL;
+}
+
+unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd, unsigned int max)
+{
+	struct control_state *c = l->ctl;
+	unsigned int i, n = 0;
+
+	if (!c || !max)
+		return 0;
+	pfd[n].fd = c->fd;
+	pfd[n++].events = POLLIN;
+	c->polled = 0;
+	for (i = 0; i < CTL_CLIENTS && n < max; i++) {
+		if (c->c[i].fd < 0)
+			continue;
+		pfd[n].fd = c->c[i].fd;
+		pfd[n++].events = POLLIN;
+		c->slot[c->polled++] = i;
+	}
+	return n;
+}
+
+/* Best effort and never blocking: a client that does not read its reply
+ * loses it.
+ */
+static void reply(int fd, const char *text)
+{
+	if (send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("control: reply lost: %s", strerror(errno));
+}
+
+static void handle(struct loader *l, const char *buf, size_t len, char *out,
+		   size_t outlen)
+{
+	char err[MWAN_CONTROL_REPLY_MAX - 16], msg[MWAN_CONTROL_REPLY_MAX - 16];
+	struct mwan_ctl_req req;
+
+	if (mwan_ctl_parse(buf, len, &l->cfg, &req, err, sizeof(err))) {
+		log_warn("control: request refused: %s", err);
+		snprintf(out, outlen, "error: %s", err);
+		return;
+	}
+	if (prefix_apply(l, &req, msg, sizeof(msg))) {
+		log_warn("control: request failed: %s", msg);
+		snprintf(out, outlen, "error: %s", msg);
+		return;
+	}
+	snprintf(out, outlen, "ok %s", msg);
+}
+
+/* Unread requests make close() reset the connection, and the client
+ * would see that instead of the reply: read them all first.
+ */
+static void drain(int fd)
+{
+	char buf[64];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			return;
+}
+
+/* One datagram, one reply; returns false when the client is done. */
+static bool serve(struct loader *l, struct ctl_client *cl)
+{
+	char buf[MWAN_CONTROL_MAX + 2], out[MWAN_CONTROL_REPLY_MAX];
+	struct iovec iov = { buf, MWAN_CONTROL_MAX + 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(cl->fd, &m, MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	if (cl->refusal[0]) {
+		drain(cl->fd);
+		reply(cl->fd, cl->refusal);
+		return false;
+	}
+	if (m.msg_flags & MSG_TRUNC) {
+		log_warn("control: request refused: longer than %d bytes",
+			 MWAN_CONTROL_MAX);
+		snprintf(out, sizeof(out),
+			 "error: request too long (more than %d bytes)",
+			 MWAN_CONTROL_MAX);
+	} else {
+		handle(l, buf, n, out, sizeof(out));
+	}
+	reply(cl->fd, out);
+	cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+	return true;
+}
+
+static bool peer_is_root(int fd, struct ucred *cred)
+{
+	socklen_t len = sizeof(*cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len))
+		return false;
+	return cred->uid == 0;
+}
+
+/* No room for another client: answer at once and hang up. */
+static void refuse_now(int fd, const char *text)
+{
+	drain(fd);
+	reply(fd, text);
+	close(fd);
+}
+
+/* Clients that are not root get a refusal as the answer to their request
+ * (answering before it arrives would leave them with a broken pipe).
+ */
+static void accept_one(struct control_state *c, int fd)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+	struct ctl_client *cl = NULL;
+	unsigned int i;
+
+	for (i = 0; i < CTL_CLIENTS && !cl; i++)
+		if (c->c[i].fd < 0)
+			cl = &c->c[i];
+	if (!cl) {
+		log_warn("control: too many clients; refusing one");
+		refuse_now(fd,
+			   "error: too many control connections; try again");
+		return;
+	}
+	cl->fd = fd;
+	cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+	cl->refusal[0] = '\0';
+	if (peer_is_root(fd, &cred))
+		return;
+	log_warn("control: refused a client: uid %d (pid %d) is not root",
+		 (int)cred.uid, (int)cred.pid);
+	snprintf(cl->refusal, sizeof(cl->refusal),
+		 "error: permission denied (uid %d is not root)",
+		 (int)cred.uid);
+}
+
+static void accept_all(struct control_state *c)
+{
+	int i, fd;
+
+	/* bounded, so a flood of connects cannot starve the loop */
+	for (i = 0; i < CTL_BACKLOG; i++) {
+		fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		accept_one(c, fd);
+	}
+}
+
+void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n)
+{
+	struct control_state *c = l->ctl;
+	__u64 now = now_ms();
+	unsigned int i;
+
+	if (!c || !n)
+		return;
+	for (i = 0; i + 1 < n && i < c->polled; i++) {
+		struct ctl_client *cl = &c->c[c->slot[i]];
+		short ev = pfd[i + 1].revents;
+
+		if (cl->fd != pfd[i + 1].fd)
+			continue;
+		if ((ev & POLLIN) && serve(l, cl))
+			continue;
+		if (ev & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+			client_close(cl);
+	}
+	for (i = 0; i < CTL_CLIENTS; i++)
+		if (c->c[i].fd >= 0 && now > c->c[i].deadline_ms)
+			client_close(&c->c[i]);
+	if (pfd[0].revents & POLLIN)
+		accept_all(c);
+}
