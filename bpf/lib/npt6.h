@@ -267,7 +267,7 @@ decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 		 const struct pkt6 *p, struct pkt6 *in, struct decision6 *d)
 {
 	struct mwan_flow_key k;
-	__u32 zero = 0, *mask;
+	__u32 zero = 0, *mask, m;
 	int err;
 
 	if (addr6_special(&p->daddr) || addr6_special(&p->saddr) ||
@@ -284,8 +284,18 @@ decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 	if (p->icmp_error)
 		return steer6_icmp_error_out(ctx, xdp, cfg, p, in, d);
 	mask = bpf_map_lookup_elem(&mwan_npt_mask, &zero);
+	m = mask ? *mask : 0;
 	flow_key_of6(&k, p, &p->saddr, true);
-	err = steer_flow(&k, mask ? *mask : 0, NULL, &d->s);
+	err = steer_flow(&k, m, NULL, &d->s);
+	/* A prefix can expire before the loader clears its mask bit: steer
+	 * again without that WAN rather than drop a flow another WAN could
+	 * carry.
+	 */
+	if (!err && d->s.flow && d->s.flow->origin == MWAN_ORIGIN_LAN &&
+	    !npt_get(d->s.wan)) {
+		m &= ~(1U << (d->s.wan & 31));
+		err = steer_flow(&k, m, NULL, &d->s);
+	}
 	if (err) {
 		d->reason = err;
 		return MWAN_STAT_IS_DROP(err) ? V_DROP : V_PASS;

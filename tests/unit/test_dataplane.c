@@ -1754,20 +1754,20 @@ static void test_steer_admin_down_moves_flow(void **state)
 }
 
 /* webpass's delegated prefix expires under a flow (valid_until_ns, on
- * bpf_ktime_get_ns()'s CLOCK_MONOTONIC): the datapath treats the entry
- * as gone before the loader does. The flow's packets, a new flow the
- * stale mask still sends to webpass, and inbound packets to the old
- * prefix all stop; once the loader clears the mask bit, the flow moves to
- * att on its next packet.
+ * bpf_ktime_get_ns()'s CLOCK_MONOTONIC) before the loader clears its mask
+ * bit: the datapath treats the entry as gone at once. The flow moves to
+ * att on its next packet, a new flow the stale mask sends to webpass is
+ * re-steered to att (counted as created, then moved), and inbound packets
+ * to the old prefix are no longer translated. Nothing is dropped.
  */
 static void test_npt6_expiry(void **state)
 {
 	const struct variant *v = *state;
 	const struct path *p = v->path;
 	struct ip46 ip = UDP6(HOST6(1), REMOTE6, 0, 4500, 64), fresh, back;
-	struct mwan_flow_key k;
+	struct mwan_flow_key k, kf;
 	struct pkt in, fin, r;
-	size_t l1, l2;
+	size_t l1, l2, l3, l4;
 
 	npt_put(WP, mono_ns() + 3600ULL * 1000000000ULL);
 	ip.sport = sport_to(WP, ip, -1);
@@ -1780,26 +1780,31 @@ static void test_npt6_expiry(void **state)
 	r = arriving(IF_WP, &back, NULL, 0);
 
 	tw_wp_expired();
-	expect(p->entry, IF_LAN, &in, p->drop, NULL);
+	l2 = p->out(&in, ATT);
 	expect(p->entry, IF_WP, &r, p->pass, NULL);
 	fresh = ip;
 	fresh.dport = 4501;
 	fresh.sport = sport_to(WP, fresh, -1);
+	kf = key_out(&fresh);
 	fin = arriving(IF_LAN, &fresh, NULL, 0);
-	expect(p->entry, IF_LAN, &fin, p->drop, NULL);
+	l3 = p->out(&fin, ATT);
+	expect_flow(&kf, &(struct flow_want){ .wan = ATT,
+					      .origin = MWAN_ORIGIN_LAN,
+					      .moves = 1,
+					      .pkts_out = 1,
+					      .bytes_out = l3 });
 
 	npt_clear(WP);
-	l2 = p->out(&in, ATT);
+	l4 = p->out(&in, ATT);
 	expect_flow(&k, &(struct flow_want){ .wan = ATT,
 					     .origin = MWAN_ORIGIN_LAN,
 					     .moves = 1,
-					     .pkts_out = 2,
-					     .bytes_out = l1 + l2 });
-	expect_traffic(p, 2, 0, 2, { MWAN_DROP_NPT_NO_PREFIX, 2 },
-		       { MWAN_EV_FLOW_MOVED, 1 },
+					     .pkts_out = 3,
+					     .bytes_out = l1 + l2 + l4 });
+	expect_traffic(p, 4, 0, 2, { MWAN_EV_FLOW_MOVED, 2 },
 		       { xdp_only(p, MWAN_EV_PASS_UNMAPPED), 1 });
 	expect_wanstat(WP, 1, l1, 0, 0);
-	expect_wanstat(ATT, 1, l2, 0, 0);
+	expect_wanstat(ATT, 3, l2 + l3 + l4, 0, 0);
 }
 
 /* ---- WAN -> LAN ---- */
