@@ -16,7 +16,10 @@ explore_hint() {
 	echo "  namespaces:          $(for n in $(lab_nodes); do printf '%s ' "$(lab_ns "$n")"; done)"
 	echo "  bpfctl:              ip netns exec $r $LAB_BPFCTL -c $LAB_CFG status|nat|flows|stats|wan NAME up|down|auto"
 	echo "  a LAN host:          ip netns exec $(lab_ns h2) ping 192.0.2.10"
+	echo "                       ip netns exec $(lab_ns h2) ping $LAB_SERVER6"
 	echo "  loader log:          $LAB_LOADER_LOG"
+	echo "  DHCPv6-PD:           $(lab_dhcpcd_dir)/{dhcpcd.log,hook.log}, $LAB_DIR/kea-*/kea.log"
+	echo "                       renew: $LAB_REPO/scripts/lab.sh dhcpcd $LAB_ID -N eth1"
 	echo "  tear down:           $LAB_REPO/scripts/lab.sh down $LAB_ID"
 }
 
@@ -39,10 +42,11 @@ teardown() {
 start_services() {
 	local h
 	head -c $((20 * 1024 * 1024)) /dev/urandom >"$LAB_DIR/blob"
-	lab_serve file inet serve-file --port 6001 --file "$LAB_DIR/blob" --log "$LAB_DIR/file.jsonl"
+	lab_serve file inet serve-file --addr :: --port 6001 --file "$LAB_DIR/blob" --log "$LAB_DIR/file.jsonl"
 	lab_serve flows inet udp-sink --port 5001 --log "$LAB_DIR/flows.jsonl"
 	for h in "${LAB_HOSTS[@]}"; do
 		lab_serve "ident-$h" "$h" ident-server --addr "$(lab_host_ip "$h")" --port 7000 --name "$h"
+		lab_serve "ident6-$h" "$h" ident-server --addr "$(lab_host_ip6 "$h")" --port 7000 --name "$h"
 	done
 }
 
@@ -86,6 +90,42 @@ demo_inbound() {
 	done
 }
 
+# demo_pd_wait: until the hook has run for every WAN's first prefix.
+demo_pd_wait() {
+	local wan
+	for wan in "${LAB_WANS[@]}"; do
+		lab_wait_log "$(lab_dhcpcd_dir)/hook.log" "end BOUND6 ${LAB_WAN_IF[$wan]} " 15 || return 1
+	done
+}
+
+demo_ipv6() {
+	local w ext pfx sha len port
+	say "IPv6: each ISP's kea delegates a /56 to dhcpcd on the router; mwan's hook hands it to mwan"
+	lab_start_pd
+	if ! demo_pd_wait; then
+		echo "  no delegated prefix reached mwan in 15 s; dhcpcd and hook logs:"
+		tail -n 5 "$(lab_dhcpcd_dir)/dhcpcd.log" "$(lab_dhcpcd_dir)/hook.log" | sed 's/^/  | /'
+		return 0
+	fi
+	for w in "${LAB_WANS[@]}"; do
+		pfx=$("$LAB_PY" "$LAB_NET_PY" npt --internal "$LAB_LAN_NET6" --delegated "${LAB_WAN_PD[$w]}" \
+			--subnet "$LAB_NPT_SUBNET")
+		echo "  $w delegated ${LAB_WAN_PD[$w]}: $LAB_LAN_NET6 is translated to $pfx (subnet $LAB_NPT_SUBNET)"
+	done
+	say "NPTv6: h2 ($(lab_host_ip6 h2)) downloads 20 MB from $LAB_SERVER6"
+	read -r sha len port < <(lab_py h2 fetch --connect "[$LAB_SERVER6]:6001")
+	echo "  $len bytes, sha256 $([[ $sha == "$(sha256sum <"$LAB_DIR/blob" | cut -d' ' -f1)" ]] && echo matches || echo DIFFERS)"
+	echo "  the server saw h2 (port $port) as" \
+		"$(tail -n 1 "$LAB_DIR/file.jsonl" | sed -E 's/.*"peer": "([^"]*)".*/\1/')"
+	say "Inbound IPv6 TCP from the internet to h4's external address on each WAN"
+	for w in "${LAB_WANS[@]}"; do
+		ext=$("$LAB_PY" "$LAB_NET_PY" npt --internal "$LAB_LAN_NET6" --delegated "${LAB_WAN_PD[$w]}" \
+			--subnet "$LAB_NPT_SUBNET" "$(lab_host_ip6 h4)")
+		printf '  %-26s (%s) answers: ' "$ext" "$w"
+		lab_py inet ident-query --proto tcp --target "[$ext]:7000" --bind "$LAB_SERVER6" | cut -f1
+	done
+}
+
 demo_show() {
 	local out
 	say "bpfctl status"
@@ -112,6 +152,7 @@ main() {
 	demo_ping
 	demo_udp
 	demo_inbound
+	demo_ipv6
 	demo_show
 }
 

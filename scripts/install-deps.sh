@@ -11,6 +11,9 @@ PACKAGES=(
 	# lab, tests and demo
 	iproute2 nftables iptables tcpdump ethtool iputils-ping traceroute socat
 	python3 python3-scapy procps kmod coreutils util-linux
+	# DHCPv6 prefix delegation in the lab: the ISPs' server, the router's
+	# client (dhcpcd-base: the binary without a service for the host)
+	kea-dhcp6-server dhcpcd-base
 	# lint
 	shellcheck
 )

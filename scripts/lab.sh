@@ -20,6 +20,18 @@ declare -A LAB_WAN_IF=([att]=eth1 [webpass]=eth2)
 declare -A LAB_WAN_GW=([att]=100.64.1.1 [webpass]=100.64.2.1)
 declare -A LAB_WAN_NET=([att]=198.51.100.192/27 [webpass]=203.0.113.240/28)
 declare -A LAB_WAN_INET_IF=([att]=to-att [webpass]=to-webpass) # inet's side
+# IPv6: the internal prefix mwan translates (NPTv6), each WAN link, each
+# ISP's delegation range (routed to the router) and what its DHCPv6 server
+# delegates first; the router's external /64 is subnet LAB_NPT_SUBNET of it.
+LAB_LAN_NET6=3d06:bad:b01:fe::/64
+LAB_ROUTER_LAN6=3d06:bad:b01:fe::1
+LAB_SERVER6=2001:db8:ffff::10
+LAB_PROBE6=2001:db8:ffff::1
+LAB_NPT_SUBNET=0xfe
+declare -A LAB_WAN_GW6=([att]=2001:db8:a::1 [webpass]=2001:db8:b::1)
+declare -A LAB_WAN_ADDR6=([att]=2001:db8:a::2 [webpass]=2001:db8:b::2)
+declare -A LAB_WAN_POOL6=([att]=2001:db8:a0::/48 [webpass]=2001:db8:b0::/48)
+declare -A LAB_WAN_PD=([att]=2001:db8:a0:100::/56 [webpass]=2001:db8:b0:200::/56)
 # Every address an ISP router owns (the hops traceroute may show).
 # shellcheck disable=SC2034 # used by the scripts that source this one
 LAB_ISP_ADDRS=(100.64.1.1 100.64.2.1 100.127.0.1 100.127.0.5)
@@ -43,6 +55,7 @@ lab_exec() {
 	ip netns exec "$(lab_ns "$node")" "$@"
 }
 lab_host_ip() { echo "10.250.250.${1#h}"; }
+lab_host_ip6() { echo "${LAB_LAN_NET6%::/*}::${1#h}"; }
 
 # lab_public WAN HOST: the host's public address on that WAN.
 lab_public() {
@@ -110,8 +123,10 @@ lab_make_namespaces() {
 	for node in $(lab_nodes); do
 		ip netns add "$(lab_ns "$node")"
 		lab_exec "$node" ip link set lo up
+		# No DAD anywhere: addresses (link-local ones too) are usable at once.
 		lab_sysctl "$node" net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 \
-			net.ipv6.icmp.ratelimit=0
+			net.ipv6.icmp.ratelimit=0 net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
 	done
 }
 
@@ -120,14 +135,15 @@ lab_setup_router() {
 	lab_sysctl router net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.fwmark_reflect=1 net.ipv6.fwmark_reflect=1
-	lab_addr router eth1 100.64.1.2/30 2001:db8:a::2/64
-	lab_addr router eth2 100.64.2.2/30 2001:db8:b::2/64
-	lab_addr router eth3 10.250.250.1/29 3d06:bad:b01:fe::1/64
+	lab_addr router eth1 100.64.1.2/30 "${LAB_WAN_ADDR6[att]}/64"
+	lab_addr router eth2 100.64.2.2/30 "${LAB_WAN_ADDR6[webpass]}/64"
+	lab_addr router eth3 "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
 	for ifn in eth1 eth2 eth3; do
-		lab_sysctl router "net.ipv4.conf.$ifn.rp_filter=0"
+		lab_sysctl router "net.ipv4.conf.$ifn.rp_filter=0" "net.ipv6.conf.$ifn.accept_ra=0"
 	done
 	# The router's own traffic; mwan installs its own per-WAN tables.
 	lab_route router default via 100.64.1.1
+	lab_route router default via "${LAB_WAN_GW6[att]}"
 }
 
 lab_setup_lan() {
@@ -140,35 +156,39 @@ lab_setup_lan() {
 	for h in "${LAB_HOSTS[@]}"; do
 		lab_link "$h" eth0 lan "p-$h"
 		lab_exec lan ip link set "p-$h" master br0
-		lab_addr "$h" eth0 "$(lab_host_ip "$h")/29" "3d06:bad:b01:fe::${h#h}/64"
+		lab_addr "$h" eth0 "$(lab_host_ip "$h")/29" "$(lab_host_ip6 "$h")/64"
 		lab_route "$h" default via "$LAB_ROUTER_LAN"
-		lab_exec "$h" ip -6 route add default via 3d06:bad:b01:fe::1
+		lab_route "$h" default via "$LAB_ROUTER_LAN6"
 		lab_ethtool "$h" eth0 tx off
 	done
 }
 
-# lab_setup_isp WAN N: ISP router N (1 att, 2 webpass) between mwan and inet.
+# lab_setup_isp WAN N: ISP router N (1 att, 2 webpass) between mwan and inet;
+# its link to inet has MTU 1400 (ICMP Frag needed / Packet Too Big).
 lab_setup_isp() {
-	local isp=$1 n=$2 inet_v4 inet_isp
-	local hex=${isp:0:1} # a / w: keeps the IPv6 link prefixes apart
-	[[ $hex == w ]] && hex=b
+	local isp=$1 n=$2 inet_v4 inet_isp isp6 inet6 link6
 	inet_isp=100.127.0.$((4 * n - 3))
 	inet_v4=100.127.0.$((4 * n - 2))
+	link6=${LAB_WAN_GW6[$isp]%::*}::/64 # the WAN link: 2001:db8:a::/64
+	isp6=${LAB_WAN_GW6[$isp]%::*}f::1    # ISP <-> inet: 2001:db8:af::/64
+	inet6=${isp6%1}2
 	lab_link router "${LAB_WAN_IF[$isp]}" "$isp" to-router
 	lab_link "$isp" to-inet inet "${LAB_WAN_INET_IF[$isp]}" 1400
 	# ISP routers check sources (BCP 38) and send ICMP errors as usual.
 	lab_sysctl "$isp" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
-	lab_addr "$isp" to-router "${LAB_WAN_GW[$isp]}/30" "2001:db8:$hex::1/64"
-	lab_addr "$isp" to-inet "$inet_isp/30" "2001:db8:f$hex::1/64"
-	lab_addr inet "${LAB_WAN_INET_IF[$isp]}" "$inet_v4/30" "2001:db8:f$hex::2/64"
+	lab_addr "$isp" to-router "${LAB_WAN_GW[$isp]}/30" "${LAB_WAN_GW6[$isp]}/64"
+	lab_addr "$isp" to-inet "$inet_isp/30" "$isp6/64"
+	lab_addr inet "${LAB_WAN_INET_IF[$isp]}" "$inet_v4/30" "$inet6/64"
 	lab_route "$isp" "${LAB_WAN_NET[$isp]}" via "100.64.$n.2"
 	lab_route "$isp" 192.0.2.0/24 via "$inet_v4"
-	lab_exec "$isp" ip -6 route add "2001:db8:${hex}0:${n}00::/56" via "2001:db8:$hex::2"
-	lab_exec "$isp" ip -6 route add 2001:db8:ffff::/48 via "2001:db8:f$hex::2"
+	# Whatever the ISP delegates lies in its range, routed to the router.
+	lab_route "$isp" "${LAB_WAN_POOL6[$isp]}" via "${LAB_WAN_ADDR6[$isp]}"
+	lab_route "$isp" 2001:db8:ffff::/48 via "$inet6"
 	lab_route inet "${LAB_WAN_NET[$isp]}" via "$inet_isp"
 	lab_route inet "100.64.$n.0/30" via "$inet_isp"
-	lab_exec inet ip -6 route add "2001:db8:${hex}0:${n}00::/56" via "2001:db8:f$hex::1"
+	lab_route inet "${LAB_WAN_POOL6[$isp]}" via "$isp6"
+	lab_route inet "$link6" via "$isp6"
 	lab_sysctl inet "net.ipv4.conf.${LAB_WAN_INET_IF[$isp]}.rp_filter=1"
 	# XDP_REDIRECT into a veth needs NAPI (GRO or XDP) on the peer; senders
 	# into the router put complete checksums on the wire.
@@ -180,7 +200,7 @@ lab_setup_inet() {
 	lab_sysctl inet net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=1 \
 		net.ipv4.conf.default.rp_filter=1
 	# No dummy module on every kernel: the server addresses live on lo.
-	lab_addr inet lo "$LAB_SERVER/32" "$LAB_PROBE/32" 2001:db8:ffff::10/128 2001:db8:ffff::1/128
+	lab_addr inet lo "$LAB_SERVER/32" "$LAB_PROBE/32" "$LAB_SERVER6/128" "$LAB_PROBE6/128"
 }
 
 lab_mount_bpffs() {
@@ -188,6 +208,17 @@ lab_mount_bpffs() {
 	if ! mountpoint -q "$LAB_PIN"; then
 		mount -t bpf bpf "$LAB_PIN"
 	fi
+}
+
+# lab_wan_config WAN WEIGHT: its entry in mwan.yaml (external IPv6 prefix
+# from prefix delegation: no static npt.prefix).
+lab_wan_config() {
+	echo "  $1:"
+	echo "    interface: ${LAB_WAN_IF[$1]}"
+	echo "    gateway4: ${LAB_WAN_GW[$1]}"
+	echo "    gateway6: ${LAB_WAN_GW6[$1]}"
+	echo "    weight: $2"
+	echo "    npt: { subnet: $LAB_NPT_SUBNET }"
 }
 
 # lab_write_config FAST_PATH [FILE]: the lab's mwan.yaml.
@@ -202,17 +233,12 @@ lab_write_config() {
 		echo "lan:"
 		echo "  interface: eth3"
 		echo "  ipv4: $LAB_LAN_NET"
+		echo "  ipv6: $LAB_LAN_NET6"
 		echo
 		echo "wans:"
-		echo "  att:"
-		echo "    interface: eth1"
-		echo "    gateway4: 100.64.1.1"
-		echo "    weight: 3"
+		lab_wan_config att 3
 		echo "    tier: 1"
-		echo "  webpass:"
-		echo "    interface: eth2"
-		echo "    gateway4: 100.64.2.1"
-		echo "    weight: 1"
+		lab_wan_config webpass 1
 		echo
 		echo "nat:"
 		for h in "${LAB_HOSTS[@]}"; do
@@ -220,6 +246,165 @@ lab_write_config() {
 			echo "    external: { att: $(lab_public att "$h"), webpass: $(lab_public webpass "$h") }"
 		done
 	} >"$file"
+}
+
+# ---- DHCPv6 prefix delegation: kea-dhcp6 in each ISP, dhcpcd on the router ----
+# Every file either daemon writes lives under $LAB_DIR; lab_down kills them.
+
+lab_kea_dir() { echo "$LAB_DIR/kea-$1"; }
+
+# lab_kea_config WAN PREFIX/LEN [VALID]: the ISP's kea-dhcp6 config,
+# delegating exactly PREFIX/LEN to the one client on its router-facing link
+# for VALID seconds (default 4000; renew after 1/4, rebind after 1/2).
+lab_kea_config() {
+	local wan=$1 pd=$2 v=${3:-4000} dir
+	dir=$(lab_kea_dir "$wan")
+	cat >"$dir/kea-dhcp6.conf" <<EOF
+{ "Dhcp6": {
+    "interfaces-config": { "interfaces": [ "to-router" ] },
+    "data-directory": "$dir",
+    "server-id": { "type": "LL", "persist": false },
+    "lease-database": { "type": "memfile", "name": "$dir/leases6.csv", "lfc-interval": 0 },
+    "renew-timer": $((v / 4)), "rebind-timer": $((v / 2)),
+    "preferred-lifetime": $((v * 3 / 4)), "valid-lifetime": $v,
+    "subnet6": [ {
+        "id": 1, "subnet": "${LAB_WAN_GW6[$wan]%::*}::/64", "interface": "to-router",
+        "pd-pools": [ { "prefix": "${pd%/*}", "prefix-len": ${pd#*/}, "delegated-len": ${pd#*/} } ]
+    } ],
+    "loggers": [ { "name": "kea-dhcp6", "severity": "INFO",
+                   "output_options": [ { "output": "stdout" } ] } ]
+} }
+EOF
+}
+
+# lab_start_kea WAN PREFIX/LEN [VALID]: kea-dhcp6 in the ISP's namespace,
+# until it serves. Its pid, lock, server-id and lease files stay in its
+# directory.
+lab_start_kea() {
+	local wan=$1 dir log
+	dir=$(lab_kea_dir "$wan")
+	log=$dir/kea.log
+	mkdir -p "$dir"
+	lab_kea_config "$wan" "$2" "${3:-}"
+	ip netns exec "$(lab_ns "$wan")" env KEA_PIDFILE_DIR="$dir" KEA_LOCKFILE_DIR="$dir" \
+		kea-dhcp6 -c "$dir/kea-dhcp6.conf" >>"$log" 2>&1 &
+	echo $! >"$dir/pid"
+	if ! lab_wait_log "$log" DHCP6_STARTED 10 $!; then
+		echo "kea-dhcp6 for $wan did not start: $(tail -n 3 "$log")" >&2
+		return 1
+	fi
+}
+
+# lab_stop_kea WAN: SIGTERM, and wait until it is gone.
+lab_stop_kea() {
+	local pidfile
+	pidfile=$(lab_kea_dir "$1")/pid
+	[[ -f $pidfile ]] || return 0
+	lab_kill_wait "$(cat "$pidfile")" || echo "kea-dhcp6 for $1 ignored SIGTERM; killed it" >&2
+	rm -f "$pidfile"
+}
+
+# lab_kea_delegate WAN PREFIX/LEN [VALID]: the ISP now delegates PREFIX
+# instead (a restart with the new pool; the client learns it when it
+# renews: kea then hands out PREFIX and the old one with lifetime 0).
+lab_kea_delegate() {
+	lab_stop_kea "$1"
+	lab_start_kea "$@"
+}
+
+lab_dhcpcd_dir() { echo "$LAB_DIR/dhcpcd"; }
+
+# lab_dhcpcd_files: dhcpcd's config, IPv6-only, one IA_PD per WAN delegated
+# to no interface (mwan translates, nothing is assigned), and the script
+# it runs: it logs each run (reason, time, the ia_pd variables) and hands
+# over to mwan's hook with the lab's config and bpfctl.
+lab_dhcpcd_files() {
+	local dir wan i=0
+	dir=$(lab_dhcpcd_dir)
+	mkdir -p "$dir/db" "$dir/run"
+	{
+		echo "# dhcpcd for mwan lab $LAB_ID (written by scripts/lab.sh)"
+		echo "script $dir/hook"
+		printf '%s\n' nodev ipv6only noipv6rs nodelay "duid" "reboot 0" "timeout 0"
+		echo "allowinterfaces ${LAB_WAN_IF[*]}"
+		# "-": delegate to no interface (dhcpcd 9.4 says "cannot delegate
+		# to -" and only adds its unreachable route for the prefix).
+		for wan in "${LAB_WANS[@]}"; do
+			i=$((i + 1))
+			echo "interface ${LAB_WAN_IF[$wan]}"
+			echo "  ia_pd $i -"
+		done
+	} >"$dir/dhcpcd.conf"
+	cat >"$dir/hook" <<EOF
+#!/bin/sh
+# mwan lab $LAB_ID: dhcpcd's script (written by scripts/lab.sh).
+MWAN_CONFIG=$LAB_CFG
+MWAN_BPFCTL=$LAB_BPFCTL
+export MWAN_CONFIG MWAN_BPFCTL
+hook=${MWAN_DHCPCD_HOOK:-$LAB_REPO/scripts/mwan-dhcpcd-hook}
+log=$dir/hook.log
+echo "\$(date +%s.%N) start \$reason \$interface \$(env | grep -E '^(new|old)_dhcp6_ia_pd' | sort | tr '\n' ' ')" >>"\$log"
+if [ -x "\$hook" ]; then
+	"\$hook"
+else
+	(. "\$hook")
+fi >>"$dir/hook.out" 2>&1
+rc=\$?
+echo "\$(date +%s.%N) end \$reason \$interface rc=\$rc" >>"\$log"
+exit \$rc
+EOF
+	chmod 755 "$dir/hook"
+}
+
+# lab_dhcpcd_exec ARGS...: dhcpcd in the router namespace with its paths in
+# the lab (run inside `ip netns exec`, so in a mount namespace of its own).
+# dhcpcd's /var/lib/dhcpcd and /run/dhcpcd are built in: bind the lab's
+# directories there; /run becomes a tree holding only the lab directory,
+# the namespace names and dhcpcd's run directory.
+lab_dhcpcd_exec() {
+	local dir root
+	dir=$(lab_dhcpcd_dir)
+	root=$dir/root
+	if [[ $(ip netns identify $$) != "$(lab_ns router)" ]]; then
+		echo "lab_dhcpcd_exec: not run by ip netns exec in $(lab_ns router) (use lab_dhcpcd)" >&2
+		return 1
+	fi
+	[[ $LAB_DIR == /run/* ]] || {
+		echo "lab_dhcpcd_exec: $LAB_DIR is not under /run" >&2
+		return 1
+	}
+	mkdir -p "$root/dhcpcd" "$root/netns" "$root/${LAB_DIR#/run/}"
+	mount --rbind "$LAB_DIR" "$root/${LAB_DIR#/run/}"
+	mount --rbind /run/netns "$root/netns"
+	mount --rbind "$root" /run
+	mount --bind "$dir/run" /run/dhcpcd
+	mount --bind "$dir/db" /var/lib/dhcpcd
+	exec dhcpcd -f "$dir/dhcpcd.conf" "$@"
+}
+
+# lab_dhcpcd ARGS...: a dhcpcd command (-N IF renew, -n IF rebind, -k IF
+# release, -U IF dump) against the lab's dhcpcd.
+lab_dhcpcd() {
+	lab_exec router "$LAB_REPO/scripts/lab.sh" dhcpcd-ns "$LAB_ID" "$@"
+}
+
+# lab_start_dhcpcd: dhcpcd on the router's WAN interfaces (manager mode, in
+# the foreground of a background job), logging to $LAB_DIR/dhcpcd/dhcpcd.log.
+lab_start_dhcpcd() {
+	local dir
+	dir=$(lab_dhcpcd_dir)
+	lab_dhcpcd_files
+	lab_dhcpcd -B -M -d "${LAB_WAN_IF[@]}" >"$dir/dhcpcd.log" 2>&1 &
+	echo $! >"$dir/pid"
+}
+
+# lab_start_pd: kea in each ISP delegating its first prefix, then dhcpcd.
+lab_start_pd() {
+	local wan
+	for wan in "${LAB_WANS[@]}"; do
+		lab_start_kea "$wan" "${LAB_WAN_PD[$wan]}"
+	done
+	lab_start_dhcpcd
 }
 
 lab_exists() { [[ -e /run/netns/$(lab_ns router) ]]; }
@@ -278,6 +463,19 @@ lab_down() {
 		umount "$LAB_PIN" 2>/dev/null || umount -l "$LAB_PIN" || true
 	fi
 	rm -rf "$LAB_DIR"
+}
+
+# lab_kill_wait PID [SECONDS]: SIGTERM PID and wait for it to go (5 s);
+# then SIGKILL it and fail.
+lab_kill_wait() {
+	local i tenths=$((${2:-5} * 10))
+	kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < tenths; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	return 1
 }
 
 # lab_wait_log FILE PATTERN TIMEOUT_S [PID]: wait for a line; fail early if PID dies.
@@ -347,18 +545,10 @@ lab_loader_alive() {
 
 # lab_stop_loader: SIGTERM and wait (10 s, then SIGKILL); returns its exit status.
 lab_stop_loader() {
-	local pid=${LAB_LOADER_PID:-} i rc=0
+	local pid=${LAB_LOADER_PID:-} rc=0
 	[[ -n $pid ]] || return 0
 	LAB_LOADER_PID=
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "mwan-loader ignored SIGTERM for 10 s; killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	lab_kill_wait "$pid" 10 || echo "mwan-loader ignored SIGTERM for 10 s; killed it" >&2
 	wait "$pid" 2>/dev/null || rc=$?
 	rm -f "$LAB_DIR/loader.pid"
 	return "$rc"
@@ -388,6 +578,9 @@ lab_usage() {
 usage: lab.sh up [ID] [FAST_PATH]   build the lab (ID defaults to the shell's pid)
        lab.sh down ID               remove it
        lab.sh status ID             namespaces, config and what mwan attached
+       lab.sh pd ID                 DHCPv6-PD: kea in the ISPs, dhcpcd with mwan's hook
+                                    on the router (start mwan-loader first)
+       lab.sh dhcpcd ID ARGS...     control that dhcpcd: -N eth1 renew, -k eth1 release, -U eth1
 sourced: lab_init ID; lab_up; lab_start_loader; lab_ctl status; lab_exec h2 ping ...; lab_down
 EOF
 }
@@ -398,6 +591,7 @@ lab_print_summary() {
 	echo "  config:     $LAB_CFG (pins in $LAB_PIN)"
 	echo "  loader:     ip netns exec $(lab_ns router) $LAB_LOADER -c $LAB_CFG"
 	echo "  bpfctl:     ip netns exec $(lab_ns router) $LAB_BPFCTL -c $LAB_CFG status"
+	echo "  IPv6 PD:    $LAB_REPO/scripts/lab.sh pd $LAB_ID (once the loader runs)"
 	echo "  tear down:  $LAB_REPO/scripts/lab.sh down $LAB_ID"
 }
 
@@ -422,6 +616,24 @@ lab_main() {
 		}
 		lab_init "$2"
 		lab_down
+		;;
+	pd)
+		lab_init "${2:?lab ID}"
+		lab_exists || {
+			echo "no lab $LAB_ID" >&2
+			return 1
+		}
+		lab_start_pd
+		;;
+	dhcpcd)
+		lab_init "${2:?lab ID}"
+		shift 2
+		lab_dhcpcd "$@"
+		;;
+	dhcpcd-ns) # internal: what lab_dhcpcd runs in the router namespace
+		lab_init "${2:?lab ID}"
+		shift 2
+		lab_dhcpcd_exec "$@"
 		;;
 	status)
 		lab_init "${2:?lab ID}"

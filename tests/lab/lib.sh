@@ -119,3 +119,84 @@ t_require_loader() {
 	tail -n 10 "$LAB_LOADER_LOG" 2>/dev/null || true
 	fail "mwan-loader is not running"
 }
+
+# ---- shared setup and checks of the dataplane suites ---------------------------------
+
+# make_blob: $BLOB_SIZE random bytes in $LAB_DIR/blob; sets BLOB_SHA.
+make_blob() {
+	head -c "$BLOB_SIZE" /dev/urandom >"$LAB_DIR/blob"
+	# shellcheck disable=SC2034 # read by the suites' checks
+	BLOB_SHA=$(sha256sum "$LAB_DIR/blob" | cut -d' ' -f1)
+}
+
+# start_capture WAN: tcpdump on the ISP's interface facing the router.
+start_capture() {
+	lab_bg "cap-$1" "$1" tcpdump -i to-router -n -s 96 -B 8192 -U -Z root \
+		-w "$LAB_DIR/$1.pcap"
+	lab_wait_log "$LAB_DIR/cap-$1.log" "listening on" 5 "$LAB_BG_PID" ||
+		t_setup_fail "tcpdump on $1 did not start: $(tail -n 3 "$LAB_DIR/cap-$1.log")"
+}
+
+stop_captures() {
+	local wan pid
+	for wan in "${LAB_WANS[@]}"; do
+		pid=$(cat "$LAB_DIR/cap-$wan.pid")
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# pcap_count WAN FILTER: packets in the WAN link's capture matching FILTER.
+pcap_count() {
+	tcpdump -r "$LAB_DIR/$1.pcap" -n "${@:2}" 2>/dev/null | wc -l
+}
+
+# serve NAME NODE LABNET-ARGS...: a labnet.py server, until it listens.
+serve() {
+	lab_serve "$@" 2>"$LAB_DIR/serve.err" || t_setup_fail "$(cat "$LAB_DIR/serve.err")"
+}
+
+# check_loader_started: after lab_start_loader 2>$LAB_DIR/loader-start.err.
+check_loader_started() {
+	cat "$LAB_DIR/loader-start.err"
+	lab_loader_alive || fail "mwan-loader is not running"
+	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "no 'dataplane ready' in its log"
+}
+
+# check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.
+check_wan_admin() {
+	local json admin state out
+	t_require_loader
+	out=$(lab_ctl wan "$1" "$2" 2>&1) || fail "bpfctl wan $1 $2 failed: $out"
+	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
+	admin=$(t_labnet wan-field "$1" admin <<<"$json") || fail "no WAN $1 in: $json"
+	state=$(t_labnet wan-field "$1" state <<<"$json")
+	[[ $admin == "$2" && $state == "$3" ]] ||
+		fail "$1 has admin=$admin state=$state, want admin=$2 state=$3"
+}
+
+# counter NAME: a counter from `bpfctl -j stats`.
+counter() {
+	local json
+	json=$(lab_ctl -j stats) || fail "bpfctl -j stats failed: $json"
+	t_labnet counter "$1" <<<"$json" || fail "no counter $1 in: ${json:0:300}"
+}
+
+# check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC.
+check_loader_stop() {
+	local rc=$1 rules
+	((rc != 255)) || fail "mwan-loader was not running"
+	((rc == 0)) || fail "mwan-loader exited with status $rc on SIGTERM: $(tail -n 3 "$LAB_LOADER_LOG" | tr '\n' ' ')"
+	rules=$({ lab_exec router ip rule show; lab_exec router ip -6 rule show; } | grep fwmark || true)
+	[[ -z $rules ]] || fail "fwmark rules left behind: $rules"
+}
+
+# t_stop_loader_check: stop the loader (main shell), then check how it went.
+t_stop_loader_check() {
+	local rc=255
+	if lab_loader_alive; then
+		rc=0
+		lab_stop_loader 2>>"$LAB_LOADER_LOG" || rc=$?
+	fi
+	check "mwan-loader exits 0 on SIGTERM and removes its fwmark rules" check_loader_stop "$rc"
+}

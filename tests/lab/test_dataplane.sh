@@ -14,33 +14,6 @@ UDP_FLOWS_PER_HOST=400 BIG_PER_HOST=6
 
 # ---- setup --------------------------------------------------------------------
 
-make_blob() {
-	head -c "$BLOB_SIZE" /dev/urandom >"$LAB_DIR/blob"
-	BLOB_SHA=$(sha256sum "$LAB_DIR/blob" | cut -d' ' -f1)
-}
-
-# start_capture WAN: tcpdump on the ISP's interface facing the router.
-start_capture() {
-	lab_bg "cap-$1" "$1" tcpdump -i to-router -n -s 96 -B 8192 -U -Z root \
-		-w "$LAB_DIR/$1.pcap"
-	lab_wait_log "$LAB_DIR/cap-$1.log" "listening on" 5 "$LAB_BG_PID" ||
-		t_setup_fail "tcpdump on $1 did not start: $(tail -n 3 "$LAB_DIR/cap-$1.log")"
-}
-
-stop_captures() {
-	local wan pid
-	for wan in "${LAB_WANS[@]}"; do
-		pid=$(cat "$LAB_DIR/cap-$wan.pid")
-		kill -INT "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-}
-
-# serve NAME NODE LABNET-ARGS...: a labnet.py server, until it listens.
-serve() {
-	lab_serve "$@" 2>"$LAB_DIR/serve.err" || t_setup_fail "$(cat "$LAB_DIR/serve.err")"
-}
-
 start_servers() {
 	local h
 	serve file inet serve-file --port "$PORT_FILE" --file "$LAB_DIR/blob" --log "$LAB_DIR/file.jsonl"
@@ -53,13 +26,6 @@ start_servers() {
 }
 
 # ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
-
-# check_loader_started: after start_loader (in the main shell).
-check_loader_started() {
-	cat "$LAB_DIR/loader-start.err"
-	lab_loader_alive || fail "mwan-loader is not running"
-	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "no 'dataplane ready' in its log"
-}
 
 # unresolved_neighbours: WAN gateways and mapped hosts whose MAC mwan lacks.
 unresolved_neighbours() {
@@ -85,18 +51,6 @@ check_neighbours_resolved() {
 		sleep 0.1
 	done
 	fail "still unresolved after 3 s: $(echo "$missing" | tr '\n' ' ')"
-}
-
-# check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.
-check_wan_admin() {
-	local json admin state out
-	t_require_loader
-	out=$(lab_ctl wan "$1" "$2" 2>&1) || fail "bpfctl wan $1 $2 failed: $out"
-	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
-	admin=$(t_labnet wan-field "$1" admin <<<"$json") || fail "no WAN $1 in: $json"
-	state=$(t_labnet wan-field "$1" state <<<"$json")
-	[[ $admin == "$2" && $state == "$3" ]] ||
-		fail "$1 has admin=$admin state=$state, want admin=$2 state=$3"
 }
 
 # check_download WAN: h2 fetches the 20 MB blob; bytes and the server's view of h2.
@@ -247,13 +201,6 @@ check_big_udp() {
 		--expect $((BIG_PER_HOST * ${#LAB_HOSTS[@]}))
 }
 
-# counter NAME: a counter from `bpfctl -j stats`.
-counter() {
-	local json
-	json=$(lab_ctl -j stats) || fail "bpfctl -j stats failed: $json"
-	t_labnet counter "$1" <<<"$json" || fail "no counter $1 in: ${json:0:300}"
-}
-
 check_stats_fast() {
 	local out in
 	t_require_loader
@@ -275,20 +222,6 @@ check_stats_slow() {
 	((out == 0 && in == 0)) || fail "XDP forwarded with fast_path: false (out=$out in=$in)"
 	((snat > 0)) || fail "tc_snat=$snat: the TC path translated nothing outbound"
 	((dnat > 0)) || fail "tc_dnat=$dnat: the TC path translated nothing inbound"
-}
-
-# check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC.
-check_loader_stop() {
-	local rc=$1 rules
-	((rc != 255)) || fail "mwan-loader was not running"
-	((rc == 0)) || fail "mwan-loader exited with status $rc on SIGTERM: $(tail -n 3 "$LAB_LOADER_LOG" | tr '\n' ' ')"
-	rules=$(lab_exec router ip rule show | grep fwmark || true)
-	[[ -z $rules ]] || fail "fwmark rules left behind: $rules"
-}
-
-# pcap_count WAN FILTER: packets in the WAN link's capture matching FILTER.
-pcap_count() {
-	tcpdump -r "$LAB_DIR/$1.pcap" -n "${@:2}" 2>/dev/null | wc -l
 }
 
 check_capture() {
@@ -352,7 +285,7 @@ run_checks() {
 }
 
 run_pass() {
-	local fast=$1 wan stop_rc
+	local fast=$1 wan
 	T_PREFIX=$([[ $fast == true ]] && echo fast || echo slow)
 	lab_init "$$"
 	lab_up "$fast"
@@ -364,12 +297,7 @@ run_pass() {
 	check "mwan-loader starts with fast_path: $fast (dataplane ready)" check_loader_started
 	check "gateway and LAN host MACs resolved by the loader before any traffic" check_neighbours_resolved
 	run_checks "$T_PREFIX"
-	stop_rc=255
-	if lab_loader_alive; then
-		stop_rc=0
-		lab_stop_loader 2>>"$LAB_LOADER_LOG" || stop_rc=$?
-	fi
-	check "mwan-loader exits 0 on SIGTERM and removes its fwmark rules" check_loader_stop "$stop_rc"
+	t_stop_loader_check
 	stop_captures
 	for wan in "${LAB_WANS[@]}"; do
 		check "capture on the $wan link: packets, fragments, none from $LAB_LAN_NET" check_capture "$wan"
