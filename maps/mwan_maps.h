@@ -181,7 +181,7 @@ enum mwan_npt_source {
  */
 struct mwan_npt {
 	__u8 ext[16]; /* external prefix, length mwan_cfg.lan_plen6, host bits 0 */
-	__u8 delegated[16]; /* the prefix it came from (== ext when static) */
+	__u8 delegated[16]; /* what ext was derived from: PD or npt.prefix */
 	__u8 delegated_len;
 	__u8 source; /* enum mwan_npt_source */
 	__u16 adj_out; /* RFC 6296 adjustment internal -> external, wire order */
