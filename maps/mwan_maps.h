@@ -42,6 +42,8 @@
 #define MWAN_MAP_LOCAL6 "mwan_local6"
 #define MWAN_MAP_FRAGS6 "mwan_frags6"
 #define MWAN_MAX_NEIGH6 16384
+#define MWAN_MAP_HEALTH "mwan_health"
+#define MWAN_HEALTH_TARGETS 8
 #define MWAN_MAX_BYPASS 1024
 
 /* mwan_cfg[0]: global settings written by the loader. */
@@ -111,6 +113,44 @@ struct mwan_steer {
 	__u8 failopen; /* no WAN usable: all configured ones take flows */
 	__u8 pad[3];
 	__u8 slot[MWAN_STEER_SLOTS]; /* flow hash & 0xff -> WAN id */
+};
+
+/* ---- WAN health, as the loader's probes see it (user space only) ---- */
+
+enum mwan_health_reason {
+	MWAN_HR_NONE = 0,
+	MWAN_HR_START, /* loader started; no verdict yet */
+	MWAN_HR_NO_PROBES, /* no probe targets: health follows the link */
+	MWAN_HR_LOST_ROUNDS, /* down_after rounds in a row without quorum */
+	MWAN_HR_LOSS, /* loss above the raise threshold */
+	MWAN_HR_LATENCY, /* RTT above the raise threshold */
+	MWAN_HR_RECOVERED, /* up_after good rounds, below clear thresholds */
+	MWAN_HR_HOLD_DOWN, /* recovered, waiting out hold_down_s */
+	MWAN_HR_LINK_DOWN, /* interface gone or without carrier */
+	MWAN_HR_MAX,
+};
+
+struct mwan_probe_stat {
+	__u32 rtt_avg_us; /* over the window, answered probes only */
+	__u32 jitter_us; /* mean absolute difference of consecutive RTTs */
+	__u16 loss_permille; /* over the window */
+	__u8 answered_last; /* the last judged round */
+	__u8 pad;
+	__u32 sent;
+	__u32 received;
+};
+
+/* mwan_health[id]: written by the loader every round, read by bpfctl. */
+struct mwan_health_info {
+	__u64 updated_ns; /* CLOCK_MONOTONIC of the last write: loader alive */
+	__u64 since_ns; /* CLOCK_MONOTONIC of the last state change */
+	__u64 since_realtime_s; /* the same, as wall-clock seconds */
+	__u32 reason; /* enum mwan_health_reason of the last change */
+	__u8 health; /* enum mwan_health, as written to mwan_wans */
+	__u8 holding; /* recovered but inside hold_down_s */
+	__u8 n_targets;
+	__u8 pad;
+	struct mwan_probe_stat target[MWAN_HEALTH_TARGETS];
 };
 
 /* mwan_names[id]: the WAN's name from the config, for bpfctl. */

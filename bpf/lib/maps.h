@@ -40,6 +40,16 @@ struct {
 	__type(value, struct mwan_steer);
 } mwan_steer SEC(".maps");
 
+/* Not used by the programs: declared here so the loader pins it with the
+ * rest and bpfctl finds it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_MAX_WANS);
+	__type(key, __u32);
+	__type(value, struct mwan_health_info);
+} mwan_health SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MWAN_MAX_IFACES);
