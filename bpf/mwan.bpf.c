@@ -76,6 +76,31 @@ static __always_inline int xdp_can_finish(__u8 ttl, __u32 len, __u16 mtu,
 	return 0;
 }
 
+/* Rewritten and ready: account and send, out of a WAN or into the LAN. */
+static __always_inline int xdp_send_out(const struct steer *s, __u32 len)
+{
+	if (s->flow)
+		flow_account(s->flow, true, len);
+	wanstat_out(s->wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_OUT);
+	return bpf_redirect_map(&mwan_tx, s->w->ifindex, 0);
+}
+
+static __always_inline int xdp_send_in(const struct mwan_cfg *cfg,
+				       const struct steer *s, __u32 len)
+{
+	if (s->flow)
+		flow_account(s->flow, false, len);
+	wanstat_in(s->wan, len);
+	stat_inc(MWAN_EV_XDP_FWD_IN);
+	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+}
+
+static __always_inline int xdp_verdict(int v, __u32 reason)
+{
+	return v == V_PASS ? xdp_pass(reason) : xdp_drop(reason);
+}
+
 static __always_inline int xdp_outbound(struct xdp_md *ctx,
 					const struct mwan_cfg *cfg,
 					const struct pkt4 *p)
@@ -87,10 +112,8 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 	int v, why;
 
 	v = decide_outbound(ctx, true, cfg, p, &in, &d);
-	if (v == V_PASS)
-		return xdp_pass(d.reason);
-	if (v == V_DROP)
-		return xdp_drop(d.reason);
+	if (v != V_FWD)
+		return xdp_verdict(v, d.reason);
 	w = d.s.w;
 	why = xdp_can_finish(p->ttl, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH4);
@@ -99,11 +122,7 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 	if (nat4_snat(ctx, true, p, &in, d.s.ext) || xdp_dec_ttl(ctx, p) ||
 	    xdp_set_macs(ctx, w->gw_mac, w->if_mac))
 		return xdp_drop(MWAN_DROP_TRUNCATED);
-	if (d.s.flow)
-		flow_account(d.s.flow, true, len);
-	wanstat_out(d.s.wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_OUT);
-	return bpf_redirect_map(&mwan_tx, w->ifindex, 0);
+	return xdp_send_out(&d.s, len);
 }
 
 static __always_inline int xdp_inbound(struct xdp_md *ctx,
@@ -117,10 +136,8 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	int v, why;
 
 	v = decide_inbound(ctx, true, cfg, wan, p, &in, &d);
-	if (v == V_PASS)
-		return xdp_pass(d.reason);
-	if (v == V_DROP)
-		return xdp_drop(d.reason);
+	if (v != V_FWD)
+		return xdp_verdict(v, d.reason);
 	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
 	why = xdp_can_finish(p->ttl, p->len, cfg->lan_mtu, nat && nat->has_mac);
 	if (why)
@@ -130,11 +147,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	if (nat4_dnat(ctx, true, p, &in, d.internal) || xdp_dec_ttl(ctx, p) ||
 	    xdp_set_macs(ctx, nat->mac, cfg->lan_mac))
 		return xdp_drop(MWAN_DROP_TRUNCATED);
-	if (d.s.flow)
-		flow_account(d.s.flow, false, len);
-	wanstat_in(wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_IN);
-	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+	return xdp_send_in(cfg, &d.s, len);
 }
 
 static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
@@ -156,10 +169,8 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 	int v, why;
 
 	v = decide_outbound6(ctx, true, cfg, p, &in, &d);
-	if (v == V_PASS)
-		return xdp_pass(d.reason);
-	if (v == V_DROP)
-		return xdp_drop(d.reason);
+	if (v != V_FWD)
+		return xdp_verdict(v, d.reason);
 	w = d.s.w;
 	why = xdp_can_finish(p->hop, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH6);
@@ -168,11 +179,7 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 	if (npt6_snat(ctx, true, cfg, p, &in, d.npt, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, w->gw6_mac, w->if_mac))
 		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
-	if (d.s.flow)
-		flow_account(d.s.flow, true, len);
-	wanstat_out(d.s.wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_OUT);
-	return bpf_redirect_map(&mwan_tx, w->ifindex, 0);
+	return xdp_send_out(&d.s, len);
 }
 
 static __always_inline int xdp_inbound6(struct xdp_md *ctx,
@@ -186,10 +193,8 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	int v, why;
 
 	v = decide_inbound6(ctx, true, cfg, wan, p, &in, &d);
-	if (v == V_PASS)
-		return xdp_pass(d.reason);
-	if (v == V_DROP)
-		return xdp_drop(d.reason);
+	if (v != V_FWD)
+		return xdp_verdict(v, d.reason);
 	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
 	why = xdp_can_finish(p->hop, p->len, cfg->lan_mtu, nb != NULL);
 	if (why)
@@ -199,11 +204,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	if (npt6_dnat(ctx, true, cfg, p, &in, &d, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, cfg->lan_mac))
 		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
-	if (d.s.flow)
-		flow_account(d.s.flow, false, len);
-	wanstat_in(wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_IN);
-	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+	return xdp_send_in(cfg, &d.s, len);
 }
 
 static __always_inline int xdp_ipv6(struct xdp_md *ctx,
@@ -281,6 +282,40 @@ static __always_inline int tc_drop(__u32 reason)
 	return TC_ACT_SHOT;
 }
 
+static __always_inline int tc_verdict(int v, __u32 reason)
+{
+	return v == V_PASS ? TC_ACT_OK : tc_drop(reason);
+}
+
+/* LAN ingress: the kernel routes by the WAN's fwmark; SNAT follows at that
+ * WAN's egress.
+ */
+static __always_inline int tc_mark(struct __sk_buff *skb, const struct steer *s)
+{
+	skb->mark = s->w->fwmark;
+	if (s->flow)
+		flow_account(s->flow, true, skb->len);
+	stat_inc(MWAN_EV_TC_MARK);
+	return TC_ACT_OK;
+}
+
+/* WAN ingress after DNAT. With net.ipv4/ipv6 fwmark_reflect the kernel's
+ * own ICMP errors about this packet leave by the WAN it came in on.
+ */
+static __always_inline int tc_dnat_done(struct __sk_buff *skb, __u32 wan,
+					struct mwan_flow *flow)
+{
+	const struct mwan_wan *w = bpf_map_lookup_elem(&mwan_wans, &wan);
+
+	if (w)
+		skb->mark = w->fwmark;
+	if (flow)
+		flow_account(flow, false, skb->len);
+	wanstat_in(wan, skb->len);
+	stat_inc(MWAN_EV_TC_DNAT);
+	return TC_ACT_OK;
+}
+
 static __always_inline int tc_parse(struct __sk_buff *skb, struct pkt4 *p)
 {
 	__u32 l3 = sizeof(struct ethhdr);
@@ -299,15 +334,9 @@ static __always_inline int tc_outbound(struct __sk_buff *skb,
 	int v;
 
 	v = decide_outbound(skb, false, cfg, p, &in, &d);
-	if (v == V_PASS)
-		return TC_ACT_OK;
-	if (v == V_DROP)
-		return tc_drop(d.reason);
-	skb->mark = d.s.w->fwmark;
-	if (d.s.flow)
-		flow_account(d.s.flow, true, skb->len);
-	stat_inc(MWAN_EV_TC_MARK);
-	return TC_ACT_OK;
+	if (v != V_FWD)
+		return tc_verdict(v, d.reason);
+	return tc_mark(skb, &d.s);
 }
 
 static __always_inline int tc_inbound(struct __sk_buff *skb,
@@ -316,27 +345,14 @@ static __always_inline int tc_inbound(struct __sk_buff *skb,
 {
 	struct decision d = {};
 	struct pkt4 in = {};
-	const struct mwan_wan *w;
 	int v;
 
 	v = decide_inbound(skb, false, cfg, wan, p, &in, &d);
-	if (v == V_PASS)
-		return TC_ACT_OK;
-	if (v == V_DROP)
-		return tc_drop(d.reason);
+	if (v != V_FWD)
+		return tc_verdict(v, d.reason);
 	if (nat4_dnat(skb, false, p, &in, d.internal))
 		return tc_drop(MWAN_DROP_TRUNCATED);
-	/* With net.ipv4.fwmark_reflect the kernel's own ICMP errors about
-	 * this packet then leave by the WAN it came in on.
-	 */
-	w = bpf_map_lookup_elem(&mwan_wans, &wan);
-	if (w)
-		skb->mark = w->fwmark;
-	if (d.s.flow)
-		flow_account(d.s.flow, false, skb->len);
-	wanstat_in(wan, skb->len);
-	stat_inc(MWAN_EV_TC_DNAT);
-	return TC_ACT_OK;
+	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
 static __always_inline int tc_parse6(struct __sk_buff *skb, struct pkt6 *p)
@@ -357,15 +373,9 @@ static __always_inline int tc_outbound6(struct __sk_buff *skb,
 	int v;
 
 	v = decide_outbound6(skb, false, cfg, p, &in, &d);
-	if (v == V_PASS)
-		return TC_ACT_OK;
-	if (v == V_DROP)
-		return tc_drop(d.reason);
-	skb->mark = d.s.w->fwmark;
-	if (d.s.flow)
-		flow_account(d.s.flow, true, skb->len);
-	stat_inc(MWAN_EV_TC_MARK);
-	return TC_ACT_OK;
+	if (v != V_FWD)
+		return tc_verdict(v, d.reason);
+	return tc_mark(skb, &d.s);
 }
 
 static __always_inline int tc_inbound6(struct __sk_buff *skb,
@@ -374,24 +384,14 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 {
 	struct decision6 d = {};
 	struct pkt6 in = {};
-	const struct mwan_wan *w;
 	int v;
 
 	v = decide_inbound6(skb, false, cfg, wan, p, &in, &d);
-	if (v == V_PASS)
-		return TC_ACT_OK;
-	if (v == V_DROP)
-		return tc_drop(d.reason);
+	if (v != V_FWD)
+		return tc_verdict(v, d.reason);
 	if (npt6_dnat(skb, false, cfg, p, &in, &d, &d.reason))
 		return tc_drop(d.reason);
-	w = bpf_map_lookup_elem(&mwan_wans, &wan);
-	if (w)
-		skb->mark = w->fwmark;
-	if (d.s.flow)
-		flow_account(d.s.flow, false, skb->len);
-	wanstat_in(wan, skb->len);
-	stat_inc(MWAN_EV_TC_DNAT);
-	return TC_ACT_OK;
+	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
 static __always_inline int tc_in6(struct __sk_buff *skb,
