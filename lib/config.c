@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "health.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELD_LEN 160
@@ -843,6 +844,60 @@ static int parse_hold_down(struct parser *p, const struct item *it, void *obj)
 	return get_uint(p, it, 0, 3600, &w->probe_hold_down_s);
 }
 
+/* A raise below the default clear drags the clear down with it, so
+ * "loss_raise_pct: 20" alone stays valid; an explicit clear is checked.
+ */
+static int parse_loss_raise(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	if (get_uint(p, it, 0, 100, &w->probe_loss_raise_pct))
+		return -1;
+	if (w->probe_loss_clear_pct > w->probe_loss_raise_pct)
+		w->probe_loss_clear_pct = w->probe_loss_raise_pct;
+	return 0;
+}
+
+static int parse_loss_clear(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	struct quoted qv;
+
+	if (get_uint(p, it, 0, 100, &w->probe_loss_clear_pct))
+		return -1;
+	if (w->probe_loss_clear_pct > w->probe_loss_raise_pct)
+		return fail(p, val_line(it), it->field,
+			    "value '%s' above loss_raise_pct %u",
+			    q(&qv, str(it)), w->probe_loss_raise_pct);
+	return 0;
+}
+
+static int parse_rtt_raise(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS,
+			&w->probe_rtt_raise_ms);
+}
+
+/* 0 keeps the default: 80 % of rtt_raise_ms. */
+static int parse_rtt_clear(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+	struct quoted qv;
+
+	if (get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS, &w->probe_rtt_clear_ms))
+		return -1;
+	if (w->probe_rtt_clear_ms && !w->probe_rtt_raise_ms)
+		return fail(p, val_line(it), it->field,
+			    "requires rtt_raise_ms");
+	if (w->probe_rtt_clear_ms > w->probe_rtt_raise_ms)
+		return fail(p, val_line(it), it->field,
+			    "value '%s' above rtt_raise_ms %u", q(&qv, str(it)),
+			    w->probe_rtt_raise_ms);
+	return 0;
+}
+
 static const struct key_spec probe_keys[] = {
 	{ .key = "targets", .fn = parse_targets },
 	{ .key = "interval_ms", .fn = parse_interval },
@@ -852,11 +907,30 @@ static const struct key_spec probe_keys[] = {
 	{ .key = "up_after", .fn = parse_up_after },
 	{ .key = "quorum", .fn = parse_quorum },
 	{ .key = "hold_down_s", .fn = parse_hold_down },
+	{ .key = "loss_raise_pct", .fn = parse_loss_raise },
+	{ .key = "loss_clear_pct", .fn = parse_loss_clear },
+	{ .key = "rtt_raise_ms", .fn = parse_rtt_raise },
+	{ .key = "rtt_clear_ms", .fn = parse_rtt_clear },
 };
+
+/* 80 % of the raise, at least 1 ms so a WAN can always come back. */
+static unsigned int rtt_clear_default(unsigned int raise_ms)
+{
+	unsigned int clear = raise_ms * 8 / 10;
+
+	return clear ? clear : 1;
+}
 
 static int parse_probe(struct parser *p, const struct item *it, void *obj)
 {
-	return PARSE_KEYS(p, it, probe_keys, obj);
+	struct mwan_cfg_wan *w = obj;
+
+	if (PARSE_KEYS(p, it, probe_keys, obj))
+		return -1;
+	if (w->probe_rtt_raise_ms && !w->probe_rtt_clear_ms)
+		w->probe_rtt_clear_ms =
+			rtt_clear_default(w->probe_rtt_raise_ms);
+	return 0;
 }
 
 static const struct key_spec wan_keys[] = {
@@ -888,6 +962,10 @@ static void wan_defaults(struct mwan_cfg_wan *w)
 	w->probe_up_after = MWAN_PROBE_UP_AFTER;
 	w->probe_quorum = MWAN_PROBE_QUORUM;
 	w->probe_hold_down_s = MWAN_PROBE_HOLD_DOWN_S;
+	w->probe_loss_raise_pct = MWAN_PROBE_LOSS_RAISE_PCT;
+	w->probe_loss_clear_pct = MWAN_PROBE_LOSS_CLEAR_PCT;
+	w->probe_rtt_raise_ms = MWAN_PROBE_RTT_RAISE_MS;
+	w->probe_rtt_clear_ms = MWAN_PROBE_RTT_CLEAR_MS;
 }
 
 static int parse_wan(struct parser *p, const struct item *it, void *obj)
@@ -1240,6 +1318,23 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 			return -1;
 	}
 	return 0;
+}
+
+void mwan_config_health_params(const struct mwan_cfg_wan *w,
+			       struct mwan_health_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->interval_ms = w->probe_interval_ms;
+	p->timeout_ms = w->probe_timeout_ms;
+	p->window = w->probe_window;
+	p->down_after = w->probe_down_after;
+	p->up_after = w->probe_up_after;
+	p->quorum = w->probe_quorum;
+	p->hold_down_s = w->probe_hold_down_s;
+	p->loss_raise_pct = w->probe_loss_raise_pct;
+	p->loss_clear_pct = w->probe_loss_clear_pct;
+	p->rtt_raise_ms = w->probe_rtt_raise_ms;
+	p->rtt_clear_ms = w->probe_rtt_clear_ms;
 }
 
 int mwan_config_wan_index(const struct mwan_config *cfg, const char *name)

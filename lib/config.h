@@ -19,8 +19,8 @@
 #define MWAN_FLOWS_MIN 1024
 #define MWAN_FLOWS_MAX 16777216
 
-/* Probe defaults: a WAN goes down after 3 of the last 20 probes (every
- * 250 ms) are lost and comes back after 8 answered ones.
+/* Probe defaults: one round every 250 ms; a WAN goes down after 3 rounds
+ * in a row without quorum and comes back after 8 good ones in a row.
  */
 #define MWAN_PROBE_INTERVAL_MS 250
 #define MWAN_PROBE_TIMEOUT_MS 1000
@@ -30,6 +30,16 @@
 #define MWAN_PROBE_UP_AFTER 8
 #define MWAN_PROBE_QUORUM 1
 #define MWAN_PROBE_HOLD_DOWN_S 0
+/* Window thresholds, judged on the quorum-th best target: above the raise
+ * ones a WAN goes down at once, at or below the clear ones it may come
+ * back. RTT thresholds are off by default; a clear of 0 means 80 % of the
+ * raise.
+ */
+#define MWAN_PROBE_LOSS_RAISE_PCT 50
+#define MWAN_PROBE_LOSS_CLEAR_PCT 25
+#define MWAN_PROBE_RTT_RAISE_MS 0
+#define MWAN_PROBE_RTT_CLEAR_MS 0
+#define MWAN_PROBE_RTT_MAX_MS 60000
 
 struct mwan_cfg_probe_target {
 	char text[128]; /* as written: "192.0.2.1", "2001:db8::1" */
@@ -59,10 +69,14 @@ struct mwan_cfg_wan {
 	unsigned int probe_interval_ms; /* 10..60000 */
 	unsigned int probe_timeout_ms; /* 10..60000 */
 	unsigned int probe_window; /* last N probes judged, 1..64 */
-	unsigned int probe_down_after; /* lost in window to go down */
-	unsigned int probe_up_after; /* answered in a row to come up */
+	unsigned int probe_down_after; /* bad rounds in a row: down */
+	unsigned int probe_up_after; /* good rounds in a row: up */
 	unsigned int probe_quorum; /* targets that must answer a round */
-	unsigned int probe_hold_down_s; /* minimum time down, 0..3600 */
+	unsigned int probe_hold_down_s; /* recovered WAN waits, 0..3600 */
+	unsigned int probe_loss_raise_pct; /* 0..100 */
+	unsigned int probe_loss_clear_pct; /* 0..loss_raise_pct */
+	unsigned int probe_rtt_raise_ms; /* 0 (off)..60000 */
+	unsigned int probe_rtt_clear_ms; /* 1..rtt_raise_ms; 0 if raise off */
 	unsigned int line; /* where the WAN's key stands */
 	unsigned int iface_line; /* where `interface:` stands */
 };
@@ -112,6 +126,12 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);
+
+struct mwan_health_params;
+
+/* The health state machine's parameters for one WAN (lib/health.h). */
+void mwan_config_health_params(const struct mwan_cfg_wan *w,
+			       struct mwan_health_params *p);
 
 int mwan_config_wan_index(const struct mwan_config *cfg, const char *name);
 

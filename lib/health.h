@@ -33,7 +33,10 @@ struct mwan_target_window {
 	uint32_t received;
 };
 
-struct mwan_health {
+/* One WAN's probe state (not "struct mwan_health": C gives structs and
+ * enums one tag namespace, and enum mwan_health is the verdict).
+ */
+struct mwan_wan_health {
 	enum mwan_health state; /* what the dataplane is told */
 	bool holding; /* recovered, waiting for hold_until_ms */
 	enum mwan_health_reason reason; /* of the last change */
@@ -48,21 +51,21 @@ struct mwan_health {
 /* Start UP (reason MWAN_HR_START): a WAN is innocent until its probes
  * say otherwise, so a restart moves no flow.
  */
-void mwan_health_init(struct mwan_health *h, unsigned int n_targets,
+void mwan_health_init(struct mwan_wan_health *h, unsigned int n_targets,
 		      uint64_t now_ms);
 
 /* One judged round: answered[i] and rtt_us[i] for each target. Returns
  * true when h->state or h->holding changed.
  */
-bool mwan_health_round(struct mwan_health *h,
+bool mwan_health_round(struct mwan_wan_health *h,
 		       const struct mwan_health_params *p, const bool *answered,
 		       const uint32_t *rtt_us, uint64_t now_ms);
 
 /* Time passing without a round (hold-down expiry). Returns true on a
  * change.
  */
-bool mwan_health_tick(struct mwan_health *h, const struct mwan_health_params *p,
-		      uint64_t now_ms);
+bool mwan_health_tick(struct mwan_wan_health *h,
+		      const struct mwan_health_params *p, uint64_t now_ms);
 
 /* Window statistics of one target. */
 unsigned int mwan_target_loss_permille(const struct mwan_target_window *w);
@@ -72,9 +75,10 @@ uint32_t mwan_target_jitter_us(const struct mwan_target_window *w);
 /* How long a probe may stay unanswered before its round counts as lost:
  * timeout_ms, but no longer than needed to meet a 1.5 s detection with
  * the defaults: max(interval, 4 x RTT avg + 4 x jitter + 20 ms), capped
- * by timeout_ms.
+ * by timeout_ms. RTT and jitter are those of the slowest target with an
+ * answer in its window; with none, timeout_ms.
  */
-unsigned int mwan_health_deadline_ms(const struct mwan_health *h,
+unsigned int mwan_health_deadline_ms(const struct mwan_wan_health *h,
 				     const struct mwan_health_params *p);
 
 const char *mwan_health_reason_name(enum mwan_health_reason r);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/config.h"
+#include "lib/health.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -79,7 +80,7 @@ static void test_example(void **state)
 	assert_int_equal(cfg.flows_max, MWAN_FLOWS_DEFAULT);
 
 	assert_string_equal(cfg.lan_ifname, "eth3");
-	assert_int_equal(cfg.lan_iface_line, 19);
+	assert_int_equal(cfg.lan_iface_line, 27);
 	assert_ip4(cfg.lan_net4, "10.250.250.0");
 	assert_int_equal(cfg.lan_plen4, 29);
 	assert_true(cfg.has_lan6);
@@ -90,8 +91,8 @@ static void test_example(void **state)
 	att = &cfg.wans[0];
 	assert_string_equal(att->name, "att");
 	assert_string_equal(att->ifname, "eth1");
-	assert_int_equal(att->line, 24);
-	assert_int_equal(att->iface_line, 25);
+	assert_int_equal(att->line, 32);
+	assert_int_equal(att->iface_line, 33);
 	assert_true(att->has_gw4);
 	assert_ip4(att->gw4, "100.64.1.1");
 	assert_true(att->has_gw6);
@@ -119,12 +120,16 @@ static void test_example(void **state)
 	assert_int_equal(att->probe_up_after, 8);
 	assert_int_equal(att->probe_quorum, 1);
 	assert_int_equal(att->probe_hold_down_s, 0);
+	assert_int_equal(att->probe_loss_raise_pct, 50);
+	assert_int_equal(att->probe_loss_clear_pct, 25);
+	assert_int_equal(att->probe_rtt_raise_ms, 0);
+	assert_int_equal(att->probe_rtt_clear_ms, 0);
 
 	wp = &cfg.wans[1];
 	assert_string_equal(wp->name, "webpass");
 	assert_string_equal(wp->ifname, "eth2");
-	assert_int_equal(wp->line, 36);
-	assert_int_equal(wp->iface_line, 37);
+	assert_int_equal(wp->line, 44);
+	assert_int_equal(wp->iface_line, 45);
 	assert_ip4(wp->gw4, "100.64.2.1");
 	assert_false(wp->has_gw6);
 	assert_int_equal(wp->weight, 1);
@@ -140,18 +145,18 @@ static void test_example(void **state)
 
 	assert_int_equal(cfg.n_nat, 2);
 	assert_ip4(cfg.nat[0].internal, "10.250.250.2");
-	assert_int_equal(cfg.nat[0].line, 42);
+	assert_int_equal(cfg.nat[0].line, 50);
 	assert_true(cfg.nat[0].has_ext[0]);
 	assert_ip4(cfg.nat[0].ext[0], "198.51.100.193");
-	assert_int_equal(cfg.nat[0].ext_line[0], 43);
+	assert_int_equal(cfg.nat[0].ext_line[0], 51);
 	assert_true(cfg.nat[0].has_ext[1]);
 	assert_ip4(cfg.nat[0].ext[1], "203.0.113.241");
 	assert_false(cfg.nat[0].has_ext[2]);
 	assert_ip4(cfg.nat[1].internal, "10.250.250.3");
-	assert_int_equal(cfg.nat[1].line, 44);
+	assert_int_equal(cfg.nat[1].line, 52);
 	assert_ip4(cfg.nat[1].ext[0], "198.51.100.194");
 	assert_ip4(cfg.nat[1].ext[1], "203.0.113.242");
-	assert_int_equal(cfg.nat[1].ext_line[1], 45);
+	assert_int_equal(cfg.nat[1].ext_line[1], 53);
 
 	mwan_config_free(&cfg);
 	assert_null(cfg.nat);
@@ -173,6 +178,26 @@ static void test_example(void **state)
 	"    interface: eth2\n"      \
 	"    gateway4: 100.64.2.1\n"
 
+static void assert_probe_defaults(const struct mwan_cfg_wan *w)
+{
+	struct mwan_health_params p;
+
+	assert_int_equal(w->n_probe_targets, 0);
+	mwan_config_health_params(w, &p);
+	assert_int_equal(p.interval_ms, MWAN_PROBE_INTERVAL_MS);
+	assert_int_equal(p.interval_ms, 250);
+	assert_int_equal(p.timeout_ms, 1000);
+	assert_int_equal(p.window, 20);
+	assert_int_equal(p.down_after, 3);
+	assert_int_equal(p.up_after, 8);
+	assert_int_equal(p.quorum, 1);
+	assert_int_equal(p.hold_down_s, 0);
+	assert_int_equal(p.loss_raise_pct, 50);
+	assert_int_equal(p.loss_clear_pct, 25);
+	assert_int_equal(p.rtt_raise_ms, 0);
+	assert_int_equal(p.rtt_clear_ms, 0);
+}
+
 static void test_defaults(void **state)
 {
 	char err[MWAN_ERR_LEN] = "";
@@ -191,6 +216,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.wans[1].tier, 1);
 	assert_int_equal(cfg.n_nat, 0);
 	assert_null(cfg.nat);
+	assert_probe_defaults(&cfg.wans[1]);
 	mwan_config_free(&cfg);
 }
 
@@ -220,8 +246,13 @@ static void test_all_keys(void **state)
 		"      down_after: 2\n"
 		"      up_after: 10\n"
 		"      quorum: 3\n"
-		"      hold_down_s: 30\n";
+		"      hold_down_s: 30\n"
+		"      loss_raise_pct: 40\n"
+		"      loss_clear_pct: 10\n"
+		"      rtt_raise_ms: 150\n"
+		"      rtt_clear_ms: 120\n";
 	const struct mwan_cfg_probe_target *t;
+	struct mwan_health_params p;
 	char err[MWAN_ERR_LEN] = "";
 	const struct mwan_cfg_wan *w;
 	struct mwan_config cfg;
@@ -262,6 +293,23 @@ static void test_all_keys(void **state)
 	assert_int_equal(w->probe_up_after, 10);
 	assert_int_equal(w->probe_quorum, 3);
 	assert_int_equal(w->probe_hold_down_s, 30);
+	assert_int_equal(w->probe_loss_raise_pct, 40);
+	assert_int_equal(w->probe_loss_clear_pct, 10);
+	assert_int_equal(w->probe_rtt_raise_ms, 150);
+	assert_int_equal(w->probe_rtt_clear_ms, 120);
+
+	mwan_config_health_params(w, &p);
+	assert_int_equal(p.interval_ms, 100);
+	assert_int_equal(p.timeout_ms, 500);
+	assert_int_equal(p.window, 10);
+	assert_int_equal(p.down_after, 2);
+	assert_int_equal(p.up_after, 10);
+	assert_int_equal(p.quorum, 3);
+	assert_int_equal(p.hold_down_s, 30);
+	assert_int_equal(p.loss_raise_pct, 40);
+	assert_int_equal(p.loss_clear_pct, 10);
+	assert_int_equal(p.rtt_raise_ms, 150);
+	assert_int_equal(p.rtt_clear_ms, 120);
 	mwan_config_free(&cfg);
 }
 
@@ -279,6 +327,75 @@ static void test_window_clamps_defaults(void **state)
 	assert_int_equal(cfg.wans[1].probe_up_after, 2);
 	assert_int_equal(cfg.wans[0].probe_up_after, 8);
 	mwan_config_free(&cfg);
+}
+
+/* A lower loss raise drags the default clear down; order in the file
+ * does not matter.
+ */
+static void test_loss_thresholds(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(LAN WANS "    probe: { loss_raise_pct: 20 }\n",
+			       &cfg, err),
+			 0);
+	assert_int_equal(cfg.wans[1].probe_loss_raise_pct, 20);
+	assert_int_equal(cfg.wans[1].probe_loss_clear_pct, 20);
+	assert_int_equal(cfg.wans[0].probe_loss_clear_pct, 25);
+	mwan_config_free(&cfg);
+
+	assert_int_equal(parse(LAN WANS "    probe:\n"
+					"      loss_clear_pct: 0\n"
+					"      loss_raise_pct: 0\n",
+			       &cfg, err),
+			 0);
+	assert_int_equal(cfg.wans[1].probe_loss_raise_pct, 0);
+	assert_int_equal(cfg.wans[1].probe_loss_clear_pct, 0);
+	mwan_config_free(&cfg);
+
+	assert_int_equal(parse(LAN WANS "    probe:\n"
+					"      loss_clear_pct: 10\n"
+					"      loss_raise_pct: 100\n",
+			       &cfg, err),
+			 0);
+	assert_int_equal(cfg.wans[1].probe_loss_raise_pct, 100);
+	assert_int_equal(cfg.wans[1].probe_loss_clear_pct, 10);
+	mwan_config_free(&cfg);
+}
+
+/* rtt_clear_ms defaults to 80 % of rtt_raise_ms, at least 1 ms. */
+static void test_rtt_thresholds(void **state)
+{
+	static const struct {
+		const char *probe;
+		unsigned int raise, clear;
+	} cases[] = {
+		{ "{ rtt_raise_ms: 100 }", 100, 80 },
+		{ "{ rtt_raise_ms: 100, rtt_clear_ms: 0 }", 100, 80 },
+		{ "{ rtt_clear_ms: 100, rtt_raise_ms: 100 }", 100, 100 },
+		{ "{ rtt_raise_ms: 1 }", 1, 1 },
+		{ "{ rtt_raise_ms: 2 }", 2, 1 },
+		{ "{ rtt_raise_ms: 60000 }", 60000, 48000 },
+		{ "{ rtt_raise_ms: 0, rtt_clear_ms: 0 }", 0, 0 },
+	};
+	char err[MWAN_ERR_LEN] = "", text[512];
+	struct mwan_config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "%s%s    probe: %s\n", LAN, WANS,
+			 cases[i].probe);
+		assert_int_equal(parse(text, &cfg, err), 0);
+		assert_int_equal(cfg.wans[1].probe_rtt_raise_ms,
+				 cases[i].raise);
+		assert_int_equal(cfg.wans[1].probe_rtt_clear_ms,
+				 cases[i].clear);
+		assert_int_equal(cfg.wans[0].probe_rtt_clear_ms, 0);
+		mwan_config_free(&cfg);
+	}
 }
 
 struct bad_case {
@@ -446,6 +563,42 @@ static const struct bad_case bad_cases[] = {
 	{ "quorum_over_targets",
 	  LAN WANS "    probe: { targets: [192.0.2.1], quorum: 2 }\n",
 	  "t.yaml:11: wans.webpass.probe.quorum: value '2' out of range 1..1" },
+	{ "loss_raise_over_100",
+	  LAN WANS "    probe:\n      loss_raise_pct: 101\n",
+	  "t.yaml:12: wans.webpass.probe.loss_raise_pct: value '101' out of range 0..100" },
+	{ "loss_raise_not_number",
+	  LAN WANS "    probe:\n      loss_raise_pct: 50%\n",
+	  "t.yaml:12: wans.webpass.probe.loss_raise_pct: invalid number '50%'" },
+	{ "loss_clear_over_100",
+	  LAN WANS "    probe:\n      loss_clear_pct: 101\n",
+	  "t.yaml:12: wans.webpass.probe.loss_clear_pct: value '101' out of range 0..100" },
+	{ "loss_clear_over_default_raise",
+	  LAN WANS "    probe:\n      loss_clear_pct: 60\n",
+	  "t.yaml:12: wans.webpass.probe.loss_clear_pct: value '60' above loss_raise_pct 50" },
+	{ "loss_clear_over_raise",
+	  LAN WANS
+	  "    probe:\n      loss_clear_pct: 40\n      loss_raise_pct: 30\n",
+	  "t.yaml:12: wans.webpass.probe.loss_clear_pct: value '40' above loss_raise_pct 30" },
+	{ "rtt_raise_over_max",
+	  LAN WANS "    probe:\n      rtt_raise_ms: 60001\n",
+	  "t.yaml:12: wans.webpass.probe.rtt_raise_ms: value '60001' out of range 0..60000" },
+	{ "rtt_raise_empty", LAN WANS "    probe:\n      rtt_raise_ms:\n",
+	  "t.yaml:12: wans.webpass.probe.rtt_raise_ms: missing value" },
+	{ "rtt_clear_over_max",
+	  LAN WANS
+	  "    probe:\n      rtt_raise_ms: 100\n      rtt_clear_ms: 60001\n",
+	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '60001' out of range 0..60000" },
+	{ "rtt_clear_without_raise",
+	  LAN WANS "    probe:\n      rtt_clear_ms: 50\n",
+	  "t.yaml:12: wans.webpass.probe.rtt_clear_ms: requires rtt_raise_ms" },
+	{ "rtt_clear_with_raise_off",
+	  LAN WANS
+	  "    probe:\n      rtt_raise_ms: 0\n      rtt_clear_ms: 50\n",
+	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: requires rtt_raise_ms" },
+	{ "rtt_clear_over_raise",
+	  LAN WANS
+	  "    probe:\n      rtt_raise_ms: 100\n      rtt_clear_ms: 150\n",
+	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '150' above rtt_raise_ms 100" },
 	{ "nat_internal_outside_lan",
 	  LAN WANS NAT_HEAD "  - internal: 10.250.251.2\n"
 			    "    external: { att: 198.51.100.193 }\n",
@@ -648,6 +801,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_window_clamps_defaults),
+		cmocka_unit_test(test_loss_thresholds),
+		cmocka_unit_test(test_rtt_thresholds),
 		cmocka_unit_test(test_too_many_wans),
 		cmocka_unit_test(test_too_many_targets),
 		cmocka_unit_test(test_load_missing_file),
