@@ -81,3 +81,6 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The benchmark harness (make bench) keeps its rules next to its sources.
+-include bench/bench.mk
