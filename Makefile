@@ -62,6 +62,10 @@ unit: all $(TESTS)
 lab: all
 	@scripts/run-tests.sh lab
 
+# Benchmarks: one script per line; each writes its results under results/.
+bench: all
+	scripts/bench-failover.sh
+
 # The README's test command: installs what it needs, builds, runs everything.
 check: deps
 	$(MAKE) all $(TESTS)

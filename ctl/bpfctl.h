@@ -55,13 +55,35 @@ struct ctl_map {
 
 extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
 	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
-	ctl_map_stats, ctl_map_wanstat, ctl_map_npt;
+	ctl_map_stats, ctl_map_wanstat, ctl_map_npt, ctl_map_health;
 
 /* One WAN's external IPv6 prefix (mwan_npt), as the datapath sees it. */
 struct ctl_npt {
 	struct mwan_npt e;
 	bool valid; /* present and not expired */
 };
+
+/* What the loader's probes say (mwan_health), with each target's address
+ * as the loader's RUN_DIR/status (or the config given with -c) names it.
+ */
+#define CTL_HEALTH_STALE_S 3 /* the loader rewrites records every second */
+
+struct ctl_health {
+	struct mwan_health_info h[MWAN_MAX_WANS]; /* zero: no record */
+	char target[MWAN_MAX_WANS][MWAN_HEALTH_TARGETS][128]; /* "": unknown */
+	bool frozen; /* the loader is not running, or stopped writing */
+	char frozen_why[96];
+};
+
+int ctl_health_load(const struct ctl *ctl, const struct ctl_wans *wans,
+		    bool loader_running, struct ctl_health *out);
+/* Top-level health_frozen, and the text warning when frozen. */
+void ctl_health_print_frozen(const struct ctl_health *h);
+/* JSON members since, reason, holding, targets of WAN id's object. */
+void ctl_health_print_wan(const struct ctl_health *h, unsigned int id);
+/* Text: one table line per WAN and target. */
+void ctl_health_print_table(const struct ctl_wans *wans,
+			    const struct ctl_health *h);
 
 /* Opens a pinned map, read-only unless writable; on failure prints why
  * and returns -1.

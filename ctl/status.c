@@ -38,10 +38,8 @@ static pid_t loader_pid(const char *run_dir)
 	return pid;
 }
 
-static void print_loader(const struct ctl *ctl)
+static void print_loader(pid_t pid)
 {
-	pid_t pid = loader_pid(ctl->run_dir);
-
 	print_open_object("loader");
 	if (pid) {
 		print_bool("running", "loader: running", true);
@@ -131,9 +129,10 @@ static void print_wan6(const struct ctl_wans *wans, const struct ctl_wan *c,
 		print_null("prefix_valid_s", NULL);
 }
 
-static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c,
-		      const struct ctl_npt *npt)
+static void print_wan(const struct ctl_wans *wans, unsigned int id,
+		      const struct ctl_npt *npt, const struct ctl_health *h)
 {
+	const struct ctl_wan *c = &wans->wan[id];
 	char mac[18];
 
 	print_open_object(NULL);
@@ -157,6 +156,7 @@ static void print_wan(const struct ctl_wans *wans, const struct ctl_wan *c,
 	print_wan6(wans, c, npt);
 	print_bool("usable", NULL, c->usable);
 	print_bool("failopen", NULL, wans->failopen && c->carries);
+	ctl_health_print_wan(h, id);
 	if (c->usable && !c->carries)
 		print_text("  standby");
 	else if (wans->failopen && c->carries)
@@ -216,7 +216,8 @@ static void print_prefixes(const struct ctl_wans *wans,
 			print_wan6_line(wans, &wans->wan[id], &npt[id]);
 }
 
-static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt)
+static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt,
+		       const struct ctl_health *h)
 {
 	unsigned int id;
 
@@ -227,8 +228,9 @@ static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt)
 	print_open_array("wans");
 	for (id = 0; id < MWAN_MAX_WANS; id++)
 		if (mwan_wan_configured(&wans->wan[id].w))
-			print_wan(wans, &wans->wan[id], &npt[id]);
+			print_wan(wans, id, &npt[id], h);
 	print_close_array();
+	ctl_health_print_table(wans, h);
 	print_prefixes(wans, npt);
 }
 
@@ -274,23 +276,28 @@ static void print_interfaces(const struct ctl *ctl)
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
+	static struct ctl_health health;
 	struct ctl_npt npt[MWAN_MAX_WANS];
 	struct ctl_wans wans;
+	pid_t pid;
 
 	if (argc > 1)
 		return ctl_usage_error("unexpected argument '%s'", argv[1]);
-	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt))
+	pid = loader_pid(ctl->run_dir);
+	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt) ||
+	    ctl_health_load(ctl, &wans, pid != 0, &health))
 		return CTL_EXIT_FAIL;
 
 	print_open_object(NULL);
-	print_loader(ctl);
+	print_loader(pid);
 	print_bool("fast_path", "fast_path: %s\n", wans.cfg.fast_path);
 	print_bool("ready", "ready: %s\n", wans.cfg.ready);
 	print_bool("failopen", NULL, wans.failopen);
 	if (wans.failopen)
 		print_text(
 			"fail-open: no WAN is usable, so the best tier carries new flows anyway\n");
-	print_wans(&wans, npt);
+	ctl_health_print_frozen(&health);
+	print_wans(&wans, npt, &health);
 	print_interfaces(ctl);
 	print_close_object();
 	return 0;

@@ -247,6 +247,20 @@ void print_tenths(const char *key, const char *fmt, uint64_t tenths)
 	}
 }
 
+void print_milli(const char *key, const char *fmt, uint64_t milli)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 ".%03u", milli / 1000,
+		 (unsigned int)(milli % 1000));
+	if (pr.json) {
+		json_member(key);
+		fputs(buf, out());
+	} else if (fmt) {
+		fprintf(out(), fmt, buf);
+	}
+}
+
 void print_text(const char *fmt, ...)
 {
 	va_list ap;

@@ -13,8 +13,9 @@
  *
  * key: the JSON member name; NULL for an element of a JSON array.
  * fmt: the text form, a printf format with at most one conversion, for
- *      the value (%s for print_str, print_bool and print_tenths, a
- *      PRIu64-style one for print_u64; print_null prints fmt as is);
+ *      the value (%s for print_str, print_bool, print_tenths and
+ *      print_milli, a PRIu64-style one for print_u64; print_null prints
+ *      fmt as is);
  *      NULL: JSON only.
  * Text-only decoration (headers, separators, newlines) uses print_text().
  *
@@ -39,6 +40,8 @@ void print_bool(const char *key, const char *fmt, bool value);
 void print_null(const char *key, const char *fmt);
 /* A decimal with one fractional digit, given in tenths: 123 -> 12.3. */
 void print_tenths(const char *key, const char *fmt, uint64_t tenths);
+/* The same with three fractional digits, in thousandths: 412 -> 0.412. */
+void print_milli(const char *key, const char *fmt, uint64_t milli);
 
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

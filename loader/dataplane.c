@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <net/if.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -315,58 +316,123 @@ static void detach_tc(struct dp_iface *i, enum bpf_tc_attach_point point)
 	bpf_tc_detach(&hook, &opts);
 }
 
-int dp_attach(struct loader *l)
+static int attach_iface(struct loader *l, struct dp_iface *i)
 {
 	int in_fd = bpf_program__fd(l->skel->progs.mwan_tc_in);
 	int out_fd = bpf_program__fd(l->skel->progs.mwan_tc_out);
+	int err;
+
+	err = attach_tc(i, BPF_TC_INGRESS, in_fd);
+	if (err)
+		return err;
+	i->tc_in = true;
+	if (i->wan >= 0) {
+		err = attach_tc(i, BPF_TC_EGRESS, out_fd);
+		if (err)
+			return err;
+		i->tc_out = true;
+	}
+	return attach_xdp(l, i);
+}
+
+int dp_attach(struct loader *l)
+{
 	unsigned int n;
 	int err;
 
 	for (n = 0; n < l->n_ifaces; n++) {
-		struct dp_iface *i = &l->ifaces[n];
-
-		err = attach_tc(i, BPF_TC_INGRESS, in_fd);
-		if (err)
-			return err;
-		i->tc_in = true;
-		if (i->wan >= 0) {
-			err = attach_tc(i, BPF_TC_EGRESS, out_fd);
-			if (err)
-				return err;
-			i->tc_out = true;
-		}
-		err = attach_xdp(l, i);
+		err = attach_iface(l, &l->ifaces[n]);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+static void detach_iface(struct loader *l, struct dp_iface *i)
+{
+	if (i->xdp_attached) {
+		int err =
+			xdp_program__detach(l->xdp, i->ifindex, i->xdp_mode, 0);
+		if (err)
+			log_warn("%s: XDP detach: %s", i->name, strerror(-err));
+		i->xdp_attached = false;
+	}
+	/* Egress first: the guard must outlive the paths that need it...
+	 * but both go in the same instant here, and XDP is already gone.
+	 */
+	if (i->tc_out)
+		detach_tc(i, BPF_TC_EGRESS);
+	if (i->tc_in)
+		detach_tc(i, BPF_TC_INGRESS);
+	i->tc_in = i->tc_out = false;
+}
+
 void dp_detach(struct loader *l)
 {
 	unsigned int n;
 
+	for (n = 0; n < l->n_ifaces; n++)
+		detach_iface(l, &l->ifaces[n]);
+}
+
+/* The programs went with a deleted device; a renamed one still has them
+ * under its old index, and they must not stay there.
+ */
+static void forget_iface(struct loader *l, struct dp_iface *i)
+{
+	char name[IF_NAMESIZE];
+
+	if (i->ifindex > 0 && !nlw_link_deleted(l, i->ifindex) &&
+	    if_indextoname(i->ifindex, name))
+		detach_iface(l, i);
+	i->xdp_attached = i->tc_in = i->tc_out = false;
+}
+
+static int current_ifindex(struct loader *l, const char *name)
+{
+	struct nlw_link_info link;
+
+	if (nlw_link(l, name, &link) || !link.exists)
+		return 0;
+	return link.ifindex;
+}
+
+/* An interface deleted and created again (a USB modem replugged, a PPP or
+ * VLAN device recreated, `ip link del` and add) comes back with a new
+ * ifindex and none of our programs: follow it by name and attach again.
+ * Returns true when some interface's index changed; the caller then
+ * rewrites the maps keyed or filled by ifindex.
+ */
+bool dp_follow_links(struct loader *l)
+{
+	bool changed = false;
+	unsigned int n;
+
 	for (n = 0; n < l->n_ifaces; n++) {
 		struct dp_iface *i = &l->ifaces[n];
+		int now = current_ifindex(l, i->name);
 
-		if (i->xdp_attached) {
-			int err = xdp_program__detach(l->xdp, i->ifindex,
-						      i->xdp_mode, 0);
-			if (err)
-				log_warn("%s: XDP detach: %s", i->name,
-					 strerror(-err));
-			i->xdp_attached = false;
+		if (now == i->ifindex && !(now > 0 && nlw_link_deleted(l, now)))
+			continue;
+		changed = true;
+		forget_iface(l, i);
+		if (!now) {
+			log_warn(
+				"%s: interface gone (was ifindex %d); waiting for it to come back",
+				i->name, i->ifindex);
+			i->ifindex = 0;
+			continue;
 		}
-		/* Egress first: the guard must outlive the paths that need
-		 * it... but both go in the same instant here, and XDP is
-		 * already gone.
-		 */
-		if (i->tc_out)
-			detach_tc(i, BPF_TC_EGRESS);
-		if (i->tc_in)
-			detach_tc(i, BPF_TC_INGRESS);
-		i->tc_in = i->tc_out = false;
+		log_info(
+			"%s: interface is back as ifindex %d (was %d); attaching again",
+			i->name, now, i->ifindex);
+		i->ifindex = now;
+		if (attach_iface(l, i))
+			log_err("%s: attaching again failed; its traffic is left to the kernel",
+				i->name);
 	}
+	nlw_forget_deleted(l);
+	return changed;
 }
 
 void dp_close(struct loader *l)
@@ -378,7 +444,22 @@ void dp_close(struct loader *l)
 	l->skel = NULL;
 }
 
-/* RUN_DIR/status: how each interface is attached, for bpfctl status. */
+/* "target WAN INDEX TEXT": what each mwan_health target slot probes, as
+ * written in the config (the map holds only numbers).
+ */
+static void write_targets(const struct loader *l, FILE *f)
+{
+	unsigned int w, t;
+
+	for (w = 0; w < l->cfg.n_wans; w++)
+		for (t = 0; t < l->cfg.wans[w].n_probe_targets; t++)
+			fprintf(f, "target %s %u %s\n", l->cfg.wans[w].name, t,
+				l->cfg.wans[w].probe_targets[t].text);
+}
+
+/* RUN_DIR/status: how each interface is attached and what each WAN
+ * probes, for bpfctl status.
+ */
 int dp_write_status(const struct loader *l)
 {
 	char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
@@ -400,9 +481,10 @@ int dp_write_status(const struct loader *l)
 			snprintf(role, sizeof(role), "wan:%s",
 				 l->cfg.wans[i->wan].name);
 		fprintf(f, "iface %s %s %s %s\n", i->name, role,
-			mode_name(i->xdp_mode),
+			i->xdp_attached ? mode_name(i->xdp_mode) : "none",
 			i->legacy ? "single" : "multiprog");
 	}
+	write_targets(l, f);
 	if (fclose(f))
 		return -errno;
 	return rename(tmp, path) ? -errno : 0;

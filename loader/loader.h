@@ -22,6 +22,7 @@
 struct mwan_bpf;
 struct mwan_ctl_req;
 struct control_state;
+struct probe_state;
 
 struct dp_iface {
 	char name[IF_NAMESIZE];
@@ -44,6 +45,7 @@ struct loader {
 	bool routing_installed;
 	struct netlink_state *nl;
 	struct control_state *ctl; /* the control socket, ctlsock.c */
+	struct probe_state *probe; /* WAN health probes, probe.c */
 };
 
 /* dataplane.c */
@@ -51,6 +53,10 @@ int dp_prepare_pin_dir(const char *pin_dir);
 int dp_load(struct loader *l);
 int dp_attach(struct loader *l);
 void dp_detach(struct loader *l);
+/* Follows interfaces deleted and created again (new ifindex): attaches
+ * to the new one. Returns true when an ifindex changed.
+ */
+bool dp_follow_links(struct loader *l);
 void dp_close(struct loader *l);
 int dp_write_status(const struct loader *l);
 /* mwan-loader --cleanup: detach whatever a previous run left attached and
@@ -61,6 +67,8 @@ int dp_cleanup(struct loader *l);
 /* sync.c: config and system state -> maps */
 int sync_static(struct loader *l);
 int sync_dynamic(struct loader *l);
+/* mwan_ifaces and mwan_tx, after an interface changed its index. */
+int sync_ifaces(struct loader *l);
 /* Drop the IPv6 flows of the WANs in wan_mask (bit i: WAN i), whose
  * external prefix changed under them.
  */
@@ -100,6 +108,7 @@ int nlw_routing_refresh(struct loader *l);
 /* What sync_dynamic needs to know about one interface, from netlink. */
 struct nlw_link_info {
 	bool exists;
+	int ifindex;
 	bool up;
 	unsigned int mtu;
 	unsigned char mac[6];
@@ -118,6 +127,15 @@ int nlw_for_each_neigh6(struct loader *l, int ifindex,
 				   void *arg),
 			void *arg);
 int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
+/* A bindable global IPv6 address of ifindex (preferred over deprecated),
+ * or -ENOENT.
+ */
+int nlw_global_addr6(struct loader *l, int ifindex, struct in6_addr *out);
+/* Whether the link with this index was deleted since the last
+ * nlw_forget_deleted() (true when too many were to remember).
+ */
+bool nlw_link_deleted(struct loader *l, int ifindex);
+void nlw_forget_deleted(struct loader *l);
 /* Calls fn for every local IPv4 address in the namespace. */
 int nlw_for_each_addr4(struct loader *l,
 		       void (*fn)(__u32 addr_be, int ifindex, void *arg),

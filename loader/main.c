@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
 #include "log.h"
+#include "probe.h"
 #include "../lib/control.h"
 
 #define RESYNC_MS 1000
-#define POLL_FDS 24 /* signals, netlink, the control socket and its clients */
+/* signals, netlink, the probes, the control socket and its clients */
+#define POLL_FDS 24
 
 static void usage(FILE *f)
 {
@@ -147,6 +150,9 @@ static int start(struct loader *l)
 		err = dp_load(l);
 	if (!err)
 		err = prefix_reconcile(l);
+	/* before the first sync: mwan_wans takes its health from the prober */
+	if (!err)
+		err = probe_open(l);
 	if (!err)
 		err = sync_static(l);
 	if (!err)
@@ -170,6 +176,7 @@ static void stop(struct loader *l)
 
 	if (l->skel)
 		dp_detach(l);
+	probe_close(l);
 	nlw_routing_remove(l);
 	dp_close(l);
 	nlw_close(l);
@@ -198,8 +205,11 @@ static void reopen_netlink(struct loader *l)
 {
 	log_warn("netlink socket failed; reopening it");
 	nlw_close(l);
-	if (nlw_open(l))
+	if (nlw_open(l)) {
+		/* half-open state must not reach the poll loop */
+		nlw_close(l);
 		log_err("netlink reopen failed; will retry");
+	}
 }
 
 static bool same_interfaces(const struct mwan_config *a,
@@ -238,47 +248,103 @@ static void reload(struct loader *l)
 	}
 	old = l->cfg;
 	l->cfg = next;
+	probe_reload(l);
 	if (prefix_reconcile(l) || sync_static(l) || sync_dynamic(l) ||
-	    nlw_routing_install(l))
+	    nlw_routing_install(l) || dp_write_status(l))
 		log_err("reload: applying the new config failed part-way");
 	else
 		log_info("reload: applied (%u mapping(s))", l->cfg.n_nat);
 	mwan_config_free(&old);
 }
 
-static void handle_netlink(struct loader *l, const struct pollfd *p, int n)
+/* Links, addresses or routes changed (or netlink was reopened): an
+ * interface that came back gets our programs again, the WAN routes and
+ * the probes follow at once.
+ */
+static void follow_system(struct loader *l)
 {
-	int changed;
-
-	if (!l->nl) {
-		reopen_netlink(l);
-		return;
+	if (dp_follow_links(l)) {
+		if (sync_ifaces(l) || dp_write_status(l))
+			log_warn("cannot record the new interface indexes");
 	}
-	if (n <= 0 || !(p->revents & (POLLIN | POLLERR)))
-		return;
-	changed = nlw_process(l);
-	if (changed < 0)
-		reopen_netlink(l);
-	else if (changed)
-		nlw_routing_refresh(l);
+	nlw_routing_refresh(l);
+	probe_refresh(l);
 }
 
+/* Returns true when the maps need a resync. */
+static bool handle_netlink(struct loader *l, const struct pollfd *p, int n)
+{
+	int changed = 0;
+
+	if (l->nl) {
+		if (n <= 0 || !(p->revents & (POLLIN | POLLERR)))
+			return false;
+		changed = nlw_process(l);
+		if (changed >= 0) {
+			if (changed)
+				follow_system(l);
+			return changed > 0;
+		}
+	}
+	/* fresh caches: whatever changed meanwhile is in them */
+	reopen_netlink(l);
+	if (!l->nl)
+		return false;
+	follow_system(l);
+	return true;
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+static bool any_revents(const struct pollfd *pfd, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents)
+			return true;
+	return false;
+}
+
+/* The probes wake the loop every few hundred milliseconds; the full map
+ * resync runs only when netlink or a client changed something, and once
+ * a second (bpfctl may have changed an admin state).
+ */
 static int run(struct loader *l, int sfd)
 {
 	struct pollfd pfd[POLL_FDS];
+	__u64 next_sync = now_ms() + RESYNC_MS;
 
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
 	for (;;) {
 		struct signalfd_siginfo si;
 		unsigned int nctl;
-		int n;
+		bool resync;
+		__u64 now = now_ms();
+		int n, wait_ms;
 
 		pfd[1].fd = l->nl ? nlw_fd(l) : -1;
 		pfd[1].events = POLLIN;
-		nctl = ctl_pollfds(l, pfd + 2, POLL_FDS - 2);
-		/* wakes in time to expire the next prefix */
-		n = poll(pfd, 2 + nctl, prefix_timeout_ms(l, RESYNC_MS));
+		pfd[2].fd = probe_fd(l);
+		pfd[2].events = POLLIN;
+		nctl = ctl_pollfds(l, pfd + 3, POLL_FDS - 3);
+		/* wakes in time for the next probe, deadline or expiry */
+		wait_ms = next_sync > now ? (int)(next_sync - now) : 0;
+		wait_ms = min_int(prefix_timeout_ms(l, wait_ms),
+				  probe_timeout_ms(l, wait_ms));
+		n = poll(pfd, 3 + nctl, wait_ms);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
@@ -290,13 +356,16 @@ static int run(struct loader *l, int sfd)
 			log_info("signal %d: stopping", si.ssi_signo);
 			break;
 		}
-		handle_netlink(l, &pfd[1], n);
-		if (n > 0)
-			ctl_process(l, pfd + 2, nctl);
+		resync = handle_netlink(l, &pfd[1], n);
+		probe_process(l);
+		if (n > 0 && any_revents(pfd + 3, nctl)) {
+			ctl_process(l, pfd + 3, nctl);
+			resync = true;
+		}
 		prefix_expire(l);
-		/* Periodic too: bpfctl may have changed an admin state, and
-		 * the steering tables must follow.
-		 */
+		if (!resync && now_ms() < next_sync)
+			continue;
+		next_sync = now_ms() + RESYNC_MS;
 		if (l->nl && sync_dynamic(l))
 			log_warn("map resync failed");
 	}

@@ -26,6 +26,13 @@ struct netlink_state {
 	struct nl_cache *neighs;
 	struct nl_cache *routes;
 	bool changed;
+	/* Links deleted since nlw_forget_deleted(): an interface deleted and
+	 * created again between two reads may even get its old index back,
+	 * without our programs.
+	 */
+	int deleted[16];
+	unsigned int n_deleted;
+	bool deleted_overflow;
 };
 
 static void cache_changed(struct nl_cache *cache, struct nl_object *obj,
@@ -33,10 +40,36 @@ static void cache_changed(struct nl_cache *cache, struct nl_object *obj,
 {
 	struct netlink_state *nl = arg;
 
-	(void)cache;
-	(void)obj;
-	(void)action;
 	nl->changed = true;
+	if (action != NL_ACT_DEL || cache != nl->links)
+		return;
+	if (nl->n_deleted < sizeof(nl->deleted) / sizeof(nl->deleted[0]))
+		nl->deleted[nl->n_deleted++] =
+			rtnl_link_get_ifindex((struct rtnl_link *)obj);
+	else
+		nl->deleted_overflow = true;
+}
+
+bool nlw_link_deleted(struct loader *l, int ifindex)
+{
+	unsigned int i;
+
+	if (!l->nl)
+		return false;
+	if (l->nl->deleted_overflow)
+		return true;
+	for (i = 0; i < l->nl->n_deleted; i++)
+		if (l->nl->deleted[i] == ifindex)
+			return true;
+	return false;
+}
+
+void nlw_forget_deleted(struct loader *l)
+{
+	if (!l->nl)
+		return;
+	l->nl->n_deleted = 0;
+	l->nl->deleted_overflow = false;
 }
 
 int nlw_open(struct loader *l)
@@ -108,15 +141,47 @@ int nlw_process(struct loader *l)
 	return l->nl->changed;
 }
 
+struct link_find {
+	const char *name;
+	struct rtnl_link *link;
+};
+
+static void link_find_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct link_find *f = arg;
+	const char *name = rtnl_link_get_name(link);
+
+	if (f->link || rtnl_link_get_family(link) != AF_UNSPEC || !name ||
+	    strcmp(name, f->name))
+		return;
+	nl_object_get(obj);
+	f->link = link;
+}
+
+/* The device itself. The cache also keeps the per-family link objects the
+ * kernel announces (AF_INET6 when IPv6 comes up on a new device), with no
+ * carrier of their own; libnl 3.7's rtnl_link_get_by_name() may return
+ * one of those and call a live link dead.
+ */
+static struct rtnl_link *link_by_name(struct loader *l, const char *name)
+{
+	struct link_find f = { .name = name };
+
+	nl_cache_foreach(l->nl->links, link_find_visit, &f);
+	return f.link;
+}
+
 int nlw_link(struct loader *l, const char *name, struct nlw_link_info *out)
 {
-	struct rtnl_link *link = rtnl_link_get_by_name(l->nl->links, name);
+	struct rtnl_link *link = link_by_name(l, name);
 	struct nl_addr *mac;
 
 	memset(out, 0, sizeof(*out));
 	if (!link)
 		return 0;
 	out->exists = true;
+	out->ifindex = rtnl_link_get_ifindex(link);
 	out->up = (rtnl_link_get_flags(link) & IFF_UP) &&
 		  rtnl_link_get_carrier(link);
 	out->mtu = rtnl_link_get_mtu(link);
@@ -258,7 +323,9 @@ int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be)
 {
 	struct addr_walk w = { .only_ifindex = ifindex };
 
-	nl_cache_foreach(l->nl->addrs, addr_visit, &w);
+	/* only_ifindex 0 would mean any interface: a gone one has none */
+	if (ifindex > 0)
+		nl_cache_foreach(l->nl->addrs, addr_visit, &w);
 	*addr_be = w.found ? w.first : 0;
 	return w.found ? 0 : -ENOENT;
 }
@@ -296,6 +363,45 @@ int nlw_for_each_addr6(struct loader *l, void (*fn)(const __u8 *, int, void *),
 
 	nl_cache_foreach(l->nl->addrs, addr6_visit, &w);
 	return 0;
+}
+
+struct addr6_pick {
+	int ifindex;
+	bool found, preferred;
+	struct in6_addr addr;
+};
+
+/* Tentative or failed addresses cannot be bound; deprecated ones only if
+ * nothing better exists.
+ */
+static void addr6_pick_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr6_pick *w = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	unsigned int flags = rtnl_addr_get_flags(a);
+	bool preferred = !(flags & IFA_F_DEPRECATED);
+
+	if (rtnl_addr_get_family(a) != AF_INET6 ||
+	    rtnl_addr_get_ifindex(a) != w->ifindex || !local ||
+	    nl_addr_get_len(local) != 16 ||
+	    rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE ||
+	    (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) ||
+	    (w->found && (w->preferred || !preferred)))
+		return;
+	memcpy(&w->addr, nl_addr_get_binary_addr(local), 16);
+	w->found = true;
+	w->preferred = preferred;
+}
+
+int nlw_global_addr6(struct loader *l, int ifindex, struct in6_addr *out)
+{
+	struct addr6_pick w = { .ifindex = ifindex };
+
+	if (ifindex > 0)
+		nl_cache_foreach(l->nl->addrs, addr6_pick_visit, &w);
+	*out = w.addr;
+	return w.found ? 0 : -ENOENT;
 }
 
 struct route_walk {
@@ -538,12 +644,65 @@ static int route_add(struct loader *l, int family, unsigned int w)
 	return err ? -EIO : 0;
 }
 
-/* Failure is normal while the link is down. */
+struct route_find {
+	int family;
+	__u32 table;
+	const void *gw;
+	int ifindex;
+	bool found;
+};
+
+static void route_find_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route_find *f = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r), *gw;
+	struct rtnl_nexthop *nh;
+
+	if (f->found || rtnl_route_get_family(r) != f->family ||
+	    rtnl_route_get_table(r) != f->table || !dst ||
+	    nl_addr_get_prefixlen(dst) || rtnl_route_get_nnexthops(r) != 1)
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	gw = rtnl_route_nh_get_gateway(nh);
+	f->found = rtnl_route_nh_get_ifindex(nh) == f->ifindex && gw &&
+		   nl_addr_get_len(gw) == family_len(f->family) &&
+		   !memcmp(nl_addr_get_binary_addr(gw), f->gw,
+			   family_len(f->family));
+}
+
+/* Whether WAN w's table already has exactly the default route we want. */
+static bool route_present(struct loader *l, int family, unsigned int w)
+{
+	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
+	struct route_find f = {
+		.family = family,
+		.table = MWAN_TABLE_BASE + w,
+		.gw = family == AF_INET6 ? (const void *)&c->gw6 :
+					   (const void *)&c->gw4,
+		.ifindex = l->ifaces[1 + w].ifindex,
+	};
+
+	nl_cache_foreach(l->nl->routes, route_find_visit, &f);
+	return f.found;
+}
+
+/* Failure is normal while the link is down. An IPv6 route already there
+ * is left alone: replacing one notifies even when nothing changes, and
+ * every notification would bring us back here. IPv4 routes are always
+ * replaced: the kernel flushes them with the link without a word, so the
+ * cache cannot tell, and replacing an identical one is silent.
+ */
 static int route_refresh(struct loader *l, int family, unsigned int w)
 {
-	struct rtnl_route *rt = route_wan(l, family, w);
+	struct rtnl_route *rt;
 	int err;
 
+	if (l->ifaces[1 + w].ifindex <= 0)
+		return -EAGAIN; /* the interface is gone */
+	if (family == AF_INET6 && route_present(l, family, w))
+		return 0;
+	rt = route_wan(l, family, w);
 	if (!rt)
 		return -ENOMEM;
 	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);

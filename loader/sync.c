@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "log.h"
 #include "../lib/steer.h"
+#include "probe.h"
 #include "mwan.skel.h"
 
 #define MAP_FD(l, name) bpf_map__fd((l)->skel->maps.name)
@@ -216,7 +217,10 @@ static int sync_nat(struct loader *l)
 	return 0;
 }
 
-static int sync_ifaces(struct loader *l)
+/* mwan_ifaces and mwan_tx follow each interface's current index; a gone
+ * interface has none and its old entries are pruned.
+ */
+int sync_ifaces(struct loader *l)
 {
 	int if_fd = MAP_FD(l, mwan_ifaces), tx_fd = MAP_FD(l, mwan_tx);
 	unsigned int n;
@@ -230,6 +234,8 @@ static int sync_ifaces(struct loader *l)
 		};
 		__u32 idx = i->ifindex;
 
+		if (i->ifindex <= 0)
+			continue;
 		err = map_put(if_fd, &idx, &v, "mwan_ifaces");
 		if (!err)
 			err = map_put(tx_fd, &idx, &idx, "mwan_tx");
@@ -286,10 +292,12 @@ static void wan_from_system(struct loader *l, unsigned int w,
 	v->gw4 = c->gw4.s_addr;
 	v->weight = c->weight;
 	v->tier = c->tier;
-	/* Until the prober exists (or without probes), health follows the
-	 * link alone.
-	 */
-	v->health = MWAN_HEALTH_UP;
+	/* The prober's verdict; without probe targets it follows the link */
+	v->health = probe_health(l, w);
+	if (c->has_gw6)
+		memcpy(v->gw6, &c->gw6, sizeof(v->gw6));
+	if (i->ifindex <= 0)
+		return; /* gone: no link, address or neighbours to look at */
 	if (!nlw_link(l, c->ifname, &link) && link.exists) {
 		if (link.up)
 			v->flags |= MWAN_WAN_LINK_UP;
@@ -303,7 +311,6 @@ static void wan_from_system(struct loader *l, unsigned int w,
 		nlw_neigh_resolve(l, i->ifindex, AF_INET, &v->gw4);
 	if (!c->has_gw6)
 		return;
-	memcpy(v->gw6, &c->gw6, sizeof(v->gw6));
 	if (!nlw_neigh(l, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
 		v->flags |= MWAN_WAN_NEIGH6;
 	else if (v->flags & MWAN_WAN_LINK_UP)

@@ -16,6 +16,7 @@ PACKAGES=(
 	kea-dhcp6-server dhcpcd-base
 	# lint
 	shellcheck
+	gnuplot-nox # make bench: results/bench.png
 )
 
 # Prints the packages of PACKAGES that are not fully installed.

@@ -9,17 +9,23 @@ LAB_BPFCTL=${MWAN_BPFCTL:-$LAB_REPO/build/bpfctl}
 LAB_PY=/usr/bin/python3 # Debian's python (scapy etc.), not a pyenv one on PATH
 LAB_NET_PY=$LAB_REPO/scripts/labnet.py
 
-# The seed's table: LAN hosts and their public address on each WAN.
+# The seed's table: LAN hosts and their public address on each WAN. The
+# optional third WAN, mb (Monkeybrains-like: tier 2, failover only), joins
+# LAB_WANS when lab_init sees LAB_MB=1 or MWAN_LAB_MB=1.
 LAB_HOSTS=(h2 h3 h4 h5 h6)
 LAB_WANS=(att webpass)
+LAB_ALL_WANS=(att webpass mb)
 LAB_LAN_NET=10.250.250.0/29
 LAB_ROUTER_LAN=10.250.250.1
 LAB_SERVER=192.0.2.10
 LAB_PROBE=192.0.2.1
-declare -A LAB_WAN_IF=([att]=eth1 [webpass]=eth2)
-declare -A LAB_WAN_GW=([att]=100.64.1.1 [webpass]=100.64.2.1)
-declare -A LAB_WAN_NET=([att]=198.51.100.192/27 [webpass]=203.0.113.240/28)
-declare -A LAB_WAN_INET_IF=([att]=to-att [webpass]=to-webpass) # inet's side
+declare -A LAB_WAN_N=([att]=1 [webpass]=2 [mb]=3) # ISP N; WAN link 100.64.N.0/30, router .2
+declare -A LAB_WAN_IF=([att]=eth1 [webpass]=eth2 [mb]=eth4)
+declare -A LAB_WAN_GW=([att]=100.64.1.1 [webpass]=100.64.2.1 [mb]=100.64.3.1)
+declare -A LAB_WAN_NET=([att]=198.51.100.192/27 [webpass]=203.0.113.240/28 [mb]=203.0.113.96/28)
+declare -A LAB_WAN_INET_IF=([att]=to-att [webpass]=to-webpass [mb]=to-mb) # inet's side
+declare -A LAB_WAN_WEIGHT=([att]=3 [webpass]=1 [mb]=1)
+declare -A LAB_WAN_TIER=([att]=1 [webpass]=1 [mb]=2)
 # IPv6: the internal prefix mwan translates (NPTv6), each WAN link, each
 # ISP's delegation range (routed to the router) and what its DHCPv6 server
 # delegates first; the router's external /64 is subnet LAB_NPT_SUBNET of it.
@@ -28,13 +34,17 @@ LAB_ROUTER_LAN6=3d06:bad:b01:fe::1
 LAB_SERVER6=2001:db8:ffff::10
 LAB_PROBE6=2001:db8:ffff::1
 LAB_NPT_SUBNET=0xfe
-declare -A LAB_WAN_GW6=([att]=2001:db8:a::1 [webpass]=2001:db8:b::1)
-declare -A LAB_WAN_ADDR6=([att]=2001:db8:a::2 [webpass]=2001:db8:b::2)
-declare -A LAB_WAN_POOL6=([att]=2001:db8:a0::/48 [webpass]=2001:db8:b0::/48)
-declare -A LAB_WAN_PD=([att]=2001:db8:a0:100::/56 [webpass]=2001:db8:b0:200::/56)
-# Every address an ISP router owns (the hops traceroute may show).
+declare -A LAB_WAN_GW6=([att]=2001:db8:a::1 [webpass]=2001:db8:b::1 [mb]=2001:db8:c::1)
+declare -A LAB_WAN_ADDR6=([att]=2001:db8:a::2 [webpass]=2001:db8:b::2 [mb]=2001:db8:c::2)
+declare -A LAB_WAN_POOL6=([att]=2001:db8:a0::/48 [webpass]=2001:db8:b0::/48 [mb]=2001:db8:c0::/48)
+declare -A LAB_WAN_PD=([att]=2001:db8:a0:100::/56 [webpass]=2001:db8:b0:200::/56 [mb]=2001:db8:c0:300::/56)
+# Every address an ISP router owns (the hops traceroute may show; lab_init
+# sets it for the WANs in use).
 # shellcheck disable=SC2034 # used by the scripts that source this one
 LAB_ISP_ADDRS=(100.64.1.1 100.64.2.1 100.127.0.1 100.127.0.5)
+# Probe targets per WAN when the config has probes (lab_write_config -p/-k);
+# unset: LAB_PROBE and LAB_PROBE6.
+declare -A LAB_PROBE_TARGETS=()
 
 # Set the lab's identity; every other function uses these variables.
 lab_init() {
@@ -45,10 +55,22 @@ lab_init() {
 	LAB_CFG=$LAB_DIR/mwan.yaml
 	LAB_LOADER_LOG=$LAB_DIR/loader.log
 	LAB_LOADER_PID=
+	LAB_WANS=(att webpass)
+	if [[ ${LAB_MB:-${MWAN_LAB_MB:-0}} == 1 || -e /run/netns/$(lab_ns mb) ]]; then
+		LAB_WANS+=(mb)
+	fi
+	local wan n
+	LAB_ISP_ADDRS=()
+	for wan in "${LAB_WANS[@]}"; do
+		n=${LAB_WAN_N[$wan]}
+		LAB_ISP_ADDRS+=("${LAB_WAN_GW[$wan]}" "100.127.0.$((4 * n - 3))")
+	done
 }
 
 lab_ns() { echo "${LAB_PREFIX}$1"; }
-lab_nodes() { echo router lan "${LAB_HOSTS[@]}" att webpass inet; }
+lab_nodes() { echo router lan "${LAB_HOSTS[@]}" "${LAB_WANS[@]}" inet; }
+# Every namespace a lab may have, whichever WANs it was built with.
+lab_all_nodes() { echo router lan "${LAB_HOSTS[@]}" "${LAB_ALL_WANS[@]}" inet; }
 lab_exec() {
 	local node=$1
 	shift
@@ -63,6 +85,7 @@ lab_public() {
 	case $1 in
 	att) echo "198.51.100.$((191 + n))" ;;
 	webpass) echo "203.0.113.$((239 + n))" ;;
+	mb) echo "203.0.113.$((96 + n))" ;;
 	*) return 1 ;;
 	esac
 }
@@ -130,17 +153,18 @@ lab_make_namespaces() {
 	done
 }
 
+# lab_router_if IF: what every router interface gets.
+lab_router_if() {
+	lab_sysctl router "net.ipv4.conf.$1.rp_filter=0" "net.ipv6.conf.$1.accept_ra=0"
+}
+
+# lab_setup_router: after lab_setup_isp (the WAN links) and lab_setup_lan.
 lab_setup_router() {
-	local ifn
 	lab_sysctl router net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.fwmark_reflect=1 net.ipv6.fwmark_reflect=1
-	lab_addr router eth1 100.64.1.2/30 "${LAB_WAN_ADDR6[att]}/64"
-	lab_addr router eth2 100.64.2.2/30 "${LAB_WAN_ADDR6[webpass]}/64"
 	lab_addr router eth3 "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
-	for ifn in eth1 eth2 eth3; do
-		lab_sysctl router "net.ipv4.conf.$ifn.rp_filter=0" "net.ipv6.conf.$ifn.accept_ra=0"
-	done
+	lab_router_if eth3
 	# The router's own traffic; mwan installs its own per-WAN tables.
 	lab_route router default via 100.64.1.1
 	lab_route router default via "${LAB_WAN_GW6[att]}"
@@ -163,36 +187,46 @@ lab_setup_lan() {
 	done
 }
 
-# lab_setup_isp WAN N: ISP router N (1 att, 2 webpass) between mwan and inet;
-# its link to inet has MTU 1400 (ICMP Frag needed / Packet Too Big).
+# lab_wan_link WAN: the link between the router's WAN interface and its
+# ISP, with its addresses, sysctls and the ISP's routes to the router's
+# blocks (lab_setup_isp; also re-creates a WAN interface that was deleted).
+lab_wan_link() {
+	local wan=$1 ifn=${LAB_WAN_IF[$1]} addr=100.64.${LAB_WAN_N[$1]}.2
+	lab_link router "$ifn" "$wan" to-router
+	lab_addr router "$ifn" "$addr/30" "${LAB_WAN_ADDR6[$wan]}/64"
+	lab_router_if "$ifn"
+	lab_addr "$wan" to-router "${LAB_WAN_GW[$wan]}/30" "${LAB_WAN_GW6[$wan]}/64"
+	lab_route "$wan" "${LAB_WAN_NET[$wan]}" via "$addr"
+	# Whatever the ISP delegates lies in its range, routed to the router.
+	lab_route "$wan" "${LAB_WAN_POOL6[$wan]}" via "${LAB_WAN_ADDR6[$wan]}"
+	# XDP_REDIRECT into a veth needs NAPI (GRO or XDP) on the peer; senders
+	# into the router put complete checksums on the wire.
+	lab_ethtool "$wan" to-router gro on tx off
+}
+
+# lab_setup_isp WAN: ISP router N (LAB_WAN_N) between mwan and inet; its
+# link to inet has MTU 1400 (ICMP Frag needed / Packet Too Big).
 lab_setup_isp() {
-	local isp=$1 n=$2 inet_v4 inet_isp isp6 inet6 link6
+	local isp=$1 n=${LAB_WAN_N[$1]} inet_v4 inet_isp isp6 inet6 link6
 	inet_isp=100.127.0.$((4 * n - 3))
 	inet_v4=100.127.0.$((4 * n - 2))
 	link6=${LAB_WAN_GW6[$isp]%::*}::/64 # the WAN link: 2001:db8:a::/64
 	isp6=${LAB_WAN_GW6[$isp]%::*}f::1    # ISP <-> inet: 2001:db8:af::/64
 	inet6=${isp6%1}2
-	lab_link router "${LAB_WAN_IF[$isp]}" "$isp" to-router
-	lab_link "$isp" to-inet inet "${LAB_WAN_INET_IF[$isp]}" 1400
 	# ISP routers check sources (BCP 38) and send ICMP errors as usual.
 	lab_sysctl "$isp" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
-	lab_addr "$isp" to-router "${LAB_WAN_GW[$isp]}/30" "${LAB_WAN_GW6[$isp]}/64"
+	lab_wan_link "$isp"
+	lab_link "$isp" to-inet inet "${LAB_WAN_INET_IF[$isp]}" 1400
 	lab_addr "$isp" to-inet "$inet_isp/30" "$isp6/64"
 	lab_addr inet "${LAB_WAN_INET_IF[$isp]}" "$inet_v4/30" "$inet6/64"
-	lab_route "$isp" "${LAB_WAN_NET[$isp]}" via "100.64.$n.2"
 	lab_route "$isp" 192.0.2.0/24 via "$inet_v4"
-	# Whatever the ISP delegates lies in its range, routed to the router.
-	lab_route "$isp" "${LAB_WAN_POOL6[$isp]}" via "${LAB_WAN_ADDR6[$isp]}"
 	lab_route "$isp" 2001:db8:ffff::/48 via "$inet6"
 	lab_route inet "${LAB_WAN_NET[$isp]}" via "$inet_isp"
 	lab_route inet "100.64.$n.0/30" via "$inet_isp"
 	lab_route inet "${LAB_WAN_POOL6[$isp]}" via "$isp6"
 	lab_route inet "$link6" via "$isp6"
 	lab_sysctl inet "net.ipv4.conf.${LAB_WAN_INET_IF[$isp]}.rp_filter=1"
-	# XDP_REDIRECT into a veth needs NAPI (GRO or XDP) on the peer; senders
-	# into the router put complete checksums on the wire.
-	lab_ethtool "$isp" to-router gro on tx off
 	lab_ethtool inet "${LAB_WAN_INET_IF[$isp]}" tx off
 }
 
@@ -210,20 +244,42 @@ lab_mount_bpffs() {
 	fi
 }
 
-# lab_wan_config WAN WEIGHT: its entry in mwan.yaml (external IPv6 prefix
-# from prefix delegation: no static npt.prefix).
+# lab_wan_config WAN [PROBE_KEY...]: its entry in mwan.yaml (external IPv6
+# prefix from prefix delegation: no static npt.prefix). With PROBE_KEYs
+# ("hold_down_s: 3"; "-" for none but the targets) it probes
+# LAB_PROBE_TARGETS[WAN], by default LAB_PROBE and LAB_PROBE6.
 lab_wan_config() {
-	echo "  $1:"
-	echo "    interface: ${LAB_WAN_IF[$1]}"
-	echo "    gateway4: ${LAB_WAN_GW[$1]}"
-	echo "    gateway6: ${LAB_WAN_GW6[$1]}"
-	echo "    weight: $2"
+	local wan=$1 key
+	shift
+	echo "  $wan:"
+	echo "    interface: ${LAB_WAN_IF[$wan]}"
+	echo "    gateway4: ${LAB_WAN_GW[$wan]}"
+	echo "    gateway6: ${LAB_WAN_GW6[$wan]}"
+	echo "    weight: ${LAB_WAN_WEIGHT[$wan]}"
+	echo "    tier: ${LAB_WAN_TIER[$wan]}"
 	echo "    npt: { subnet: $LAB_NPT_SUBNET }"
+	(($#)) || return 0
+	echo "    probe:"
+	echo "      targets: [${LAB_PROBE_TARGETS[$wan]:-$LAB_PROBE, $LAB_PROBE6}]"
+	for key in "$@"; do
+		[[ $key == - ]] || echo "      $key"
+	done
 }
 
-# lab_write_config FAST_PATH [FILE]: the lab's mwan.yaml.
+# lab_write_config [-p] [-k 'KEY: VALUE']... FAST_PATH [FILE]: the lab's
+# mwan.yaml; -p: every WAN probes (lab_wan_config), -k: with that probe
+# key too (implies -p).
 lab_write_config() {
-	local fast=${1:-true} file=${2:-$LAB_CFG} h
+	local opt keys=() OPTIND=1 fast file h w ext
+	while getopts pk: opt; do
+		case $opt in
+		p) keys+=(-) ;;
+		k) keys+=("$OPTARG") ;;
+		*) return 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	fast=${1:-true} file=${2:-$LAB_CFG}
 	{
 		echo "# mwan lab $LAB_ID (written by scripts/lab.sh)"
 		echo "pin_dir: $LAB_PIN"
@@ -236,16 +292,77 @@ lab_write_config() {
 		echo "  ipv6: $LAB_LAN_NET6"
 		echo
 		echo "wans:"
-		lab_wan_config att 3
-		echo "    tier: 1"
-		lab_wan_config webpass 1
+		for w in "${LAB_WANS[@]}"; do lab_wan_config "$w" "${keys[@]}"; done
 		echo
 		echo "nat:"
 		for h in "${LAB_HOSTS[@]}"; do
+			ext=
+			for w in "${LAB_WANS[@]}"; do ext+="${ext:+, }$w: $(lab_public "$w" "$h")"; done
 			echo "  - internal: $(lab_host_ip "$h")"
-			echo "    external: { att: $(lab_public att "$h"), webpass: $(lab_public webpass "$h") }"
+			echo "    external: { $ext }"
 		done
 	} >"$file"
+}
+
+# ---- upstream faults: nftables tables named mwanlab_* in the ISPs and inet ----
+
+# lab_nft NODE TABLE 'HOOK RULE'...: add each RULE to the filter chain on
+# HOOK (named after it) of inet TABLE in NODE, all in one transaction.
+lab_nft() {
+	local node=$1 table=$2 hook r
+	shift 2
+	{
+		echo "table inet $table {"
+		for hook in $(printf '%s\n' "$@" | cut -d' ' -f1 | sort -u); do
+			echo "  chain $hook { type filter hook $hook priority -10; policy accept; }"
+		done
+		echo "}"
+		for r in "$@"; do echo "add rule inet $table $r"; done
+	} | lab_exec "$node" nft -f -
+}
+
+# lab_nft_del NODE TABLE: remove a table lab_nft made (if it is there).
+lab_nft_del() {
+	lab_exec "$1" nft delete table inet "$2" 2>/dev/null || true
+}
+
+# lab_blackhole WAN: WAN's ISP drops everything from and to the router
+# (forwarded, and addressed to itself) but still answers ARP and ND: the
+# link stays up, the upstream is dead. lab_unblackhole WAN undoes it.
+lab_blackhole() {
+	lab_nft "$1" mwanlab_blackhole "forward iifname to-router drop" "forward oifname to-router drop" \
+		"input iifname to-router icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept" \
+		"input iifname to-router drop"
+}
+
+lab_unblackhole() { lab_nft_del "$1" mwanlab_blackhole; }
+
+# lab_echo_fault WAN TARGET PERCENT: inet drops PERCENT % (at random; 100:
+# all) of the echo requests to TARGET (an address, or "all") that arrive
+# from WAN's ISP. lab_echo_clear WAN removes every such rule for WAN.
+lab_echo_fault() {
+	local iif=${LAB_WAN_INET_IF[$1]} verdict=drop m matches rules=()
+	(($3 >= 100)) || verdict="numgen random mod 100 < $3 drop"
+	case $2 in
+	all) matches=("icmp type echo-request" "icmpv6 type echo-request") ;;
+	*:*) matches=("ip6 daddr $2 icmpv6 type echo-request") ;;
+	*) matches=("ip daddr $2 icmp type echo-request") ;;
+	esac
+	for m in "${matches[@]}"; do rules+=("input iifname $iif $m $verdict"); done
+	lab_nft inet "mwanlab_echo_$1" "${rules[@]}"
+}
+
+lab_echo_clear() { lab_nft_del inet "mwanlab_echo_$1"; }
+
+# lab_faults_clear: remove every fault from the ISPs and inet.
+lab_faults_clear() {
+	local node table
+	for node in "${LAB_WANS[@]}" inet; do
+		for table in $({ lab_exec "$node" nft list tables 2>/dev/null || true; } |
+			sed -n 's/^table inet \(mwanlab_[a-z_]*\)$/\1/p'); do
+			lab_nft_del "$node" "$table"
+		done
+	done
 }
 
 # ---- DHCPv6 prefix delegation: kea-dhcp6 in each ISP, dhcpcd on the router ----
@@ -409,26 +526,28 @@ lab_start_pd() {
 
 lab_exists() { [[ -e /run/netns/$(lab_ns router) ]]; }
 
-# lab_up [FAST_PATH]: build the whole topology (after lab_init).
+# lab_up [FAST_PATH]: build the whole topology (after lab_init); the
+# config probes when MWAN_LAB_PROBES=1.
 lab_up() {
+	local wan probes=()
 	if lab_exists; then
 		echo "lab $LAB_ID already exists" >&2
 		return 1
 	fi
 	lab_make_namespaces
 	lab_setup_inet
-	lab_setup_isp att 1
-	lab_setup_isp webpass 2
+	for wan in "${LAB_WANS[@]}"; do lab_setup_isp "$wan"; done
 	lab_setup_lan
 	lab_setup_router
 	lab_mount_bpffs
-	lab_write_config "${1:-${MWAN_FAST_PATH:-true}}"
+	[[ ${MWAN_LAB_PROBES:-0} != 1 ]] || probes=(-p)
+	lab_write_config "${probes[@]}" "${1:-${MWAN_FAST_PATH:-true}}"
 }
 
 # lab_kill_ns_procs SIGNAL: signal every process living in the lab's namespaces.
 lab_kill_ns_procs() {
 	local node ns pid
-	for node in $(lab_nodes); do
+	for node in $(lab_all_nodes); do
 		ns=$(lab_ns "$node")
 		[[ -e /run/netns/$ns ]] || continue
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -439,7 +558,7 @@ lab_kill_ns_procs() {
 
 lab_any_ns_procs() {
 	local node ns
-	for node in $(lab_nodes); do
+	for node in $(lab_all_nodes); do
 		ns=$(lab_ns "$node")
 		[[ -e /run/netns/$ns ]] || continue
 		[[ -z $(ip netns pids "$ns" 2>/dev/null) ]] || return 0
@@ -456,7 +575,7 @@ lab_down() {
 		sleep 0.1
 	done
 	lab_kill_ns_procs KILL
-	for node in $(lab_nodes); do
+	for node in $(lab_all_nodes); do
 		ip netns del "$(lab_ns "$node")" 2>/dev/null || true
 	done
 	if mountpoint -q "$LAB_PIN" 2>/dev/null; then
@@ -515,6 +634,51 @@ lab_serve() {
 	fi
 }
 
+# lab_stop_bg NAME...: SIGTERM the background jobs lab_bg started; reap them.
+lab_stop_bg() {
+	local name pid
+	for name in "$@"; do
+		pid=$(cat "$LAB_DIR/$name.pid" 2>/dev/null) || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# lab_start_watch: every WAN's state changes (bpfctl -j status every 50 ms,
+# labnet.py status-watch) in $LAB_DIR/watch.jsonl, from now on.
+lab_start_watch() {
+	lab_bg watch router "$LAB_PY" "$LAB_NET_PY" status-watch --log "$LAB_DIR/watch.jsonl" \
+		--interval 0.05 "$LAB_BPFCTL" -c "$LAB_CFG" -j status
+	if ! lab_wait_log "$LAB_DIR/watch.log" watching 5 "$LAB_BG_PID"; then
+		echo "status-watch did not start: $(tail -n 3 "$LAB_DIR/watch.log")" >&2
+		return 1
+	fi
+}
+
+# lab_streams NAME DST BASE COUNT GAP: COUNT long-lived UDP flows from every
+# LAN host to DST (ports BASE..), each sending every GAP s, in the background
+# until lab_stop_streams NAME.
+lab_streams() {
+	local h
+	for h in "${LAB_HOSTS[@]}"; do
+		lab_bg "$1-$h" "$h" "$LAB_PY" "$LAB_NET_PY" udp-stream --dst "$2" --src "$(lab_host_ip "$h")" \
+			--base-port "$3" --count "$4" --gap "$5" --duration 300
+	done
+}
+
+lab_stop_streams() {
+	local h
+	for h in "${LAB_HOSTS[@]}"; do lab_stop_bg "$1-$h"; done
+}
+
+# lab_new_flows NAME HOST DST BASE COUNT GAP: a new single-datagram UDP flow
+# from HOST to DST every GAP s (ports BASE..), in the background (LAB_BG_PID);
+# $LAB_DIR/NAME.sent says when each started.
+lab_new_flows() {
+	lab_bg "$1" "$2" "$LAB_PY" "$LAB_NET_PY" udp-flows --dst "$3" --src "$(lab_host_ip "$2")" \
+		--base-port "$4" --count "$5" --gap "$6" --packets 1 --sent-log "$LAB_DIR/$1.sent"
+}
+
 # lab_py NODE ARGS...: the lab's traffic helper inside NODE.
 lab_py() {
 	local node=$1
@@ -529,7 +693,10 @@ lab_start_loader() {
 		echo "no loader at $LAB_LOADER (run make)" >&2
 		return 1
 	fi
-	ip netns exec "$(lab_ns router)" "$LAB_LOADER" -c "$cfg" >"$LAB_LOADER_LOG" 2>&1 &
+	# Empty the log first: the background job's own redirection may come
+	# after the wait below has read a previous loader's lines.
+	: >"$LAB_LOADER_LOG"
+	ip netns exec "$(lab_ns router)" "$LAB_LOADER" -c "$cfg" >>"$LAB_LOADER_LOG" 2>&1 &
 	LAB_LOADER_PID=$!
 	echo "$LAB_LOADER_PID" >"$LAB_DIR/loader.pid"
 	if ! lab_wait_log "$LAB_LOADER_LOG" "dataplane ready" 10 "$LAB_LOADER_PID"; then
@@ -561,8 +728,8 @@ lab_ctl() {
 
 # lab_attached: print whatever mwan left on the router (XDP, TC filters, fwmark rules).
 lab_attached() {
-	local ifn dir
-	for ifn in eth1 eth2 eth3; do
+	local ifn dir wan
+	for ifn in eth3 $(for wan in "${LAB_WANS[@]}"; do echo "${LAB_WAN_IF[$wan]}"; done); do
 		lab_exec router ip link show "$ifn" | grep -o 'xdp[a-z]*\|prog/xdp id [0-9]*' |
 			sed "s/^/$ifn: /" || true
 		for dir in ingress egress; do
@@ -581,7 +748,11 @@ usage: lab.sh up [ID] [FAST_PATH]   build the lab (ID defaults to the shell's pi
        lab.sh pd ID                 DHCPv6-PD: kea in the ISPs, dhcpcd with mwan's hook
                                     on the router (start mwan-loader first)
        lab.sh dhcpcd ID ARGS...     control that dhcpcd: -N eth1 renew, -k eth1 release, -U eth1
+environment: MWAN_LAB_MB=1 (up) adds the third WAN mb (eth4, tier 2, failover only);
+             MWAN_LAB_PROBES=1 (up) writes a config in which every WAN probes
+             $LAB_PROBE and $LAB_PROBE6
 sourced: lab_init ID; lab_up; lab_start_loader; lab_ctl status; lab_exec h2 ping ...; lab_down
+         faults: lab_blackhole WAN, lab_echo_fault WAN TARGET PERCENT, lab_faults_clear
 EOF
 }
 

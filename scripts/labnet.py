@@ -7,9 +7,12 @@ import hashlib
 import ipaddress
 import json
 import os
+import signal
 import socket
 import socketserver
+import statistics
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -219,13 +222,17 @@ def cmd_udp_sink(a):
 
 
 def cmd_udp_flows(a):
-    """COUNT flows from SRC:BASE.. to DST, PACKETS datagrams each (GAP s apart)."""
+    """COUNT flows from SRC:BASE.. to DST, PACKETS datagrams each (GAP s apart);
+    SENT_LOG gets a JSON line per flow (src, port, t of its first datagram)."""
     dst = hostport(a.dst)
+    sent = open(a.sent_log, "a") if a.sent_log else None
     for i in range(a.count):
         port = a.base_port + i
         with socket.socket(family(a.src), socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((a.src, port))
+            if sent:
+                log_json(sent, src=a.src, port=port, t=time.time())
             for k in range(a.packets):
                 s.sendto(f"flow {a.src} {port} {k} {time.time():.6f}".encode(), dst)
         if a.gap:
@@ -249,6 +256,32 @@ def cmd_udp_big(a):
             s.bind((a.src, port))
             s.sendto(payload, dst)
         time.sleep(0.01)
+
+
+def cmd_udp_stream(a):
+    """COUNT long-lived flows from SRC:BASE.. to DST, each sending a datagram
+    every GAP s for DURATION s (or until SIGTERM)."""
+    dst = hostport(a.dst)
+    socks = []
+    for i in range(a.count):
+        s = socket.socket(family(a.src), socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.src, a.base_port + i))
+        socks.append(s)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"streaming {a.count} flows from {a.src}", flush=True)
+    start = tick = time.time()
+    seq = errors = 0
+    while tick < start + a.duration:
+        for i, s in enumerate(socks):
+            try:
+                s.sendto(f"flow {a.src} {a.base_port + i} {seq} {time.time():.6f}".encode(), dst)
+            except OSError:
+                errors += 1
+        seq += 1
+        tick += a.gap
+        time.sleep(max(0.0, tick - time.time()))
+    print(f"sent {seq} rounds, {errors} send errors", flush=True)
 
 
 # ---- identity service (inbound tests) -----------------------------------------
@@ -301,8 +334,9 @@ def cmd_ident_query(a):
 # ---- checks -----------------------------------------------------------------
 
 def _read_log(path):
+    """The JSON lines of a log; a last line still being written is left out."""
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in f if line.strip() and line.endswith("\n")]
 
 
 def _nat_table(items):
@@ -444,6 +478,385 @@ def cmd_wan_field(a):
             return 0
     print(f"no WAN {a.name!r} in bpfctl status", file=sys.stderr)
     return 1
+
+
+# ---- failover: WAN state timeline, flows around an event --------------------------
+
+def cmd_wan_targets(a):
+    """Print WAN NAME's probe targets from `bpfctl -j status` on stdin, one a
+    line: address sent received loss_pct rtt_avg_ms jitter_ms."""
+    doc = json.load(sys.stdin)
+    for w in doc.get("wans", []):
+        if w.get("name") == a.name:
+            for t in w.get("targets") or []:
+                print(*(t.get(k) for k in ("address", "sent", "received", "loss_pct", "rtt_avg_ms",
+                                           "jitter_ms")))
+            return 0
+    print(f"no WAN {a.name!r} in bpfctl status", file=sys.stderr)
+    return 1
+
+
+WATCH_FIELDS = ("state", "health", "usable", "link", "reason", "holding", "admin")
+
+
+def _write_atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def cmd_status_watch(a):
+    """Run CMD (bpfctl -j status) every INTERVAL s; log each WAN's state fields
+    when they change (time: when the answer came); LOG.last: the last poll.
+    Says "watching" once the first poll is logged."""
+    last = {}
+    with open(a.log, "a") as logf:
+        while True:
+            t0 = time.time()
+            try:
+                out = subprocess.run(a.cmd, capture_output=True, check=True, timeout=5).stdout
+                wans = json.loads(out).get("wans", [])
+            except (OSError, ValueError, subprocess.SubprocessError) as e:
+                log_json(logf, t=time.time(), error=str(e)[:200])
+                wans = []
+            t = time.time()
+            for w in wans:
+                cur = {k: w.get(k) for k in WATCH_FIELDS}
+                if last.get(w.get("name")) != cur:
+                    last[w.get("name")] = cur
+                    log_json(logf, t=t, wan=w.get("name"), **cur)
+            if not os.path.exists(a.log + ".last"):
+                print(f"watching every {a.interval:g} s", flush=True)
+            _write_atomic(a.log + ".last", f"{t:.6f}\n")
+            time.sleep(max(0.0, t0 + a.interval - time.time()))
+
+
+def _watch(path, wan):
+    """WAN's records in a status-watch LOG (oldest first) and when it last polled."""
+    recs = [r for r in _read_log(path) if r.get("wan") == wan] if os.path.exists(path) else []
+    try:
+        with open(path + ".last") as f:
+            last = float(f.read())
+    except (OSError, ValueError):
+        last = 0.0
+    return recs, last
+
+
+def _at(recs, t):
+    """The record in force at time T (None before the first)."""
+    cur = None
+    for r in recs:
+        if r["t"] > t:
+            break
+        cur = r
+    return cur
+
+
+def _desc(r, fields=("state", "health", "reason")):
+    return " ".join(f"{k}={r.get(k)}" for k in fields) if r else "nothing known"
+
+
+def _same(v, want):
+    return str(v).lower() == str(want).lower()
+
+
+def _result(a, ok, msg, **metrics):
+    """A check's verdict; with --json, the metrics as the last line instead."""
+    if getattr(a, "json", False):
+        print(msg)
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in metrics.items()}))
+        return 0 if ok else 1
+    return _verdict(ok, msg)
+
+
+def cmd_watch_wait(a):
+    """Wait until WAN's FIELD is VALUE at or after SINCE (at most WAIT s after
+    it); the delay after SINCE must lie within MIN..MAX."""
+    while True:
+        recs, last = _watch(a.log, a.wan)
+        hit = next((r for r in recs if r["t"] >= a.since and _same(r.get(a.field), a.value)), None)
+        before = _at(recs, a.since)
+        if hit is None and before is not None and _same(before.get(a.field), a.value):
+            hit = dict(before, t=a.since)
+        if hit is not None:
+            break
+        now = time.time()
+        if now > a.since + a.wait:
+            return _result(a, False, f"{a.wan}: {a.field} not {a.value} {now - a.since:.1f} s after SINCE "
+                           f"({_desc(recs[-1] if recs else None)})", delay_s=None)
+        if last and now - last > 3:
+            return _result(a, False, f"status-watch stalled: last poll {now - last:.1f} s ago", delay_s=None)
+        time.sleep(0.05)
+    delay = hit["t"] - a.since
+    msg = f"{a.wan}: {a.field}={a.value} {delay:.3f} s after SINCE ({_desc(hit)})"
+    if a.max is not None and delay > a.max:
+        return _result(a, False, f"{msg}, later than {a.max:g} s", delay_s=delay)
+    if a.min is not None and delay < a.min:
+        return _result(a, False, f"{msg}, sooner than {a.min:g} s", delay_s=delay)
+    return _result(a, True, msg, delay_s=delay)
+
+
+def cmd_watch_steady(a):
+    """WAN's FIELDS did not change between SINCE and UNTIL and were EXPECT
+    (k=v,...) at SINCE."""
+    fields = a.fields.split(",")
+    for _ in range(60):
+        recs, last = _watch(a.log, a.wan)
+        if last >= a.until:
+            break
+        time.sleep(0.05)
+    else:
+        return _verdict(False, f"status-watch did not poll past UNTIL (last poll {a.until - last:.1f} s before)")
+    start = _at(recs, a.since)
+    if start is None:
+        return _verdict(False, f"status-watch knew nothing of {a.wan} at SINCE")
+    for kv in filter(None, (a.expect or "").split(",")):
+        k, v = kv.split("=", 1)
+        if not _same(start.get(k), v):
+            return _verdict(False, f"{a.wan}: {k}={start.get(k)} at SINCE, want {v} ({_desc(start)})")
+    changes = [r for r in recs if a.since < r["t"] <= a.until
+               and any(r.get(f) != start.get(f) for f in fields)]
+    if changes:
+        c = changes[0]
+        return _verdict(False, f"{a.wan} changed {c['t'] - a.since:.2f} s after SINCE: "
+                        f"{_desc(start, fields)} -> {_desc(c, fields + ['reason'])} "
+                        f"({len(changes)} changes in {a.until - a.since:.0f} s)")
+    return _verdict(True, f"{a.wan}: {_desc(start, fields)} throughout {a.until - a.since:.1f} s "
+                    f"(reason {start.get('reason')})")
+
+
+def _sink_flows(path, nat, lo=0, hi=65535):
+    """{(internal, port): [(t, wan, src, sport), ...]}: the udp-flows/udp-stream
+    datagrams with ports LO..HI a udp-sink LOG saw, in arrival order; wan is
+    "?SRC" when SRC is not the host's public address on any WAN."""
+    wan_of = {pub: wan for m in nat.values() for wan, pub in m.items()}
+    flows = {}
+    for r in _read_log(path) if os.path.exists(path) else []:
+        parts = r["head"].split()
+        if len(parts) != 5 or parts[0] != "flow" or not lo <= int(parts[2]) <= hi:
+            continue
+        wan = wan_of.get(r["src"])
+        if nat.get(parts[1], {}).get(wan) != r["src"]:
+            wan = "?" + r["src"]
+        flows.setdefault((parts[1], int(parts[2])), []).append((r["t"], wan, r["src"], r["sport"]))
+    for v in flows.values():
+        v.sort()
+    return flows
+
+
+def _ports(text):
+    lo, _, hi = text.partition("-")
+    return int(lo), int(hi or lo)
+
+
+def _max_gap(arrivals, since, until):
+    ts = [x[0] for x in arrivals if since - 1 <= x[0] <= until]
+    return max((b - a for a, b in zip(ts, ts[1:])), default=0.0)
+
+
+def _stream_moved(a, flows):
+    moved, untouched, errors, gap = [], 0, [], 0.0
+    for key, arr in sorted(flows.items()):
+        before = [x for x in arr if x[0] < a.since]
+        after = [x for x in arr if x[0] >= a.since]
+        name = f"{key[0]}:{key[1]}"
+        if not before:
+            errors.append(f"{name}: nothing arrived before SINCE")
+        elif before[-1][1] == a.old:
+            first = next((i for i, x in enumerate(after) if x[1] == a.new), None)
+            if first is None:
+                errors.append(f"{name} (on {a.old}): nothing via {a.new} after SINCE "
+                              f"({len(after)} datagrams after SINCE)")
+            elif any(x[1] != a.new for x in after[first:]):
+                bad = next(x for x in after[first:] if x[1] != a.new)
+                errors.append(f"{name} (on {a.old}): via {bad[1]} {bad[0] - a.since:.3f} s after SINCE, "
+                              f"after it had moved to {a.new}")
+            else:
+                moved.append(after[first][0] - a.since)
+        elif before[-1][1] == a.new:
+            pairs = sorted({(x[2], x[3]) for x in arr})
+            if len(pairs) != 1:
+                errors.append(f"{name} (on {a.new}): arrived as {pairs}")
+            untouched += 1
+            gap = max(gap, _max_gap(arr, a.since, a.until or arr[-1][0]))
+        else:
+            errors.append(f"{name}: on {before[-1][1]} before SINCE, neither {a.old} nor {a.new}")
+    return moved, untouched, errors, gap
+
+
+def cmd_stream_check(a):
+    """Long-lived flows (ports LO-HI) a udp-sink LOG saw around an event at
+    SINCE. moved: each flow on OLD before SINCE arrives via NEW after it (the
+    first within LIMIT s) and never via OLD again; each flow on NEW keeps its
+    source address and port (longest gap: GAP_MAX s at most). stay: every flow
+    keeps its WAN, source and port from SINCE to UNTIL and is still sending."""
+    lo, hi = _ports(a.ports)
+    flows = _sink_flows(a.log, _nat_table(a.nat), lo, hi)
+    if not flows:
+        return _result(a, False, f"no datagram from ports {a.ports} arrived")
+    if a.aspect == "stay":
+        return _stream_stay(a, flows)
+    moved, untouched, errors, gap = _stream_moved(a, flows)
+    if errors:
+        return _result(a, False, f"{len(errors)} flows wrong, first: {errors[0]}")
+    summary = (f"{len(moved)} flows on {a.old} moved to {a.new}, first datagram via {a.new} "
+               f"{min(moved, default=0):.3f}..{max(moved, default=0):.3f} s after SINCE; "
+               f"{untouched} on {a.new} kept source and port, longest gap {gap:.3f} s")
+    metrics = dict(moved=len(moved), moved_first_s=min(moved, default=None),
+                   moved_last_s=max(moved, default=None), untouched=untouched, gap_s=gap)
+    if not moved or not untouched:
+        return _result(a, False, f"need flows on both {a.old} and {a.new} before SINCE: {summary}", **metrics)
+    if a.limit is not None and max(moved) > a.limit:
+        return _result(a, False, f"a moved flow took longer than {a.limit:g} s: {summary}", **metrics)
+    if a.gap_max is not None and gap > a.gap_max:
+        return _result(a, False, f"a flow on {a.new} paused longer than {a.gap_max:g} s: {summary}", **metrics)
+    return _result(a, True, summary, **metrics)
+
+
+def _stream_stay(a, flows):
+    per_wan, errors = {}, []
+    until = a.until or max(arr[-1][0] for arr in flows.values())
+    for key, arr in sorted(flows.items()):
+        before = [x for x in arr if x[0] < a.since]
+        after = [x for x in arr if a.since <= x[0] <= until]
+        name = f"{key[0]}:{key[1]}"
+        if not before or not after or after[-1][0] < until - 1:
+            errors.append(f"{name}: not sending throughout ({len(before)} datagrams before SINCE, "
+                          f"{len(after)} after)")
+            continue
+        changed = [x for x in after if (x[1], x[2], x[3]) != before[-1][1:]]
+        if changed:
+            errors.append(f"{name}: on {before[-1][1]} at SINCE, via {changed[0][1]} "
+                          f"({changed[0][2]}:{changed[0][3]}) {changed[0][0] - a.since:.3f} s after")
+        per_wan[before[-1][1]] = per_wan.get(before[-1][1], 0) + 1
+    where = ", ".join(f"{n} on {w}" for w, n in sorted(per_wan.items()))
+    if errors:
+        return _result(a, False, f"{len(errors)} flows wrong, first: {errors[0]}")
+    return _result(a, True, f"{len(flows)} flows kept WAN, source and port for {until - a.since:.1f} s "
+                   f"after SINCE ({where})")
+
+
+def cmd_new_flows(a):
+    """New flows (udp-flows --sent-log SENT) started from SINCE to UNTIL and
+    the WAN each arrived by (udp-sink LOG). switch: every flow started LIMIT s
+    after SINCE or later arrived via WAN (prints since when they all did);
+    first: the first to arrive via WAN started MIN..MAX s after SINCE; none:
+    every flow arrived, none via WAN."""
+    sink = _sink_flows(a.log, _nat_table(a.nat))
+    sent = sorted((r["t"], r["src"], r["port"]) for r in _read_log(a.sent)
+                  if a.since <= r["t"] < (a.until or float("inf")))
+    if not sent:
+        return _result(a, False, "no flow was started in the window")
+
+    def via(f):
+        arr = sink.get((f[1], f[2]))
+        return arr[0][1] if arr else None
+
+    hits = [f for f in sent if via(f) == a.wan]
+    lost = [f for f in sent if via(f) is None]
+    tally = f"{len(hits)}/{len(sent)} via {a.wan}, {len(lost)} lost"
+    if a.aspect == "none":
+        ok = not hits and not lost
+        return _result(a, ok, f"{len(sent)} new flows: {tally}" if ok else
+                       f"{tally} (want all to arrive, none via {a.wan})")
+    if a.aspect == "first":
+        if not hits:
+            return _result(a, False, f"no new flow arrived via {a.wan}: {tally}", first_s=None)
+        d = hits[0][0] - a.since
+        msg = f"the first new flow via {a.wan} started {d:.3f} s after SINCE; {tally}"
+        if any(f[0] > hits[0][0] for f in lost):
+            return _result(a, False, f"{msg}, and flows started after it were lost", first_s=d)
+        ok = (a.min is None or d >= a.min) and (a.max is None or d <= a.max)
+        return _result(a, ok, msg if ok else f"{msg}: want {a.min}..{a.max} s", first_s=d)
+    bad = [f for f in sent if via(f) != a.wan]
+    switch = max((f[0] for f in bad), default=a.since) - a.since
+    late = [f for f in bad if f[0] >= a.since + a.limit]
+    after = [f for f in sent if f[0] >= a.since + a.limit]
+    if late:
+        return _result(a, False, f"{len(late)}/{len(after)} flows started {a.limit:g} s after SINCE or later "
+                       f"not via {a.wan}; the first started {late[0][0] - a.since:.3f} s after, "
+                       f"{'lost' if via(late[0]) is None else 'via ' + via(late[0])}; {tally}", switch_s=switch)
+    if len(after) < 3:
+        return _result(a, False, f"only {len(after)} flows started {a.limit:g} s after SINCE or later",
+                       switch_s=switch)
+    last = f" (the last other one {'was lost' if via(bad[-1]) is None else 'went via ' + via(bad[-1])})" if bad else ""
+    return _result(a, True, f"every new flow started {switch:.3f} s after SINCE or later went via "
+                   f"{a.wan}{last}; {tally}", switch_s=switch)
+
+
+def _bpf_flows(path, lo, hi):
+    with open(path) as f:
+        doc = json.load(f)
+    return {(x["src"], x["sport"]): (x["wan"], x.get("moves", 0)) for x in doc
+            if x.get("proto") == "udp" and lo <= x["sport"] <= hi}
+
+
+def cmd_flows_compare(a):
+    """`bpfctl -j flows` BEFORE and AFTER an event, UDP flows from ports LO-HI.
+    moved: those on OLD are on NEW with more moves, those on NEW still are
+    with moves 0; stay: every flow kept its WAN and its moves."""
+    lo, hi = _ports(a.ports)
+    before, after = _bpf_flows(a.before, lo, hi), _bpf_flows(a.after, lo, hi)
+    if not before:
+        return _verdict(False, f"bpfctl showed no UDP flow from ports {a.ports} before")
+    errors, n = [], {}
+    for key, (wan, moves) in sorted(before.items()):
+        now = after.get(key)
+        want = (wan, moves)
+        if a.aspect == "moved" and wan == a.old:
+            want = (a.new, None)
+        elif a.aspect == "moved" and (wan != a.new or moves != 0):
+            errors.append(f"{key[0]}:{key[1]} was on {wan} with moves {moves} before")
+            continue
+        if now is None:
+            errors.append(f"{key[0]}:{key[1]} is gone")
+        elif now[0] != want[0] or (want[1] is not None and now[1] != want[1]) or \
+                (want[1] is None and now[1] <= moves):
+            errors.append(f"{key[0]}:{key[1]}: wan {wan} moves {moves} -> wan {now[0]} moves {now[1]}")
+        n[wan] = n.get(wan, 0) + 1
+    where = ", ".join(f"{c} were on {w}" for w, c in sorted(n.items()))
+    if errors:
+        return _verdict(False, f"{len(errors)} flows wrong ({where}), first: {errors[0]}")
+    if a.aspect == "moved":
+        if not n.get(a.old) or not n.get(a.new):
+            return _verdict(False, f"need flows on both {a.old} and {a.new} before: {where}")
+        return _verdict(True, f"{n[a.old]} flows on {a.old} now on {a.new} with moves >= 1, "
+                        f"{n[a.new]} on {a.new} still there with moves 0")
+    return _verdict(True, f"{len(before)} flows kept WAN and moves ({where})")
+
+
+def cmd_bench_report(a):
+    """Median/min/max of each metric over the runs (JSON lines in RUNS), beside
+    the reference figures in REFS; writes OUT.json and OUT.md."""
+    runs = _read_log(a.runs)
+    with open(a.refs) as f:
+        refs = json.load(f)
+    summary = {}
+    for m in refs["metrics"]:
+        vals = [r[m["key"]] for r in runs if r.get(m["key"]) is not None]
+        summary[m["key"]] = dict(label=m["label"], n=len(vals), values=vals,
+                                 median=statistics.median(vals) if vals else None,
+                                 min=min(vals, default=None), max=max(vals, default=None))
+    doc = dict(generated=time.strftime("%Y-%m-%dT%H:%M:%S%z"), setup=refs["setup"],
+               summary=summary, references=refs["references"], runs=runs)
+    with open(a.out + ".json", "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+    def s(v):
+        return "-" if v is None else f"{v:.3f}"
+
+    lines = [f"# mwan failover benchmark ({doc['generated']})", "", refs["setup"], "",
+             "| mwan, measured | median s | min s | max s | runs |", "|---|---|---|---|---|"]
+    for m in summary.values():
+        lines.append(f"| {m['label']} | {s(m['median'])} | {s(m['min'])} | {s(m['max'])} | {m['n']} |")
+    lines += ["", "| documented defaults (not measured) | failover | fail-back | derivation |",
+              "|---|---|---|---|"]
+    for r in refs["references"]:
+        lines.append(f"| {r['name']} | {r['failover']} | {r['failback']} | {r['derivation']} |")
+    with open(a.out + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 # ---- NPTv6 (RFC 6296), computed here independently of mwan ---------------------
@@ -620,7 +1033,10 @@ def main():
     add("udp-sink", cmd_udp_sink, *listen, o("--log", required=True))
     add("udp-flows", cmd_udp_flows, o("--dst", required=True), o("--src", required=True),
         o("--count", type=int, default=400), o("--base-port", type=int, default=20000),
-        o("--packets", type=int, default=2), o("--gap", type=float, default=0))
+        o("--packets", type=int, default=2), o("--gap", type=float, default=0), o("--sent-log"))
+    add("udp-stream", cmd_udp_stream, o("--dst", required=True), o("--src", required=True),
+        o("--count", type=int, default=5), o("--base-port", type=int, default=40000),
+        o("--gap", type=float, default=0.05), o("--duration", type=float, default=60))
     add("udp-big", cmd_udp_big, o("--dst", required=True), o("--src", required=True),
         o("--count", type=int, default=4), o("--size", type=int, default=4000),
         o("--base-port", type=int, default=30000))
@@ -645,6 +1061,30 @@ def main():
     add("wan-values", cmd_wan_values, o("name"))
     add("pcap-grep", cmd_pcap_grep, o("file"), o("prefix"))
     add("wan-field", cmd_wan_field, o("name"), o("field"))
+    add("wan-targets", cmd_wan_targets, o("name"))
+    since = o("--since", type=float, required=True)
+    json_out = o("--json", action="store_true", help="print the metrics as JSON last")
+    add("status-watch", cmd_status_watch, o("--log", required=True),
+        o("--interval", type=float, default=0.05), o("cmd", nargs=argparse.REMAINDER))
+    add("watch-wait", cmd_watch_wait, o("--log", required=True), o("--wan", required=True),
+        o("--field", default="state"), o("--value", required=True), since,
+        o("--wait", type=float, default=5), o("--min", type=float), o("--max", type=float), json_out)
+    add("watch-steady", cmd_watch_steady, o("--log", required=True), o("--wan", required=True),
+        o("--fields", default="health,usable"), o("--expect"), since,
+        o("--until", type=float, required=True))
+    add("stream-check", cmd_stream_check, o("--log", required=True), nat,
+        o("--aspect", choices=("moved", "stay"), required=True), o("--ports", required=True),
+        since, o("--until", type=float), o("--old"), o("--new"), o("--limit", type=float),
+        o("--gap-max", type=float), json_out)
+    add("new-flows", cmd_new_flows, o("--log", required=True), o("--sent", required=True), nat,
+        o("--aspect", choices=("switch", "first", "none"), required=True), o("--wan", required=True),
+        since, o("--until", type=float), o("--limit", type=float, default=0),
+        o("--min", type=float), o("--max", type=float), json_out)
+    add("flows-compare", cmd_flows_compare, o("--before", required=True), o("--after", required=True),
+        o("--aspect", choices=("moved", "stay"), required=True), o("--ports", required=True),
+        o("--old"), o("--new"))
+    add("bench-report", cmd_bench_report, o("--runs", required=True), o("--refs", required=True),
+        o("--out", required=True))
     a = p.parse_args()
     sys.exit(a.fn(a) or 0)
 

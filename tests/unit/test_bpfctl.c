@@ -40,6 +40,7 @@ enum {
 	M_WANSTAT,
 	M_NPT,
 	M_NPT_MASK,
+	M_HEALTH,
 	M_N
 };
 
@@ -74,6 +75,8 @@ static const struct {
 		    sizeof(struct mwan_npt), MWAN_MAX_WANS, BPF_F_NO_PREALLOC },
 	[M_NPT_MASK] = { MWAN_MAP_NPT_MASK, BPF_MAP_TYPE_ARRAY, 4,
 			 sizeof(__u32), 1 },
+	[M_HEALTH] = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
+		       sizeof(struct mwan_health_info), MWAN_MAX_WANS },
 };
 
 static struct {
@@ -369,6 +372,59 @@ static void fill_npt(void)
 	put(M_NPT_MASK, &zero, &mask);
 }
 
+/* mwan_health[id] as the loader writes it: updated_ns now (the loader's
+ * heartbeat, minus heartbeat_age_s), since a fixed time ago.
+ */
+static void put_health(__u32 id, __u32 reason, __u8 health, __u64 ago_s,
+		       __u64 since_realtime_s, unsigned int n,
+		       const struct mwan_probe_stat *t, __u64 heartbeat_age_s)
+{
+	const __u64 s = 1000000000ULL, now = now_ns();
+	struct mwan_health_info v;
+
+	memset(&v, 0, sizeof(v));
+	v.updated_ns = now - heartbeat_age_s * s;
+	v.since_ns = now - ago_s * s;
+	v.since_realtime_s = since_realtime_s;
+	v.reason = reason;
+	v.health = health;
+	v.holding = reason == MWAN_HR_HOLD_DOWN;
+	v.n_targets = n;
+	memcpy(v.target, t, n * sizeof(*t));
+	put(M_HEALTH, &id, &v);
+}
+
+/* att: recovered 2m05s ago, one target answering, one silent; webpass:
+ * down for a minute, a TCP target at 60 % loss; backup: no probes. (The
+ * times stay below a fresh machine's uptime: CLOCK_MONOTONIC.)
+ */
+static void fill_health(__u64 heartbeat_age_s)
+{
+	const struct mwan_probe_stat att[2] = {
+		{ .rtt_avg_us = 412,
+		  .jitter_us = 51,
+		  .loss_permille = 150,
+		  .answered_last = 1,
+		  .sent = 20,
+		  .received = 17 },
+		{ .loss_permille = 1000, .sent = 20 },
+	};
+	const struct mwan_probe_stat webpass[1] = {
+		{ .rtt_avg_us = 20480,
+		  .jitter_us = 1500,
+		  .loss_permille = 600,
+		  .sent = 1200,
+		  .received = 480 },
+	};
+
+	put_health(0, MWAN_HR_RECOVERED, MWAN_HEALTH_UP, 125, 1795300229, 2,
+		   att, heartbeat_age_s);
+	put_health(1, MWAN_HR_LOST_ROUNDS, MWAN_HEALTH_DOWN, 61, 1795210000, 1,
+		   webpass, heartbeat_age_s);
+	put_health(2, MWAN_HR_NO_PROBES, MWAN_HEALTH_UP, 7, 1795296632, 0, NULL,
+		   heartbeat_age_s);
+}
+
 static void put_flow(__u8 family, __u8 proto, const char *inner, __u16 sport,
 		     const char *remote, __u16 dport, const struct mwan_flow *v)
 {
@@ -492,11 +548,18 @@ static int group_setup(void **state)
 	fill_flows();
 	fill_stats();
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	/* local times in the text output, as UTC */
+	setenv("TZ", "UTC", 1);
 	if (write_file(fx.run, "mwan-loader.pid", pid) ||
 	    write_file(fx.run, "status",
 		       "# mwan-loader attachments\n"
 		       "iface eth3 lan native multiprog\n"
 		       "iface eth1 wan:att generic single\n"
+		       "target att 0 192.0.2.1\n"
+		       "target att 1 2001:db8:ffff::1\n"
+		       "target webpass 0 tcp:192.0.2.10:443\n"
+		       "target nosuch 0 192.0.2.99\n"
+		       "target att 9 192.0.2.99\n"
 		       "garbage\n")) {
 		cleanup();
 		return -1;
@@ -512,7 +575,9 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* Every test starts from the loader's view: no operator overrides. */
+/* Every test starts from the loader's view: no operator overrides, and
+ * health records just written.
+ */
 static int reset_admin(void **state)
 {
 	__u32 id, v = MWAN_ADMIN_AUTO;
@@ -520,6 +585,7 @@ static int reset_admin(void **state)
 	(void)state;
 	if (!fx.ready)
 		return 0;
+	fill_health(0);
 	for (id = 0; id < MWAN_MAX_WANS; id++)
 		if (bpf_map_update_elem(fx.fd[M_ADMIN], &id, &v, BPF_ANY))
 			return -1;
@@ -650,6 +716,23 @@ static void snapshot_admin(__u32 *v)
 	"\"prefix\":\"2001:db8:c0:300::/56\","                     \
 	"\"external\":\"2001:db8:c0:301::/64\","                   \
 	"\"prefix_source\":\"static\",\"prefix_valid_s\":null,"
+#define ATT_HEALTH                                                    \
+	",\"since\":{\"ago_s\":N,\"time\":\"2026-11-21T22:30:29Z\"}," \
+	"\"reason\":\"recovered\",\"holding\":false,\"targets\":["    \
+	"{\"address\":\"192.0.2.1\",\"rtt_avg_ms\":0.412,"            \
+	"\"jitter_ms\":0.051,\"loss_pct\":15.0,\"sent\":20,"          \
+	"\"received\":17},"                                           \
+	"{\"address\":\"2001:db8:ffff::1\",\"rtt_avg_ms\":null,"      \
+	"\"jitter_ms\":null,\"loss_pct\":100.0,\"sent\":20,\"received\":0}]"
+#define WEBPASS_HEALTH                                                \
+	",\"since\":{\"ago_s\":N,\"time\":\"2026-11-20T21:26:40Z\"}," \
+	"\"reason\":\"lost_rounds\",\"holding\":false,\"targets\":["  \
+	"{\"address\":\"tcp:192.0.2.10:443\",\"rtt_avg_ms\":20.480,"  \
+	"\"jitter_ms\":1.500,\"loss_pct\":60.0,\"sent\":1200,"        \
+	"\"received\":480}]"
+#define BACKUP_HEALTH                                                 \
+	",\"since\":{\"ago_s\":N,\"time\":\"2026-11-21T21:30:32Z\"}," \
+	"\"reason\":\"no_probes\",\"holding\":false,\"targets\":[]"
 #define IFACES                                                   \
 	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","   \
 	"\"xdp_mode\":\"native\",\"dispatcher\":\"multiprog\"}," \
@@ -662,15 +745,19 @@ static void mask_number(char *s, const char *key, const double *lo,
 static void expect_status(const char *failopen, const char *wans)
 {
 	static const double lo[] = { 3590 }, hi[] = { 3600 };
+	static const double ago_lo[] = { 125, 61, 7 },
+			    ago_hi[] = { 200, 140, 80 };
 	char expect[8192];
 
 	assert_valid_json(out);
 	/* att's remaining lifetime; the others are null */
 	mask_number(out, "prefix_valid_s", lo, hi, 1);
+	mask_number(out, "ago_s", ago_lo, ago_hi, 3);
 
 	snprintf(expect, sizeof(expect),
 		 "{\"loader\":{\"running\":true,\"pid\":%d},"
 		 "\"fast_path\":true,\"ready\":true,\"failopen\":%s,"
+		 "\"health_frozen\":false,"
 		 "\"wans\":[%s]," IFACES "}\n",
 		 (int)getpid(), failopen, wans);
 	assert_string_equal(out, expect);
@@ -684,12 +771,12 @@ static void test_status(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"auto\"," ATT_TAIL
-		"\"usable\":true,\"failopen\":false},"
+		"\"usable\":true,\"failopen\":false" ATT_HEALTH "},"
 		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false},"
+		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH "},"
 		/* healthy, but tier 1 is usable: no new flows */
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
 	assert_string_equal(err, "");
 }
 
@@ -703,11 +790,11 @@ static void test_status_admin_override(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false},"
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH "},"
 		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"up\"," WEBPASS_TAIL
-		"\"usable\":true,\"failopen\":false},"
+		"\"usable\":true,\"failopen\":false" WEBPASS_HEALTH "},"
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
 }
 
 /* With tier 1 gone the failover WAN takes new flows. */
@@ -720,11 +807,11 @@ static void test_status_failover_tier(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false},"
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH "},"
 		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false},"
+		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH "},"
 		"{\"name\":\"backup\",\"state\":\"up\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
 }
 
 static void test_status_failopen(void **state)
@@ -737,12 +824,12 @@ static void test_status_failopen(void **state)
 	expect_status(
 		"true",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":true},"
+		"\"usable\":false,\"failopen\":true" ATT_HEALTH "},"
 		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":true},"
+		"\"usable\":false,\"failopen\":true" WEBPASS_HEALTH "},"
 		/* fail-open, like steering, stays within the best tier */
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"down\"," BACKUP_TAIL
-		"\"usable\":false,\"failopen\":false}");
+		"\"usable\":false,\"failopen\":false" BACKUP_HEALTH "}");
 }
 
 static void test_status_no_loader(void **state)
@@ -756,7 +843,125 @@ static void test_status_no_loader(void **state)
 	assert_non_null(
 		strstr(out, "{\"loader\":{\"running\":false,\"pid\":null},"));
 	assert_non_null(strstr(out, ",\"interfaces\":[]}\n"));
+	assert_non_null(strstr(out, ",\"health_frozen\":true,"));
+	/* no RUN_DIR/status and no -c: the targets have no address */
+	assert_non_null(strstr(
+		out, "\"targets\":[{\"address\":null,\"rtt_avg_ms\":0.412,"));
 	assert_valid_json(out);
+	assert_int_equal(run("-p '%s' -r '%s' status", fx.pins, norun), 0);
+	assert_non_null(strstr(
+		out, "\nhealth data frozen: mwan-loader is not running\n\n"));
+	assert_non_null(strstr(out, " recovered    #0    "));
+}
+
+/* A stopped loader took its status file along; -c names the targets. */
+static void test_status_targets_from_config(void **state)
+{
+	char norun[160], cfg[160];
+
+	(void)state;
+	need_maps();
+	assert_int_equal(
+		write_file(
+			fx.dir, "mwan.yaml",
+			"lan:\n"
+			"  interface: eth3\n"
+			"  ipv4: 10.250.250.0/29\n"
+			"wans:\n"
+			"  att:\n"
+			"    interface: eth1\n"
+			"    gateway4: 100.64.1.1\n"
+			"    probe: { targets: [192.0.2.7, 'tcp:[2001:db8::7]:80'] }\n"
+			"  webpass:\n"
+			"    interface: eth2\n"
+			"    gateway4: 100.64.2.1\n"),
+		0);
+	path_in(cfg, sizeof(cfg), fx.dir, "mwan.yaml");
+	path_in(norun, sizeof(norun), fx.dir, "no-such-run-dir");
+	assert_int_equal(run("-j -c '%s' -p '%s' -r '%s' status", cfg, fx.pins,
+			     norun),
+			 0);
+	assert_valid_json(out);
+	assert_non_null(
+		strstr(out, "\"targets\":[{\"address\":\"192.0.2.7\","));
+	assert_non_null(strstr(out, "{\"address\":\"tcp:[2001:db8::7]:80\","));
+	/* webpass probes nothing in that config */
+	assert_non_null(strstr(
+		out, "\"targets\":[{\"address\":null,\"rtt_avg_ms\":20.480,"));
+}
+
+/* Records older than 3 s: the loader runs but no longer writes them. */
+static void test_status_frozen_stale(void **state)
+{
+	(void)state;
+	need_maps();
+	fill_health(10);
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	assert_valid_json(out);
+	assert_non_null(
+		strstr(out, ",\"failopen\":false,\"health_frozen\":true,"));
+	assert_int_equal(RUN("status", DIRS), 0);
+	assert_non_null(strstr(
+		out,
+		"\nhealth data frozen: mwan-loader has not updated it for 10 s\n"));
+	fill_health(2);
+	assert_int_equal(RUN("status", DIRS), 0);
+	assert_null(strstr(out, "frozen"));
+}
+
+/* Recovered, waiting out the hold-down: still down for new flows. */
+static void test_status_holding(void **state)
+{
+	const struct mwan_probe_stat t = { .rtt_avg_us = 1000,
+					   .loss_permille = 0,
+					   .sent = 40,
+					   .received = 40 };
+
+	(void)state;
+	need_maps();
+	put_health(1, MWAN_HR_HOLD_DOWN, MWAN_HEALTH_DOWN, 3, 1795300229, 1, &t,
+		   0);
+	put_health(0, MWAN_HR_LINK_DOWN, MWAN_HEALTH_DOWN, 59, 1795300229, 2,
+		   (const struct mwan_probe_stat[2]){ { 0 } }, 0);
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	assert_valid_json(out);
+	assert_non_null(strstr(
+		out,
+		"\"reason\":\"hold_down\",\"holding\":true,\"targets\":[{\"address\":\"tcp:192.0.2.10:443\",\"rtt_avg_ms\":1.000,\"jitter_ms\":0.000,\"loss_pct\":0.0,\"sent\":40,\"received\":40}]"));
+	assert_non_null(
+		strstr(out, "\"reason\":\"link_down\",\"holding\":false,"));
+	assert_int_equal(RUN("status", DIRS), 0);
+	assert_non_null(strstr(
+		out,
+		"\nwebpass         holding 2026-11-21 22:30:29 3s     hold_down    tcp:192.0.2.10:443       1.000    0.000       0.0% 40       40\n"));
+	assert_non_null(strstr(
+		out,
+		"\natt             down    2026-11-21 22:30:29 59s    link_down    192.0.2.1                -        -           0.0% 0        0\n"));
+}
+
+/* A loader from before mwan_health: no health data, not an error. */
+static void test_status_no_health_map(void **state)
+{
+	char p[256];
+
+	(void)state;
+	need_maps();
+	path_in(p, sizeof(p), fx.pins, MWAN_MAP_HEALTH);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	assert_valid_json(out);
+	assert_string_equal(err, "");
+	assert_non_null(strstr(out, ",\"health_frozen\":true,"));
+	assert_non_null(strstr(
+		out,
+		"\"failopen\":false,\"since\":null,\"reason\":null,\"holding\":null,\"targets\":[]}"));
+	assert_int_equal(RUN("status", DIRS), 0);
+	assert_int_equal(bpf_obj_pin(fx.fd[M_HEALTH], p), 0);
+	assert_non_null(strstr(
+		out, "health data frozen: mwan-loader has not written any\n"));
+	assert_non_null(strstr(
+		out,
+		"\natt             -       -                   -      -            -\n"));
 }
 
 static void test_status_text(void **state)
@@ -780,6 +985,15 @@ static void test_status_text(void **state)
 		out,
 		"\neth1            wan:att              generic  single\n"));
 	assert_null(strstr(out, "ghost"));
+	assert_null(strstr(out, "frozen"));
+	/* the probes' view, local time (TZ=UTC here) */
+	assert_non_null(strstr(
+		out,
+		"\nWAN             HEALTH  SINCE               AGO    REASON       TARGET                   RTT_MS   JITTER_MS LOSS   SENT     RECEIVED\n"
+		"att             up      2026-11-21 22:30:29 2m05s  recovered    192.0.2.1                0.412    0.051      15.0% 20       17\n"
+		"                                                                2001:db8:ffff::1         -        -         100.0% 20       0\n"
+		"webpass         down    2026-11-20 21:26:40 1m01s  lost_rounds  tcp:192.0.2.10:443       20.480   1.500      60.0% 1200     480\n"
+		"backup          up      2026-11-21 21:30:32 7s     no_probes    -\n"));
 	/* IPv6: att's lifetime counts down from an hour */
 	assert_non_null(strstr(
 		out,
@@ -1442,6 +1656,11 @@ int main(void)
 		cmocka_unit_test_setup(test_status_failopen, reset_admin),
 		cmocka_unit_test_setup(test_status_no_loader, reset_admin),
 		cmocka_unit_test_setup(test_status_text, reset_admin),
+		cmocka_unit_test_setup(test_status_targets_from_config,
+				       reset_admin),
+		cmocka_unit_test_setup(test_status_frozen_stale, reset_admin),
+		cmocka_unit_test_setup(test_status_holding, reset_admin),
+		cmocka_unit_test_setup(test_status_no_health_map, reset_admin),
 		cmocka_unit_test_setup(test_nat, reset_admin),
 		cmocka_unit_test_setup(test_flows, reset_admin),
 		cmocka_unit_test_setup(test_flows_filter, reset_admin),
