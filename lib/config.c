@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "err.h"
 #include "health.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -66,20 +67,6 @@ static const char *q(struct quoted *b, const char *s)
 	return b->s;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int fail(struct parser *p, unsigned int line, const char *field,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -92,7 +79,8 @@ static int fail(struct parser *p, unsigned int line, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(p->err, p->errlen, "%s:%u: %s: %s", p->name, line, field, msg);
+	mwan_set_err(p->err, p->errlen, "%s:%u: %s: %s", p->name, line, field,
+		     msg);
 	return -1;
 }
 
@@ -1194,8 +1182,8 @@ static int load_document(struct parser *p, yaml_parser_t *yp,
 	if (!yaml_parser_load(yp, doc))
 		return yaml_fail(p, yp);
 	if (!yaml_document_get_root_node(doc)) {
-		set_err(p->err, p->errlen, "%s: cannot read: no YAML document",
-			p->name);
+		mwan_set_err(p->err, p->errlen,
+			     "%s: cannot read: no YAML document", p->name);
 		ret = -1;
 	} else if (!yaml_parser_load(yp, &extra)) {
 		ret = yaml_fail(p, yp);
@@ -1221,12 +1209,13 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 
 	config_defaults(cfg, name);
 	if (!len) {
-		set_err(err, errlen, "%s: cannot read: file is empty", name);
+		mwan_set_err(err, errlen, "%s: cannot read: file is empty",
+			     name);
 		return -1;
 	}
 	if (!yaml_parser_initialize(&yp)) {
-		set_err(err, errlen, "%s: cannot read: %s", name,
-			strerror(ENOMEM));
+		mwan_set_err(err, errlen, "%s: cannot read: %s", name,
+			     strerror(ENOMEM));
 		return -1;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
@@ -1281,8 +1270,8 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	ret = read_file(path, &buf, &len);
 	if (ret) {
 		memset(cfg, 0, sizeof(*cfg));
-		set_err(err, errlen, "%s: cannot read: %s", path,
-			strerror(-ret));
+		mwan_set_err(err, errlen, "%s: cannot read: %s", path,
+			     strerror(-ret));
 		return -1;
 	}
 	ret = mwan_config_parse(buf, len, path, cfg, err, errlen);
@@ -1296,8 +1285,8 @@ static int check_if(const struct mwan_config *cfg, const char *ifname,
 {
 	if (if_nametoindex(ifname))
 		return 0;
-	set_err(err, errlen, "%s:%u: %s: no such interface '%s'", cfg->path,
-		line, field, ifname);
+	mwan_set_err(err, errlen, "%s:%u: %s: no such interface '%s'",
+		     cfg->path, line, field, ifname);
 	return -1;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "err.h"
 #include "npt.h"
 
 #define MAX_WORDS 8
@@ -46,7 +47,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	mwan_vset_err(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "npt.h"
+#include "err.h"
 
 /* RFC 6296 only defines translation for prefixes up to /64 (§3.5 ends
  * there): longer ones would put the adjustment inside the prefix.
@@ -147,20 +148,6 @@ static bool has_host_bits(const struct in6_addr *a, unsigned int plen)
 	return false;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Set bit `bit` (0: the address's most significant) of a. */
 static void set_bit(struct in6_addr *a, unsigned int bit)
 {
@@ -175,26 +162,30 @@ int mwan_npt_derive(const struct in6_addr *delegated, unsigned int dlen,
 	unsigned int bits, i;
 
 	if (plen > NPT_MAX_PLEN) {
-		set_err(err, errlen,
+		mwan_set_err(
+			err, errlen,
 			"internal prefix /%u is longer than /%u, the longest RFC 6296 translates",
 			plen, NPT_MAX_PLEN);
 		return -1;
 	}
 	if (dlen > plen) {
-		set_err(err, errlen,
+		mwan_set_err(
+			err, errlen,
 			"delegated prefix /%u is longer than the internal prefix /%u",
 			dlen, plen);
 		return -1;
 	}
 	if (has_host_bits(delegated, dlen)) {
 		inet_ntop(AF_INET6, delegated, text, sizeof(text));
-		set_err(err, errlen, "delegated prefix %s/%u has host bits set",
-			text, dlen);
+		mwan_set_err(err, errlen,
+			     "delegated prefix %s/%u has host bits set", text,
+			     dlen);
 		return -1;
 	}
 	bits = plen - dlen;
 	if (bits < 32 && subnet >> bits) {
-		set_err(err, errlen,
+		mwan_set_err(
+			err, errlen,
 			"subnet 0x%x does not fit in the %u bits between /%u and /%u",
 			subnet, bits, dlen, plen);
 		return -1;
