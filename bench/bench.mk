@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The benchmark harness (included by the Makefile): bench-micro, bench-forward, bench-scale, bench-report, bench-all.
+#
+# QUICK=1: smoke mode (seconds per configuration, small counts): checks that
+# every configuration forwards and that the outputs are written, not speed.
+# RESULTS=DIR: where the outputs go (default results/).
+
+QUICK ?= 0
+RESULTS ?= results
+BB := $(B)/bench
+BENCH_PROGS := micro gen sink redirect
+BENCH_BPF_OBJS := $(BENCH_PROGS:%=$(BB)/%.bpf.o)
+BENCH_SKELS := $(BENCH_PROGS:%=$(BB)/%.skel.h)
+BENCH_BINS := $(BB)/micro $(BB)/gen
+BENCH_ENV := QUICK=$(QUICK) RESULTS=$(RESULTS) BENCH_BIN=$(BB) \
+	     MWAN_LOADER=$(CURDIR)/$(B)/mwan-loader
+
+.PHONY: bench-all bench-micro bench-forward bench-scale bench-report \
+	bench-build
+.SECONDARY: $(BENCH_BPF_OBJS) $(BENCH_SKELS)
+
+$(BENCH_BPF_OBJS): $(BB)/%.bpf.o: bench/%.bpf.c bench/bench.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_SKELS): $(BB)/%.skel.h: $(BB)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BB)/micro: bench/micro.c tests/unit/fixture.h $(BB)/micro.skel.h \
+	     $(B)/mwan.skel.h $(LIB_OBJS) $(HDRS)
+	$(CC) $(CFLAGS) -I$(BB) $< $(LIB_OBJS) -o $@ $(LDLIBS_CTL)
+
+$(BB)/gen: bench/gen.c bench/bench.h $(BB)/gen.skel.h $(BB)/sink.skel.h \
+	   $(BB)/redirect.skel.h $(HDRS)
+	$(CC) $(CFLAGS) -I$(BB) $< -o $@ -lbpf -lelf -lz -lpthread
+
+bench-build: all $(BENCH_BINS)
+
+MICRO_ARGS := $(if $(filter 1,$(QUICK)),-r 20000 -n 3,-r 1000000 -n 5)
+
+bench-micro: bench-build
+	@mkdir -p $(RESULTS)
+	$(BB)/micro $(MICRO_ARGS) -o $(RESULTS)/micro.json
+
+bench-forward: bench-build
+	@mkdir -p $(RESULTS)
+	$(BENCH_ENV) bench/forward.sh forward
+
+bench-scale: bench-build
+	@mkdir -p $(RESULTS)
+	$(BENCH_ENV) bench/forward.sh scale
+
+bench-report:
+	$(BENCH_ENV) bench/report.py
+
+# One after the other, never in parallel: they share the two CPUs.
+bench-all: bench-build
+	$(MAKE) --no-print-directory bench-micro
+	$(MAKE) --no-print-directory bench-forward
+	$(MAKE) --no-print-directory bench-scale
+	$(MAKE) --no-print-directory bench-report

@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Traffic generator (BPF_PROG_RUN live frames), counting sink and redirect ceiling for bench/forward.sh. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench.h"
+#include "maps/mwan_maps.h"
+#include "gen.skel.h"
+#include "redirect.skel.h"
+#include "sink.skel.h"
+
+/* Each worker makes one BPF_PROG_RUN call for the whole run (a signal
+ * ends it): every call swaps the program into the XDP dispatcher and out
+ * again, which waits for an RCU grace period each time.
+ */
+#define RUN_REPEAT 0xffffffffU
+#define FRAME_MAX 128
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "gen: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static struct {
+	const char *gen_ns, *gen_if, *sink_ns, *sink_if, *netns, *dst_mac;
+	const char *src4, *dst4, *src6, *dst6, *want4, *want6, *mwan_pin;
+	unsigned int want6_prefix, hosts, flows, cpus;
+	double seconds, warmup;
+	bool v4, v6;
+} opt = { .want6_prefix = 14,
+	  .hosts = 1,
+	  .flows = 1000,
+	  .cpus = 0,
+	  .seconds = 5,
+	  .warmup = 2,
+	  .v4 = true,
+	  .v6 = true };
+
+/* ---- small helpers ---- */
+
+static void enter_netns(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		die("netns %s: %s", name, strerror(errno));
+	close(fd);
+}
+
+static int ifindex_of(const char *ifname)
+{
+	int idx = if_nametoindex(ifname);
+
+	if (!idx)
+		die("no interface %s", ifname);
+	return idx;
+}
+
+static void mac_of(const char *ifname, __u8 *mac)
+{
+	struct ifreq r = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(r.ifr_name, sizeof(r.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &r))
+		die("MAC of %s: %s", ifname, strerror(errno));
+	memcpy(mac, r.ifr_hwaddr.sa_data, ETH_ALEN);
+	close(fd);
+}
+
+static void parse_mac(const char *s, __u8 *mac)
+{
+	unsigned int b[ETH_ALEN], i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != ETH_ALEN)
+		die("bad MAC %s", s);
+	for (i = 0; i < ETH_ALEN; i++)
+		mac[i] = b[i];
+}
+
+static void parse_addr(int af, const char *s, void *a)
+{
+	if (!s || inet_pton(af, s, a) != 1)
+		die("bad or missing address %s", s ? s : "(none)");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* One's complement sum (not folded) of big-endian 16-bit words. */
+static __u32 sum16(const void *p, size_t len)
+{
+	const __u8 *b = p;
+	__u32 s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += b[i] << 8 | b[i + 1];
+	return s;
+}
+
+/* ---- the template frames ---- */
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	__u32 len;
+};
+
+static void put_eth(struct frame *f, const __u8 *dst, const __u8 *src,
+		    __u16 proto)
+{
+	struct ethhdr *e = (struct ethhdr *)f->b;
+
+	memcpy(e->h_dest, dst, ETH_ALEN);
+	memcpy(e->h_source, src, ETH_ALEN);
+	e->h_proto = htons(proto);
+}
+
+/* UDP header and payload at `udp`, ports and flow zero; returns its sum. */
+static __u32 put_udp(__u8 *udp)
+{
+	struct udphdr *u = (struct udphdr *)udp;
+	struct bench_payload *pl = (struct bench_payload *)(u + 1);
+
+	u->len = htons(sizeof(*u) + sizeof(*pl));
+	pl->magic = htonl(BENCH_MAGIC);
+	return sum16(udp, sizeof(*u) + sizeof(*pl));
+}
+
+#define UDP_LEN (sizeof(struct udphdr) + sizeof(struct bench_payload))
+_Static_assert(ETH_HLEN + sizeof(struct iphdr) + UDP_LEN == BENCH_FRAME4_LEN,
+	       "gen.bpf.c writes BENCH_FRAME4_LEN bytes");
+_Static_assert(ETH_HLEN + sizeof(struct ipv6hdr) + UDP_LEN == BENCH_FRAME6_LEN,
+	       "gen.bpf.c writes BENCH_FRAME6_LEN bytes");
+
+/* IPv4 frame; sets the sums gen.bpf.c starts from. */
+static void frame4(struct frame *f, const __u8 *dst, const __u8 *src,
+		   struct gen_bpf *g)
+{
+	struct iphdr *ip = (struct iphdr *)(f->b + ETH_HLEN);
+
+	put_eth(f, dst, src, ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(*ip) + UDP_LEN);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	parse_addr(AF_INET, opt.src4, &ip->saddr);
+	parse_addr(AF_INET, opt.dst4, &ip->daddr);
+	g->rodata->sum4_ip = sum16(ip, sizeof(*ip));
+	g->rodata->sum4_udp = put_udp((__u8 *)(ip + 1)) + sum16(&ip->saddr, 8) +
+			      IPPROTO_UDP + UDP_LEN;
+	g->rodata->saddr4_lo = ntohl(ip->saddr) & 0xffff;
+	f->len = ETH_HLEN + sizeof(*ip) + UDP_LEN;
+	memcpy(g->bss->tmpl4, f->b, f->len);
+}
+
+static void frame6(struct frame *f, const __u8 *dst, const __u8 *src,
+		   struct gen_bpf *g)
+{
+	struct ipv6hdr *ip = (struct ipv6hdr *)(f->b + ETH_HLEN);
+
+	put_eth(f, dst, src, ETH_P_IPV6);
+	ip->version = 6;
+	ip->payload_len = htons(UDP_LEN);
+	ip->nexthdr = IPPROTO_UDP;
+	ip->hop_limit = 64;
+	parse_addr(AF_INET6, opt.src6, &ip->saddr);
+	parse_addr(AF_INET6, opt.dst6, &ip->daddr);
+	g->rodata->sum6_udp = put_udp((__u8 *)(ip + 1)) +
+			      sum16(&ip->saddr, 32) + IPPROTO_UDP + UDP_LEN;
+	g->rodata->saddr6_lo = ntohs(ip->saddr.s6_addr16[7]);
+	f->len = ETH_HLEN + sizeof(*ip) + UDP_LEN;
+	memcpy(g->bss->tmpl6, f->b, f->len);
+}
+
+/* ---- the sink ---- */
+
+static struct sink_bpf *sink_open(void)
+{
+	struct sink_bpf *s = sink_bpf__open();
+
+	if (!s)
+		die("opening sink.bpf.o: %s", strerror(errno));
+	parse_addr(AF_INET, opt.want4, (void *)s->rodata->want4);
+	parse_addr(AF_INET6, opt.want6, (void *)s->rodata->want6);
+	s->rodata->want6_prefix = opt.want6_prefix;
+	s->rodata->hosts = opt.hosts;
+	if (sink_bpf__load(s))
+		die("loading sink.bpf.o: %s", strerror(errno));
+	return s;
+}
+
+/* The sink's counters summed over CPUs. */
+static struct bench_sink_counters sink_read(struct sink_bpf *s)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	struct bench_sink_counters *v = calloc(n, sizeof(*v)), sum = { 0 };
+	__u32 zero = 0;
+
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(s->maps.counters), &zero, v))
+		die("reading the sink's counters: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		sum.pkts += v[i].pkts;
+		sum.v4_ok += v[i].v4_ok;
+		sum.v6_ok += v[i].v6_ok;
+		sum.wrong += v[i].wrong;
+		sum.csum_checked += v[i].csum_checked;
+		sum.csum_bad += v[i].csum_bad;
+		sum.other += v[i].other;
+	}
+	free(v);
+	return sum;
+}
+
+/* ---- the generator ---- */
+
+struct worker {
+	pthread_t tid;
+	int cpu, ifindex, prog;
+	const struct frame *f;
+};
+
+static volatile bool stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Live frames until a signal: returns false if the call ended otherwise. */
+static bool run_frames(int prog, int ifindex, const struct frame *f)
+{
+	struct xdp_md ctx = { .data_end = f->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
+		    .data_size_in = f->len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = RUN_REPEAT,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	if (!bpf_prog_test_run_opts(prog, &o))
+		return false;
+	if (errno != EINTR)
+		die("BPF_PROG_RUN (live frames): %s", strerror(errno));
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		die("pinning to CPU %d failed", w->cpu);
+	while (!stop && !run_frames(w->prog, w->ifindex, w->f))
+		;
+	return NULL;
+}
+
+static struct gen_bpf *gen_open(void)
+{
+	struct gen_bpf *g = gen_bpf__open();
+
+	if (!g)
+		die("opening gen.bpf.o: %s", strerror(errno));
+	g->rodata->nflows = opt.flows;
+	g->rodata->ncpus = opt.cpus;
+	g->rodata->hosts = opt.hosts;
+	return g;
+}
+
+/* ---- mwan's counters (--mwan-pin), to show which path carried it ---- */
+
+#define STAT_NAME(n, s) s,
+static const char *const mwan_stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
+	STAT_NAME) MWAN_EVENTS(STAT_NAME) };
+#undef STAT_NAME
+
+static int mwan_stats_fd = -1;
+
+static void mwan_open(void)
+{
+	char path[512];
+
+	if (!opt.mwan_pin)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", opt.mwan_pin, MWAN_MAP_STATS);
+	mwan_stats_fd = bpf_obj_get(path);
+	if (mwan_stats_fd < 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+static void mwan_read(__u64 *sum)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	__u64 v[BENCH_MAX_CPUS * 4];
+	__u32 s;
+
+	memset(sum, 0, MWAN_STAT_MAX * sizeof(*sum));
+	if (mwan_stats_fd < 0)
+		return;
+	for (s = 0; s < MWAN_STAT_MAX; s++) {
+		if (bpf_map_lookup_elem(mwan_stats_fd, &s, v))
+			die("reading %s: %s", MWAN_MAP_STATS, strerror(errno));
+		for (i = 0; i < n; i++)
+			sum[s] += v[i];
+	}
+}
+
+/* ---- CPU use from /proc/stat ---- */
+
+static int ksoftirqd_pid[BENCH_MAX_CPUS];
+
+/* The pids of ksoftirqd/0..cpus-1, from /proc/PID/comm. */
+static void find_ksoftirqd(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300];
+	unsigned int cpu;
+	FILE *f;
+
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = atoi(e->d_name) > 0 ? fopen(path, "r") : NULL;
+		if (!f)
+			continue;
+		if (fscanf(f, "ksoftirqd/%u", &cpu) == 1 && cpu < opt.cpus)
+			ksoftirqd_pid[cpu] = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct cpu_times {
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+};
+
+static struct cpu_times cpu_read(void)
+{
+	struct cpu_times t = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			 &t.user, &t.nice, &t.sys, &t.idle, &t.iowait, &t.irq,
+			 &t.softirq, &t.steal) != 8)
+		die("/proc/stat: cannot parse");
+	fclose(f);
+	return t;
+}
+
+/* A task's user + system time in clock ticks (0 if it is gone). */
+static unsigned long long task_ticks(const char *stat_path)
+{
+	unsigned long long ut, st;
+	char buf[1024], *p;
+	FILE *f = fopen(stat_path, "r");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* After the command: state and 10 more fields, then utime, stime. */
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu",
+			 &ut, &st) != 2)
+		die("%s: cannot parse", stat_path);
+	return ut + st;
+}
+
+/* The CPU time of the packets' work: this process (generator threads,
+ * and the router and the sink in their softirq context) and the
+ * ksoftirqd threads of its CPUs (softirq work the kernel deferred).
+ */
+static unsigned long long bench_ticks(void)
+{
+	unsigned long long t = task_ticks("/proc/self/stat");
+	char path[64], comm[32];
+	unsigned int cpu;
+	FILE *f;
+	int pid;
+
+	for (cpu = 0; cpu < opt.cpus; cpu++) {
+		pid = ksoftirqd_pid[cpu];
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = pid ? fopen(path, "r") : NULL;
+		if (!f)
+			continue;
+		if (fscanf(f, "%31s", comm) == 1 &&
+		    !strncmp(comm, "ksoftirqd/", 10)) {
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			t += task_ticks(path);
+		}
+		fclose(f);
+	}
+	return t;
+}
+
+static unsigned long long cpu_total(const struct cpu_times *t)
+{
+	return t->user + t->nice + t->sys + t->idle + t->iowait + t->irq +
+	       t->softirq + t->steal;
+}
+
+/* ---- run ---- */
+
+struct sample {
+	double t;
+	struct bench_sink_counters c;
+	struct cpu_times cpu;
+	unsigned long long bench_ticks;
+	__u64 sent;
+	__u64 mwan[MWAN_STAT_MAX];
+};
+
+static __u64 gen_sent(const struct gen_bpf *g)
+{
+	__u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < opt.cpus && i < BENCH_MAX_CPUS; i++)
+		n += g->bss->state[i].sent;
+	return n;
+}
+
+static void snap(struct sample *x, struct sink_bpf *s, const struct gen_bpf *g)
+{
+	x->t = now_s();
+	x->c = sink_read(s);
+	x->cpu = cpu_read();
+	x->bench_ticks = bench_ticks();
+	x->sent = gen_sent(g);
+	mwan_read(x->mwan);
+}
+
+/* mwan's counters that moved, as a JSON object. */
+static void print_mwan(const struct sample *a, const struct sample *b)
+{
+	const char *sep = "";
+	int s;
+
+	printf(", \"mwan_events\": {");
+	for (s = 0; s < MWAN_STAT_MAX; s++) {
+		if (b->mwan[s] == a->mwan[s])
+			continue;
+		printf("%s\"%s\": %llu", sep, mwan_stat_names[s],
+		       (unsigned long long)(b->mwan[s] - a->mwan[s]));
+		sep = ", ";
+	}
+	printf("}");
+}
+
+static void print_traffic(const struct sample *a, const struct sample *b)
+{
+	double dt = b->t - a->t;
+
+	printf("{\"seconds\": %.3f, \"flows\": %u, \"cpus\": %u, "
+	       "\"pps\": %.0f, \"gen_pps\": %.0f, \"v4_ok\": %llu, "
+	       "\"v6_ok\": %llu, \"wrong\": %llu, \"csum_checked\": %llu, "
+	       "\"csum_bad\": %llu, \"other\": %llu",
+	       dt, opt.flows, opt.cpus, (b->c.pkts - a->c.pkts) / dt,
+	       (b->sent - a->sent) / dt, b->c.v4_ok - a->c.v4_ok,
+	       b->c.v6_ok - a->c.v6_ok, b->c.wrong - a->c.wrong,
+	       b->c.csum_checked - a->c.csum_checked,
+	       b->c.csum_bad - a->c.csum_bad, b->c.other - a->c.other);
+}
+
+/* CPU use over the window: the whole machine's (/proc/stat); the
+ * packets' (bench_ticks), also per forwarded packet; and everything else
+ * on the machine.
+ */
+static void print_cpu(const struct sample *a, const struct sample *b)
+{
+	double ticks = cpu_total(&b->cpu) - cpu_total(&a->cpu);
+	double idle =
+		(b->cpu.idle + b->cpu.iowait) - (a->cpu.idle + a->cpu.iowait);
+	double self = b->bench_ticks - a->bench_ticks;
+	double pkts = b->c.pkts - a->c.pkts;
+
+	if (!ticks)
+		ticks = 1;
+	printf(", \"cpu_busy_pct\": %.1f, \"cpu_softirq_pct\": %.1f, "
+	       "\"cpu_bench_pct\": %.1f, \"cpu_other_pct\": %.1f, "
+	       "\"cpu_ns_per_pkt\": %.1f",
+	       100 * (ticks - idle) / ticks,
+	       100.0 * (b->cpu.softirq - a->cpu.softirq) / ticks,
+	       100 * self / ticks, 100 * (ticks - idle - self) / ticks,
+	       pkts ? self / sysconf(_SC_CLK_TCK) * 1e9 / pkts : 0);
+}
+
+static void report(const struct sample *a, const struct sample *b)
+{
+	print_traffic(a, b);
+	print_cpu(a, b);
+	print_mwan(a, b);
+	printf("}\n");
+}
+
+/* One worker per CPU; with both families, even CPUs send IPv4 and odd
+ * ones IPv6 (one program per call, and a call lasts the whole run).
+ */
+static void start_workers(struct worker *w, struct gen_bpf *g,
+			  const struct frame *f4, const struct frame *f6)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	int ifindex = ifindex_of(opt.gen_if);
+	unsigned int i;
+	bool v6;
+
+	if (sigaction(SIGUSR1, &sa, NULL))
+		die("sigaction: %s", strerror(errno));
+	for (i = 0; i < opt.cpus; i++) {
+		v6 = opt.v6 && (!opt.v4 || i % 2);
+		w[i] = (struct worker){
+			.cpu = i,
+			.ifindex = ifindex,
+			.prog = bpf_program__fd(v6 ? g->progs.gen_v6 :
+						     g->progs.gen_v4),
+			.f = v6 ? f6 : f4,
+		};
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+			die("pthread_create failed");
+	}
+}
+
+/* Signal each worker until it is gone: a signal that lands between two
+ * calls would otherwise leave the next call running for hours.
+ */
+static void stop_workers(struct worker *w)
+{
+	unsigned int i;
+
+	stop = true;
+	for (i = 0; i < opt.cpus; i++) {
+		while (pthread_tryjoin_np(w[i].tid, NULL) == EBUSY) {
+			pthread_kill(w[i].tid, SIGUSR1);
+			sleep_s(0.01);
+		}
+	}
+}
+
+static void cmd_run(void)
+{
+	struct worker w[BENCH_MAX_CPUS];
+	struct frame f4 = { 0 }, f6 = { 0 };
+	__u8 dst[ETH_ALEN], src[ETH_ALEN];
+	struct bpf_link *link;
+	struct sample a, b;
+	struct sink_bpf *s;
+	struct gen_bpf *g;
+
+	mwan_open();
+	find_ksoftirqd();
+	enter_netns(opt.sink_ns);
+	s = sink_open();
+	link = bpf_program__attach_xdp(s->progs.sink, ifindex_of(opt.sink_if));
+	if (!link)
+		die("attaching the sink to %s: %s", opt.sink_if,
+		    strerror(errno));
+	enter_netns(opt.gen_ns);
+	parse_mac(opt.dst_mac, dst);
+	mac_of(opt.gen_if, src);
+	g = gen_open();
+	frame4(&f4, dst, src, g);
+	frame6(&f6, dst, src, g);
+	if (gen_bpf__load(g))
+		die("loading gen.bpf.o: %s", strerror(errno));
+	start_workers(w, g, &f4, &f6);
+	sleep_s(opt.warmup);
+	snap(&a, s, g);
+	sleep_s(opt.seconds);
+	snap(&b, s, g);
+	stop_workers(w);
+	report(&a, &b);
+	bpf_link__destroy(link);
+	gen_bpf__destroy(g);
+	sink_bpf__destroy(s);
+}
+
+/* gen redirect: attach the ceiling program to --in, sending to --out. */
+static void cmd_redirect(const char *in, const char *out)
+{
+	struct redirect_bpf *r;
+	__u32 zero = 0, oif;
+
+	enter_netns(opt.netns);
+	oif = ifindex_of(out);
+	r = redirect_bpf__open();
+	if (!r)
+		die("opening redirect.bpf.o: %s", strerror(errno));
+	parse_mac(opt.dst_mac, (__u8 *)r->rodata->macs);
+	mac_of(out, (__u8 *)r->rodata->macs + ETH_ALEN);
+	if (redirect_bpf__load(r) ||
+	    bpf_map_update_elem(bpf_map__fd(r->maps.tx_port), &zero, &oif, 0))
+		die("loading redirect.bpf.o: %s", strerror(errno));
+	if (bpf_xdp_attach(ifindex_of(in), bpf_program__fd(r->progs.redirect),
+			   XDP_FLAGS_DRV_MODE, NULL))
+		die("attaching to %s: %s", in, strerror(errno));
+	redirect_bpf__destroy(r);
+}
+
+/* ---- command line ---- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: gen run --gen-ns NS --gen-if IF --dst-mac MAC --sink-ns NS\n"
+		"               --sink-if IF --src4 A --dst4 A --src6 A --dst6 A\n"
+		"               --want4 A --want6 A [--want6-prefix BYTES] [--hosts N]\n"
+		"               [--flows N] [--cpus N] [--seconds S] [--warmup S]\n"
+		"               [--only v4|v6] [--mwan-pin DIR]\n"
+		"       gen redirect --netns NS --dst-mac MAC IN_IF OUT_IF\n"
+		"run prints one JSON line: what the sink counted over --seconds\n"
+		"after --warmup; the sink expects host i's source at --want4/6 + i;\n"
+		"--mwan-pin: also the mwan counters that moved in that window\n");
+	exit(2);
+}
+
+enum opt_kind { STR, UINT, DBL, ONLY };
+
+static const struct {
+	const char *name;
+	enum opt_kind kind;
+	void *dst;
+} opts[] = {
+	{ "gen-ns", STR, &opt.gen_ns },
+	{ "gen-if", STR, &opt.gen_if },
+	{ "sink-ns", STR, &opt.sink_ns },
+	{ "sink-if", STR, &opt.sink_if },
+	{ "netns", STR, &opt.netns },
+	{ "dst-mac", STR, &opt.dst_mac },
+	{ "src4", STR, &opt.src4 },
+	{ "dst4", STR, &opt.dst4 },
+	{ "src6", STR, &opt.src6 },
+	{ "dst6", STR, &opt.dst6 },
+	{ "want4", STR, &opt.want4 },
+	{ "want6", STR, &opt.want6 },
+	{ "mwan-pin", STR, &opt.mwan_pin },
+	{ "want6-prefix", UINT, &opt.want6_prefix },
+	{ "hosts", UINT, &opt.hosts },
+	{ "flows", UINT, &opt.flows },
+	{ "cpus", UINT, &opt.cpus },
+	{ "seconds", DBL, &opt.seconds },
+	{ "warmup", DBL, &opt.warmup },
+	{ "only", ONLY, NULL },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void set_only(const char *v)
+{
+	opt.v4 = !strcmp(v, "v4");
+	opt.v6 = !strcmp(v, "v6");
+	if (!opt.v4 && !opt.v6)
+		usage();
+}
+
+static void set_opt(size_t i, const char *v)
+{
+	if (i >= N_OPTS)
+		usage();
+	else if (opts[i].kind == STR)
+		*(const char **)opts[i].dst = v;
+	else if (opts[i].kind == UINT)
+		*(unsigned int *)opts[i].dst = strtoul(v, NULL, 0);
+	else if (opts[i].kind == DBL)
+		*(double *)opts[i].dst = atof(v);
+	else
+		set_only(v);
+}
+
+/* Options follow the command: parse argv[1..] as if argv[1] were the
+ * program name. Returns the index of the first operand.
+ */
+static int parse_opts(int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 1];
+	size_t i;
+	int c;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (i = 0; i < N_OPTS; i++)
+		longopts[i] = (struct option){ opts[i].name, required_argument,
+					       NULL, 256 + (int)i };
+	while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1)
+		set_opt(c - 256, optarg);
+	return 1 + optind;
+}
+
+static unsigned long long gcd(unsigned long long a, unsigned long long b)
+{
+	while (b) {
+		unsigned long long t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void check_opts(bool run)
+{
+	if (libbpf_num_possible_cpus() > BENCH_MAX_CPUS)
+		die("more than %d possible CPUs", BENCH_MAX_CPUS);
+	if (!opt.cpus)
+		opt.cpus = libbpf_num_possible_cpus();
+	if (!opt.dst_mac ||
+	    (run &&
+	     (!opt.gen_ns || !opt.gen_if || !opt.sink_ns || !opt.sink_if)) ||
+	    (!run && !opt.netns))
+		usage();
+	if (gcd(BENCH_FLOW_STRIDE, opt.flows) != 1)
+		die("--flows %u shares a factor with the shuffle stride %llu",
+		    opt.flows, BENCH_FLOW_STRIDE);
+	if (!opt.hosts || opt.hosts > 250 || !opt.flows ||
+	    opt.cpus > BENCH_MAX_CPUS || opt.seconds <= 0 ||
+	    opt.want6_prefix > 14)
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int first = parse_opts(argc, argv), n = argc - first;
+	char **rest = argv + first;
+	if (!strcmp(cmd, "run") && n == 0) {
+		check_opts(true);
+		cmd_run();
+	} else if (!strcmp(cmd, "redirect") && n == 2) {
+		check_opts(false);
+		cmd_redirect(rest[0], rest[1]);
+	} else {
+		usage();
+	}
+	return 0;
+}
