@@ -17,8 +17,8 @@
  * and the result is in that same order, so the datapath can add it to a
  * word it loaded from the packet as is.
  */
-__u16 mwan_npt_adjustment(const struct in6_addr *from, const struct in6_addr *to,
-			  unsigned int plen);
+__u16 mwan_npt_adjustment(const struct in6_addr *from,
+			  const struct in6_addr *to, unsigned int plen);
 
 /* Rewrite addr's first plen bits to prefix `to` and fix the adjustment
  * word (RFC 6296 §3.4 for plen <= 48, §3.5 otherwise; a result of 0xFFFF
