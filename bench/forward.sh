@@ -42,8 +42,12 @@ declare -A CONFIG_NAME=(
 	[e]="XDP redirect only (ceiling)"
 )
 
+# Before each run, wait up to QUIET_WAIT seconds for the machine to be
+# idle (other work lowers the Mpps the sink counts; see bench.md).
+QUIET_WAIT=${BENCH_QUIET_WAIT:-30}
 if [[ $QUICK == 1 ]]; then
 	RUNS=1 SECONDS_RUN=1 WARMUP=0.5 FLOWS=1000 SCALE_RUNS=1 SCALE_FLOWS=(1000 100000)
+	QUIET_WAIT=0
 else
 	RUNS=${BENCH_RUNS:-5} SECONDS_RUN=${BENCH_SECONDS:-5} WARMUP=2 FLOWS=1000
 	SCALE_RUNS=${BENCH_SCALE_RUNS:-3} SCALE_FLOWS=(1000 10000 100000 1000000)
@@ -290,6 +294,28 @@ assert_clean() {
 
 # ---- measuring ----
 
+# busy_pct: how busy the CPUs were over the last second (/proc/stat).
+busy_pct() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y)
+		for (i = 2; i <= n; i++) { t += y[i] - x[i]; if (i == 5 || i == 6) idle += y[i] - x[i] }
+		print t ? int(100 * (t - idle) / t) : 0 }'
+}
+
+# wait_quiet: until the machine is idle (under 10 % busy), QUIET_WAIT s at most.
+wait_quiet() {
+	local start=$SECONDS busy
+	while ((SECONDS - start < QUIET_WAIT)); do
+		busy=$(busy_pct)
+		((busy >= 10)) || return 0
+	done
+	((QUIET_WAIT == 0)) || log "machine still ${busy}% busy after ${QUIET_WAIT}s; measuring anyway"
+}
+
 # expect_args CONFIG: what the sink must see as the source addresses.
 expect_args() {
 	case $1 in
@@ -302,6 +328,7 @@ expect_args() {
 measure() {
 	local cfg=$1 flows=$2 warmup=$3 out mwan=()
 	[[ -z $LOADER_PID ]] || mwan=(--mwan-pin "$PIN")
+	wait_quiet
 	# shellcheck disable=SC2046 # expect_args is a list of words
 	out=$("$BIN/gen" run --gen-ns "$(ns gen)" --gen-if gen0 \
 		--dst-mac "$(mac_of rtr lan0)" --sink-ns "$(ns sink)" --sink-if sink0 \

@@ -312,6 +312,7 @@ set xrange [*:*]
 set title "Micro: ns/packet of each program"
 set ylabel "ns"
 set xtics rotate by -35
+set rmargin 10
 set style data histograms
 set style histogram clustered
 plot "{data}/micro.dat" using 3:xtic(2) title "mwan_xdp", "" using 4 title "mwan_tc_in", \\

@@ -465,7 +465,7 @@ static inline void fill_cfg(void)
 /* Every test starts from the lab as the loader leaves it, with no flows,
  * no fragments and all counters at zero.
  */
-static inline inline void fx_reset(void)
+static inline void fx_reset(void)
 {
 	clear_hash(MAP(mwan_flows));
 	clear_hash(MAP(mwan_frags));
@@ -521,7 +521,7 @@ static inline int make_links(void)
 	return 0;
 }
 
-static inline inline int fx_open(void)
+static inline int fx_open(void)
 {
 	if (make_links())
 		return -1;
@@ -539,7 +539,7 @@ static inline inline int fx_open(void)
 	return fx.ncpus > 0 && fx.percpu ? 0 : -1;
 }
 
-static inline inline void fx_close(void)
+static inline void fx_close(void)
 {
 	mwan_bpf__destroy(fx.skel);
 	free(fx.percpu);
