@@ -140,29 +140,12 @@ static bool is_xdp(enum prog p)
 	return p == XDP;
 }
 
-#define STAT_NAME(n, s) s,
-static const char *const stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
-	STAT_NAME) MWAN_EVENTS(STAT_NAME) };
-#undef STAT_NAME
-
-static __u64 stat_sum(int s)
-{
-	__u64 *v = fx.percpu, sum = 0;
-	__u32 key = s;
-	int i;
-
-	get(MAP(mwan_stats), &key, v);
-	for (i = 0; i < fx.ncpus; i++)
-		sum += v[i];
-	return sum;
-}
-
 static void stats_snapshot(__u64 *v)
 {
 	int s;
 
 	for (s = 0; s < MWAN_STAT_MAX; s++)
-		v[s] = stat_sum(s);
+		v[s] = fx_stat(s);
 }
 
 /* Which counters moved since `before`: what the packets really did. */
@@ -174,11 +157,11 @@ static const char *stats_moved(const __u64 *before)
 
 	buf[0] = 0;
 	for (s = 0; s < MWAN_STAT_MAX && n < sizeof(buf) - 64; s++)
-		if (stat_sum(s) != before[s])
+		if (fx_stat(s) != before[s])
 			n += snprintf(
 				buf + n, sizeof(buf) - n, " %s+%llu",
-				stat_names[s],
-				(unsigned long long)(stat_sum(s) - before[s]));
+				fx_stat_names[s],
+				(unsigned long long)(fx_stat(s) - before[s]));
 	return n ? buf : " none";
 }
 
@@ -304,16 +287,16 @@ static void check_run(const struct mcase *c, enum prog p, int action,
 		      const __u64 *before, __u32 repeat)
 {
 	const struct want *w = &c->want[p];
-	__u64 flows = stat_sum(MWAN_EV_FLOW_NEW) - before[MWAN_EV_FLOW_NEW];
+	__u64 flows = fx_stat(MWAN_EV_FLOW_NEW) - before[MWAN_EV_FLOW_NEW];
 
 	if (action != w->action ||
 	    (w->stat != NO_STAT &&
-	     stat_sum(w->stat) - before[w->stat] != repeat) ||
+	     fx_stat(w->stat) - before[w->stat] != repeat) ||
 	    (c->vary != SAME && flows != repeat))
 		die("%s on %s: verdict %d (want %d), counters in %u runs:%s%s%s",
 		    prog_names[p], c->name, action, w->action, repeat,
 		    stats_moved(before), w->stat == NO_STAT ? "" : "; want ",
-		    w->stat == NO_STAT ? "" : stat_names[w->stat]);
+		    w->stat == NO_STAT ? "" : fx_stat_names[w->stat]);
 }
 
 /* One repetition: the harness alone, then with the program under test. */

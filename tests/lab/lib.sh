@@ -200,3 +200,14 @@ t_stop_loader_check() {
 	fi
 	check "mwan-loader exits 0 on SIGTERM and removes its fwmark rules" check_loader_stop "$rc"
 }
+
+# t_main_passes FN: run FN once per fast_path value (MWAN_FAST_PATHS, default
+# "true false"), then exit non-zero if any check failed.
+t_main_passes() {
+	local fast
+	t_install_traps
+	for fast in ${MWAN_FAST_PATHS:-true false}; do
+		"$1" "$fast"
+	done
+	exit $((T_FAILED > 0))
+}

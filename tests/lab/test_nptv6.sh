@@ -423,13 +423,4 @@ run_pass() {
 	LAB_ID=
 }
 
-main() {
-	local fast
-	t_install_traps
-	for fast in ${MWAN_FAST_PATHS:-true false}; do
-		run_pass "$fast"
-	done
-	exit $((T_FAILED > 0))
-}
-
-main "$@"
+t_main_passes run_pass

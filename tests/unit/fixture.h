@@ -919,4 +919,23 @@ static inline struct pkt arriving(int iface, const struct ip46 *ip,
 	return p;
 }
 
+/* Counter names, indexed like mwan_stats. */
+#define FX_STAT_NAME(n, s) s,
+static const char *const fx_stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
+	FX_STAT_NAME) MWAN_EVENTS(FX_STAT_NAME) };
+#undef FX_STAT_NAME
+
+/* One mwan_stats counter, summed over the CPUs. */
+static inline __u64 fx_stat(int s)
+{
+	__u64 *v = fx.percpu, sum = 0;
+	__u32 key = s;
+	int i;
+
+	get(MAP(mwan_stats), &key, v);
+	for (i = 0; i < fx.ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
 #endif

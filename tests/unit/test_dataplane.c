@@ -335,27 +335,10 @@ static void expect_flow(const struct mwan_flow_key *k,
 
 /* ---- counters ---- */
 
-#define STAT_NAME(n, s) s,
-static const char *const stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
-	STAT_NAME) MWAN_EVENTS(STAT_NAME) };
-#undef STAT_NAME
-
 struct stat_want {
 	int stat; /* -1: none */
 	__u64 n;
 };
-
-static __u64 stat_get(int s)
-{
-	__u64 *v = fx.percpu, sum = 0;
-	__u32 key = s;
-	int i;
-
-	get(MAP(mwan_stats), &key, v);
-	for (i = 0; i < fx.ncpus; i++)
-		sum += v[i];
-	return sum;
-}
 
 /* Every counter must hold what `w` says, and every other one zero. */
 static void expect_stats_(const struct stat_want *w, size_t n)
@@ -364,14 +347,14 @@ static void expect_stats_(const struct stat_want *w, size_t n)
 	size_t i;
 
 	for (s = 0; s < MWAN_STAT_MAX; s++) {
-		__u64 want = 0, got = stat_get(s);
+		__u64 want = 0, got = fx_stat(s);
 
 		for (i = 0; i < n; i++)
 			if (w[i].stat == s)
 				want = w[i].n;
 		if (got != want)
-			fail_msg("counter %s: %llu, want %llu", stat_names[s],
-				 (unsigned long long)got,
+			fail_msg("counter %s: %llu, want %llu",
+				 fx_stat_names[s], (unsigned long long)got,
 				 (unsigned long long)want);
 	}
 }
@@ -2657,8 +2640,8 @@ static const char *counted(void)
 	int s;
 
 	for (s = 0; s < MWAN_STAT_MAX; s++)
-		if (stat_get(s))
-			return stat_names[s];
+		if (fx_stat(s))
+			return fx_stat_names[s];
 	return "nothing";
 }
 
