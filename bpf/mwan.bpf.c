@@ -8,6 +8,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Which maps/mwan_maps.h this object was built against: the loader
+ * refuses an object file whose maps it would misread.
+ */
+const volatile __u32 mwan_layout = MWAN_LAYOUT_VERSION;
+
 static __always_inline const struct mwan_cfg *get_cfg(void)
 {
 	__u32 zero = 0;
@@ -15,9 +20,21 @@ static __always_inline const struct mwan_cfg *get_cfg(void)
 	return bpf_map_lookup_elem(&mwan_cfg, &zero);
 }
 
-static __always_inline const struct mwan_iface *get_iface(__u32 ifindex)
+#define IFACE_LAN MWAN_MAX_WANS /* iface_of(): the LAN */
+#define IFACE_NONE (MWAN_MAX_WANS + 1) /* not an interface of ours */
+
+/* The interface a packet is on: IFACE_LAN, a WAN id, or IFACE_NONE. */
+static __always_inline __u32 iface_of(const struct mwan_cfg *cfg, __u32 ifindex)
 {
-	return bpf_map_lookup_elem(&mwan_ifaces, &ifindex);
+	__u32 i;
+
+	if (ifindex == cfg->lan_ifindex)
+		return IFACE_LAN;
+#pragma clang loop unroll(full)
+	for (i = 0; i < MWAN_MAX_WANS; i++)
+		if (cfg->wan_ifindex[i] == ifindex)
+			return i;
+	return IFACE_NONE;
 }
 
 /* ---- XDP fast path ---- */
@@ -208,8 +225,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 }
 
 static __always_inline int xdp_ipv6(struct xdp_md *ctx,
-				    const struct mwan_cfg *cfg,
-				    const struct mwan_iface *iface)
+				    const struct mwan_cfg *cfg, __u32 ifc)
 {
 	struct pkt6 p;
 	int err;
@@ -225,9 +241,9 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx,
 		return xdp_drop(MWAN_DROP_TRUNCATED);
 	if (p.ext_hdr)
 		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
-	if (iface->role == MWAN_ROLE_LAN)
+	if (ifc == IFACE_LAN)
 		return xdp_outbound6(ctx, cfg, &p);
-	return xdp_inbound6(ctx, cfg, iface->wan, &p);
+	return xdp_inbound6(ctx, cfg, ifc, &p);
 }
 
 static __always_inline int l2_pass(enum l2_class c)
@@ -243,30 +259,30 @@ SEC("xdp")
 int mwan_xdp(struct xdp_md *ctx)
 {
 	const struct mwan_cfg *cfg = get_cfg();
-	const struct mwan_iface *iface;
 	enum l2_class c;
 	struct pkt4 p;
+	__u32 ifc;
 
 	if (!cfg || !cfg->ready)
 		return xdp_pass(MWAN_EV_PASS_NOT_READY);
 	c = parse_l2(ctx, true);
 	if (c != L2_IPV4 && c != L2_IPV6)
 		return xdp_pass(l2_pass(c));
-	iface = get_iface(ctx->ingress_ifindex);
-	if (!iface)
+	ifc = iface_of(cfg, ctx->ingress_ifindex);
+	if (ifc == IFACE_NONE)
 		return XDP_PASS;
 	if (!cfg->fast_path)
 		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
 	if (c == L2_IPV6)
-		return xdp_ipv6(ctx, cfg, iface);
+		return xdp_ipv6(ctx, cfg, ifc);
 	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
 		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
 		return xdp_drop(MWAN_DROP_TRUNCATED);
 	if (p.ihl != 5)
 		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
-	if (iface->role == MWAN_ROLE_LAN)
+	if (ifc == IFACE_LAN)
 		return xdp_outbound(ctx, cfg, &p);
-	return xdp_inbound(ctx, cfg, iface->wan, &p);
+	return xdp_inbound(ctx, cfg, ifc, &p);
 }
 
 /* ---- TC slow path ----
@@ -395,8 +411,7 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 }
 
 static __always_inline int tc_in6(struct __sk_buff *skb,
-				  const struct mwan_cfg *cfg,
-				  const struct mwan_iface *iface)
+				  const struct mwan_cfg *cfg, __u32 ifc)
 {
 	struct pkt6 p;
 	int err;
@@ -408,35 +423,34 @@ static __always_inline int tc_in6(struct __sk_buff *skb,
 		return TC_ACT_OK;
 	if (err)
 		return tc_drop(MWAN_DROP_TRUNCATED);
-	if (iface->role == MWAN_ROLE_LAN)
+	if (ifc == IFACE_LAN)
 		return tc_outbound6(skb, cfg, &p);
-	return tc_inbound6(skb, cfg, iface->wan, &p);
+	return tc_inbound6(skb, cfg, ifc, &p);
 }
 
 SEC("tc")
 int mwan_tc_in(struct __sk_buff *skb)
 {
 	const struct mwan_cfg *cfg = get_cfg();
-	const struct mwan_iface *iface;
-	struct pkt4 p;
-
 	enum l2_class c;
+	struct pkt4 p;
+	__u32 ifc;
 
 	if (!cfg || !cfg->ready)
 		return TC_ACT_OK;
 	c = parse_l2(skb, false);
 	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
-	iface = get_iface(skb->ifindex);
-	if (!iface)
+	ifc = iface_of(cfg, skb->ifindex);
+	if (ifc == IFACE_NONE)
 		return TC_ACT_OK;
 	if (c == L2_IPV6)
-		return tc_in6(skb, cfg, iface);
+		return tc_in6(skb, cfg, ifc);
 	if (tc_parse(skb, &p))
 		return tc_drop(MWAN_DROP_TRUNCATED);
-	if (iface->role == MWAN_ROLE_LAN)
+	if (ifc == IFACE_LAN)
 		return tc_outbound(skb, cfg, &p);
-	return tc_inbound(skb, cfg, iface->wan, &p);
+	return tc_inbound(skb, cfg, ifc, &p);
 }
 
 /* A router-generated ICMP error about an inbound packet quotes the internal
@@ -538,22 +552,20 @@ SEC("tc")
 int mwan_tc_out(struct __sk_buff *skb)
 {
 	const struct mwan_cfg *cfg = get_cfg();
-	const struct mwan_iface *iface;
-	struct pkt4 p;
-
 	enum l2_class c;
+	struct pkt4 p;
+	__u32 wan;
 
 	if (!cfg || !cfg->lan_mask4)
 		return TC_ACT_OK;
 	c = parse_l2(skb, false);
 	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
-	iface = get_iface(skb->ifindex);
-	if (!iface || iface->role != MWAN_ROLE_WAN)
+	wan = iface_of(cfg, skb->ifindex);
+	if (wan >= MWAN_MAX_WANS)
 		return TC_ACT_OK;
 	if (c == L2_IPV6)
-		return cfg->lan_plen6 ? tc_out6(skb, cfg, iface->wan) :
-					TC_ACT_OK;
+		return cfg->lan_plen6 ? tc_out6(skb, cfg, wan) : TC_ACT_OK;
 	if (tc_parse(skb, &p)) {
 		/* Unparseable but plainly internal: still never let it out. */
 		__be32 src;
@@ -565,8 +577,8 @@ int mwan_tc_out(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	if (in_lan4(cfg, p.saddr))
-		return tc_snat(skb, cfg, iface->wan, &p);
+		return tc_snat(skb, cfg, wan, &p);
 	if (p.icmp_error && !p.later_frag)
-		return tc_guard_quote(skb, cfg, iface->wan, &p);
+		return tc_guard_quote(skb, cfg, wan, &p);
 	return TC_ACT_OK;
 }

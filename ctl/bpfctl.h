@@ -148,6 +148,7 @@ int cmd_flows(const struct ctl *ctl, int argc, char **argv);
 int cmd_stats(const struct ctl *ctl, int argc, char **argv);
 int cmd_wan(const struct ctl *ctl, int argc, char **argv);
 int cmd_pd(const struct ctl *ctl, int argc, char **argv);
+int cmd_reload(const struct ctl *ctl, int argc, char **argv);
 int cmd_wan_of(const struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -14,7 +14,7 @@
 #include "lib/control.h"
 #include "lib/print.h"
 
-#define REPLY_TIMEOUT_S 5
+#define REPLY_TIMEOUT_S 30 /* a reload walks the whole flow table */
 #define WORD_MAX 64 /* longer arguments are never valid */
 
 /* An argument as messages show it: non-printable bytes as \xNN. */
@@ -221,6 +221,21 @@ int cmd_pd(const struct ctl *ctl, int argc, char **argv)
 	if (err)
 		return err;
 	if (control_call(ctl, req, reply, sizeof(reply)))
+		return CTL_EXIT_FAIL;
+	return print_reply(reply);
+}
+
+/* The loader reloads its config and answers with the outcome; a refused
+ * config's FILE:LINE message comes back as the error.
+ */
+int cmd_reload(const struct ctl *ctl, int argc, char **argv)
+{
+	char reply[MWAN_CONTROL_REPLY_MAX + 1];
+
+	(void)argv;
+	if (argc > 1)
+		return ctl_usage_error("reload takes no arguments");
+	if (control_call(ctl, "reload", reply, sizeof(reply)))
 		return CTL_EXIT_FAIL;
 	return print_reply(reply);
 }

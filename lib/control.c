@@ -300,8 +300,17 @@ int mwan_ctl_parse(const char *buf, size_t len, const struct mwan_config *cfg,
 	memset(req, 0, sizeof(*req));
 	if (split(buf, len, &ws, err, errlen))
 		return -1;
+	if (!strcmp(ws.w[0], "reload")) {
+		req->op = MWAN_CTL_RELOAD;
+		if (ws.n > 1)
+			return fail(err, errlen,
+				    "unexpected '%s' after 'reload'",
+				    q(&qv, ws.w[1]));
+		return 0;
+	}
 	if (strcmp(ws.w[0], "pd"))
-		return fail(err, errlen, "unknown command '%s' (expected 'pd')",
+		return fail(err, errlen,
+			    "unknown command '%s' (expected 'pd' or 'reload')",
 			    q(&qv, ws.w[0]));
 	return parse_pd(&ws, cfg, req, err, errlen);
 }

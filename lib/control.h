@@ -20,18 +20,22 @@
  *                               seconds (1..4294967295; 4294967295 or
  *                               "infinite": no expiry, as in DHCPv6)
  *   pd WAN clear                withdraw WAN's delegated prefix
+ *   reload                      reload the config file, as SIGHUP does; the
+ *                               reply carries the outcome (a refused
+ *                               config's FILE:LINE message)
  *
  * Replies: "ok MESSAGE" or "error: MESSAGE". A rejected request changes
  * nothing.
  */
 #define MWAN_CONTROL_SOCKET "control"
 #define MWAN_CONTROL_MAX 256 /* longest request, bytes */
-#define MWAN_CONTROL_REPLY_MAX 512 /* longest reply, bytes */
+#define MWAN_CONTROL_REPLY_MAX 1024 /* longest reply, bytes */
 #define MWAN_VALID_INFINITE 0xffffffffU
 
 enum mwan_ctl_op {
 	MWAN_CTL_PD_SET = 1,
 	MWAN_CTL_PD_CLEAR = 2,
+	MWAN_CTL_RELOAD = 3,
 };
 
 struct mwan_ctl_req {

@@ -197,6 +197,13 @@ static void handle(struct loader *l, const char *buf, size_t len, char *out,
 		snprintf(out, outlen, "error: %s", err);
 		return;
 	}
+	if (req.op == MWAN_CTL_RELOAD) {
+		if (loader_reload(l, msg, sizeof(msg)))
+			snprintf(out, outlen, "error: %s", msg);
+		else
+			snprintf(out, outlen, "ok %s", msg);
+		return;
+	}
 	if (prefix_apply(l, &req, msg, sizeof(msg))) {
 		log_warn("control: request failed: %s", msg);
 		snprintf(out, outlen, "error: %s", msg);

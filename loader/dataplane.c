@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* BPF object lifecycle: pin dir, load, XDP/TC attach and detach, status. */
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <linux/if_link.h>
 
 #include "loader.h"
 #include "log.h"
@@ -97,20 +101,74 @@ static int set_pin_paths(struct loader *l)
 	return 0;
 }
 
-/* The layout version the pinned maps were filled with; 0 if none. */
+/* The layout version the pinned maps were filled with; 0 if none. Read
+ * through a buffer of the pinned map's own value size: another layout's
+ * mwan_cfg may be larger than ours (layout_version stays its first field).
+ */
 static __u32 pinned_layout(const struct loader *l)
 {
 	const char *path = bpf_map__pin_path(l->skel->maps.mwan_cfg);
-	struct mwan_cfg cfg = { 0 };
-	__u32 zero = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0, layout = 0;
 	int fd = path ? bpf_obj_get(path) : -1;
+	void *val = NULL;
 
 	if (fd < 0)
 		return 0;
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		cfg.layout_version = 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.value_size >= sizeof(layout))
+		val = calloc(1, info.value_size);
+	if (val && !bpf_map_lookup_elem(fd, &zero, val))
+		memcpy(&layout, val, sizeof(layout));
+	free(val);
 	close(fd);
-	return cfg.layout_version;
+	return layout;
+}
+
+/* Older layouts whose pinned maps this build takes over. 1 -> 2: mwan_cfg
+ * grew (the loader rewrites it at start anyway) and took over from
+ * mwan_ifaces; mwan_flow's pad byte became hostmask, 0 in old flows, which
+ * only sends them down the slower path until sync_nat records their host's
+ * WANs. A newer layout is never guessed at.
+ */
+static bool layout_migrates(__u32 from)
+{
+	return from == 1 && MWAN_LAYOUT_VERSION == 2;
+}
+
+static bool is_object_map(const struct loader *l, const char *name)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		if (!bpf_map__is_internal(map) &&
+		    !strcmp(bpf_map__name(map), name))
+			return true;
+	}
+	return false;
+}
+
+/* After a migration: maps the old layout had and this one does not. */
+static void unpin_unknown(const struct loader *l)
+{
+	DIR *d = opendir(l->cfg.pin_dir);
+	struct dirent *e;
+	char path[PATH_MAX + 256];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "mwan_", 5) ||
+		    is_object_map(l, e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
+			 e->d_name);
+		if (!unlink(path))
+			log_info("removed %s, which layout %u no longer has",
+				 path, MWAN_LAYOUT_VERSION);
+	}
+	closedir(d);
 }
 
 static bool pin_compatible(const struct bpf_map *map, int fd)
@@ -146,18 +204,26 @@ static void reuse_devmap(struct bpf_map *map, int fd)
 }
 
 /* Maps pinned by a previous run are reused (delegated prefixes, flows and
- * admin overrides survive a restart), unless they no longer fit this
- * build or config (another layout, a new flows_max): those start afresh.
+ * admin overrides survive a restart); one that no longer fits this config
+ * (a new flows_max) starts afresh. Maps of another layout version are
+ * migrated when this build knows how, and refused otherwise, before
+ * anything is touched: never misread.
  */
-static void drop_unusable_pins(struct loader *l)
+static int adopt_pins(struct loader *l)
 {
 	__u32 layout = pinned_layout(l);
-	bool all = layout && layout != MWAN_LAYOUT_VERSION;
+	bool migrate = layout && layout != MWAN_LAYOUT_VERSION;
 	struct bpf_map *map;
 
-	if (all)
-		log_warn(
-			"maps pinned under %s have layout version %u, this build uses %u: starting with fresh maps",
+	if (migrate && !layout_migrates(layout)) {
+		log_err("maps pinned under %s have layout version %u, which this mwan-loader (layout %u) can neither read nor migrate; nothing was changed. Run the mwan-loader that pinned them, or remove them first with: mwan-loader --cleanup -c %s (flows, delegated prefixes and admin overrides are then lost)",
+			l->cfg.pin_dir, layout, MWAN_LAYOUT_VERSION,
+			l->cfg.path);
+		return -EPROTO;
+	}
+	if (migrate)
+		log_info(
+			"migrating the maps pinned under %s from layout %u to %u",
 			l->cfg.pin_dir, layout, MWAN_LAYOUT_VERSION);
 	bpf_object__for_each_map(map, l->skel->obj)
 	{
@@ -166,18 +232,20 @@ static void drop_unusable_pins(struct loader *l)
 
 		if (fd < 0)
 			continue;
-		if (!all && pin_compatible(map, fd)) {
+		if (pin_compatible(map, fd)) {
 			log_debug("reusing pinned map %s", path);
 			reuse_devmap(map, fd);
 		} else {
-			if (!all)
-				log_warn(
-					"pinned map %s does not fit this build or config; replacing it (its contents are lost)",
-					path);
+			log_warn(
+				"pinned map %s does not fit this build or config; replacing it (its contents are lost)",
+				path);
 			unlink(path);
 		}
 		close(fd);
 	}
+	if (migrate)
+		unpin_unknown(l);
+	return 0;
 }
 
 /* Let libxdp load the object, so that on kernels with freplace it can run
@@ -198,16 +266,141 @@ static int load_via_libxdp(struct loader *l)
 	return 0;
 }
 
-int dp_load(struct loader *l)
+/* The object next to the executable (the build tree), or where `make
+ * install` puts it relative to the executable; NULL when neither exists.
+ */
+static const char *find_object(char *buf, size_t len)
 {
+	static const char *const rel[] = { "mwan.bpf.o",
+					   "../lib/mwan/mwan.bpf.o" };
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	unsigned int i;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(buf, len, "%s/%s", dirname(exe), rel[i]);
+		if (!access(buf, R_OK))
+			return buf;
+	}
+	return NULL;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long size;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0 &&
+	    !fseek(f, 0, SEEK_SET)) {
+		buf = malloc(size);
+		if (buf && fread(buf, 1, size, f) != (size_t)size) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+		*len = size;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The map layout an object was built for: its .rodata mwan_layout. */
+static __u32 object_layout(const struct mwan_bpf *skel)
+{
+	struct btf *btf = bpf_object__btf(skel->obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const char *data;
+	__u32 layout = 0;
+	size_t size = 0;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) :
+		   -1;
+	if (id < 0 || !skel->maps.rodata)
+		return 0;
+	data = bpf_map__initial_value(skel->maps.rodata, &size);
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; data && i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *v = btf__type_by_id(btf, vs->type);
+
+		if (!strcmp(btf__name_by_offset(btf, v->name_off),
+			    "mwan_layout") &&
+		    vs->offset + sizeof(layout) <= size)
+			memcpy(&layout, data + vs->offset, sizeof(layout));
+	}
+	return layout;
+}
+
+/* Opens the BPF object from a file (--bpf-object, else next to the
+ * executable or installed) or, without one, the copy built in. An
+ * upgrade is a new object file and a restart; the file must come from a
+ * build with this loader's map layout.
+ */
+static int open_object(struct loader *l)
+{
+	char found[PATH_MAX];
+	const char *path = l->bpf_object ? l->bpf_object :
+					   find_object(found, sizeof(found));
+	struct mwan_bpf *skel;
+	size_t len = 0;
 	int err;
 
-	l->skel = mwan_bpf__open();
-	if (!l->skel) {
+	if (!path) {
+		l->skel = mwan_bpf__open();
+		if (!l->skel) {
+			log_err("cannot open the BPF object: %s",
+				strerror(errno));
+			return -errno;
+		}
+		log_info("BPF object: the one built into mwan-loader");
+		return 0;
+	}
+	l->obj_buf = read_file(path, &len);
+	if (!l->obj_buf) {
 		err = -errno;
-		log_err("cannot open the BPF object: %s", strerror(errno));
+		log_err("cannot read the BPF object %s: %s", path,
+			strerror(errno));
 		return err;
 	}
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		return -ENOMEM;
+	err = mwan_bpf__create_skeleton(skel);
+	if (!err) {
+		skel->skeleton->data = l->obj_buf;
+		skel->skeleton->data_sz = len;
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	}
+	if (err) {
+		log_err("%s: not an mwan BPF object this mwan-loader can use: %s",
+			path, strerror(-err));
+		mwan_bpf__destroy(skel);
+		return err;
+	}
+	l->skel = skel;
+	if (object_layout(skel) != MWAN_LAYOUT_VERSION) {
+		log_err("%s: built for map layout %u, this mwan-loader uses %u; install the object of the same build",
+			path, object_layout(skel), MWAN_LAYOUT_VERSION);
+		return -EPROTO;
+	}
+	log_info("BPF object: %s", path);
+	return 0;
+}
+
+int dp_load(struct loader *l)
+{
+	int err = open_object(l);
+
+	if (err)
+		return err;
 	err = set_pin_paths(l);
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows,
@@ -216,7 +409,9 @@ int dp_load(struct loader *l)
 		log_err("cannot configure the BPF object: %s", strerror(-err));
 		return err;
 	}
-	drop_unusable_pins(l);
+	err = adopt_pins(l);
+	if (err)
+		return err;
 	err = load_via_libxdp(l);
 	if (err) {
 		log_warn(
@@ -253,11 +448,98 @@ static const char *mode_name(enum xdp_attach_mode m)
 	return m == XDP_MODE_SKB ? "generic" : "native";
 }
 
+/* A previous loader's mwan_xdp attached on its own (not under libxdp's
+ * dispatcher): its fd, and its XDP_FLAGS_*_MODE in mode; or -1.
+ */
+static int running_mwan_xdp(int ifindex, __u32 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -1;
+	if (q.attach_mode == XDP_ATTACHED_DRV) {
+		*mode = XDP_FLAGS_DRV_MODE;
+		id = q.drv_prog_id;
+	} else if (q.attach_mode == XDP_ATTACHED_SKB) {
+		*mode = XDP_FLAGS_SKB_MODE;
+		id = q.skb_prog_id;
+	} else {
+		return -1;
+	}
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -1;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    strcmp(info.name, "mwan_xdp")) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Restart or upgrade: swap the running mwan_xdp for ours in one step
+ * (XDP_FLAGS_REPLACE), so that no packet finds the interface without
+ * one. Returns 1 when there was nothing to replace.
+ */
+static int replace_xdp(struct loader *l, struct dp_iface *i)
+{
+	__u32 mode = 0;
+	int old = running_mwan_xdp(i->ifindex, &mode), err;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old);
+
+	if (old < 0)
+		return 1;
+	err = bpf_xdp_attach(i->ifindex,
+			     bpf_program__fd(l->skel->progs.mwan_xdp),
+			     XDP_FLAGS_REPLACE | mode, &opts);
+	close(old);
+	if (err) {
+		log_err("%s: cannot replace the running mwan_xdp: %s", i->name,
+			strerror(-err));
+		return err;
+	}
+	i->xdp_mode = mode == XDP_FLAGS_SKB_MODE ? XDP_MODE_SKB :
+						   XDP_MODE_NATIVE;
+	i->xdp_attached = true;
+	i->legacy = true;
+	log_info("%s: XDP program replaced in place (%s mode)", i->name,
+		 mode_name(i->xdp_mode));
+	return 0;
+}
+
+/* Under libxdp's dispatcher our new program joined the old one; now the
+ * old one leaves (each step swaps the whole dispatcher atomically).
+ */
+static void drop_old_components(struct loader *l, struct dp_iface *i)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(i->ifindex);
+	__u32 ours = xdp_program__id(l->xdp);
+	struct xdp_program *p;
+
+	if (!mp || libxdp_get_error(mp))
+		return;
+	for (p = xdp_multiprog__next_prog(NULL, mp); p;
+	     p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), "mwan_xdp") &&
+		    xdp_program__id(p) != ours &&
+		    !xdp_program__detach(p, i->ifindex,
+					 xdp_multiprog__attach_mode(mp), 0))
+			log_info("%s: previous mwan_xdp left the dispatcher",
+				 i->name);
+	xdp_multiprog__close(mp);
+}
+
 static int attach_xdp(struct loader *l, struct dp_iface *i)
 {
 	struct xdp_multiprog *mp;
 	int err;
 
+	err = replace_xdp(l, i);
+	if (err <= 0)
+		return err;
 	err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_NATIVE, 0);
 	i->xdp_mode = XDP_MODE_NATIVE;
 	if (err) {
@@ -280,6 +562,8 @@ static int attach_xdp(struct loader *l, struct dp_iface *i)
 	log_info("%s: XDP attached (%s mode, %s)", i->name,
 		 mode_name(i->xdp_mode),
 		 i->legacy ? "single-program" : "libxdp dispatcher");
+	if (!i->legacy)
+		drop_old_components(l, i);
 	return 0;
 }
 
@@ -367,14 +651,6 @@ static void detach_iface(struct loader *l, struct dp_iface *i)
 	i->tc_in = i->tc_out = false;
 }
 
-void dp_detach(struct loader *l)
-{
-	unsigned int n;
-
-	for (n = 0; n < l->n_ifaces; n++)
-		detach_iface(l, &l->ifaces[n]);
-}
-
 /* The programs went with a deleted device; a renamed one still has them
  * under its old index, and they must not stay there.
  */
@@ -442,6 +718,8 @@ void dp_close(struct loader *l)
 	l->xdp = NULL;
 	mwan_bpf__destroy(l->skel);
 	l->skel = NULL;
+	free(l->obj_buf);
+	l->obj_buf = NULL;
 }
 
 /* "target WAN INDEX TEXT": what each mwan_health target slot probes, as

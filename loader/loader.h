@@ -40,6 +40,8 @@ struct loader {
 	struct mwan_bpf *skel;
 	struct xdp_program *xdp;
 	bool xdp_by_fd; /* program loaded by libbpf, handed to libxdp by fd */
+	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
+	void *obj_buf; /* the object file's bytes, while skel uses them */
 	struct dp_iface ifaces[1 + MWAN_MAX_WANS]; /* [0]: LAN */
 	unsigned int n_ifaces;
 	bool routing_installed;
@@ -48,11 +50,15 @@ struct loader {
 	struct probe_state *probe; /* WAN health probes, probe.c */
 };
 
+/* main.c: SIGHUP and the control socket's "reload"; msg gets the outcome
+ * (the FILE:LINE message of a refused config). Returns 0 when applied.
+ */
+int loader_reload(struct loader *l, char *msg, size_t len);
+
 /* dataplane.c */
 int dp_prepare_pin_dir(const char *pin_dir);
 int dp_load(struct loader *l);
 int dp_attach(struct loader *l);
-void dp_detach(struct loader *l);
 /* Follows interfaces deleted and created again (new ifindex): attaches
  * to the new one. Returns true when an ifindex changed.
  */
@@ -67,7 +73,7 @@ int dp_cleanup(struct loader *l);
 /* sync.c: config and system state -> maps */
 int sync_static(struct loader *l);
 int sync_dynamic(struct loader *l);
-/* mwan_ifaces and mwan_tx, after an interface changed its index. */
+/* mwan_tx, after an interface changed its index. */
 int sync_ifaces(struct loader *l);
 /* Drop the IPv6 flows of the WANs in wan_mask (bit i: WAN i), whose
  * external prefix changed under them.

@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
 
 #include "loader.h"
 #include "log.h"
@@ -25,13 +26,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mwan-loader [-c FILE] [--check | --cleanup] [-v]\n"
-		"  -c, --config FILE  configuration (default %s)\n"
-		"      --check        validate the configuration and exit\n"
-		"      --cleanup      remove the pinned maps (and whatever else a\n"
-		"                     previous run left) and exit; the loader\n"
-		"                     keeps its maps across restarts otherwise\n"
-		"  -v, --verbose      debug logging, including libbpf's\n",
+		"usage: mwan-loader [-c FILE] [--check | --cleanup] [--bpf-object FILE] [-v]\n"
+		"  -c, --config FILE      configuration (default %s)\n"
+		"      --check            validate the configuration and exit\n"
+		"      --cleanup          detach the programs, remove the pinned\n"
+		"                         maps, rules and routes a stopped loader\n"
+		"                         left in place, and exit\n"
+		"      --bpf-object FILE  the BPF object to run (default: next to\n"
+		"                         mwan-loader, ../lib/mwan/, else built in)\n"
+		"  -v, --verbose          debug logging, including libbpf's\n"
+		"SIGTERM/SIGINT stop the loader and leave the dataplane forwarding;\n"
+		"a new loader takes it over without dropping a packet.\n",
 		MWAN_DEFAULT_CONFIG);
 }
 
@@ -61,13 +66,11 @@ static int libxdp_log(enum libxdp_print_level level, const char *fmt,
 /* Everything that can be checked without touching the system is checked
  * before anything is touched, so a bad config changes nothing.
  */
-static int load_config(const char *path, struct mwan_config *cfg)
+static int load_config(const char *path, struct mwan_config *cfg, char *err,
+		       size_t errlen)
 {
-	char err[MWAN_ERR_LEN];
-
-	if (mwan_config_load(path, cfg, err, sizeof(err)) ||
-	    mwan_config_check_interfaces(cfg, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	if (mwan_config_load(path, cfg, err, errlen) ||
+	    mwan_config_check_interfaces(cfg, err, errlen)) {
 		mwan_config_free(cfg);
 		return -1;
 	}
@@ -166,18 +169,17 @@ static int start(struct loader *l)
 	return err;
 }
 
-/* Detaches and removes the routing, but leaves the maps pinned: the next
- * start picks up prefixes, flows and admin overrides from them
- * (`mwan-loader --cleanup` removes them).
+/* Leaves the dataplane as it is: programs attached, maps pinned, policy
+ * routing in place, so traffic keeps flowing (with the health state
+ * frozen, which bpfctl shows) until the next loader takes it over without
+ * re-steering a flow. `mwan-loader --cleanup` removes it all. A start
+ * that failed leaves whatever ran before it running.
  */
 static void stop(struct loader *l)
 {
 	bool owner = l->ctl != NULL; /* else run_dir is another loader's */
 
-	if (l->skel)
-		dp_detach(l);
 	probe_close(l);
-	nlw_routing_remove(l);
 	dp_close(l);
 	nlw_close(l);
 	ctl_close(l);
@@ -228,33 +230,118 @@ static bool same_interfaces(const struct mwan_config *a,
 	return true;
 }
 
-/* SIGHUP: a new config is validated whole first; a bad one changes
- * nothing. Mappings, weights, tiers, gateways and fast_path apply in
- * place; a different set of interfaces or WANs needs a restart.
+/* Everything of a WAN but its name and interface (which same_interfaces
+ * held equal): the parser zeroes the config first, so bytes compare.
  */
-static void reload(struct loader *l)
+static bool same_wan_settings(const struct mwan_cfg_wan *a,
+			      const struct mwan_cfg_wan *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static const struct mwan_cfg_nat *find_nat(const struct mwan_config *c,
+					   struct in_addr internal)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_nat; i++)
+		if (c->nat[i].internal.s_addr == internal.s_addr)
+			return &c->nat[i];
+	return NULL;
+}
+
+static bool same_nat(const struct mwan_cfg_nat *a, const struct mwan_cfg_nat *b)
+{
+	unsigned int w;
+
+	for (w = 0; w < MWAN_MAX_WANS; w++)
+		if (a->has_ext[w] != b->has_ext[w] ||
+		    (a->has_ext[w] && a->ext[w].s_addr != b->ext[w].s_addr))
+			return false;
+	return true;
+}
+
+/* "2 mapping(s) added, 1 removed, 0 changed; WAN(s) changed: att" */
+static void describe_diff(const struct mwan_config *old,
+			  const struct mwan_config *new, char *buf, size_t len)
+{
+	unsigned int i, added = 0, removed = 0, changed = 0;
+	int n;
+
+	for (i = 0; i < new->n_nat; i++) {
+		const struct mwan_cfg_nat *o =
+			find_nat(old, new->nat[i].internal);
+
+		if (!o)
+			added++;
+		else if (!same_nat(o, &new->nat[i]))
+			changed++;
+	}
+	for (i = 0; i < old->n_nat; i++)
+		if (!find_nat(new, old->nat[i].internal))
+			removed++;
+	n = snprintf(buf, len, "%u mapping(s) added, %u removed, %u changed",
+		     added, removed, changed);
+	for (i = 0; i < new->n_wans &&n > 0 && (size_t)n < len; i++)
+		if (!same_wan_settings(&old->wans[i], &new->wans[i]))
+			n += snprintf(buf + n, len - n, "; wan %s changed",
+				      new->wans[i].name);
+	if (n > 0 && (size_t)n < len && old->fast_path != new->fast_path)
+		snprintf(buf + n, len - n, "; fast_path %s",
+			 new->fast_path ? "on" : "off");
+}
+
+/* SIGHUP and `bpfctl reload`: the new config is validated whole first; a
+ * bad one changes nothing. Only what differs is written to the maps
+ * (mappings, weights, tiers, gateways, probes, fast_path), in an order
+ * that keeps every intermediate state consistent; flows of removed or
+ * changed mappings go. A different set of interfaces or WANs needs a
+ * restart. msg gets the outcome; returns 0 when applied.
+ */
+int loader_reload(struct loader *l, char *msg, size_t len)
 {
 	struct mwan_config next = { 0 }, old;
+	char err[MWAN_ERR_LEN], diff[256];
 
-	log_info("SIGHUP: reloading %s", l->cfg.path);
-	if (load_config(l->cfg.path, &next)) {
-		log_err("reload refused; the running dataplane is unchanged");
-		return;
+	sd_notify(0, "RELOADING=1");
+	log_info("reloading %s", l->cfg.path);
+	if (load_config(l->cfg.path, &next, err, sizeof(err))) {
+		snprintf(
+			msg, len,
+			"%s; reload refused, the running dataplane is unchanged",
+			err);
+		goto refused;
 	}
 	if (!same_interfaces(&l->cfg, &next)) {
-		log_err("reload refused: interfaces, WAN names, pin_dir, run_dir or flows_max changed; restart mwan-loader to apply them");
+		snprintf(
+			msg, len,
+			"%s: interfaces, WAN names, pin_dir, run_dir or flows_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
+			next.path);
 		mwan_config_free(&next);
-		return;
+		goto refused;
 	}
+	describe_diff(&l->cfg, &next, diff, sizeof(diff));
 	old = l->cfg;
 	l->cfg = next;
 	probe_reload(l);
 	if (prefix_reconcile(l) || sync_static(l) || sync_dynamic(l) ||
-	    nlw_routing_install(l) || dp_write_status(l))
-		log_err("reload: applying the new config failed part-way");
-	else
-		log_info("reload: applied (%u mapping(s))", l->cfg.n_nat);
+	    nlw_routing_install(l) || dp_write_status(l)) {
+		snprintf(msg, len, "reload: applying %s failed part-way: %s",
+			 l->cfg.path, diff);
+		log_err("%s", msg);
+		mwan_config_free(&old);
+		sd_notify(0, "READY=1");
+		return -1;
+	}
+	snprintf(msg, len, "reload: applied: %s", diff);
+	log_info("%s", msg);
 	mwan_config_free(&old);
+	sd_notify(0, "READY=1");
+	return 0;
+refused:
+	log_err("%s", msg);
+	sd_notify(0, "READY=1");
+	return -1;
 }
 
 /* Links, addresses or routes changed (or netlink was reopened): an
@@ -317,6 +404,25 @@ static bool any_revents(const struct pollfd *pfd, unsigned int n)
 	return false;
 }
 
+/* Under systemd with WatchdogSec=, ping at half the interval; the loop
+ * wakes at least once per RESYNC_MS, far more often.
+ */
+static void watchdog_tick(__u64 now)
+{
+	static __u64 every_ms, next;
+	static int enabled = -1;
+	uint64_t usec;
+
+	if (enabled < 0) {
+		enabled = sd_watchdog_enabled(0, &usec) > 0;
+		every_ms = enabled ? usec / 2000 : 0;
+	}
+	if (!enabled || now < next)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	next = now + every_ms;
+}
+
 /* The probes wake the loop every few hundred milliseconds; the full map
  * resync runs only when netlink or a client changed something, and once
  * a second (bpfctl may have changed an admin state).
@@ -335,6 +441,7 @@ static int run(struct loader *l, int sfd)
 		__u64 now = now_ms();
 		int n, wait_ms;
 
+		watchdog_tick(now);
 		pfd[1].fd = l->nl ? nlw_fd(l) : -1;
 		pfd[1].events = POLLIN;
 		pfd[2].fd = probe_fd(l);
@@ -350,10 +457,15 @@ static int run(struct loader *l, int sfd)
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
-				reload(l);
+				char msg[MWAN_ERR_LEN + 256];
+
+				loader_reload(l, msg, sizeof(msg));
 				continue;
 			}
-			log_info("signal %d: stopping", si.ssi_signo);
+			log_info(
+				"signal %d: stopping; the dataplane stays attached and forwarding",
+				si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
 			break;
 		}
 		resync = handle_netlink(l, &pfd[1], n);
@@ -425,6 +537,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "cleanup", no_argument, NULL, 'C' },
+		{ "bpf-object", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -432,6 +545,7 @@ int main(int argc, char **argv)
 	const char *path = MWAN_DEFAULT_CONFIG;
 	struct loader l = { 0 };
 	bool check = false, clean = false;
+	char msg[MWAN_ERR_LEN];
 	int c, err, sfd;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -444,6 +558,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			clean = true;
+			break;
+		case 'O':
+			l.bpf_object = optarg;
 			break;
 		case 'v':
 			log_set_verbose(1);
@@ -472,8 +589,6 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	libxdp_set_print(libxdp_log);
 	if (clean) {
-		char msg[MWAN_ERR_LEN];
-
 		/* the interfaces may be gone: only the file must be good */
 		if (mwan_config_load(path, &l.cfg, msg, sizeof(msg))) {
 			fprintf(stderr, "%s\n", msg);
@@ -483,8 +598,14 @@ int main(int argc, char **argv)
 		mwan_config_free(&l.cfg);
 		return err;
 	}
-	if (load_config(path, &l.cfg))
+	if (load_config(path, &l.cfg, msg, sizeof(msg))) {
+		/* --check's answer is the bare FILE:LINE: message */
+		if (check)
+			fprintf(stderr, "%s\n", msg);
+		else
+			log_err("%s", msg);
 		return 1;
+	}
 	if (check) {
 		printf("%s: OK\n", path);
 		mwan_config_free(&l.cfg);
@@ -501,7 +622,7 @@ int main(int argc, char **argv)
 	}
 	err = start(&l);
 	if (err) {
-		log_err("start failed; undoing everything");
+		log_err("start failed; whatever ran before is left running (mwan-loader --cleanup removes it)");
 		stop(&l);
 		close(sfd);
 		mwan_config_free(&l.cfg);
@@ -510,6 +631,7 @@ int main(int argc, char **argv)
 	log_info("dataplane ready: LAN %s, %u WAN(s), %u mapping(s), %s path",
 		 l.cfg.lan_ifname, l.cfg.n_wans, l.cfg.n_nat,
 		 l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
+	sd_notify(0, "READY=1");
 	err = run(&l, sfd);
 	close(sfd);
 	stop(&l);

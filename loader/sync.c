@@ -95,15 +95,51 @@ static bool in_prefix6(const __u8 *a, const struct in6_addr *net,
 	return true;
 }
 
-static bool flow4_stale(const struct loader *l, const struct mwan_flow_key *k,
-			const struct mwan_flow *f)
-{
-	const struct mwan_cfg_nat *n = nat_of(l, k->inner4);
+/* What a walk over mwan_flows does with one flow. */
+enum flow_fate {
+	FLOW_KEEP,
+	FLOW_DELETE,
+	FLOW_REWRITE, /* the callback changed the value; write it back */
+};
 
-	return !n || f->wan >= l->cfg.n_wans || !n->has_ext[f->wan] ||
-	       n->ext[f->wan].s_addr != f->ext4;
+typedef enum flow_fate (*flow_judge)(const struct loader *l,
+				     const struct mwan_flow_key *k,
+				     struct mwan_flow *f, __u32 arg);
+
+static __u8 host_wan_mask(const struct loader *l, const struct mwan_cfg_nat *n)
+{
+	__u8 mask = 0;
+	unsigned int w;
+
+	for (w = 0; w < l->cfg.n_wans; w++)
+		if (n->has_ext[w])
+			mask |= 1U << w;
+	return mask;
 }
 
+/* A flow whose host lost its mapping, or whose public address changed,
+ * must not keep translating with the old one. A host that only gained or
+ * lost other WANs keeps its flows, with the new set of WANs recorded for
+ * the datapath's steering check.
+ */
+static enum flow_fate flow4_judge(const struct loader *l,
+				  const struct mwan_flow_key *k,
+				  struct mwan_flow *f)
+{
+	const struct mwan_cfg_nat *n = nat_of(l, k->inner4);
+	__u8 mask;
+
+	if (!n || f->wan >= l->cfg.n_wans || !n->has_ext[f->wan] ||
+	    n->ext[f->wan].s_addr != f->ext4)
+		return FLOW_DELETE;
+	mask = host_wan_mask(l, n);
+	if (f->origin != MWAN_ORIGIN_LAN || f->hostmask == mask)
+		return FLOW_KEEP;
+	f->hostmask = mask;
+	return FLOW_REWRITE;
+}
+
+/* Nor an IPv6 flow of a host outside lan.ipv6 or on a WAN without NPTv6. */
 static bool flow6_stale(const struct loader *l, const struct mwan_flow_key *k,
 			const struct mwan_flow *f)
 {
@@ -112,75 +148,105 @@ static bool flow6_stale(const struct loader *l, const struct mwan_flow_key *k,
 	       !in_prefix6(k->inner6, &l->cfg.lan_net6, l->cfg.lan_plen6);
 }
 
-/* Deletes the flows `stale` picks. Keys are collected first: deleting
- * during the walk would restart it.
+struct flow_change {
+	struct mwan_flow_key key;
+	struct mwan_flow val;
+	bool rewrite;
+};
+
+/* Applies `judge` to every flow. Changes are collected first: deleting
+ * during the walk would restart it. A rewrite races with the datapath's
+ * counters and may lose the few packets counted in between.
  */
-static void flows_delete_if(const struct loader *l,
-			    bool (*stale)(const struct loader *,
-					  const struct mwan_flow_key *,
-					  const struct mwan_flow *, __u32),
-			    __u32 arg)
+static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
 {
 	int fd = MAP_FD(l, mwan_flows);
-	struct mwan_flow_key key, next, *del = NULL, *tmp;
+	struct mwan_flow_key key, next;
+	struct flow_change *chg = NULL, *tmp;
 	size_t n = 0, cap = 0, i;
 	struct mwan_flow f;
+	enum flow_fate fate;
 	bool first = true;
 
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &f) ||
-		    !stale(l, &key, &f, arg))
+		if (bpf_map_lookup_elem(fd, &key, &f))
+			continue;
+		fate = judge(l, &key, &f, arg);
+		if (fate == FLOW_KEEP)
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			tmp = reallocarray(del, cap, sizeof(*del));
+			tmp = reallocarray(chg, cap, sizeof(*chg));
 			if (!tmp)
 				break;
-			del = tmp;
+			chg = tmp;
 		}
-		del[n++] = key;
+		chg[n++] = (struct flow_change){ key, f, fate == FLOW_REWRITE };
 	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &del[i]);
-	free(del);
+	for (i = 0; i < n; i++) {
+		if (chg[i].rewrite)
+			bpf_map_update_elem(fd, &chg[i].key, &chg[i].val,
+					    BPF_EXIST);
+		else
+			bpf_map_delete_elem(fd, &chg[i].key);
+	}
+	free(chg);
 }
 
-/* A flow whose host lost its mapping, or whose public address changed,
- * must not keep translating with the old one; nor an IPv6 flow of a host
- * outside lan.ipv6 or on a WAN without NPTv6.
- */
-static bool flow_stale(const struct loader *l, const struct mwan_flow_key *k,
-		       const struct mwan_flow *f, __u32 unused)
+static enum flow_fate flow_judge_cfg(const struct loader *l,
+				     const struct mwan_flow_key *k,
+				     struct mwan_flow *f, __u32 unused)
 {
 	(void)unused;
 	if (k->family == AF_INET)
-		return flow4_stale(l, k, f);
-	if (k->family == AF_INET6)
-		return flow6_stale(l, k, f);
-	return false;
+		return flow4_judge(l, k, f);
+	if (k->family == AF_INET6 && flow6_stale(l, k, f))
+		return FLOW_DELETE;
+	return FLOW_KEEP;
 }
 
 static void prune_flows(const struct loader *l)
 {
-	flows_delete_if(l, flow_stale, 0);
+	flows_walk(l, flow_judge_cfg, 0);
 }
 
-static bool flow6_on(const struct loader *l, const struct mwan_flow_key *k,
-		     const struct mwan_flow *f, __u32 wan_mask)
+static enum flow_fate flow6_on(const struct loader *l,
+			       const struct mwan_flow_key *k,
+			       struct mwan_flow *f, __u32 wan_mask)
 {
 	(void)l;
-	return k->family == AF_INET6 && f->wan < 32 &&
-	       (wan_mask & (1U << f->wan));
+	if (k->family == AF_INET6 && f->wan < 32 && (wan_mask & (1U << f->wan)))
+		return FLOW_DELETE;
+	return FLOW_KEEP;
 }
 
 void sync_drop_flows6(struct loader *l, __u32 wan_mask)
 {
 	if (wan_mask)
-		flows_delete_if(l, flow6_on, wan_mask);
+		flows_walk(l, flow6_on, wan_mask);
 }
 
+/* Writes key's value only when it differs, so a reload touches only what
+ * changed.
+ */
+static int map_put_new(int fd, const void *key, const void *val,
+		       size_t val_size, const char *what)
+{
+	unsigned char old[64];
+
+	if (val_size <= sizeof(old) && !bpf_map_lookup_elem(fd, key, old) &&
+	    !memcmp(old, val, val_size))
+		return 0;
+	return map_put(fd, key, val, what);
+}
+
+/* The order keeps every intermediate state safe for the packets in
+ * flight: a new public address is reachable before its host translates
+ * to it; a removed host stops translating (mwan_nat4, then its flows)
+ * before its public addresses stop answering (mwan_pub4).
+ */
 static int sync_nat(struct loader *l)
 {
 	int nat_fd = MAP_FD(l, mwan_nat4), pub_fd = MAP_FD(l, mwan_pub4);
@@ -203,46 +269,40 @@ static int sync_nat(struct loader *l)
 			if (!n->has_ext[w])
 				continue;
 			v.ext[w] = n->ext[w].s_addr;
-			err = map_put(pub_fd, &v.ext[w], &p, "mwan_pub4");
+			err = map_put_new(pub_fd, &v.ext[w], &p, sizeof(p),
+					  "mwan_pub4");
 			if (err)
 				return err;
 		}
-		err = map_put(nat_fd, &key, &v, "mwan_nat4");
+		err = map_put_new(nat_fd, &key, &v, sizeof(v), "mwan_nat4");
 		if (err)
 			return err;
 	}
 	map_prune(nat_fd, sizeof(__u32), keep_nat, l);
-	map_prune(pub_fd, sizeof(__u32), keep_pub, l);
 	prune_flows(l);
+	map_prune(pub_fd, sizeof(__u32), keep_pub, l);
 	return 0;
 }
 
-/* mwan_ifaces and mwan_tx follow each interface's current index; a gone
- * interface has none and its old entries are pruned.
+/* mwan_tx follows each interface's current index; a gone interface has
+ * none and its old entry is pruned. (mwan_cfg.wan_ifindex follows in the
+ * resync that every interface change triggers.)
  */
 int sync_ifaces(struct loader *l)
 {
-	int if_fd = MAP_FD(l, mwan_ifaces), tx_fd = MAP_FD(l, mwan_tx);
+	int tx_fd = MAP_FD(l, mwan_tx);
 	unsigned int n;
 	int err;
 
 	for (n = 0; n < l->n_ifaces; n++) {
-		const struct dp_iface *i = &l->ifaces[n];
-		struct mwan_iface v = {
-			.role = i->wan < 0 ? MWAN_ROLE_LAN : MWAN_ROLE_WAN,
-			.wan = i->wan < 0 ? 0 : i->wan,
-		};
-		__u32 idx = i->ifindex;
+		__u32 idx = l->ifaces[n].ifindex;
 
-		if (i->ifindex <= 0)
+		if (l->ifaces[n].ifindex <= 0)
 			continue;
-		err = map_put(if_fd, &idx, &v, "mwan_ifaces");
-		if (!err)
-			err = map_put(tx_fd, &idx, &idx, "mwan_tx");
+		err = map_put(tx_fd, &idx, &idx, "mwan_tx");
 		if (err)
 			return err;
 	}
-	map_prune(if_fd, sizeof(__u32), keep_iface, l);
 	map_prune(tx_fd, sizeof(__u32), keep_iface, l);
 	return 0;
 }
@@ -531,17 +591,6 @@ static void prune_unseen(int fd, void *seen, size_t n, size_t size)
 	free(del);
 }
 
-/* Writes key -> value unless the map already holds exactly that. */
-static void map_put_changed(int fd, const void *key, const void *val,
-			    size_t val_size)
-{
-	unsigned char old[64];
-
-	if (!bpf_map_lookup_elem(fd, key, old) && !memcmp(old, val, val_size))
-		return;
-	bpf_map_update_elem(fd, key, val, BPF_ANY);
-}
-
 struct neigh6_walk {
 	const struct loader *l;
 	int fd;
@@ -562,7 +611,7 @@ static void add_neigh6(const __u8 *addr, const __u8 *mac, void *arg)
 	memcpy(k.a, addr, sizeof(k.a));
 	memcpy(v.mac, mac, sizeof(v.mac));
 	nw->seen[nw->n++] = k;
-	map_put_changed(nw->fd, &k, &v, sizeof(v));
+	(void)map_put_new(nw->fd, &k, &v, sizeof(v), "mwan_neigh6");
 }
 
 /* LAN hosts' MACs for the IPv6 fast path: every usable neighbour on the
@@ -597,7 +646,7 @@ static void add_local6(const __u8 *addr, int ifindex, void *arg)
 		return;
 	memcpy(k.a, addr, sizeof(k.a));
 	lw->seen[lw->n++] = k;
-	map_put_changed(lw->fd, &k, &v, sizeof(v));
+	(void)map_put_new(lw->fd, &k, &v, sizeof(v), "mwan_local6");
 }
 
 static int sync_local6(struct loader *l)
@@ -628,7 +677,7 @@ static void add_bypass6(const __u8 *dst, unsigned int plen, int oif, void *arg)
 		return;
 	memcpy(k.addr, dst, sizeof(k.addr));
 	bw->seen[bw->n++] = k;
-	map_put_changed(bw->fd, &k, &v, sizeof(v));
+	(void)map_put_new(bw->fd, &k, &v, sizeof(v), "mwan_bypass6");
 }
 
 /* As sync_bypass, for IPv6: what the main table routes elsewhere than a
@@ -651,6 +700,7 @@ static int sync_cfg(struct loader *l)
 	struct mwan_cfg v = { 0 };
 	struct nlw_link_info link;
 	__u32 zero = 0;
+	unsigned int n;
 
 	v.layout_version = MWAN_LAYOUT_VERSION;
 	v.lan_ifindex = l->ifaces[0].ifindex;
@@ -658,6 +708,9 @@ static int sync_cfg(struct loader *l)
 	v.lan_mask4 = l->cfg.lan_plen4 ? htonl(~0U << (32 - l->cfg.lan_plen4)) :
 					 0;
 	v.fast_path = l->cfg.fast_path;
+	for (n = 1; n < l->n_ifaces; n++)
+		if (l->ifaces[n].wan >= 0 && l->ifaces[n].ifindex > 0)
+			v.wan_ifindex[l->ifaces[n].wan] = l->ifaces[n].ifindex;
 	if (!nlw_link(l, l->cfg.lan_ifname, &link) && link.exists) {
 		v.lan_mtu = link.mtu;
 		memcpy(v.lan_mac, link.mac, 6);

@@ -9,7 +9,7 @@
 /* Bumped whenever a key or value below changes shape, so a loader never
  * misreads maps pinned by another version.
  */
-#define MWAN_LAYOUT_VERSION 1
+#define MWAN_LAYOUT_VERSION 2
 
 #define MWAN_MAX_WANS 8
 #define MWAN_MAX_HOSTS 4096
@@ -23,7 +23,6 @@
 #define MWAN_MAP_CFG "mwan_cfg"
 #define MWAN_MAP_WANS "mwan_wans"
 #define MWAN_MAP_ADMIN "mwan_admin"
-#define MWAN_MAP_IFACES "mwan_ifaces"
 #define MWAN_MAP_NAT4 "mwan_nat4"
 #define MWAN_MAP_PUB4 "mwan_pub4"
 #define MWAN_MAP_LOCAL4 "mwan_local4"
@@ -60,6 +59,11 @@ struct mwan_cfg {
 	__u8 lan_net6[16]; /* internal IPv6 prefix (NPTv6), masked */
 	__u8 lan_plen6; /* 0: no IPv6 translation */
 	__u8 pad6[7];
+	/* Which interface is which, read on every packet: an index list in
+	 * the one cache line the programs read anyway is cheaper than a hash
+	 * lookup. wan_ifindex[id]: WAN id's interface; 0: none.
+	 */
+	__u32 wan_ifindex[MWAN_MAX_WANS];
 };
 
 /* mwan_wans[id] flags */
@@ -156,17 +160,6 @@ struct mwan_health_info {
 /* mwan_names[id]: the WAN's name from the config, for bpfctl. */
 struct mwan_name {
 	char name[MWAN_NAME_LEN];
-};
-
-enum mwan_iface_role {
-	MWAN_ROLE_LAN = 1,
-	MWAN_ROLE_WAN = 2,
-};
-
-/* mwan_ifaces[ifindex]: what an interface the programs run on is. */
-struct mwan_iface {
-	__u32 role; /* enum mwan_iface_role */
-	__u32 wan; /* WAN id when role is WAN */
 };
 
 /* mwan_nat4[internal address]: one static 1:1 mapping. */
@@ -287,7 +280,7 @@ struct mwan_flow_key {
 };
 
 struct mwan_flow {
-	__u64 created_ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	__u64 created_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 	__u64 seen_ns;
 	__u64 pkts_out;
 	__u64 bytes_out;
@@ -297,8 +290,15 @@ struct mwan_flow {
 	__u8 wan;
 	__u8 origin; /* enum mwan_origin */
 	__u8 moves; /* times re-steered because its WAN became unusable */
-	__u8 pad;
+	/* IPv4 flows opened from the LAN: the WANs the host has a public
+	 * address on (mwan_steer's index) when the flow was steered, so an
+	 * established packet needs no mwan_nat4 lookup. The loader rewrites
+	 * it when the host's mapping changes.
+	 */
+	__u8 hostmask;
 };
+
+_Static_assert(MWAN_MAX_WANS <= 8, "mwan_flow.hostmask holds one bit per WAN");
 
 /* mwan_frags: which WAN the fragments of an outbound datagram use. */
 struct mwan_frag_key {

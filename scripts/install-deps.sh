@@ -8,6 +8,10 @@ PACKAGES=(
 	clang-16 llvm-16 libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libyaml-dev libcmocka-dev bpftool
 	pkg-config make gcc
+	libsystemd-dev # sd_notify: readiness and watchdog under systemd
+	# packaging and the service: make install, debian/, systemd-analyze verify
+	debhelper dpkg-dev fakeroot systemd man-db
+	python3-prometheus-client # parses the metrics in the tests
 	# lab, tests and demo
 	iproute2 nftables iptables tcpdump ethtool iputils-ping traceroute socat
 	python3 python3-scapy procps kmod coreutils util-linux

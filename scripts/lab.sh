@@ -689,6 +689,7 @@ lab_py() {
 # lab_start_loader [CONFIG]: mwan-loader in the router namespace, until ready.
 lab_start_loader() {
 	local cfg=${1:-$LAB_CFG}
+	[[ -v LAB_LOADER_ARGS ]] || LAB_LOADER_ARGS=()
 	if [[ ! -x $LAB_LOADER ]]; then
 		echo "no loader at $LAB_LOADER (run make)" >&2
 		return 1
@@ -696,7 +697,8 @@ lab_start_loader() {
 	# Empty the log first: the background job's own redirection may come
 	# after the wait below has read a previous loader's lines.
 	: >"$LAB_LOADER_LOG"
-	ip netns exec "$(lab_ns router)" "$LAB_LOADER" -c "$cfg" >>"$LAB_LOADER_LOG" 2>&1 &
+	# LAB_LOADER_ARGS (array): extra options, e.g. --bpf-object FILE
+	ip netns exec "$(lab_ns router)" "$LAB_LOADER" -c "$cfg" "${LAB_LOADER_ARGS[@]}" >>"$LAB_LOADER_LOG" 2>&1 &
 	LAB_LOADER_PID=$!
 	echo "$LAB_LOADER_PID" >"$LAB_DIR/loader.pid"
 	if ! lab_wait_log "$LAB_LOADER_LOG" "dataplane ready" 10 "$LAB_LOADER_PID"; then

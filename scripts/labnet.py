@@ -696,6 +696,8 @@ def cmd_stream_check(a):
         return _result(a, False, f"no datagram from ports {a.ports} arrived")
     if a.aspect == "stay":
         return _stream_stay(a, flows)
+    if a.aspect == "lossless":
+        return _stream_lossless(a, lo, hi)
     moved, untouched, errors, gap = _stream_moved(a, flows)
     if errors:
         return _result(a, False, f"{len(errors)} flows wrong, first: {errors[0]}")
@@ -711,6 +713,49 @@ def cmd_stream_check(a):
     if a.gap_max is not None and gap > a.gap_max:
         return _result(a, False, f"a flow on {a.new} paused longer than {a.gap_max:g} s: {summary}", **metrics)
     return _result(a, True, summary, **metrics)
+
+
+def _stream_lossless(a, lo, hi):
+    """Every flow's datagrams 0..N all arrived, once each, by one WAN from one
+    public source and port, with N at least the last round its host's other
+    flows reached minus one (a sender may stop mid-round); flows on at least
+    two WANs."""
+    nat = _nat_table(a.nat)
+    wan_of = {pub: wan for m in nat.values() for wan, pub in m.items()}
+    seqs, via = {}, {}
+    for r in _read_log(a.log):
+        parts = r["head"].split()
+        if len(parts) != 5 or parts[0] != "flow" or not lo <= int(parts[2]) <= hi:
+            continue
+        key = (parts[1], int(parts[2]))
+        seqs.setdefault(key, []).append(int(parts[3]))
+        via.setdefault(key, set()).add((wan_of.get(r["src"], "?" + r["src"]), r["src"], r["sport"]))
+    last = {}  # each host's stream counts its own rounds
+    for (src, _), got in seqs.items():
+        last[src] = max(last.get(src, 0), max(got))
+    errors, per_wan, total = [], {}, 0
+    for key, got in sorted(seqs.items()):
+        name = f"{key[0]}:{key[1]}"
+        want = set(range(max(got) + 1))
+        missing = sorted(want - set(got))
+        if missing:
+            errors.append(f"{name}: {len(missing)} of {max(got) + 1} datagrams lost, first seq {missing[0]}")
+        if len(got) != len(set(got)):
+            errors.append(f"{name}: {len(got) - len(set(got))} duplicates")
+        if max(got) < last[key[0]] - 1:
+            errors.append(f"{name}: stopped at seq {max(got)}, its host's others reached {last[key[0]]}")
+        if len(via[key]) != 1:
+            errors.append(f"{name}: arrived as {sorted(via[key])} (moved)")
+        wan = sorted(via[key])[0][0]
+        per_wan[wan] = per_wan.get(wan, 0) + 1
+        total += len(got)
+    where = ", ".join(f"{n} on {w}" for w, n in sorted(per_wan.items()))
+    if errors:
+        return _result(a, False, f"{len(errors)} problems, first: {errors[0]} ({where})")
+    if len(per_wan) < 2 or any(w.startswith("?") for w in per_wan):
+        return _result(a, False, f"want flows on two WANs, all translated: {where}")
+    return _result(a, True, f"{len(seqs)} flows, {total} datagrams, none lost, duplicated or moved "
+                   f"({where})", flows=len(seqs), datagrams=total)
 
 
 def _stream_stay(a, flows):
@@ -1073,8 +1118,9 @@ def main():
         o("--fields", default="health,usable"), o("--expect"), since,
         o("--until", type=float, required=True))
     add("stream-check", cmd_stream_check, o("--log", required=True), nat,
-        o("--aspect", choices=("moved", "stay"), required=True), o("--ports", required=True),
-        since, o("--until", type=float), o("--old"), o("--new"), o("--limit", type=float),
+        o("--aspect", choices=("moved", "stay", "lossless"), required=True),
+        o("--ports", required=True), since, o("--until", type=float), o("--old"), o("--new"),
+        o("--limit", type=float),
         o("--gap-max", type=float), json_out)
     add("new-flows", cmd_new_flows, o("--log", required=True), o("--sent", required=True), nat,
         o("--aspect", choices=("switch", "first", "none"), required=True), o("--wan", required=True),

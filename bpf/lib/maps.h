@@ -52,13 +52,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MWAN_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, struct mwan_iface);
-} mwan_ifaces SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MWAN_MAX_HOSTS);
 	__type(key, __be32);
 	__type(value, struct mwan_nat4);

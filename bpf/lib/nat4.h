@@ -284,6 +284,18 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
 	return V_FWD;
 }
 
+/* A packet of an established flow: the flow says everything the checks
+ * for a new one would, as it only exists because they passed (and the
+ * loader deletes or updates flows whose mapping changes).
+ */
+static __always_inline bool established(const struct mwan_flow_key *k,
+					struct decision *d)
+{
+	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+
+	return f && flow_keeps_wan(f, f->hostmask) && !steer_by_flow(f, &d->s);
+}
+
 /* LAN -> WAN: is this packet ours, and by which WAN does it leave? */
 static __always_inline int decide_outbound(void *ctx, bool xdp,
 					   const struct mwan_cfg *cfg,
@@ -291,10 +303,20 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 					   struct pkt4 *in, struct decision *d)
 {
 	struct mwan_flow_key k;
+	bool first = !p->later_frag && !p->icmp_error;
 	int err;
 
 	if (in_lan4(cfg, p->daddr) || is_special4(p->daddr) ||
-	    is_special4(p->saddr) || is_local4(p->daddr)) {
+	    is_special4(p->saddr)) {
+		d->reason = MWAN_EV_PASS_LOCAL;
+		return V_PASS;
+	}
+	if (first) {
+		flow_key_of(&k, p, p->saddr, true);
+		if (established(&k, d))
+			goto steered;
+	}
+	if (is_local4(p->daddr)) {
 		d->reason = MWAN_EV_PASS_LOCAL;
 		return V_PASS;
 	}
@@ -307,13 +329,12 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 		return steer_later_frag(p, d);
 	if (p->icmp_error)
 		return steer_icmp_error_out(ctx, xdp, p, in, d);
-
-	flow_key_of(&k, p, p->saddr, true);
 	err = steer_flow(&k, nat_wan_mask(d->nat), d->nat->ext, &d->s);
 	if (err) {
 		d->reason = err;
 		return MWAN_STAT_IS_DROP(err) ? V_DROP : V_PASS;
 	}
+steered:
 	if (p->frag)
 		remember_first_frag(p, &d->s);
 	return V_FWD;
@@ -331,6 +352,16 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		bpf_map_lookup_elem(&mwan_pub4, &p->daddr);
 	struct mwan_flow_key k;
 
+	d->s.wan = wan;
+	d->s.ext = p->daddr;
+	d->s.flow = NULL;
+	/* A flow exists only for sources that passed the checks below. */
+	if (pub && pub->wan == wan && !p->later_frag && !p->icmp_error) {
+		flow_key_of(&k, p, pub->internal, false);
+		d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
+		if (d->s.flow)
+			goto flow_found;
+	}
 	/* Sources the kernel would reject as martian must meet the same
 	 * fate on the fast path: leave them to the kernel.
 	 */
@@ -349,9 +380,6 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		return V_DROP;
 	}
 	d->internal = pub->internal;
-	d->s.wan = wan;
-	d->s.ext = p->daddr;
-	d->s.flow = NULL;
 	if (p->later_frag) {
 		stat_inc(MWAN_EV_FRAG_IN);
 		return V_FWD;
@@ -365,14 +393,13 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		stat_inc(MWAN_EV_ICMP_ERR_IN);
 		return V_FWD;
 	}
-	flow_key_of(&k, p, pub->internal, false);
-	d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
-	if (!d->s.flow)
-		d->s.flow = flow_create(&k, wan, p->daddr, MWAN_ORIGIN_WAN);
+	d->s.flow = flow_create(&k, wan, p->daddr, MWAN_ORIGIN_WAN, 0);
 	if (!d->s.flow) {
 		d->reason = MWAN_DROP_FLOW_INSERT;
 		return V_DROP;
 	}
+flow_found:
+	d->internal = pub->internal;
 	if (p->frag)
 		stat_inc(MWAN_EV_FRAG_IN);
 	return V_FWD;

@@ -356,7 +356,7 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 	flow_key_of6(&k, p, &d->internal, false);
 	d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
 	if (!d->s.flow)
-		d->s.flow = flow_create(&k, wan, 0, MWAN_ORIGIN_WAN);
+		d->s.flow = flow_create(&k, wan, 0, MWAN_ORIGIN_WAN, 0);
 	if (!d->s.flow) {
 		d->reason = MWAN_DROP_FLOW_INSERT;
 		return V_DROP;

@@ -182,23 +182,38 @@ counter() {
 	t_labnet counter "$1" <<<"$json" || fail "no counter $1 in: ${json:0:300}"
 }
 
-# check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC.
+# check_loader_stop RC: after lab_stop_loader (in the main shell) returned RC:
+# exit 0, and the dataplane still attached and routing (hitless restart).
 check_loader_stop() {
-	local rc=$1 rules
+	local rc=$1 left
 	((rc != 255)) || fail "mwan-loader was not running"
 	((rc == 0)) || fail "mwan-loader exited with status $rc on SIGTERM: $(tail -n 3 "$LAB_LOADER_LOG" | tr '\n' ' ')"
-	rules=$({ lab_exec router ip rule show; lab_exec router ip -6 rule show; } | grep fwmark || true)
-	[[ -z $rules ]] || fail "fwmark rules left behind: $rules"
+	left=$(lab_attached)
+	grep -q "^eth3: prog/xdp" <<<"$left" || fail "no XDP left on the LAN after SIGTERM: $left"
+	grep -q "^eth3 tc ingress: .*mwan_tc_in" <<<"$left" || fail "no TC ingress left on the LAN: $left"
+	grep -q "^rule: .*fwmark" <<<"$left" || fail "fwmark rules gone after SIGTERM: $left"
 }
 
-# t_stop_loader_check: stop the loader (main shell), then check how it went.
+# check_cleanup: --cleanup leaves the router as the lab built it.
+check_cleanup() {
+	local out
+	out=$(lab_exec router "$LAB_LOADER" --cleanup -c "$LAB_CFG" 2>&1) || fail "--cleanup failed: $out"
+	[[ -z $(lab_attached) ]] || fail "--cleanup left: $(lab_attached)"
+	[[ -z $(lab_exec router ip route show table all | grep -E "table 279[0-9][0-9]" || true) ]] ||
+		fail "--cleanup left WAN routes: $(lab_exec router ip route show table all | grep -E 'table 279')"
+	[[ -z $(ls "$LAB_PIN" 2>/dev/null | grep '^mwan_' || true) ]] || fail "--cleanup left pins: $(ls "$LAB_PIN")"
+}
+
+# t_stop_loader_check: stop the loader (main shell), check the dataplane
+# stayed, then that --cleanup removes it.
 t_stop_loader_check() {
 	local rc=255
 	if lab_loader_alive; then
 		rc=0
 		lab_stop_loader 2>>"$LAB_LOADER_LOG" || rc=$?
 	fi
-	check "mwan-loader exits 0 on SIGTERM and removes its fwmark rules" check_loader_stop "$rc"
+	check "mwan-loader exits 0 on SIGTERM and leaves the dataplane forwarding" check_loader_stop "$rc"
+	check "mwan-loader --cleanup removes programs, rules, routes and pins" check_cleanup
 }
 
 # t_main_passes FN: run FN once per fast_path value (MWAN_FAST_PATHS, default

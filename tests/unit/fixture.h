@@ -274,13 +274,8 @@ static inline void fill_ifaces(void)
 	int i;
 
 	for (i = IF_LAN; i <= IF_WP; i++) {
-		struct mwan_iface v = {
-			.role = i == IF_LAN ? MWAN_ROLE_LAN : MWAN_ROLE_WAN,
-			.wan = i == IF_LAN ? 0 : i - IF_ATT,
-		};
 		__u32 idx = fx.ifindex[i];
 
-		put(MAP(mwan_ifaces), &idx, &v);
 		put(MAP(mwan_tx), &idx, &idx);
 	}
 }
@@ -457,6 +452,10 @@ static inline void fill_cfg(void)
 		.lan_plen6 = LAN_PLEN6,
 	};
 
+	int i;
+
+	for (i = IF_ATT; i <= IF_WP; i++)
+		c.wan_ifindex[i - IF_ATT] = fx.ifindex[i];
 	memcpy(c.lan_mac, if_macs[IF_LAN], ETH_ALEN);
 	memcpy(c.lan_net6, &lan_net6, sizeof(c.lan_net6));
 	cfg_put(&c);

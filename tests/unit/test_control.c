@@ -156,6 +156,24 @@ static void test_clear(void **state)
 	assert_int_equal(r.wan, 0);
 }
 
+/* "reload" alone, with the trailing newline a shell's echo adds. */
+static void test_reload(void **state)
+{
+	static const char *const ok[] = { "reload", "reload\n", "  reload  " };
+	struct mwan_ctl_req req;
+	char err[256];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		req.op = 0;
+		assert_int_equal(mwan_ctl_parse(ok[i], strlen(ok[i]), &cfg,
+						&req, err, sizeof(err)),
+				 0);
+		assert_int_equal(req.op, MWAN_CTL_RELOAD);
+	}
+}
+
 static void test_prefix_str(void **state)
 {
 	struct in6_addr a;
@@ -188,8 +206,10 @@ static const struct bad bad[] = {
 	  "invalid byte 0x1b at offset 33 (requests are printable ASCII)" },
 	{ "\xff\xfe",
 	  "invalid byte 0xff at offset 0 (requests are printable ASCII)" },
-	{ "status", "unknown command 'status' (expected 'pd')" },
-	{ "PD att clear", "unknown command 'PD' (expected 'pd')" },
+	{ "status", "unknown command 'status' (expected 'pd' or 'reload')" },
+	{ "PD att clear", "unknown command 'PD' (expected 'pd' or 'reload')" },
+	{ "reload now", "unexpected 'now' after 'reload'" },
+	{ "RELOAD", "unknown command 'RELOAD' (expected 'pd' or 'reload')" },
 	{ "pd", "missing WAN (" USAGE ")" },
 	{ "pd nope clear", "unknown WAN 'nope' " KNOWN },
 	{ "pd ATT clear", "unknown WAN 'ATT' " KNOWN },
@@ -345,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_forms),
 		cmocka_unit_test(test_clear),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_prefix_str),
 		cmocka_unit_test(test_rejected),
 		cmocka_unit_test(test_rejected_raw),

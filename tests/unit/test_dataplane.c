@@ -306,7 +306,24 @@ struct flow_want {
 	__u64 pkts_out, bytes_out, pkts_in, bytes_in;
 };
 
-/* The flow exists and takes `wan` with `ext`; returns it. */
+/* The WANs mwan_nat4 gives an internal host a public address on. */
+static __u8 nat_mask_of(__be32 host)
+{
+	struct mwan_nat4 n;
+	__u8 mask = 0;
+	int w;
+
+	if (bpf_map_lookup_elem(MAP(mwan_nat4), &host, &n))
+		fail_msg("host not in mwan_nat4");
+	for (w = 0; w < MWAN_MAX_WANS; w++)
+		if (n.ext[w])
+			mask |= 1U << w;
+	return mask;
+}
+
+/* The flow exists and takes `wan` with `ext` (and, for an IPv4 flow from
+ * the LAN, records the WANs of its host's mapping); returns it.
+ */
 static struct mwan_flow expect_route(const struct mwan_flow_key *k, int wan,
 				     __u32 ext, int origin)
 {
@@ -318,6 +335,8 @@ static struct mwan_flow expect_route(const struct mwan_flow_key *k, int wan,
 	assert_int_equal(ntohl(f.ext4), ext);
 	assert_int_equal(f.origin, origin);
 	assert_true(f.created_ns && f.seen_ns >= f.created_ns);
+	if (k->family == AF_INET && origin == MWAN_ORIGIN_LAN)
+		assert_int_equal(f.hostmask, nat_mask_of(k->inner4));
 	return f;
 }
 

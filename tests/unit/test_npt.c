@@ -1441,16 +1441,13 @@ static void bpf_fill(void)
 	};
 	__u32 zero = 0, i;
 
+	for (i = 0; i < N_WANS; i++)
+		cfg.wan_ifindex[i] = (__u32)bpf.ifindex[IF_WAN0 + i];
 	mac(cfg.lan_mac, MAC_IF, IF_LAN);
 	put(MAP(mwan_cfg), &zero, &cfg);
 	for (i = 0; i < N_IFS; i++) {
-		struct mwan_iface v = {
-			.role = i == IF_LAN ? MWAN_ROLE_LAN : MWAN_ROLE_WAN,
-			.wan = i == IF_LAN ? 0 : i - IF_WAN0,
-		};
 		__u32 idx = (__u32)bpf.ifindex[i];
 
-		put(MAP(mwan_ifaces), &idx, &v);
 		put(MAP(mwan_tx), &idx, &idx);
 	}
 	for (i = 0; i < N_WANS; i++) {
