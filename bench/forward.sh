@@ -219,15 +219,16 @@ loader_start() {
 	die "mwan-loader did not get ready"
 }
 
-# loader_stop: SIGTERM, wait, and drop its pinned maps: every start of a
-# configuration begins with empty tables.
+# loader_stop: SIGTERM (which leaves the dataplane forwarding), wait, then
+# --cleanup: every configuration starts from a bare router and empty tables.
 loader_stop() {
 	local pid=$LOADER_PID
 	[[ -n $pid ]] || return 0
 	LOADER_PID=
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	rm -f "$PIN"/mwan_*
+	ip netns exec "$(ns rtr)" "$LOADER" -c "$CFG" --cleanup >>"$DIR/loader.log" 2>&1 ||
+		die "mwan-loader --cleanup failed: $(tail -n 3 "$DIR/loader.log")"
 }
 
 nft_up() {

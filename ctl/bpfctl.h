@@ -141,6 +141,8 @@ const char *ctl_mac_str(const __u8 mac[6], char buf[18]);
  */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The loader's pid if its pid file names a live process, else 0. */
+pid_t ctl_loader_pid(const char *run_dir);
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
 int cmd_nat(const struct ctl *ctl, int argc, char **argv);

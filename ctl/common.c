@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,31 @@ int ctl_error(const char *fmt, ...)
 }
 
 /* Plain and LRU hashes read the same, so the loader may pick either. */
+/* The loader's pid if its pid file names a live process, else 0. */
+pid_t ctl_loader_pid(const char *run_dir)
+{
+	char path[PATH_MAX], buf[32], *end;
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/mwan-loader.pid", run_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || pid <= 0 ||
+	    pid > INT_MAX)
+		return 0;
+	/* EPERM still proves the process exists */
+	if (kill(pid, 0) && errno != EPERM)
+		return 0;
+	return pid;
+}
+
 static bool map_type_compatible(enum bpf_map_type want, __u32 got)
 {
 	if (want == BPF_MAP_TYPE_HASH || want == BPF_MAP_TYPE_LRU_HASH)

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* bpfctl stats: per-WAN traffic and every drop reason and event counter. */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bpfctl.h"
+#include "lib/metrics.h"
 #include "lib/print.h"
 
 struct stat_name {
@@ -104,13 +109,121 @@ static void print_counters(const char *key, const struct stat_name *names,
 	print_close_object();
 }
 
+/* A loader from before mwan_health has none: no probe metrics, no error. */
+static int open_health(const struct ctl *ctl, int *fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, MWAN_MAP_HEALTH);
+	if (access(path, F_OK) && errno == ENOENT)
+		return 0;
+	*fd = ctl_map_open(ctl, &ctl_map_health, false);
+	return *fd < 0 ? -1 : 0;
+}
+
+static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
+{
+	struct {
+		int *fd;
+		const struct ctl_map *m;
+	} want[] = {
+		{ &fd->cfg, &ctl_map_cfg },
+		{ &fd->wans, &ctl_map_wans },
+		{ &fd->names, &ctl_map_names },
+		{ &fd->admin, &ctl_map_admin },
+		{ &fd->stats, &ctl_map_stats },
+		{ &fd->wanstat, &ctl_map_wanstat },
+		{ &fd->flows, &ctl_map_flows },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		*want[i].fd = ctl_map_open(ctl, want[i].m, false);
+		if (*want[i].fd < 0)
+			return -1;
+	}
+	return open_health(ctl, &fd->health);
+}
+
+static void close_fds(struct mwan_metrics_fds *fd)
+{
+	int *all[] = { &fd->cfg,   &fd->wans,	 &fd->names, &fd->admin,
+		       &fd->stats, &fd->wanstat, &fd->flows, &fd->health };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (*all[i] >= 0)
+			close(*all[i]);
+}
+
+/* The loader's textfile and this are the same formatter (lib/metrics.c):
+ * the two cannot drift apart.
+ */
+static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
+{
+	static struct mwan_metrics_in in;
+	static struct ctl_health health;
+	char err[256], *buf = NULL;
+	unsigned int id, t;
+	size_t len = 0;
+	int ret = CTL_EXIT_FAIL;
+
+	memset(&in, 0, sizeof(in));
+	in.fd = (struct mwan_metrics_fds){ .cfg = -1,
+					   .wans = -1,
+					   .names = -1,
+					   .admin = -1,
+					   .stats = -1,
+					   .wanstat = -1,
+					   .flows = -1,
+					   .health = -1 };
+	/* mwan_loader_up is status's "health data not frozen", judged by
+	 * health.c. Its pid-file half is status.c's own (true: skipped); a
+	 * stopped loader's records go stale within CTL_HEALTH_STALE_S anyway.
+	 */
+	if (ctl_health_load(ctl, wans, ctl_loader_pid(ctl->run_dir) != 0,
+			    &health) ||
+	    open_fds(ctl, &in.fd))
+		goto out;
+	in.loader_up = !health.frozen;
+	for (id = 0; id < MWAN_MAX_WANS; id++)
+		for (t = 0; t < MWAN_HEALTH_TARGETS; t++)
+			in.target[id][t] = health.target[id][t];
+	if (mwan_metrics_render(&in, &buf, &len, err, sizeof(err))) {
+		ctl_error("%s", err);
+		goto out;
+	}
+	if (fwrite(buf, 1, len, stdout) == len)
+		ret = 0;
+	else
+		ctl_error("writing output failed");
+out:
+	free(buf);
+	close_fds(&in.fd);
+	return ret;
+}
+
 int cmd_stats(const struct ctl *ctl, int argc, char **argv)
 {
 	struct ctl_wans wans;
+	bool prometheus = false;
 	struct stats s;
+	int i;
 
-	if (argc > 1)
-		return ctl_usage_error("unexpected argument '%s'", argv[1]);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--prometheus") && !prometheus)
+			prometheus = true;
+		else
+			return ctl_usage_error("unexpected argument '%s'",
+					       argv[i]);
+	}
+	/* a third format: JSON of it would be neither */
+	if (prometheus && print_is_json())
+		return ctl_usage_error(
+			"-j and --prometheus exclude each other");
+	if (prometheus)
+		return ctl_wans_load(ctl, &wans) ? CTL_EXIT_FAIL :
+						   print_prometheus(ctl, &wans);
 	memset(&s, 0, sizeof(s));
 	if (ctl_wans_load(ctl, &wans) || read_global(ctl, &s) ||
 	    read_wans(ctl, &s))

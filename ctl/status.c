@@ -13,31 +13,6 @@
 #include "lib/control.h"
 #include "lib/print.h"
 
-/* The loader's pid if its pid file names a live process, else 0. */
-static pid_t loader_pid(const char *run_dir)
-{
-	char path[PATH_MAX], buf[32], *end;
-	FILE *f;
-	long pid;
-
-	snprintf(path, sizeof(path), "%s/mwan-loader.pid", run_dir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n') || pid <= 0 ||
-	    pid > INT_MAX)
-		return 0;
-	/* EPERM still proves the process exists */
-	if (kill(pid, 0) && errno != EPERM)
-		return 0;
-	return pid;
-}
-
 static void print_loader(pid_t pid)
 {
 	print_open_object("loader");
@@ -283,7 +258,7 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv)
 
 	if (argc > 1)
 		return ctl_usage_error("unexpected argument '%s'", argv[1]);
-	pid = loader_pid(ctl->run_dir);
+	pid = ctl_loader_pid(ctl->run_dir);
 	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt) ||
 	    ctl_health_load(ctl, &wans, pid != 0, &health))
 		return CTL_EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -1129,6 +1130,59 @@ static int parse_nat(struct parser *p, const struct item *it, void *obj)
 	return 0;
 }
 
+/* ---- metrics ---- */
+
+/* Whether a path can only name a directory, whatever exists there. */
+static bool dir_syntax(const char *s)
+{
+	const char *base = strrchr(s, '/') + 1;
+
+	return !*base || !strcmp(base, ".") || !strcmp(base, "..");
+}
+
+/* Written by the loader as PATH.tmp.PID next to it, then renamed: the
+ * name must leave room for the suffix and be a file's.
+ */
+static int parse_textfile(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (str(it)[0] != '/')
+		return fail(p, val_line(it), it->field,
+			    "not an absolute path '%s'", q(&qv, str(it)));
+	if (strlen(str(it)) >= MWAN_METRICS_PATH_MAX)
+		return fail(p, val_line(it), it->field, "path too long '%s'",
+			    q(&qv, str(it)));
+	if (dir_syntax(str(it)))
+		return fail(p, val_line(it), it->field,
+			    "names a directory '%s'", q(&qv, str(it)));
+	strcpy(cfg->metrics_textfile, str(it));
+	cfg->metrics_textfile_line = val_line(it);
+	return 0;
+}
+
+static int parse_metrics_interval(struct parser *p, const struct item *it,
+				  void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_uint(p, it, 1, MWAN_METRICS_INTERVAL_MAX_S,
+			&cfg->metrics_interval_s);
+}
+
+static const struct key_spec metrics_keys[] = {
+	{ .key = "textfile", .fn = parse_textfile },
+	{ .key = "interval", .fn = parse_metrics_interval },
+};
+
+static int parse_metrics(struct parser *p, const struct item *it, void *obj)
+{
+	return PARSE_KEYS(p, it, metrics_keys, obj);
+}
+
 static const struct key_spec top_keys[] = {
 	{ .key = "pin_dir", .fn = parse_pin_dir },
 	{ .key = "run_dir", .fn = parse_run_dir },
@@ -1137,6 +1191,7 @@ static const struct key_spec top_keys[] = {
 	{ .key = "lan", .fn = parse_lan, .required = true },
 	{ .key = "wans", .fn = parse_wans, .required = true },
 	{ .key = "nat", .fn = parse_nat },
+	{ .key = "metrics", .fn = parse_metrics },
 };
 
 static void config_defaults(struct mwan_config *cfg, const char *name)
@@ -1147,6 +1202,7 @@ static void config_defaults(struct mwan_config *cfg, const char *name)
 	strcpy(cfg->run_dir, MWAN_DEFAULT_RUN_DIR);
 	cfg->fast_path = true;
 	cfg->flows_max = MWAN_FLOWS_DEFAULT;
+	cfg->metrics_interval_s = MWAN_METRICS_INTERVAL_S;
 }
 
 static int parse_root(struct parser *p, yaml_node_t *root)
@@ -1290,6 +1346,26 @@ static int check_if(const struct mwan_config *cfg, const char *ifname,
 	return -1;
 }
 
+/* The loader renames its file over this path: an existing directory
+ * there would fail every write, so it is refused up front. A missing
+ * parent is only logged at run time: node-exporter may come later.
+ */
+static int check_textfile(const struct mwan_config *cfg, char *err,
+			  size_t errlen)
+{
+	struct quoted qv;
+	struct stat st;
+
+	if (!cfg->metrics_textfile[0] || stat(cfg->metrics_textfile, &st) ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	mwan_set_err(err, errlen,
+		     "%s:%u: metrics.textfile: names a directory '%s'",
+		     cfg->path, cfg->metrics_textfile_line,
+		     q(&qv, cfg->metrics_textfile));
+	return -1;
+}
+
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen)
 {
@@ -1306,7 +1382,7 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 			     field, err, errlen))
 			return -1;
 	}
-	return 0;
+	return check_textfile(cfg, err, errlen);
 }
 
 void mwan_config_health_params(const struct mwan_cfg_wan *w,

@@ -40,6 +40,11 @@
 #define MWAN_PROBE_RTT_RAISE_MS 0
 #define MWAN_PROBE_RTT_CLEAR_MS 0
 #define MWAN_PROBE_RTT_MAX_MS 60000
+/* Prometheus textfile (metrics.textfile): rewritten every interval. */
+#define MWAN_METRICS_INTERVAL_S 15
+#define MWAN_METRICS_INTERVAL_MAX_S 3600
+/* Room left in PATH_MAX for the ".tmp.PID" of the atomic rewrite. */
+#define MWAN_METRICS_PATH_MAX (PATH_MAX - 32)
 
 struct mwan_cfg_probe_target {
 	char text[128]; /* as written: "192.0.2.1", "2001:db8::1" */
@@ -109,6 +114,10 @@ struct mwan_config {
 
 	unsigned int n_nat;
 	struct mwan_cfg_nat *nat;
+
+	char metrics_textfile[PATH_MAX]; /* absolute; "": no textfile */
+	unsigned int metrics_textfile_line;
+	unsigned int metrics_interval_s; /* 1..3600 */
 };
 
 /* Parse and validate a whole file. On failure returns -1 and writes
@@ -121,8 +130,9 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen);
 
-/* The only check that looks at the system: every named interface exists.
- * Same message format as the parser.
+/* The only checks that look at the system: every named interface exists,
+ * and metrics.textfile is not a directory. Same message format as the
+ * parser.
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);

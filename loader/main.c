@@ -16,6 +16,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "../lib/control.h"
 
@@ -179,6 +180,7 @@ static void stop(struct loader *l)
 {
 	bool owner = l->ctl != NULL; /* else run_dir is another loader's */
 
+	metrics_stop(l);
 	probe_close(l);
 	dp_close(l);
 	nlw_close(l);
@@ -451,6 +453,7 @@ static int run(struct loader *l, int sfd)
 		wait_ms = next_sync > now ? (int)(next_sync - now) : 0;
 		wait_ms = min_int(prefix_timeout_ms(l, wait_ms),
 				  probe_timeout_ms(l, wait_ms));
+		wait_ms = metrics_timeout_ms(l, now, wait_ms);
 		n = poll(pfd, 3 + nctl, wait_ms);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -475,6 +478,7 @@ static int run(struct loader *l, int sfd)
 			resync = true;
 		}
 		prefix_expire(l);
+		metrics_tick(l, now_ms());
 		if (!resync && now_ms() < next_sync)
 			continue;
 		next_sync = now_ms() + RESYNC_MS;

@@ -735,9 +735,10 @@ static int rule_add(struct loader *l, struct rtnl_rule *r)
 
 	if (!r)
 		return -ENOMEM;
-	err = rtnl_rule_add(l->nl->cmd, r, NLM_F_CREATE);
+	/* EXCL: an identical rule from a previous run is kept as it is */
+	err = rtnl_rule_add(l->nl->cmd, r, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_rule_put(r);
-	if (err) {
+	if (err && err != -NLE_EXIST) {
 		log_err("cannot add policy routing rule: %s", nl_geterror(err));
 		return -EIO;
 	}
@@ -782,17 +783,39 @@ static int routing_install6(struct loader *l, char *names, size_t len)
 	return err;
 }
 
+/* What a previous run (or config) had and this one does not. */
+static void routing_remove_stale(struct loader *l)
+{
+	struct nl_sock *sk = l->nl->cmd;
+	unsigned int w;
+
+	if (!l->cfg.has_lan6)
+		rule_delete_all(sk, rule_lan(l, AF_INET6, false));
+	for (w = 0; w < MWAN_MAX_WANS; w++) {
+		if (w >= l->cfg.n_wans || !l->cfg.wans[w].has_gw6) {
+			rule_delete_all(sk, rule_wan(AF_INET6, w));
+			route_delete(sk, route_default(AF_INET6, w, NULL, 0));
+		}
+		if (w >= l->cfg.n_wans)
+			rule_delete_all(sk, rule_wan(AF_INET, w));
+	}
+}
+
+/* Rules and routes already in place (a restart, a reload) are kept and
+ * routes replaced in one step, never removed first: packets the kernel
+ * routes by fwmark in the meantime must always find their table.
+ */
 int nlw_routing_install(struct loader *l)
 {
 	char names[MWAN_MAX_WANS * (MWAN_NAME_LEN + 1) + 1];
 	int err;
 
-	nlw_routing_remove(l);
 	err = routing_install4(l);
 	if (!err)
 		err = routing_install6(l, names, sizeof(names));
 	if (err)
 		return err;
+	routing_remove_stale(l);
 	l->routing_installed = true;
 	log_info("policy routing: fwmark 0x%x.. -> tables %u.. (IPv6:%s)",
 		 MWAN_FWMARK_BASE, MWAN_TABLE_BASE, names[0] ? names : " none");

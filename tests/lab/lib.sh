@@ -194,14 +194,14 @@ check_loader_stop() {
 	grep -q "^rule: .*fwmark" <<<"$left" || fail "fwmark rules gone after SIGTERM: $left"
 }
 
-# check_cleanup: --cleanup leaves the router as the lab built it.
-check_cleanup() {
+# check_cleanup_all: --cleanup leaves the router as the lab built it.
+check_cleanup_all() {
 	local out
 	out=$(lab_exec router "$LAB_LOADER" --cleanup -c "$LAB_CFG" 2>&1) || fail "--cleanup failed: $out"
 	[[ -z $(lab_attached) ]] || fail "--cleanup left: $(lab_attached)"
 	[[ -z $(lab_exec router ip route show table all | grep -E "table 279[0-9][0-9]" || true) ]] ||
 		fail "--cleanup left WAN routes: $(lab_exec router ip route show table all | grep -E 'table 279')"
-	[[ -z $(ls "$LAB_PIN" 2>/dev/null | grep '^mwan_' || true) ]] || fail "--cleanup left pins: $(ls "$LAB_PIN")"
+	[[ -z $(find "$LAB_PIN" -maxdepth 1 -name 'mwan_*' 2>/dev/null) ]] || fail "--cleanup left pins: $(ls "$LAB_PIN")"
 }
 
 # t_stop_loader_check: stop the loader (main shell), check the dataplane
@@ -213,7 +213,7 @@ t_stop_loader_check() {
 		lab_stop_loader 2>>"$LAB_LOADER_LOG" || rc=$?
 	fi
 	check "mwan-loader exits 0 on SIGTERM and leaves the dataplane forwarding" check_loader_stop "$rc"
-	check "mwan-loader --cleanup removes programs, rules, routes and pins" check_cleanup
+	check "mwan-loader --cleanup removes programs, rules, routes and pins" check_cleanup_all
 }
 
 # t_main_passes FN: run FN once per fast_path value (MWAN_FAST_PATHS, default

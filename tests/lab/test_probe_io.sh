@@ -79,9 +79,18 @@ wait_for() {
 health_is() { [[ $(wan_get "$1" health) == "$2" ]]; }
 reason_is() { [[ $(wan_get "$1" reason) == "$2" ]]; }
 
+# ifaces_keys: the interface indexes mwan_tx redirects to, and mwan_cfg's
+# WAN interface list, as "tx: 3 4 5 ; wans: 4 5 ".
 ifaces_keys() {
-	bpftool -j map dump pinned "$LAB_PIN/mwan_ifaces" |
-		"$LAB_PY" -c 'import json, sys; print(" ".join(str(e["formatted"]["key"]) for e in json.load(sys.stdin)))'
+	{
+		bpftool -j map dump pinned "$LAB_PIN/mwan_tx"
+		echo
+		bpftool -j map dump pinned "$LAB_PIN/mwan_cfg"
+	} | "$LAB_PY" -c '
+import json, sys
+tx, cfg = [json.loads(x) for x in sys.stdin.read().split("\n\n")]
+print("tx:", *sorted(e["key"] if isinstance(e["key"], int) else int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little") for e in tx), end=" ; ")
+print("wans:", *[i for i in cfg[0]["formatted"]["value"]["wan_ifindex"] if i], end=" \n")'
 }
 
 # ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
@@ -127,19 +136,21 @@ check_link_gone() {
 	wait_for 3 reason_is att link_down || fail "att: reason $(wan_get att reason), want link_down"
 	health_is att down || fail "att is $(wan_get att health)"
 	[[ " $(ifaces_keys) " != *" $OLD_IFINDEX "* ]] ||
-		fail "mwan_ifaces still has the deleted ifindex $OLD_IFINDEX: $(ifaces_keys)"
+		fail "mwan_tx or mwan_cfg still has the deleted ifindex $OLD_IFINDEX: $(ifaces_keys)"
 	grep -q "eth1: interface gone" "$LAB_LOADER_LOG" || fail "no 'interface gone' in the log"
-	echo "att down (link_down); mwan_ifaces: $(ifaces_keys)"
+	echo "att down (link_down); $(ifaces_keys)"
 }
 
 check_link_back() {
-	local idx
+	local idx keys
 	t_require_loader
 	wait_for "$UP_WAIT" health_is att up || fail "att still $(wan_get att health) ($(wan_get att reason))"
 	idx=$(lab_exec router cat /sys/class/net/eth1/ifindex)
 	((idx != OLD_IFINDEX)) || fail "eth1 came back with the same ifindex $idx"
 	[[ $(wan_get att ifindex) == "$idx" ]] || fail "mwan_wans: ifindex $(wan_get att ifindex), want $idx"
-	[[ " $(ifaces_keys) " == *" $idx "* ]] || fail "mwan_ifaces lacks $idx: $(ifaces_keys)"
+	[[ "$(ifaces_keys) " == *"wans: $idx "* ]] || fail "mwan_cfg's WAN list lacks $idx first: $(ifaces_keys)"
+	keys=$(ifaces_keys)
+	[[ "${keys%%;*}" == *" $idx "* ]] || fail "mwan_tx lacks $idx: $keys"
 	lab_exec router ip link show eth1 | grep -q "prog/xdp" || fail "no XDP program on the new eth1"
 	lab_exec router tc filter show dev eth1 ingress | grep -q mwan_tc_in || fail "no TC ingress on the new eth1"
 	lab_exec router tc filter show dev eth1 egress | grep -q mwan_tc_out || fail "no TC egress on the new eth1"

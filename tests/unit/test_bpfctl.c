@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "maps/mwan_maps.h"
+#include "lib/metrics.h"
 #include "lib/npt.h"
 #include "lib/print.h"
 
@@ -1195,6 +1196,462 @@ static void test_stats_all_names(void **state)
 		out, "\ndrops:\n  truncated                          0\n"));
 }
 
+/* ---- stats --prometheus ---------------------------------------------- */
+
+/* tests/unit/prom_check.py, from the source tree or from build/tests/. */
+static const char *prom_check_path(void)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX - 64];
+	ssize_t n;
+
+	if (getenv("MWAN_SRCDIR")) {
+		snprintf(path, sizeof(path), "%s/tests/unit/prom_check.py",
+			 getenv("MWAN_SRCDIR"));
+		return path;
+	}
+	if (!access("tests/unit/prom_check.py", R_OK))
+		return "tests/unit/prom_check.py";
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../../tests/unit/prom_check.py", self);
+	return path;
+}
+
+static char parsed[OUT_MAX];
+
+/* Runs prom_check.py [flags] on text: Python's prometheus_client parser
+ * and the format's line rules. Its sample lines land in parsed, after a
+ * newline; returns its exit status.
+ */
+static int prom_check(const char *flags, const char *text)
+{
+	char file[160], errpath[160], cmd[PATH_MAX + 512];
+	size_t n;
+	FILE *p;
+	int st;
+
+	path_in(file, sizeof(file), fx.dir, "metrics.prom");
+	path_in(errpath, sizeof(errpath), fx.dir, "prom_check.err");
+	p = fopen(file, "w");
+	assert_non_null(p);
+	fputs(text, p);
+	assert_int_equal(fclose(p), 0);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s' %s '%s' 2>'%s'",
+		 prom_check_path(), flags, file, errpath);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	/* a leading newline: every line can be matched as "\nLINE\n" */
+	parsed[0] = '\n';
+	n = fread(parsed + 1, 1, sizeof(parsed) - 2, p);
+	parsed[n + 1] = '\0';
+	st = pclose(p);
+	read_file(errpath, err, sizeof(err));
+	unlink(errpath);
+	unlink(file);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The heartbeat age changes from run to run: returns it and masks it as
+ * "N" in text.
+ */
+static double take_age(char *text)
+{
+	static const char key[] = "\nmwan_loader_heartbeat_age_seconds ";
+	char *p = strstr(text, key), *end;
+	double age;
+
+	assert_non_null(p);
+	p += strlen(key);
+	age = strtod(p, &end);
+	assert_true(end > p && *end == '\n');
+	*p = 'N';
+	memmove(p + 1, end, strlen(end) + 1);
+	return age;
+}
+
+/* Only the sample lines of an exposition, in their order. */
+static void samples_of(const char *text, char *buf, size_t len)
+{
+	const char *line, *nl;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (line = text; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		if (*line == '#')
+			continue;
+		assert_true(used + (nl - line) + 2 < len);
+		memcpy(buf + used, line, nl - line + 1);
+		used += nl - line + 1;
+		buf[used] = '\0';
+	}
+}
+
+/* Per-CPU counters that differ per CPU, one of them only on the last, so
+ * only a sum over every CPU gets them right.
+ */
+static void fill_prom_counters(void)
+{
+	const struct mwan_wan_counters webpass = { 1, 100, 2, 200 };
+	__u64 *vals = calloc((size_t)fx.ncpus * 4, sizeof(__u64));
+	__u32 key = 2;
+
+	assert_non_null(vals);
+	put_percpu(M_WANSTAT, 1, (const __u64 *)&webpass, 4, true);
+	vals[(fx.ncpus - 1) * 4 + 0] = 3;
+	vals[(fx.ncpus - 1) * 4 + 1] = 300;
+	vals[(fx.ncpus - 1) * 4 + 2] = 4;
+	vals[(fx.ncpus - 1) * 4 + 3] = 400;
+	put(M_WANSTAT, &key, vals);
+	memset(vals, 0, (size_t)fx.ncpus * 4 * sizeof(__u64));
+	vals[fx.ncpus - 1] = 7;
+	key = MWAN_DROP_FLOW_INSERT;
+	put(M_STATS, &key, vals);
+	free(vals);
+}
+
+/* Back to fill_stats()'s counters, for the tests that follow. */
+static int clear_prom_counters(void **state)
+{
+	const __u64 zero[4] = { 0 };
+
+	(void)state;
+	if (!fx.ready)
+		return 0;
+	put_percpu(M_WANSTAT, 1, zero, 4, false);
+	put_percpu(M_WANSTAT, 2, zero, 4, false);
+	put_percpu(M_STATS, MWAN_DROP_FLOW_INSERT, zero, 1, false);
+	return 0;
+}
+
+/* Every drop reason and event, in mwan_reasons.h's order, with the
+ * values fill_stats() and fill_prom_counters() wrote.
+ */
+static void expect_stat_lines(char *buf, size_t len)
+{
+#define DROP_LINE(n, s) "mwan_drops_total{reason=\"" s "\"} %s\n"
+#define EVENT_LINE(n, s) "mwan_events_total{event=\"" s "\"} %s\n"
+	static const char fmt[] = MWAN_DROPS(DROP_LINE) MWAN_EVENTS(EVENT_LINE);
+#undef DROP_LINE
+#undef EVENT_LINE
+	unsigned int n = fx.ncpus, i;
+	char num[MWAN_STAT_MAX][24];
+	const char *p = fmt;
+	size_t used = 0;
+
+	for (i = 0; i < MWAN_STAT_MAX; i++)
+		snprintf(num[i], sizeof(num[i]), "0");
+	snprintf(num[MWAN_DROP_NO_WAN], 24, "%u", n);
+	snprintf(num[MWAN_DROP_FLOW_INSERT], 24, "7");
+	snprintf(num[MWAN_EV_FLOW_NEW], 24, "%u", n * (n + 1) / 2);
+	/* one %s per line, in enum order */
+	for (i = 0; i < MWAN_STAT_MAX; i++) {
+		const char *nl = strchr(p, '\n'), *pct = strstr(p, "%s");
+
+		used += snprintf(buf + used, len - used, "%.*s%s\n",
+				 (int)(pct - p), p, num[i]);
+		p = nl + 1;
+	}
+}
+
+/* att healthy but forced down, webpass unhealthy: the tier 2 WAN takes
+ * new flows (as in test_status_failover_tier).
+ */
+static void test_prometheus(void **state)
+{
+	unsigned int n = fx.ncpus, t = n * (n + 1) / 2;
+	static char got[OUT_MAX], expect[16384];
+	size_t used;
+
+	(void)state;
+	need_maps();
+	fill_prom_counters();
+	set_admin(0, MWAN_ADMIN_DOWN);
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	assert_string_equal(err, "");
+	/* just written by the fixture */
+	assert_true(take_age(out) < 2.0);
+	samples_of(out, got, sizeof(got));
+	used = snprintf(
+		expect, sizeof(expect),
+		"mwan_info{layout=\"%d\"} 1\n"
+		"mwan_loader_up 1\n"
+		"mwan_loader_heartbeat_age_seconds N\n"
+		"mwan_ready 1\n"
+		"mwan_fast_path 1\n"
+		"mwan_failopen 0\n"
+		"mwan_wan_state{wan=\"att\"} 0\n"
+		"mwan_wan_state{wan=\"webpass\"} 0\n"
+		"mwan_wan_state{wan=\"backup\"} 1\n"
+		"mwan_wan_health{wan=\"att\"} 1\n"
+		"mwan_wan_health{wan=\"webpass\"} 0\n"
+		"mwan_wan_health{wan=\"backup\"} 1\n"
+		"mwan_wan_link{wan=\"att\"} 1\n"
+		"mwan_wan_link{wan=\"webpass\"} 1\n"
+		"mwan_wan_link{wan=\"backup\"} 1\n"
+		"mwan_wan_admin{wan=\"att\",admin=\"auto\"} 0\n"
+		"mwan_wan_admin{wan=\"att\",admin=\"up\"} 0\n"
+		"mwan_wan_admin{wan=\"att\",admin=\"down\"} 1\n"
+		"mwan_wan_admin{wan=\"webpass\",admin=\"auto\"} 1\n"
+		"mwan_wan_admin{wan=\"webpass\",admin=\"up\"} 0\n"
+		"mwan_wan_admin{wan=\"webpass\",admin=\"down\"} 0\n"
+		"mwan_wan_admin{wan=\"backup\",admin=\"auto\"} 1\n"
+		"mwan_wan_admin{wan=\"backup\",admin=\"up\"} 0\n"
+		"mwan_wan_admin{wan=\"backup\",admin=\"down\"} 0\n"
+		"mwan_wan_packets_total{wan=\"att\",direction=\"out\"} %u\n"
+		"mwan_wan_packets_total{wan=\"att\",direction=\"in\"} %u\n"
+		"mwan_wan_packets_total{wan=\"webpass\",direction=\"out\"} %u\n"
+		"mwan_wan_packets_total{wan=\"webpass\",direction=\"in\"} %u\n"
+		"mwan_wan_packets_total{wan=\"backup\",direction=\"out\"} 3\n"
+		"mwan_wan_packets_total{wan=\"backup\",direction=\"in\"} 4\n"
+		"mwan_wan_bytes_total{wan=\"att\",direction=\"out\"} %u\n"
+		"mwan_wan_bytes_total{wan=\"att\",direction=\"in\"} %u\n"
+		"mwan_wan_bytes_total{wan=\"webpass\",direction=\"out\"} %u\n"
+		"mwan_wan_bytes_total{wan=\"webpass\",direction=\"in\"} %u\n"
+		"mwan_wan_bytes_total{wan=\"backup\",direction=\"out\"} 300\n"
+		"mwan_wan_bytes_total{wan=\"backup\",direction=\"in\"} 400\n"
+		/* fill_flows(): tcp, icmp and tcp6 on att; udp and udp6 on
+		 * webpass; gre on backup
+		 */
+		"mwan_wan_flows{wan=\"att\"} 3\n"
+		"mwan_wan_flows{wan=\"webpass\"} 2\n"
+		"mwan_wan_flows{wan=\"backup\"} 1\n"
+		/* att's second target answered nothing: no RTT, no jitter */
+		"mwan_probe_rtt_seconds{wan=\"att\",target=\"192.0.2.1\"} 0.000412\n"
+		"mwan_probe_rtt_seconds{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 0.020480\n"
+		"mwan_probe_jitter_seconds{wan=\"att\",target=\"192.0.2.1\"} 0.000051\n"
+		"mwan_probe_jitter_seconds{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 0.001500\n"
+		"mwan_probe_loss_ratio{wan=\"att\",target=\"192.0.2.1\"} 0.150\n"
+		"mwan_probe_loss_ratio{wan=\"att\",target=\"2001:db8:ffff::1\"} 1.000\n"
+		"mwan_probe_loss_ratio{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 0.600\n"
+		"mwan_probe_sent_total{wan=\"att\",target=\"192.0.2.1\"} 20\n"
+		"mwan_probe_sent_total{wan=\"att\",target=\"2001:db8:ffff::1\"} 20\n"
+		"mwan_probe_sent_total{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 1200\n"
+		"mwan_probe_received_total{wan=\"att\",target=\"192.0.2.1\"} 17\n"
+		"mwan_probe_received_total{wan=\"att\",target=\"2001:db8:ffff::1\"} 0\n"
+		"mwan_probe_received_total{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 480\n"
+		"mwan_flows 6\n"
+		"mwan_flows_max 4096\n",
+		MWAN_LAYOUT_VERSION, 5 * n, 7 * n, t, 2 * t, 500 * n, 7000 * n,
+		100 * t, 200 * t);
+	expect_stat_lines(expect + used, sizeof(expect) - used);
+	assert_string_equal(got, expect);
+	/* HELP and TYPE once per family, before its samples */
+	assert_non_null(strstr(
+		out, "\n# TYPE mwan_wan_packets_total counter\nmwan_wan_"));
+	assert_non_null(strstr(out, "\n# TYPE mwan_drops_total counter\n"));
+	assert_non_null(strstr(out, "\n# TYPE mwan_wan_state gauge\n"));
+	assert_prefix(out, "# HELP mwan_info ");
+}
+
+/* The reference parser reads the same numbers back. */
+static void test_prometheus_parses(void **state)
+{
+	unsigned int n = fx.ncpus;
+	char line[160];
+
+	(void)state;
+	need_maps();
+	fill_prom_counters();
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	assert_int_equal(prom_check("", out), 0);
+	assert_string_equal(err, "");
+	snprintf(line, sizeof(line),
+		 "\nmwan_wan_packets_total{direction=\"in\",wan=\"att\"} %u\n",
+		 7 * n);
+	assert_non_null(strstr(parsed, line));
+	snprintf(
+		line, sizeof(line),
+		"\nmwan_wan_bytes_total{direction=\"out\",wan=\"webpass\"} %u\n",
+		100 * n * (n + 1) / 2);
+	assert_non_null(strstr(parsed, line));
+	assert_non_null(strstr(
+		parsed,
+		"\nmwan_drops_total{reason=\"flow_insert_failed\"} 7\n"));
+	assert_non_null(strstr(
+		parsed,
+		"\nmwan_drops_total{reason=\"npt_unmappable_addr\"} 0\n"));
+	assert_non_null(strstr(
+		parsed,
+		"\nmwan_probe_rtt_seconds{target=\"tcp:192.0.2.10:443\",wan=\"webpass\"} 0.02048\n"));
+	assert_non_null(strstr(
+		parsed,
+		"\nmwan_probe_loss_ratio{target=\"192.0.2.1\",wan=\"att\"} 0.15\n"));
+	assert_non_null(strstr(parsed, "\nmwan_flows_max 4096\n"));
+	assert_non_null(strstr(parsed, "\nmwan_loader_up 1\n"));
+	assert_non_null(strstr(
+		parsed, "\nmwan_wan_admin{admin=\"auto\",wan=\"att\"} 1\n"));
+	assert_null(strstr(parsed, "ghost"));
+}
+
+/* The check above cannot pass on anything: broken text is refused, by
+ * prometheus_client itself and by the line rules it does not enforce.
+ */
+static void test_prometheus_rejects_broken(void **state)
+{
+	static const char *const client_refuses[] = {
+		"# HELP m M.\n# TYPE m gauge\nm{wan=\"att} 1\n",
+		"# HELP m M.\n# TYPE m gauge\nm{wan=\"att\"} one\n",
+		"# HELP m M.\n# TYPE m gauge\nm{wan=att} 1\n",
+		"# HELP m M.\n# TYPE m gauge\n1m 1\n",
+	};
+	static const char *const rules_refuse[] = {
+		"m 1\n", /* no HELP, no TYPE */
+		"# HELP m M.\n# TYPE m gauge\nm 1", /* no final newline */
+		"# HELP m M.\n# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"1\"} 2\n",
+		"# HELP m M.\n# TYPE m gauge\nm 1\n# TYPE m gauge\n",
+		"# HELP m M.\n# TYPE m gauge\n# HELP n N.\n# TYPE n gauge\n"
+		"m{a=\"1\"} 1\nn 1\nm{a=\"2\"} 1\n",
+		"# HELP m M.\n# TYPE m counter\nm 1\n",
+		"# HELP m M.\n# TYPE m gauge\nm{a=\"1\",a=\"2\"} 1\n",
+		"# HELP m M.\n# TYPE m gauge\nm{a=\"\\q\"} 1\n",
+	};
+	char *p;
+	size_t i;
+
+	(void)state;
+	need_maps();
+	for (i = 0; i < sizeof(client_refuses) / sizeof(client_refuses[0]);
+	     i++) {
+		if (prom_check("--client-only", client_refuses[i]) != 1)
+			fail_msg("prometheus_client accepted %s",
+				 client_refuses[i]);
+		assert_int_equal(prom_check("", client_refuses[i]), 1);
+	}
+	for (i = 0; i < sizeof(rules_refuse) / sizeof(rules_refuse[0]); i++)
+		if (prom_check("", rules_refuse[i]) != 1)
+			fail_msg("accepted %s", rules_refuse[i]);
+	/* and the real output, with one quote gone */
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	assert_int_equal(prom_check("--client-only", out), 0);
+	p = strstr(out, "reason=\"truncated\"");
+	assert_non_null(p);
+	memmove(p + 7, p + 8, strlen(p + 8) + 1);
+	assert_int_equal(prom_check("--client-only", out), 1);
+}
+
+/* Stale health records: the loader counts as down, as status says. */
+static void test_prometheus_frozen(void **state)
+{
+	(void)state;
+	need_maps();
+	fill_health(10);
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	assert_non_null(strstr(out, "\nmwan_loader_up 0\n"));
+	assert_in_range((long)(take_age(out) * 1000), 10000, 12000);
+}
+
+/* A loader from before mwan_health: no probe metrics, not an error. */
+static void test_prometheus_no_health_map(void **state)
+{
+	char p[256];
+
+	(void)state;
+	need_maps();
+	path_in(p, sizeof(p), fx.pins, MWAN_MAP_HEALTH);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	assert_int_equal(bpf_obj_pin(fx.fd[M_HEALTH], p), 0);
+	assert_string_equal(err, "");
+	assert_null(strstr(out, "mwan_probe_"));
+	assert_null(strstr(out, "heartbeat_age"));
+	assert_non_null(strstr(out, "\nmwan_loader_up 0\n"));
+	assert_non_null(strstr(out, "\nmwan_wan_state{wan=\"att\"} 1\n"));
+	assert_int_equal(prom_check("", out), 0);
+}
+
+static void test_prometheus_usage(void **state)
+{
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j stats --prometheus", DIRS), 2);
+	assert_prefix(err, "bpfctl: -j and --prometheus exclude each other\n");
+	assert_string_equal(out, "");
+	assert_int_equal(RUN("stats --prometheus --prometheus", DIRS), 2);
+	assert_int_equal(RUN("stats --prometheus extra", DIRS), 2);
+	assert_non_null(strstr(err, "'extra'"));
+	assert_int_equal(RUN("stats --json", DIRS), 2);
+	assert_int_equal(RUN("help", DIRS), 0);
+	assert_non_null(strstr(out, "  stats  [--prometheus] "));
+}
+
+/* The loader's way in: lib/metrics.c on plain map fds gives what bpfctl
+ * prints, and escapes what needs escaping.
+ */
+static void test_metrics_lib(void **state)
+{
+	static struct mwan_metrics_in in;
+	static char first[OUT_MAX];
+	char msg[256], *buf = NULL, *p;
+	size_t len = 0;
+
+	(void)state;
+	need_maps();
+	memset(&in, 0, sizeof(in));
+	in.fd = (struct mwan_metrics_fds){ .cfg = fx.fd[M_CFG],
+					   .wans = fx.fd[M_WANS],
+					   .names = fx.fd[M_NAMES],
+					   .admin = fx.fd[M_ADMIN],
+					   .stats = fx.fd[M_STATS],
+					   .wanstat = fx.fd[M_WANSTAT],
+					   .flows = fx.fd[M_FLOWS],
+					   .health = fx.fd[M_HEALTH] };
+	in.loader_up = true;
+	in.target[0][0] = "192.0.2.1";
+	in.target[0][1] = "2001:db8:ffff::1";
+	in.target[1][0] = "tcp:192.0.2.10:443";
+	assert_int_equal(mwan_metrics_render(&in, &buf, &len, msg, sizeof(msg)),
+			 0);
+	assert_int_equal(strlen(buf), len);
+	snprintf(first, sizeof(first), "%s", buf);
+	free(buf);
+	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
+	take_age(out);
+	take_age(first);
+	assert_string_equal(first, out);
+
+	/* a slot without a name, and names that need escaping */
+	in.target[0][0] = "a\"b\\c\nd\x01\xc3\xa9";
+	in.target[0][1] = NULL;
+	assert_int_equal(mwan_metrics_render(&in, &buf, &len, msg, sizeof(msg)),
+			 0);
+	assert_non_null(strstr(
+		buf,
+		"\nmwan_probe_sent_total{wan=\"att\",target=\"a\\\"b\\\\c\\nd???\"} 20\n"
+		"mwan_probe_sent_total{wan=\"att\",target=\"#1\"} 20\n"));
+	assert_int_equal(prom_check("", buf), 0);
+	free(buf);
+	assert_non_null(strstr(
+		parsed,
+		"\nmwan_probe_sent_total{target=\"a\\\"b\\\\c\\nd???\",wan=\"att\"} 20\n"));
+
+	/* a map of another shape is refused, not read past its end */
+	in.fd.wanstat = fx.fd[M_CFG];
+	buf = (char *)1;
+	assert_int_equal(mwan_metrics_render(&in, &buf, &len, msg, sizeof(msg)),
+			 -1);
+	assert_null(buf);
+	assert_int_equal(len, 0);
+	assert_prefix(msg, "mwan_wanstat: map type 2 key 4 value ");
+
+	/* a slot that cannot be read: nothing at all, and why */
+	in.fd.wanstat = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "short", 4,
+				       sizeof(struct mwan_wan_counters), 1,
+				       NULL);
+	assert_true(in.fd.wanstat >= 0);
+	assert_int_equal(mwan_metrics_render(&in, &buf, &len, msg, sizeof(msg)),
+			 -1);
+	close(in.fd.wanstat);
+	assert_null(buf);
+	p = strstr(msg, "cannot read mwan_wanstat[1]: ");
+	assert_non_null(p);
+}
+
 /* ---- wan ------------------------------------------------------------- */
 
 static void test_wan_unknown(void **state)
@@ -1667,6 +2124,18 @@ int main(void)
 		cmocka_unit_test(test_flows_ext6),
 		cmocka_unit_test_setup(test_stats, reset_admin),
 		cmocka_unit_test_setup(test_stats_all_names, reset_admin),
+		cmocka_unit_test_setup_teardown(test_prometheus, reset_admin,
+						clear_prom_counters),
+		cmocka_unit_test_setup_teardown(test_prometheus_parses,
+						reset_admin,
+						clear_prom_counters),
+		cmocka_unit_test_setup(test_prometheus_rejects_broken,
+				       reset_admin),
+		cmocka_unit_test_setup(test_prometheus_frozen, reset_admin),
+		cmocka_unit_test_setup(test_prometheus_no_health_map,
+				       reset_admin),
+		cmocka_unit_test(test_prometheus_usage),
+		cmocka_unit_test_setup(test_metrics_lib, reset_admin),
 		cmocka_unit_test_setup(test_wan_unknown, reset_admin),
 		cmocka_unit_test_setup(test_wan_set, reset_admin),
 		cmocka_unit_test_setup(test_wan_resteers, reset_admin),

@@ -217,6 +217,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_nat, 0);
 	assert_null(cfg.nat);
 	assert_probe_defaults(&cfg.wans[1]);
+	assert_string_equal(cfg.metrics_textfile, "");
+	assert_int_equal(cfg.metrics_interval_s, 15);
 	mwan_config_free(&cfg);
 }
 
@@ -650,6 +652,32 @@ static const struct bad_case bad_cases[] = {
 	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
 			    "    external: { att: 198.51.100.300 }\n",
 	  "t.yaml:13: nat[0].external.att: invalid IPv4 address '198.51.100.300'" },
+	{ "metrics_textfile_relative",
+	  LAN WANS "metrics:\n  textfile: mwan.prom\n",
+	  "t.yaml:12: metrics.textfile: not an absolute path 'mwan.prom'" },
+	{ "metrics_textfile_trailing_slash",
+	  LAN WANS "metrics:\n  textfile: /var/lib/node-exporter/\n",
+	  "t.yaml:12: metrics.textfile: names a directory '/var/lib/node-exporter/'" },
+	{ "metrics_textfile_dot_dot",
+	  LAN WANS "metrics:\n  textfile: /var/lib/..\n",
+	  "t.yaml:12: metrics.textfile: names a directory '/var/lib/..'" },
+	{ "metrics_textfile_root", LAN WANS "metrics: { textfile: / }\n",
+	  "t.yaml:11: metrics.textfile: names a directory '/'" },
+	{ "metrics_textfile_empty", LAN WANS "metrics:\n  textfile:\n",
+	  "t.yaml:12: metrics.textfile: missing value" },
+	{ "metrics_textfile_list", LAN WANS "metrics:\n  textfile: [/a]\n",
+	  "t.yaml:12: metrics.textfile: expected a scalar, got a list" },
+	{ "metrics_interval_zero", LAN WANS "metrics:\n  interval: 0\n",
+	  "t.yaml:12: metrics.interval: value '0' out of range 1..3600" },
+	{ "metrics_interval_too_long", LAN WANS "metrics:\n  interval: 3601\n",
+	  "t.yaml:12: metrics.interval: value '3601' out of range 1..3600" },
+	{ "metrics_interval_unit", LAN WANS "metrics:\n  interval: 15s\n",
+	  "t.yaml:12: metrics.interval: invalid number '15s'" },
+	{ "metrics_unknown_key",
+	  LAN WANS "metrics:\n  textfile: /a.prom\n  port: 9100\n",
+	  "t.yaml:13: metrics.port: unknown key 'port'" },
+	{ "metrics_not_mapping", LAN WANS "metrics: /a.prom\n",
+	  "t.yaml:11: metrics: expected a mapping, got a scalar" },
 	{ "yaml_bad_indent",
 	  "lan:\n"
 	  "  interface: eth3\n"
@@ -794,6 +822,88 @@ static void test_check_interfaces(void **state)
 	mwan_config_free(&cfg);
 }
 
+static void test_metrics(void **state)
+{
+	static const char text[] = LAN WANS
+		"metrics:\n"
+		"  interval: 3600\n"
+		"  textfile: /var/lib/prometheus/node-exporter/mwan.prom\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_string_equal(cfg.metrics_textfile,
+			    "/var/lib/prometheus/node-exporter/mwan.prom");
+	assert_int_equal(cfg.metrics_textfile_line, 13);
+	assert_int_equal(cfg.metrics_interval_s, 3600);
+	mwan_config_free(&cfg);
+
+	/* an interval alone: no file, nothing written */
+	assert_int_equal(
+		parse(LAN WANS "metrics: { interval: 1 }\n", &cfg, err), 0);
+	assert_string_equal(cfg.metrics_textfile, "");
+	assert_int_equal(cfg.metrics_interval_s, 1);
+	mwan_config_free(&cfg);
+}
+
+/* The loader writes PATH.tmp.PID, so the path leaves room for that. */
+static void test_metrics_path_too_long(void **state)
+{
+	char text[PATH_MAX + 512] = LAN WANS "metrics:\n  textfile: /";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	size_t n = strlen(text);
+
+	(void)state;
+	memset(text + n, 'a', MWAN_METRICS_PATH_MAX - 2);
+	strcpy(text + n + MWAN_METRICS_PATH_MAX - 2, "\n");
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(strlen(cfg.metrics_textfile),
+			 MWAN_METRICS_PATH_MAX - 1);
+	mwan_config_free(&cfg);
+	strcpy(text + n + MWAN_METRICS_PATH_MAX - 2, "a\n");
+	assert_int_equal(parse(text, &cfg, err), -1);
+	/* the quote is cut short, like every long value */
+	assert_string_equal(
+		err,
+		"t.yaml:12: metrics.textfile: path too long "
+		"'/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+}
+
+/* Only the system knows that an existing path is a directory. */
+static void test_metrics_textfile_is_directory(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	/* past the parser's rule that a WAN is not the LAN interface */
+	assert_int_equal(parse("lan:\n"
+			       "  interface: lo\n"
+			       "  ipv4: 10.250.250.0/29\n"
+			       "wans:\n"
+			       "  att:\n"
+			       "    interface: mwan-none0\n"
+			       "    gateway4: 100.64.1.1\n"
+			       "metrics:\n"
+			       "  textfile: /tmp\n",
+			       &cfg, err),
+			 0);
+	strcpy(cfg.wans[0].ifname, "lo");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err, "t.yaml:9: metrics.textfile: names a directory '/tmp'");
+	/* a file that does not exist yet is fine */
+	strcpy(cfg.metrics_textfile, "/tmp/mwan-test-none/mwan.prom");
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+	mwan_config_free(&cfg);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -810,6 +920,9 @@ int main(void)
 		cmocka_unit_test(test_load_empty_file),
 		cmocka_unit_test(test_comments_only),
 		cmocka_unit_test(test_check_interfaces),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics_path_too_long),
+		cmocka_unit_test(test_metrics_textfile_is_directory),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(bad_cases)];
 	size_t i, n = ARRAY_SIZE(fixed);
