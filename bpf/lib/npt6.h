@@ -113,7 +113,11 @@ static __always_inline const struct mwan_npt *npt_get(__u32 wan)
 {
 	const struct mwan_npt *e = bpf_map_lookup_elem(&mwan_npt, &wan);
 
-	if (e && e->valid_until_ns && bpf_ktime_get_ns() >= e->valid_until_ns)
+	/* The coarse clock (half the cost per packet) lags by at most a
+	 * tick: a prefix may translate a few milliseconds past its end.
+	 */
+	if (e && e->valid_until_ns &&
+	    bpf_ktime_get_coarse_ns() >= e->valid_until_ns)
 		return NULL;
 	return e;
 }
@@ -261,17 +265,44 @@ static __always_inline int steer6_icmp_error_out(void *ctx, bool xdp,
 	return npt_for_wan(d);
 }
 
+/* An established IPv6 flow: its WAN still takes new flows and still has a
+ * prefix; anything else goes the way of a new flow.
+ */
+static __always_inline bool established6(const struct mwan_flow_key *k,
+					 __u32 mask, struct decision6 *d)
+{
+	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+
+	if (!f || !flow_keeps_wan(f, mask) || steer_by_flow(f, &d->s))
+		return false;
+	d->npt = npt_get(d->s.wan);
+	return d->npt != NULL;
+}
+
 /* LAN -> WAN for IPv6: WANs compete only while they hold a prefix. */
 static __always_inline int
 decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 		 const struct pkt6 *p, struct pkt6 *in, struct decision6 *d)
 {
+	bool first = !p->later_frag && !p->icmp_error;
 	struct mwan_flow_key k;
 	__u32 zero = 0, *mask, m;
 	int err;
 
 	if (addr6_special(&p->daddr) || addr6_special(&p->saddr) ||
-	    in_lan6(cfg, &p->daddr) || is_local6(&p->daddr)) {
+	    in_lan6(cfg, &p->daddr)) {
+		d->reason = MWAN_EV_PASS_LOCAL;
+		return V_PASS;
+	}
+	mask = bpf_map_lookup_elem(&mwan_npt_mask, &zero);
+	m = mask ? *mask : 0;
+	if (first) {
+		flow_key_of6(&k, p, &p->saddr, true);
+		/* a flow exists only for what passed the checks below */
+		if (in_lan6(cfg, &p->saddr) && established6(&k, m, d))
+			goto steered;
+	}
+	if (is_local6(&p->daddr)) {
 		d->reason = MWAN_EV_PASS_LOCAL;
 		return V_PASS;
 	}
@@ -283,9 +314,6 @@ decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 		return steer6_later_frag(p, d);
 	if (p->icmp_error)
 		return steer6_icmp_error_out(ctx, xdp, cfg, p, in, d);
-	mask = bpf_map_lookup_elem(&mwan_npt_mask, &zero);
-	m = mask ? *mask : 0;
-	flow_key_of6(&k, p, &p->saddr, true);
 	err = steer_flow(&k, m, NULL, &d->s);
 	/* A prefix can expire before the loader clears its mask bit: steer
 	 * again without that WAN rather than drop a flow another WAN could
@@ -302,6 +330,7 @@ decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 	}
 	if (npt_for_wan(d) == V_DROP)
 		return V_DROP;
+steered:
 	if (p->frag)
 		remember_first_frag6(p, d->s.wan);
 	return V_FWD;
@@ -322,11 +351,29 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 		d->reason = MWAN_EV_PASS_LOCAL;
 		return V_PASS;
 	}
-	if (in_lan6(cfg, &p->saddr) || is_local6(&p->saddr)) {
+	if (in_lan6(cfg, &p->saddr)) {
 		d->reason = MWAN_EV_PASS_MARTIAN;
 		return V_PASS;
 	}
 	d->npt = npt_get(wan);
+	d->s.wan = wan;
+	d->s.flow = NULL;
+	/* A flow exists only for sources that passed the checks below. */
+	if (d->npt && in_prefix6(&p->daddr, d->npt->ext, plen) &&
+	    !p->later_frag && !p->icmp_error) {
+		d->internal = p->daddr;
+		if (!npt6_map(&d->internal, cfg->lan_net6, plen,
+			      d->npt->adj_in)) {
+			flow_key_of6(&k, p, &d->internal, false);
+			d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
+			if (d->s.flow)
+				goto flow_found;
+		}
+	}
+	if (is_local6(&p->saddr)) {
+		d->reason = MWAN_EV_PASS_MARTIAN;
+		return V_PASS;
+	}
 	if (!d->npt || !in_prefix6(&p->daddr, d->npt->ext, plen)) {
 		d->reason = is_local6(&p->daddr) ? MWAN_EV_PASS_LOCAL :
 						   MWAN_EV_PASS_UNMAPPED;
@@ -337,8 +384,6 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 		d->reason = MWAN_DROP_NPT_UNMAPPABLE;
 		return V_DROP;
 	}
-	d->s.wan = wan;
-	d->s.flow = NULL;
 	if (p->later_frag) {
 		stat_inc(MWAN_EV_FRAG_IN);
 		return V_FWD;
@@ -353,14 +398,12 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 		stat_inc(MWAN_EV_ICMP_ERR_IN);
 		return V_FWD;
 	}
-	flow_key_of6(&k, p, &d->internal, false);
-	d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
-	if (!d->s.flow)
-		d->s.flow = flow_create(&k, wan, 0, MWAN_ORIGIN_WAN, 0);
+	d->s.flow = flow_create(&k, wan, 0, MWAN_ORIGIN_WAN, 0);
 	if (!d->s.flow) {
 		d->reason = MWAN_DROP_FLOW_INSERT;
 		return V_DROP;
 	}
+flow_found:
 	if (p->frag)
 		stat_inc(MWAN_EV_FRAG_IN);
 	return V_FWD;

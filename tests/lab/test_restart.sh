@@ -57,11 +57,36 @@ start_streams() {
 	lab_streams restart "$LAB_SERVER:$PORT" "$BASE" "$STREAMS_PER_HOST" "$STREAM_GAP"
 }
 
+# notify_listen: a stand-in for systemd's notify socket; each datagram one
+# line of $LAB_DIR/notify.log.
+notify_listen() {
+	rm -f "$LAB_DIR/notify.sock"
+	lab_bg notify router "$LAB_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+while True:
+    print(s.recv(4096).decode().replace("\n", " "), flush=True)' "$LAB_DIR/notify.sock"
+	for _ in $(seq 50); do grep -qs bound "$LAB_DIR/notify.log" && return 0; sleep 0.1; done
+	return 1
+}
+
 restart_loader() {
 	lab_start_loader "$LAB_CFG" 2>>"$LAB_DIR/loader-start.err"
 }
 
 # ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
+
+# check_notify: READY=1 once attached, WATCHDOG=1 at half of WATCHDOG_USEC,
+# RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM.
+check_notify() {
+	local seq
+	seq=$(grep -v '^bound' "$LAB_DIR/notify.log" | grep -v '^WATCHDOG=1' | tr '\n' ' ')
+	[[ $seq == "READY=1 RELOADING=1 READY=1 STOPPING=1 " ]] || fail "notifications: $seq"
+	(($(grep -c '^WATCHDOG=1' "$LAB_DIR/notify.log") >= 3)) ||
+		fail "$(grep -c '^WATCHDOG=1' "$LAB_DIR/notify.log") watchdog pings in about 4 s with WATCHDOG_USEC=1 s"
+}
 
 check_journal_prio() {
 	grep -q '^<6>dataplane ready' "$LAB_LOADER_LOG" || fail "no '<6>dataplane ready' line: $(head -n 3 "$LAB_LOADER_LOG")"
@@ -166,15 +191,21 @@ run_restarts() {
 	local fast=$1 id rc upgrade
 	T_PREFIX=$([[ $fast == true ]] && echo fast || echo slow)
 	lab_write_config "$fast"
-	JOURNAL_STREAM=8:1 restart_loader || t_setup_fail "loader start: $(tail -n 5 "$LAB_LOADER_LOG")"
+	notify_listen || t_setup_fail "no notify socket"
+	JOURNAL_STREAM=8:1 NOTIFY_SOCKET=$LAB_DIR/notify.sock WATCHDOG_USEC=1000000 restart_loader ||
+		t_setup_fail "loader start: $(tail -n 5 "$LAB_LOADER_LOG")"
 	check "log lines carry syslog priorities under journald (<6> info)" check_journal_prio
 	: >"$LAB_DIR/streams.jsonl"
 	start_streams
 	sleep 1.5
 	flows_json >"$LAB_DIR/flows-before.json"
+	kill -HUP "$LAB_LOADER_PID" # an unchanged config: nothing to apply
+	sleep 2.5
 
 	id=$(xdp_id eth3)
 	lab_stop_loader
+	check "sd_notify: READY, WATCHDOG pings, RELOADING/READY around SIGHUP, STOPPING" check_notify
+	lab_stop_bg notify
 	check "SIGTERM: bpfctl status says the loader is not running (health frozen)" check_frozen
 	sleep 1
 	restart_loader || t_setup_fail "restart after SIGTERM"

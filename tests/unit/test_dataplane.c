@@ -782,9 +782,12 @@ static void tw_wp_no_prefix_att_down(void)
 /* webpass's delegated prefix ran out; the loader has not noticed yet
  * (mask bit still set).
  */
+/* Expired 50 ms ago: the datapath reads the coarse clock, which may lag
+ * CLOCK_MONOTONIC by a tick.
+ */
 static void tw_wp_expired(void)
 {
-	npt_put(WP, mono_ns() - 1);
+	npt_put(WP, mono_ns() - 50000000ULL);
 }
 
 struct steer_case {
@@ -898,8 +901,8 @@ static void test_steer_admin_down_moves_flow(void **state)
 }
 
 /* webpass's delegated prefix expires under a flow (valid_until_ns, on
- * bpf_ktime_get_ns()'s CLOCK_MONOTONIC) before the loader clears its mask
- * bit: the datapath treats the entry as gone at once. The flow moves to
+ * CLOCK_MONOTONIC, read through the coarse clock) before the loader clears
+ * its mask bit: the datapath treats the entry as gone within a tick. The flow moves to
  * att on its next packet, a new flow the stale mask sends to webpass is
  * re-steered to att (counted as created, then moved), and inbound packets
  * to the old prefix are no longer translated. Nothing is dropped.
