@@ -151,8 +151,11 @@ check_bad_reload() {
 		lab_wait_log "$LAB_LOADER_LOG" "reload refused" 5 || fail "no refusal logged"
 		out=$(tail -n +"$((n + 1))" "$LAB_LOADER_LOG")
 	else
-		out=$(lab_ctl reload 2>&1) || rc=$?
+		# -r, not -c: bpfctl would refuse the bad file itself
+		out=$(lab_exec router "$LAB_BPFCTL" -r "$LAB_DIR/run" -p "$LAB_PIN" reload 2>&1) || rc=$?
 		((rc != 0)) || fail "bpfctl reload exited 0 on a bad config: $out"
+		grep -q "reload refused, the running dataplane is unchanged" <<<"$out" ||
+			fail "not the loader's refusal: $out"
 	fi
 	grep -q "$LAB_CFG:$BAD_LINE: .*weight.*'0'" <<<"$out" || fail "no FILE:LINE: weight message: $out"
 	[[ $(nat_maps) == "$before" ]] || fail "mwan_nat4/mwan_pub4 changed"
