@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfctl.h"
+#include "lib/metrics.h"
 #include "lib/steer.h"
 
 const struct ctl_map ctl_map_cfg = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
@@ -150,28 +151,7 @@ __u32 ctl_map_max_entries(int fd)
 
 int ctl_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64)
 {
-	static int ncpus;
-	unsigned int cpu, i;
-	__u64 *vals;
-
-	if (!ncpus)
-		ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		return -1;
-	/* value_size is a multiple of 8, so slots are packed per CPU */
-	vals = calloc((size_t)ncpus * n_u64, sizeof(*vals));
-	if (!vals)
-		return -1;
-	if (bpf_map_lookup_elem(fd, &key, vals)) {
-		free(vals);
-		return -1;
-	}
-	memset(sum, 0, n_u64 * sizeof(*sum));
-	for (cpu = 0; cpu < (unsigned int)ncpus; cpu++)
-		for (i = 0; i < n_u64; i++)
-			sum[i] += vals[cpu * n_u64 + i];
-	free(vals);
-	return 0;
+	return mwan_percpu_sum(fd, key, sum, n_u64) ? -1 : 0;
 }
 
 void *ctl_vec_push(struct ctl_vec *v)

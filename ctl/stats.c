@@ -12,21 +12,6 @@
 #include "lib/metrics.h"
 #include "lib/print.h"
 
-struct stat_name {
-	enum mwan_stat id;
-	const char *name;
-};
-
-#define STAT_DROP(n, s) { MWAN_DROP_##n, s },
-#define STAT_EV(n, s) { MWAN_EV_##n, s },
-static const struct stat_name drop_names[] = { MWAN_DROPS(STAT_DROP) };
-static const struct stat_name event_names[] = { MWAN_EVENTS(STAT_EV) };
-#undef STAT_DROP
-#undef STAT_EV
-
-#define N_DROPS (sizeof(drop_names) / sizeof(drop_names[0]))
-#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
-
 struct stats {
 	__u64 global[MWAN_STAT_MAX];
 	struct mwan_wan_counters wan[MWAN_MAX_WANS];
@@ -94,7 +79,7 @@ static void print_wan_table(const struct ctl_wans *wans, const struct stats *s)
 	print_close_array();
 }
 
-static void print_counters(const char *key, const struct stat_name *names,
+static void print_counters(const char *key, const struct mwan_stat_name *names,
 			   size_t n, const struct stats *s)
 {
 	size_t i;
@@ -231,8 +216,8 @@ int cmd_stats(const struct ctl *ctl, int argc, char **argv)
 
 	print_open_object(NULL);
 	print_wan_table(&wans, &s);
-	print_counters("drops", drop_names, N_DROPS, &s);
-	print_counters("events", event_names, N_EVENTS, &s);
+	print_counters("drops", mwan_drop_names, mwan_n_drops, &s);
+	print_counters("events", mwan_event_names, mwan_n_events, &s);
 	print_close_object();
 	return 0;
 }

@@ -39,17 +39,16 @@ struct snap {
 	__u64 now_ns;
 };
 
-struct stat_name {
-	enum mwan_stat id;
-	const char *name;
-};
-
 #define STAT_DROP(n, s) { MWAN_DROP_##n, s },
 #define STAT_EV(n, s) { MWAN_EV_##n, s },
-static const struct stat_name drop_names[] = { MWAN_DROPS(STAT_DROP) };
-static const struct stat_name event_names[] = { MWAN_EVENTS(STAT_EV) };
+const struct mwan_stat_name mwan_drop_names[] = { MWAN_DROPS(STAT_DROP) };
+const struct mwan_stat_name mwan_event_names[] = { MWAN_EVENTS(STAT_EV) };
 #undef STAT_DROP
 #undef STAT_EV
+const unsigned int mwan_n_drops =
+	sizeof(mwan_drop_names) / sizeof(mwan_drop_names[0]);
+const unsigned int mwan_n_events =
+	sizeof(mwan_event_names) / sizeof(mwan_event_names[0]);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -65,35 +64,39 @@ static int read_slot(int fd, const char *map, __u32 id, void *value, char *err,
 	return -1;
 }
 
-/* Sum over CPUs of one per-CPU array slot of n_u64 counters. */
-static int read_percpu(int fd, const char *map, __u32 id, __u64 *sum,
-		       unsigned int n_u64, char *err, size_t errlen)
+int mwan_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
 	unsigned int cpu, i;
 	__u64 *vals;
 
-	if (ncpus <= 0) {
-		mwan_set_err(err, errlen, "cannot count CPUs: %s",
-			     strerror(-ncpus));
-		return -1;
-	}
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 	/* value sizes are multiples of 8, so CPUs' slots are packed */
 	vals = calloc((size_t)ncpus * n_u64, sizeof(*vals));
-	if (!vals) {
-		mwan_set_err(err, errlen, "out of memory");
-		return -1;
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		err = -errno;
+	} else {
+		memset(sum, 0, n_u64 * sizeof(*sum));
+		for (cpu = 0; cpu < (unsigned int)ncpus; cpu++)
+			for (i = 0; i < n_u64; i++)
+				sum[i] += vals[cpu * n_u64 + i];
 	}
-	if (read_slot(fd, map, id, vals, err, errlen)) {
-		free(vals);
-		return -1;
-	}
-	memset(sum, 0, n_u64 * sizeof(*sum));
-	for (cpu = 0; cpu < (unsigned int)ncpus; cpu++)
-		for (i = 0; i < n_u64; i++)
-			sum[i] += vals[cpu * n_u64 + i];
 	free(vals);
-	return 0;
+	return err;
+}
+
+static int read_percpu(int fd, const char *map, __u32 id, __u64 *sum,
+		       unsigned int n_u64, char *err, size_t errlen)
+{
+	int e = mwan_percpu_sum(fd, id, sum, n_u64);
+
+	if (e)
+		mwan_set_err(err, errlen, "cannot read %s[%u]: %s", map, id,
+			     strerror(-e));
+	return e ? -1 : 0;
 }
 
 static int read_wans(const struct mwan_metrics_fds *fd, struct snap *s,
@@ -635,12 +638,12 @@ static void write_stats(FILE *f, const struct snap *s)
 	/* every reason, zero included: a series that appears only on the
 	 * first drop makes rate() miss it
 	 */
-	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
-		sample(f, &drops, v_u64(&v, s->stat[drop_names[i].id]),
-		       "reason", drop_names[i].name, NULL);
-	for (i = 0; i < ARRAY_SIZE(event_names); i++)
-		sample(f, &events, v_u64(&v, s->stat[event_names[i].id]),
-		       "event", event_names[i].name, NULL);
+	for (i = 0; i < mwan_n_drops; i++)
+		sample(f, &drops, v_u64(&v, s->stat[mwan_drop_names[i].id]),
+		       "reason", mwan_drop_names[i].name, NULL);
+	for (i = 0; i < mwan_n_events; i++)
+		sample(f, &events, v_u64(&v, s->stat[mwan_event_names[i].id]),
+		       "event", mwan_event_names[i].name, NULL);
 }
 
 int mwan_metrics_render(const struct mwan_metrics_in *in, char **buf,

@@ -35,6 +35,18 @@ struct mwan_metrics_in {
 	const char *target[MWAN_MAX_WANS][MWAN_HEALTH_TARGETS];
 };
 
+/* mwan_stats' counter names, as bpfctl and the metrics show them. */
+struct mwan_stat_name {
+	enum mwan_stat id;
+	const char *name;
+};
+extern const struct mwan_stat_name mwan_drop_names[];
+extern const struct mwan_stat_name mwan_event_names[];
+extern const unsigned int mwan_n_drops, mwan_n_events;
+
+/* Sum over CPUs of one per-CPU array slot of n_u64 counters; -errno. */
+int mwan_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64);
+
 /* The whole exposition (text format 0.0.4) into a malloc'd buffer, or
  * nothing: on failure returns -1 with the reason in err and *buf NULL,
  * so no caller ever publishes half a scrape.
