@@ -233,12 +233,19 @@ static bool same_interfaces(const struct mwan_config *a,
 }
 
 /* Everything of a WAN but its name and interface (which same_interfaces
- * held equal): the parser zeroes the config first, so bytes compare.
+ * held equal) and where in the file it stands: the parser zeroes the
+ * config first, so the rest compares as bytes.
  */
 static bool same_wan_settings(const struct mwan_cfg_wan *a,
 			      const struct mwan_cfg_wan *b)
 {
-	return !memcmp(a, b, sizeof(*a));
+	struct mwan_cfg_wan x = *a, y = *b;
+	unsigned int t;
+
+	x.line = y.line = x.iface_line = y.iface_line = 0;
+	for (t = 0; t < MWAN_MAX_PROBE_TARGETS; t++)
+		x.probe_targets[t].line = y.probe_targets[t].line = 0;
+	return !memcmp(&x, &y, sizeof(x));
 }
 
 static const struct mwan_cfg_nat *find_nat(const struct mwan_config *c,

@@ -202,8 +202,12 @@ run_restarts() {
 	start_streams
 	sleep 1.5
 	flows_json >"$LAB_DIR/flows-before.json"
-	kill -HUP "$LAB_LOADER_PID" # an unchanged config: nothing to apply
+	# the same config, every line one further down: nothing to apply
+	sed -i '1i # moved down by one line' "$LAB_CFG"
+	kill -HUP "$LAB_LOADER_PID"
 	sleep 2.5
+	check "SIGHUP with nothing changed but line numbers: nothing applied" \
+		grep -q "reload: applied: 0 mapping(s) added, 0 removed, 0 changed\$" "$LAB_LOADER_LOG"
 
 	id=$(xdp_id eth3)
 	lab_stop_loader
