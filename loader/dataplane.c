@@ -296,6 +296,7 @@ static void *read_file(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
+	errno = EINVAL; /* an empty or unseekable file */
 	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0 &&
 	    !fseek(f, 0, SEEK_SET)) {
 		buf = malloc(size);

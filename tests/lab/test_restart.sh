@@ -114,6 +114,13 @@ check_upgraded() {
 	grep -q "BPF object: $2" "$LAB_LOADER_LOG" || fail "the loader did not use $2: $(grep 'BPF object' "$LAB_LOADER_LOG")"
 }
 
+check_object_refused() {
+	((${1} != 0)) || fail "mwan-loader started with an empty BPF object"
+	grep -q "cannot read the BPF object $LAB_DIR/empty.o: Invalid argument" "$LAB_LOADER_LOG" ||
+		fail "no clear refusal: $(tail -n 2 "$LAB_LOADER_LOG")"
+	[[ $(xdp_id eth3) == "$2" ]] || fail "the running XDP program changed: $(xdp_id eth3), was $2"
+}
+
 check_layout_refused() {
 	local rc=$1 before=$2
 	((rc != 0)) || fail "mwan-loader started on maps of layout 99"
@@ -233,6 +240,12 @@ run_restarts() {
 		t_setup_fail "cannot rebuild the BPF object"
 	id=$(xdp_id eth3)
 	lab_stop_loader
+	: >"$LAB_DIR/empty.o"
+	LAB_LOADER_ARGS=(--bpf-object "$LAB_DIR/empty.o")
+	rc=0
+	restart_loader || rc=$?
+	check "an unusable BPF object is refused, the running dataplane untouched" \
+		check_object_refused "$rc" "$id"
 	LAB_LOADER_ARGS=(--bpf-object "$upgrade/mwan.bpf.o")
 	restart_loader || t_setup_fail "upgrade start: $(tail -n 5 "$LAB_LOADER_LOG")"
 	LAB_LOADER_ARGS=()
