@@ -396,8 +396,8 @@ static void put_health(__u32 id, __u32 reason, __u8 health, __u64 ago_s,
 }
 
 /* att: recovered 2m05s ago, one target answering, one silent; webpass:
- * down for a minute, a TCP target at 60 % loss; backup: no probes. (The
- * times stay below a fresh machine's uptime: CLOCK_MONOTONIC.)
+ * down for a minute, a TCP target at 60 % loss; backup: no probes. (On
+ * CLOCK_MONOTONIC, a day ahead of the machine's: enter_time_namespace.)
  */
 static void fill_health(__u64 heartbeat_age_s)
 {
@@ -2104,6 +2104,34 @@ static void test_print_unbalanced(void **state)
 	free(buf);
 }
 
+/* The fixture writes times up to a few minutes back on CLOCK_MONOTONIC
+ * (a WAN up since 2m05s): on a machine booted less than that ago they
+ * would fall before boot. So the tests run in a time namespace whose
+ * monotonic clock is a day ahead, bpfctl with them (unshare(1) does it:
+ * a time namespace takes effect in the children of whoever made it).
+ */
+#define TIMENS_ENV "MWAN_TEST_TIMENS"
+
+static void enter_time_namespace(void)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (getenv(TIMENS_ENV))
+		return;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "/proc/self/exe: %s\n", strerror(errno));
+		exit(1);
+	}
+	self[n] = '\0';
+	setenv(TIMENS_ENV, "1", 1);
+	execlp("unshare", "unshare", "--time", "--monotonic", "86400", "--",
+	       self, (char *)NULL);
+	fprintf(stderr, "unshare --time: %s\n", strerror(errno));
+	exit(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2153,5 +2181,6 @@ int main(void)
 		cmocka_unit_test(test_print_unbalanced),
 	};
 
+	enter_time_namespace();
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
