@@ -132,6 +132,124 @@ static unsigned int window_answered(const struct mwan_target_window *w)
 	return n;
 }
 
+/* ---- lost rounds against the background loss ---- */
+
+/* down_after rounds in a row without quorum say "the path is dead" on a
+ * clean line. On a lossy one they also come by chance: two targets at
+ * 20 % loss each miss quorum together in 4 % of rounds, so three in a
+ * row come about once in 16 000 rounds, every hour at 250 ms. An up WAN
+ * goes down for lost rounds only after a streak that the loss it had
+ * before the streak would make by chance less than once in this long,
+ * on average (seconds).
+ */
+#define LOST_STREAK_EVERY_S 86400
+
+/* Sample j of a target's ring, 0 the newest. */
+static uint32_t ring_at(const struct mwan_target_window *w, unsigned int j)
+{
+	unsigned int m = MWAN_HEALTH_WINDOW_MAX;
+
+	return w->rtt_us[(w->head + m - 1 - j) % m];
+}
+
+/* Whether round j (0 the newest) reached quorum: every round pushed one
+ * sample into each target's ring.
+ */
+static bool ring_round_good(const struct mwan_wan_health *h,
+			    unsigned int quorum, unsigned int j)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < h->n_targets; i++)
+		if (ring_at(&h->t[i], j) != RTT_LOST)
+			n++;
+	return n >= quorum;
+}
+
+/* The chance that a round misses quorum by chance alone: every target
+ * lost independently at its background rate (a target that never
+ * answers is lost every time, a clean one never). A target's background
+ * loss is taken from the rounds before the current streak (the streak
+ * must not set its own bar) that were not part of an outage (a run of
+ * down_after bad rounds or more, such as the last one): the higher of
+ * the judged window's, which sees loss begin, and the whole ring's
+ * (MWAN_HEALTH_WINDOW_MAX rounds), which a few lucky rounds do not talk
+ * down.
+ */
+static double round_bad_chance(const struct mwan_wan_health *h,
+			       const struct mwan_health_params *p)
+{
+	unsigned int m = MWAN_HEALTH_WINDOW_MAX, quorum = eff_quorum(h, p);
+	unsigned int window = eff_window(p), skip = h->bad_rounds;
+	unsigned int held = h->t[0].sent < m ? h->t[0].sent : m;
+	unsigned int lost_w[MWAN_HEALTH_TARGETS] = { 0 };
+	unsigned int lost_r[MWAN_HEALTH_TARGETS] = { 0 };
+	unsigned int i, j, k, run = 0, n_w = 0, n_r = 0;
+	double d[MWAN_HEALTH_TARGETS + 1] = { 1.0 }, l, lw, bad = 0;
+	bool use[MWAN_HEALTH_WINDOW_MAX];
+
+	for (j = skip; j <= held; j++) {
+		if (j < held && !ring_round_good(h, quorum, j)) {
+			run++;
+			continue;
+		}
+		for (k = j - run; k < j; k++)
+			use[k] = run < at_least_1(p->down_after);
+		if (j < held)
+			use[j] = true;
+		run = 0;
+	}
+	for (j = skip; j < held; j++) {
+		if (!use[j])
+			continue;
+		n_r++;
+		n_w += j < window;
+		for (i = 0; i < h->n_targets; i++) {
+			if (ring_at(&h->t[i], j) != RTT_LOST)
+				continue;
+			lost_r[i]++;
+			lost_w[i] += j < window;
+		}
+	}
+	/* d[k]: the chance that k of the first i targets answer */
+	for (i = 0; i < h->n_targets; i++) {
+		l = n_r ? (double)lost_r[i] / n_r : 0;
+		lw = n_w ? (double)lost_w[i] / n_w : 0;
+		if (lw > l)
+			l = lw;
+		for (k = i + 1; k > 0; k--)
+			d[k] = d[k] * l + d[k - 1] * (1 - l);
+		d[0] *= l;
+	}
+	for (k = 0; k < quorum; k++)
+		bad += d[k];
+	return bad;
+}
+
+/* Bad rounds in a row that take an up WAN down: down_after, or more
+ * while the background loss would make down_after of them by chance
+ * more often than once in LOST_STREAK_EVERY_S; at most the window (the
+ * loss threshold takes a dead path down before that).
+ */
+static unsigned int lost_rounds_needed(const struct mwan_wan_health *h,
+				       const struct mwan_health_params *p)
+{
+	unsigned int n = at_least_1(p->down_after), max = eff_window(p), i;
+	double q = round_bad_chance(h, p);
+	double odds = 1,
+	       want = LOST_STREAK_EVERY_S * 1000.0 / at_least_1(p->interval_ms);
+
+	if (q <= 0)
+		return n;
+	for (i = 0; i < n; i++)
+		odds /= q;
+	while (odds < want && n < max) {
+		odds /= q;
+		n++;
+	}
+	return n;
+}
+
 /* ---- judging the WAN ---- */
 
 struct target_rank {
@@ -220,7 +338,8 @@ static bool judge_up(struct mwan_wan_health *h,
 {
 	enum mwan_health_reason r;
 
-	if (!good && h->bad_rounds >= at_least_1(p->down_after))
+	if (!good && h->bad_rounds >= at_least_1(p->down_after) &&
+	    h->bad_rounds >= lost_rounds_needed(h, p))
 		return change(h, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS,
 			      now_ms);
 	r = raised(p, v);

@@ -14,7 +14,7 @@ struct mwan_health_params {
 	unsigned int interval_ms;
 	unsigned int timeout_ms;
 	unsigned int window; /* probes per target judged for loss/RTT */
-	unsigned int down_after; /* bad rounds in a row -> down */
+	unsigned int down_after; /* bad rounds in a row -> down (at least) */
 	unsigned int up_after; /* good rounds in a row -> up (or hold) */
 	unsigned int quorum; /* targets that must answer for a good round */
 	unsigned int hold_down_s; /* recovered WAN waits this long */

@@ -483,7 +483,11 @@ static void test_single_round_never_flips(void **state)
 	assert_false(sim_round(&s, 0));
 	assert_false(sim_round(&s, 0));
 	assert_int_equal(s.h.bad_rounds, 2);
-	assert_int_equal(sim_rounds(&s, 3, 0, 0), 1);
+	/* 1 probe lost of the 17 before the streak (6 %): 3 in a row by
+	 * chance every 4 900 rounds, 5 every 1.4 million: the 5th is the one
+	 */
+	assert_int_equal(sim_rounds(&s, 5, 0, 0), 3);
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
 	assert_false(sim_round(&s, 1));
 	assert_int_equal(s.h.good_rounds, 1);
 	assert_int_equal(s.h.state, MWAN_HEALTH_DOWN);
@@ -539,6 +543,128 @@ static void test_20pct_loss_one_of_two(void **state)
 		assert_int_equal(s.h.t[0].sent, 240);
 		assert_int_equal(s.h.t[0].received, 240 - lost);
 	}
+}
+
+/* The lab's soak: 20 % loss on every probe to both targets. A round
+ * misses quorum when both are lost (4 %), three in a row once in 16 000
+ * rounds: about hourly at 250 ms, and in these seeds' 60 s.
+ */
+static void test_20pct_loss_both_targets(void **state)
+{
+	static const uint32_t seeds[] = { 39, 95, 110, 195, 225 };
+	unsigned int i, k, mask, lost[2];
+	bool l[2], streak;
+	uint32_t x;
+	struct sim s;
+
+	(void)state;
+	for (k = 0; k < ARRAY_SIZE(seeds); k++) {
+		x = seeds[k];
+		lost[0] = lost[1] = 0;
+		streak = false;
+		sim_init(&s, 2);
+		sim_settle(&s, 3);
+		for (i = 0; i < 240; i++) {
+			l[0] = lost_pct(&x, 20);
+			l[1] = lost_pct(&x, 20);
+			lost[0] += l[0];
+			lost[1] += l[1];
+			mask = (l[0] ? 0 : 1U) | (l[1] ? 0 : 2U);
+			assert_false(sim_round(&s, mask));
+			streak |= s.h.bad_rounds >= 3;
+		}
+		assert_true(streak); /* what took the old detector down */
+		assert_state(&s, MWAN_HEALTH_UP, false, MWAN_HR_START);
+		assert_true(lost[0] > 24 && lost[0] < 72);
+		assert_true(lost[1] > 24 && lost[1] < 72);
+	}
+}
+
+/* Exactly 1 probe in 5 lost on each target, never both in a round:
+ * three rounds losing both change nothing, and a dead path on this
+ * line is down on its 4th or 5th lost round (0.04^4: once in 390 000
+ * rounds, 27 h at 250 ms), not its 3rd.
+ */
+static void run_20pct_pattern(struct sim *s, unsigned int from, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = from; i < from + n; i++)
+		assert_false(sim_round(s, (i % 5 != 0) | (i % 5 != 2) << 1));
+}
+
+static void test_lost_rounds_on_lossy_line(void **state)
+{
+	unsigned int i;
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 2);
+	sim_settle(&s, 3);
+	run_20pct_pattern(&s, 0, 60);
+	assert_int_equal(sim_rounds(&s, 3, 0, 0), 0);
+	assert_int_equal(s.h.bad_rounds, 3);
+	run_20pct_pattern(&s, 63, 240);
+	assert_state(&s, MWAN_HEALTH_UP, false, MWAN_HR_START);
+	assert_int_equal(s.changes, 0);
+	assert_int_equal(mwan_target_loss_permille(&s.h.t[0]), 200);
+
+	/* the path dies: down on the 4th or 5th round (as the window ends
+	 * up showing 20 or 25 % loss; here 25 % on target 1), within
+	 * 1.25 s + a deadline
+	 */
+	assert_int_equal(sim_rounds(&s, 20, 0, 0), 5);
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
+
+	/* one target, 1 probe in 10 lost: 3 in a row every 1 000 rounds */
+	sim_init(&s, 1);
+	sim_settle(&s, 1);
+	for (i = 0; i < 60; i++)
+		assert_false(sim_round(&s, i % 10 != 0));
+	assert_int_equal(sim_rounds(&s, 20, 0, 0), 6); /* 0.1^6: 1 in 10^6 */
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
+}
+
+/* Clean lines keep down_after: a target that never answers (att's
+ * 192.0.2.99 in the lab) is no background loss, and neither is an
+ * outage that has already begun.
+ */
+static void test_lost_rounds_clean_line(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 3);
+	sim_settle(&s, 5); /* target 1 never answers */
+	assert_int_equal(sim_rounds(&s, 10, 0, 0), 3);
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
+
+	/* quorum 2 of 3 with target 1 dead: a round without 0 or 2 is bad */
+	sim_init(&s, 3);
+	s.p.quorum = 2;
+	sim_settle(&s, 5);
+	assert_int_equal(sim_rounds(&s, 10, 1, MS(10)), 3);
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
+
+	/* a 6 s outage 10 s ago is no background loss (the lab's tier-2
+	 * check blackholes att again soon after it recovered)
+	 */
+	sim_init(&s, 3);
+	sim_settle(&s, 5);
+	assert_int_equal(sim_rounds(&s, 24, 0, 0), 3);
+	sim_run(&s, 21, 0, 0);
+	/* up once the window is down to 25 % loss */
+	assert_int_equal(sim_rounds(&s, 40, 5, MS(10)), 15);
+	assert_state(&s, MWAN_HEALTH_UP, false, MWAN_HR_RECOVERED);
+	sim_run(&s, 25, 5, MS(10));
+	assert_int_equal(sim_rounds(&s, 10, 0, 0), 3);
+	assert_state(&s, MWAN_HEALTH_DOWN, false, MWAN_HR_LOST_ROUNDS);
+
+	/* a longer down_after, clean: exactly down_after */
+	sim_init(&s, 2);
+	s.p.down_after = 6;
+	sim_settle(&s, 3);
+	assert_int_equal(sim_rounds(&s, 10, 0, 0), 6);
 }
 
 /* ---- latency ---- */
@@ -931,6 +1057,9 @@ int main(void)
 		cmocka_unit_test(test_single_round_never_flips),
 		cmocka_unit_test(test_loss_raise_random),
 		cmocka_unit_test(test_20pct_loss_one_of_two),
+		cmocka_unit_test(test_20pct_loss_both_targets),
+		cmocka_unit_test(test_lost_rounds_on_lossy_line),
+		cmocka_unit_test(test_lost_rounds_clean_line),
 		cmocka_unit_test(test_latency_raise_clear),
 		cmocka_unit_test(test_latency_band),
 		cmocka_unit_test(test_latency_quorum),
