@@ -65,7 +65,7 @@ lab: all
 # Benchmarks: one script per line; each writes its results under results/.
 bench: all
 	$(MAKE) --no-print-directory bench-all
-	scripts/bench-failover.sh
+	MWAN_RESULTS=$(RESULTS) scripts/bench-failover.sh
 
 # The README's test command: installs what it needs, builds, runs everything.
 check: deps

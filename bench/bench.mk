@@ -13,13 +13,14 @@ BENCH_BPF_OBJS := $(BENCH_PROGS:%=$(BB)/%.bpf.o)
 BENCH_SKELS := $(BENCH_PROGS:%=$(BB)/%.skel.h)
 BENCH_BINS := $(BB)/micro $(BB)/gen
 BENCH_ENV := QUICK=$(QUICK) RESULTS=$(RESULTS) BENCH_BIN=$(BB) \
-	     MWAN_LOADER=$(CURDIR)/$(B)/mwan-loader
+	     MWAN_LOADER=$(CURDIR)/$(B)/mwan-loader BENCH_GEN='$(BENCH_GEN)' \
+	     BENCH_GEN_WHY='$(BENCH_GEN_WHY)' 
 
 .PHONY: bench-all bench-micro bench-forward bench-scale bench-report \
 	bench-build
 .SECONDARY: $(BENCH_BPF_OBJS) $(BENCH_SKELS)
 
-$(BENCH_BPF_OBJS): $(BB)/%.bpf.o: bench/%.bpf.c bench/bench.h
+$(BENCH_BPF_OBJS): $(BB)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/stamp.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -30,9 +31,10 @@ $(BB)/micro: bench/micro.c tests/unit/fixture.h $(BB)/micro.skel.h \
 	     $(B)/mwan.skel.h $(LIB_OBJS) $(HDRS)
 	$(CC) $(CFLAGS) -I$(BB) $< $(LIB_OBJS) -o $@ $(LDLIBS_CTL)
 
-$(BB)/gen: bench/gen.c bench/bench.h $(BB)/gen.skel.h $(BB)/sink.skel.h \
-	   $(BB)/redirect.skel.h $(HDRS)
-	$(CC) $(CFLAGS) -I$(BB) $< -o $@ -lbpf -lelf -lz -lpthread
+GEN_SRCS := bench/gen.c bench/gen_send.c bench/gen_stats.c
+$(BB)/gen: $(GEN_SRCS) bench/gen.h bench/bench.h $(BB)/gen.skel.h \
+	   $(BB)/sink.skel.h $(BB)/redirect.skel.h $(HDRS)
+	$(CC) $(CFLAGS) -I$(BB) $(GEN_SRCS) -o $@ -lxdp -lbpf -lelf -lz -lpthread
 
 bench-build: all $(BENCH_BINS)
 
@@ -53,9 +55,13 @@ bench-scale: bench-build
 bench-report:
 	$(BENCH_ENV) bench/report.py
 
-# One after the other, never in parallel: they share the two CPUs.
+# One after the other, never in parallel: they share the two CPUs. The
+# generator is probed once (BENCH_GEN=METHOD picks one instead): the
+# forwarded and the scale runs use the same.
 bench-all: bench-build
 	$(MAKE) --no-print-directory bench-micro
-	$(MAKE) --no-print-directory bench-forward
-	$(MAKE) --no-print-directory bench-scale
+	@probe=$$($(BENCH_ENV) bench/forward.sh probe) && \
+	echo "bench: generator $${probe%%	*} ($${probe#*	})" && \
+	$(MAKE) --no-print-directory bench-forward bench-scale \
+		BENCH_GEN="$${probe%%	*}" BENCH_GEN_WHY="$${probe#*	}"
 	$(MAKE) --no-print-directory bench-report

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Forwarded-path benchmark in namespaces, generator -> router -> sink: `forward.sh forward` (configurations a-e) or `forward.sh scale` (mwan at 1k-1M flows).
+# Forwarded-path benchmark in namespaces, generator -> router -> sink: `forward.sh forward` (configurations a-e), `forward.sh scale` (mwan at 1k-1M flows), `forward.sh probe` (which generator runs here).
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -10,6 +10,12 @@ LOADER=${MWAN_LOADER:-$REPO/build/mwan-loader}
 RESULTS=${RESULTS:-$REPO/results}
 QUICK=${QUICK:-0}
 PY=/usr/bin/python3
+# The traffic generator: auto (probed once: live frames where the kernel
+# allows them, else the closed XDP loop), live-frames, xdp-loop, af-packet,
+# af-xdp. `make bench-all` probes once and hands the verdict to every part
+# in BENCH_GEN and BENCH_GEN_WHY.
+GEN=${BENCH_GEN:-auto}
+GEN_WHY=${BENCH_GEN_WHY:-}
 
 # Unique names: namespaces mwbPID-{gen,rtr,sink}, state in /run/mwbPID.
 ID=mwb$$
@@ -33,7 +39,7 @@ GW6=2001:db8:a::1
 FWMARK=0x6d770100
 TABLE=27900
 
-CONFIGS=(a b c d e)
+read -r -a CONFIGS <<<"${BENCH_CONFIGS:-a b c d e}" # BENCH_CONFIGS: a subset
 declare -A CONFIG_NAME=(
 	[a]="kernel forwarding, no NAT"
 	[b]="nftables NAT + ct mark + policy routing + NPTv6"
@@ -137,6 +143,7 @@ topo_up() {
 	in_ns rtr ethtool -K lan0 gro on >/dev/null
 	xps rtr wan0
 	xps rtr lan0
+	xps gen gen0
 }
 
 # ns_pids: whatever still runs in our namespaces (a loader, a generator).
@@ -331,12 +338,27 @@ measure() {
 	[[ -z $LOADER_PID ]] || mwan=(--mwan-pin "$PIN")
 	wait_quiet
 	# shellcheck disable=SC2046 # expect_args is a list of words
-	out=$("$BIN/gen" run --gen-ns "$(ns gen)" --gen-if gen0 \
+	out=$("$BIN/gen" run --method "$GEN" --gen-ns "$(ns gen)" --gen-if gen0 \
 		--dst-mac "$(mac_of rtr lan0)" --sink-ns "$(ns sink)" --sink-if sink0 \
 		--src4 "$HOST4" --dst4 "$REMOTE4" --src6 "$HOST6" --dst6 "$REMOTE6" \
 		--hosts "$HOSTS" --flows "$flows" --seconds "$SECONDS_RUN" \
-		--warmup "$warmup" "${mwan[@]}" $(expect_args "$cfg"))
-	"$PY" "$REPO/bench/report.py" run-record "$cfg" "$out"
+		--warmup "$warmup" ${BENCH_GEN_ARGS:-} "${mwan[@]}" $(expect_args "$cfg"))
+	"$PY" "$REPO/bench/report.py" run-record "$cfg" "$out" "$GEN_WHY"
+}
+
+# probe_generator: once per benchmark, which generator this kernel allows
+# (every run then uses the same one).
+probe_generator() {
+	local line
+	if [[ $GEN != auto ]]; then
+		GEN_WHY=${GEN_WHY:-BENCH_GEN=$GEN}
+		return 0
+	fi
+	topo_up
+	line=$("$BIN/gen" probe --gen-ns "$(ns gen)" --gen-if gen0 --dst-mac "$(mac_of rtr lan0)")
+	topo_down
+	GEN=${line%%$'\t'*}
+	GEN_WHY=${line#*$'\t'}
 }
 
 # ---- the two modes ----
@@ -406,7 +428,8 @@ run_scale() {
 
 main() {
 	local mode=${1:-}
-	[[ $mode == forward || $mode == scale ]] || die "usage: forward.sh forward|scale"
+	[[ $mode == forward || $mode == scale || $mode == probe ]] ||
+		die "usage: forward.sh forward|scale|probe"
 	((EUID == 0)) || die "needs root (network namespaces, XDP)"
 	[[ -x $BIN/gen && -x $LOADER ]] || die "build first: make bench-build"
 	mkdir -p "$RESULTS"
@@ -415,6 +438,12 @@ main() {
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP PIPE
 	state_up
+	probe_generator
+	if [[ $mode == probe ]]; then
+		printf '%s\t%s\n' "$GEN" "$GEN_WHY"
+		return 0
+	fi
+	log "$mode: generator $GEN ($GEN_WHY)"
 	log "$mode: $(nproc) CPUs, runs of ${SECONDS_RUN}s after ${WARMUP}s warm-up, $RUNS per configuration ($SCALE_RUNS per flow count)"
 	"run_$mode"
 }

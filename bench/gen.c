@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Traffic generator (BPF_PROG_RUN live frames), counting sink and redirect ceiling for bench/forward.sh. */
+/* Traffic generator for bench/forward.sh: sends the flows (gen_send.c), counts and checks them at the sink, reports one JSON line; and the redirect ceiling. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +22,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bench.h"
-#include "maps/mwan_maps.h"
+#include "gen.h"
 #include "gen.skel.h"
 #include "redirect.skel.h"
 #include "sink.skel.h"
 
-/* Each worker makes one BPF_PROG_RUN call for the whole run (a signal
- * ends it): every call swaps the program into the XDP dispatcher and out
- * again, which waits for an RCU grace period each time.
- */
-#define RUN_REPEAT 0xffffffffU
-#define FRAME_MAX 128
-
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,20 +39,17 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static struct {
-	const char *gen_ns, *gen_if, *sink_ns, *sink_if, *netns, *dst_mac;
-	const char *src4, *dst4, *src6, *dst6, *want4, *want6, *mwan_pin;
-	unsigned int want6_prefix, hosts, flows, cpus;
-	double seconds, warmup;
-	bool v4, v6;
-} opt = { .want6_prefix = 14,
-	  .hosts = 1,
-	  .flows = 1000,
-	  .cpus = 0,
-	  .seconds = 5,
-	  .warmup = 2,
-	  .v4 = true,
-	  .v6 = true };
+struct gen_opts opt = { .want6_prefix = 14,
+			.hosts = 1,
+			.flows = 1000,
+			.cpus = 0,
+			.inflight = 64,
+			.seconds = 5,
+			.warmup = 2,
+			.stats_seconds = 1,
+			.method = "auto",
+			.v4 = true,
+			.v6 = true };
 
 /* ---- small helpers ---- */
 
@@ -148,11 +133,6 @@ static __u32 sum16(const void *p, size_t len)
 
 /* ---- the template frames ---- */
 
-struct frame {
-	__u8 b[FRAME_MAX];
-	__u32 len;
-};
-
 static void put_eth(struct frame *f, const __u8 *dst, const __u8 *src,
 		    __u16 proto)
 {
@@ -223,7 +203,8 @@ static void frame6(struct frame *f, const __u8 *dst, const __u8 *src,
 
 /* ---- the sink ---- */
 
-static struct sink_bpf *sink_open(void)
+/* The sink, loaded; closing the loop, it stamps frames as g does. */
+static struct sink_bpf *sink_open(const struct gen_bpf *g, bool loop)
 {
 	struct sink_bpf *s = sink_bpf__open();
 
@@ -232,7 +213,17 @@ static struct sink_bpf *sink_open(void)
 	parse_addr(AF_INET, opt.want4, (void *)s->rodata->want4);
 	parse_addr(AF_INET6, opt.want6, (void *)s->rodata->want6);
 	s->rodata->want6_prefix = opt.want6_prefix;
-	s->rodata->hosts = opt.hosts;
+	s->rodata->loop = loop;
+	s->rodata->nflows = g->rodata->nflows;
+	s->rodata->ncpus = g->rodata->ncpus;
+	s->rodata->hosts = g->rodata->hosts;
+	s->rodata->sum4_ip = g->rodata->sum4_ip;
+	s->rodata->sum4_udp = g->rodata->sum4_udp;
+	s->rodata->sum6_udp = g->rodata->sum6_udp;
+	s->rodata->saddr4_lo = g->rodata->saddr4_lo;
+	s->rodata->saddr6_lo = g->rodata->saddr6_lo;
+	memcpy(s->bss->tmpl4, g->bss->tmpl4, sizeof(s->bss->tmpl4));
+	memcpy(s->bss->tmpl6, g->bss->tmpl6, sizeof(s->bss->tmpl6));
 	if (sink_bpf__load(s))
 		die("loading sink.bpf.o: %s", strerror(errno));
 	return s;
@@ -262,49 +253,6 @@ static struct bench_sink_counters sink_read(struct sink_bpf *s)
 
 /* ---- the generator ---- */
 
-struct worker {
-	pthread_t tid;
-	int cpu, ifindex, prog;
-	const struct frame *f;
-};
-
-static volatile bool stop;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-}
-
-/* Live frames until a signal: returns false if the call ended otherwise. */
-static bool run_frames(int prog, int ifindex, const struct frame *f)
-{
-	struct xdp_md ctx = { .data_end = f->len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
-		    .data_size_in = f->len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = RUN_REPEAT,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-
-	if (!bpf_prog_test_run_opts(prog, &o))
-		return false;
-	if (errno != EINTR)
-		die("BPF_PROG_RUN (live frames): %s", strerror(errno));
-	return true;
-}
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(w->cpu, &set);
-	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-		die("pinning to CPU %d failed", w->cpu);
-	while (!stop && !run_frames(w->prog, w->ifindex, w->f))
-		;
-	return NULL;
-}
-
 static struct gen_bpf *gen_open(void)
 {
 	struct gen_bpf *g = gen_bpf__open();
@@ -315,144 +263,6 @@ static struct gen_bpf *gen_open(void)
 	g->rodata->ncpus = opt.cpus;
 	g->rodata->hosts = opt.hosts;
 	return g;
-}
-
-/* ---- mwan's counters (--mwan-pin), to show which path carried it ---- */
-
-#define STAT_NAME(n, s) s,
-static const char *const mwan_stat_names[MWAN_STAT_MAX] = { MWAN_DROPS(
-	STAT_NAME) MWAN_EVENTS(STAT_NAME) };
-#undef STAT_NAME
-
-static int mwan_stats_fd = -1;
-
-static void mwan_open(void)
-{
-	char path[512];
-
-	if (!opt.mwan_pin)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", opt.mwan_pin, MWAN_MAP_STATS);
-	mwan_stats_fd = bpf_obj_get(path);
-	if (mwan_stats_fd < 0)
-		die("%s: %s", path, strerror(errno));
-}
-
-static void mwan_read(__u64 *sum)
-{
-	int n = libbpf_num_possible_cpus(), i;
-	__u64 v[BENCH_MAX_CPUS * 4];
-	__u32 s;
-
-	memset(sum, 0, MWAN_STAT_MAX * sizeof(*sum));
-	if (mwan_stats_fd < 0)
-		return;
-	for (s = 0; s < MWAN_STAT_MAX; s++) {
-		if (bpf_map_lookup_elem(mwan_stats_fd, &s, v))
-			die("reading %s: %s", MWAN_MAP_STATS, strerror(errno));
-		for (i = 0; i < n; i++)
-			sum[s] += v[i];
-	}
-}
-
-/* ---- CPU use from /proc/stat ---- */
-
-static int ksoftirqd_pid[BENCH_MAX_CPUS];
-
-/* The pids of ksoftirqd/0..cpus-1, from /proc/PID/comm. */
-static void find_ksoftirqd(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	char path[300];
-	unsigned int cpu;
-	FILE *f;
-
-	while (d && (e = readdir(d))) {
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		f = atoi(e->d_name) > 0 ? fopen(path, "r") : NULL;
-		if (!f)
-			continue;
-		if (fscanf(f, "ksoftirqd/%u", &cpu) == 1 && cpu < opt.cpus)
-			ksoftirqd_pid[cpu] = atoi(e->d_name);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-}
-
-struct cpu_times {
-	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
-};
-
-static struct cpu_times cpu_read(void)
-{
-	struct cpu_times t = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-
-	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-			 &t.user, &t.nice, &t.sys, &t.idle, &t.iowait, &t.irq,
-			 &t.softirq, &t.steal) != 8)
-		die("/proc/stat: cannot parse");
-	fclose(f);
-	return t;
-}
-
-/* A task's user + system time in clock ticks (0 if it is gone). */
-static unsigned long long task_ticks(const char *stat_path)
-{
-	unsigned long long ut, st;
-	char buf[1024], *p;
-	FILE *f = fopen(stat_path, "r");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* After the command: state and 10 more fields, then utime, stime. */
-	if (!p || sscanf(p + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			 "%llu %llu",
-			 &ut, &st) != 2)
-		die("%s: cannot parse", stat_path);
-	return ut + st;
-}
-
-/* The CPU time of the packets' work: this process (generator threads,
- * and the router and the sink in their softirq context) and the
- * ksoftirqd threads of its CPUs (softirq work the kernel deferred).
- */
-static unsigned long long bench_ticks(void)
-{
-	unsigned long long t = task_ticks("/proc/self/stat");
-	char path[64], comm[32];
-	unsigned int cpu;
-	FILE *f;
-	int pid;
-
-	for (cpu = 0; cpu < opt.cpus; cpu++) {
-		pid = ksoftirqd_pid[cpu];
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		f = pid ? fopen(path, "r") : NULL;
-		if (!f)
-			continue;
-		if (fscanf(f, "%31s", comm) == 1 &&
-		    !strncmp(comm, "ksoftirqd/", 10)) {
-			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-			t += task_ticks(path);
-		}
-		fclose(f);
-	}
-	return t;
-}
-
-static unsigned long long cpu_total(const struct cpu_times *t)
-{
-	return t->user + t->nice + t->sys + t->idle + t->iowait + t->irq +
-	       t->softirq + t->steal;
 }
 
 /* ---- run ---- */
@@ -466,23 +276,23 @@ struct sample {
 	__u64 mwan[MWAN_STAT_MAX];
 };
 
-static __u64 gen_sent(const struct gen_bpf *g)
-{
-	__u64 n = 0;
-	unsigned int i;
+struct run {
+	enum gen_method method;
+	char why[128];
+	struct frame f4, f6; /* the templates */
+	struct gen_bpf *g;
+	struct sink_bpf *s;
+	struct sample a, mid, b;
+	struct prog_sample pa, pb;
+};
 
-	for (i = 0; i < opt.cpus && i < BENCH_MAX_CPUS; i++)
-		n += g->bss->state[i].sent;
-	return n;
-}
-
-static void snap(struct sample *x, struct sink_bpf *s, const struct gen_bpf *g)
+static void snap(struct sample *x, const struct run *r)
 {
 	x->t = now_s();
-	x->c = sink_read(s);
+	x->c = sink_read(r->s);
 	x->cpu = cpu_read();
 	x->bench_ticks = bench_ticks();
-	x->sent = gen_sent(g);
+	x->sent = gen_stamped(r->method, r->g, r->s);
 	mwan_read(x->mwan);
 }
 
@@ -503,18 +313,23 @@ static void print_mwan(const struct sample *a, const struct sample *b)
 	printf("}");
 }
 
-static void print_traffic(const struct sample *a, const struct sample *b)
+static void print_traffic(const struct run *r)
 {
+	const struct sample *a = &r->a, *b = &r->b;
 	double dt = b->t - a->t;
 
-	printf("{\"seconds\": %.3f, \"flows\": %u, \"cpus\": %u, "
+	printf("{\"generator\": \"%s\", \"generator_why\": \"%s\", "
+	       "\"seconds\": %.3f, \"flows\": %u, \"cpus\": %u, "
+	       "\"pps_halves\": [%.0f, %.0f], "
 	       "\"pps\": %.0f, \"gen_pps\": %.0f, \"v4_ok\": %llu, "
 	       "\"v6_ok\": %llu, \"wrong\": %llu, \"csum_checked\": %llu, "
 	       "\"csum_bad\": %llu, \"other\": %llu",
-	       dt, opt.flows, opt.cpus, (b->c.pkts - a->c.pkts) / dt,
-	       (b->sent - a->sent) / dt, b->c.v4_ok - a->c.v4_ok,
-	       b->c.v6_ok - a->c.v6_ok, b->c.wrong - a->c.wrong,
-	       b->c.csum_checked - a->c.csum_checked,
+	       gen_method_names[r->method], r->why, dt, opt.flows, opt.cpus,
+	       (r->mid.c.pkts - a->c.pkts) / (r->mid.t - a->t),
+	       (b->c.pkts - r->mid.c.pkts) / (b->t - r->mid.t),
+	       (b->c.pkts - a->c.pkts) / dt, (b->sent - a->sent) / dt,
+	       b->c.v4_ok - a->c.v4_ok, b->c.v6_ok - a->c.v6_ok,
+	       b->c.wrong - a->c.wrong, b->c.csum_checked - a->c.csum_checked,
 	       b->c.csum_bad - a->c.csum_bad, b->c.other - a->c.other);
 }
 
@@ -541,93 +356,101 @@ static void print_cpu(const struct sample *a, const struct sample *b)
 	       pkts ? self / sysconf(_SC_CLK_TCK) * 1e9 / pkts : 0);
 }
 
-static void report(const struct sample *a, const struct sample *b)
+static void report(const struct run *r)
 {
-	print_traffic(a, b);
-	print_cpu(a, b);
-	print_mwan(a, b);
+	print_traffic(r);
+	print_cpu(&r->a, &r->b);
+	print_mwan(&r->a, &r->b);
+	progstats_print(&r->pa, &r->pb);
 	printf("}\n");
 }
 
-/* One worker per CPU; with both families, even CPUs send IPv4 and odd
- * ones IPv6 (one program per call, and a call lasts the whole run).
+/* The template frames into g (unless only probing), g loaded, the
+ * method chosen (in the generator's namespace).
  */
-static void start_workers(struct worker *w, struct gen_bpf *g,
-			  const struct frame *f4, const struct frame *f6)
+static void gen_setup(struct run *r, bool frames)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	int ifindex = ifindex_of(opt.gen_if);
-	unsigned int i;
-	bool v6;
+	__u8 dst[ETH_ALEN], src[ETH_ALEN];
+	int m;
 
-	if (sigaction(SIGUSR1, &sa, NULL))
-		die("sigaction: %s", strerror(errno));
-	for (i = 0; i < opt.cpus; i++) {
-		v6 = opt.v6 && (!opt.v4 || i % 2);
-		w[i] = (struct worker){
-			.cpu = i,
-			.ifindex = ifindex,
-			.prog = bpf_program__fd(v6 ? g->progs.gen_v6 :
-						     g->progs.gen_v4),
-			.f = v6 ? f6 : f4,
-		};
-		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
-			die("pthread_create failed");
+	enter_netns(opt.gen_ns);
+	parse_mac(opt.dst_mac, dst);
+	mac_of(opt.gen_if, src);
+	r->g = gen_open();
+	if (frames) {
+		frame4(&r->f4, dst, src, r->g);
+		frame6(&r->f6, dst, src, r->g);
 	}
-}
-
-/* Signal each worker until it is gone: a signal that lands between two
- * calls would otherwise leave the next call running for hours.
- */
-static void stop_workers(struct worker *w)
-{
-	unsigned int i;
-
-	stop = true;
-	for (i = 0; i < opt.cpus; i++) {
-		while (pthread_tryjoin_np(w[i].tid, NULL) == EBUSY) {
-			pthread_kill(w[i].tid, SIGUSR1);
-			sleep_s(0.01);
-		}
+	if (gen_bpf__load(r->g))
+		die("loading gen.bpf.o: %s", strerror(errno));
+	if (!strcmp(opt.method, "auto")) {
+		r->method = gen_probe(r->g, ifindex_of(opt.gen_if), r->why,
+				      sizeof(r->why));
+		return;
 	}
+	for (m = 0; m < GEN_METHODS; m++)
+		if (!strcmp(opt.method, gen_method_names[m]))
+			break;
+	if (m == GEN_METHODS)
+		die("unknown method %s", opt.method);
+	r->method = m;
+	snprintf(r->why, sizeof(r->why), "chosen with --method");
 }
 
 static void cmd_run(void)
 {
-	struct worker w[BENCH_MAX_CPUS];
-	struct frame f4 = { 0 }, f6 = { 0 };
-	__u8 dst[ETH_ALEN], src[ETH_ALEN];
 	struct bpf_link *link;
-	struct sample a, b;
-	struct sink_bpf *s;
-	struct gen_bpf *g;
+	struct run r = { 0 };
+	__u32 zero = 0, oif;
+	int gen_if, fd;
 
 	mwan_open();
-	find_ksoftirqd();
+	stats_init();
+	gen_setup(&r, true);
+	gen_if = ifindex_of(opt.gen_if);
 	enter_netns(opt.sink_ns);
-	s = sink_open();
-	link = bpf_program__attach_xdp(s->progs.sink, ifindex_of(opt.sink_if));
+	r.s = sink_open(r.g, r.method == GEN_LOOP);
+	link = bpf_program__attach_xdp(r.s->progs.sink,
+				       ifindex_of(opt.sink_if));
 	if (!link)
 		die("attaching the sink to %s: %s", opt.sink_if,
 		    strerror(errno));
+	/* The loop's way back: the generator's interface, as its namespace
+	 * names it (a devmap entry is resolved where it is written).
+	 */
 	enter_netns(opt.gen_ns);
-	parse_mac(opt.dst_mac, dst);
-	mac_of(opt.gen_if, src);
-	g = gen_open();
-	frame4(&f4, dst, src, g);
-	frame6(&f6, dst, src, g);
-	if (gen_bpf__load(g))
-		die("loading gen.bpf.o: %s", strerror(errno));
-	start_workers(w, g, &f4, &f6);
+	oif = gen_if;
+	if (bpf_map_update_elem(bpf_map__fd(r.s->maps.tx_port), &zero, &oif, 0))
+		die("the sink's way back to %s: %s", opt.gen_if,
+		    strerror(errno));
+	gen_start(r.method, r.g, r.s, gen_if, &r.f4, &r.f6);
 	sleep_s(opt.warmup);
-	snap(&a, s, g);
-	sleep_s(opt.seconds);
-	snap(&b, s, g);
-	stop_workers(w);
-	report(&a, &b);
+	snap(&r.a, &r);
+	sleep_s(opt.seconds / 2);
+	snap(&r.mid, &r);
+	sleep_s(opt.seconds / 2);
+	snap(&r.b, &r);
+	/* Each program's cost, in a window of its own: timing slows them. */
+	fd = progstats_enable();
+	progstats_read(&r.pa);
+	sleep_s(opt.stats_seconds);
+	progstats_read(&r.pb);
+	close(fd);
+	gen_stop();
 	bpf_link__destroy(link);
-	gen_bpf__destroy(g);
-	sink_bpf__destroy(s);
+	report(&r);
+	gen_bpf__destroy(r.g);
+	sink_bpf__destroy(r.s);
+}
+
+/* gen probe: which method `--method auto` takes here, and why. */
+static void cmd_probe(void)
+{
+	static struct run r;
+
+	gen_setup(&r, false);
+	printf("%s\t%s\n", gen_method_names[r.method], r.why);
+	gen_bpf__destroy(r.g);
 }
 
 /* gen redirect: attach the ceiling program to --in, sending to --out. */
@@ -661,11 +484,18 @@ static void usage(void)
 		"               --sink-if IF --src4 A --dst4 A --src6 A --dst6 A\n"
 		"               --want4 A --want6 A [--want6-prefix BYTES] [--hosts N]\n"
 		"               [--flows N] [--cpus N] [--seconds S] [--warmup S]\n"
-		"               [--only v4|v6] [--mwan-pin DIR]\n"
+		"               [--only v4|v6] [--mwan-pin DIR] [--method M]\n"
+		"               [--inflight N] [--stats-seconds S]\n"
+		"       gen probe --gen-ns NS --gen-if IF --dst-mac MAC\n"
 		"       gen redirect --netns NS --dst-mac MAC IN_IF OUT_IF\n"
 		"run prints one JSON line: what the sink counted over --seconds\n"
 		"after --warmup; the sink expects host i's source at --want4/6 + i;\n"
-		"--mwan-pin: also the mwan counters that moved in that window\n");
+		"--mwan-pin: also the mwan counters that moved in that window;\n"
+		"then each BPF program's ns per run over --stats-seconds.\n"
+		"--method: auto (default: live-frames where the kernel allows them,\n"
+		"else xdp-loop), live-frames, xdp-loop (--inflight frames per CPU\n"
+		"go round and round: the sink sends each back as the next flow's),\n"
+		"af-packet, af-xdp. probe prints the method auto takes, and why.\n");
 	exit(2);
 }
 
@@ -695,6 +525,9 @@ static const struct {
 	{ "cpus", UINT, &opt.cpus },
 	{ "seconds", DBL, &opt.seconds },
 	{ "warmup", DBL, &opt.warmup },
+	{ "method", STR, &opt.method },
+	{ "inflight", UINT, &opt.inflight },
+	{ "stats-seconds", DBL, &opt.stats_seconds },
 	{ "only", ONLY, NULL },
 };
 
@@ -751,23 +584,25 @@ static unsigned long long gcd(unsigned long long a, unsigned long long b)
 	return a;
 }
 
-static void check_opts(bool run)
+enum cmd { RUN, PROBE, REDIRECT };
+
+static void check_opts(enum cmd cmd)
 {
 	if (libbpf_num_possible_cpus() > BENCH_MAX_CPUS)
 		die("more than %d possible CPUs", BENCH_MAX_CPUS);
 	if (!opt.cpus)
 		opt.cpus = libbpf_num_possible_cpus();
-	if (!opt.dst_mac ||
-	    (run &&
-	     (!opt.gen_ns || !opt.gen_if || !opt.sink_ns || !opt.sink_if)) ||
-	    (!run && !opt.netns))
+	if (!opt.dst_mac || (cmd != REDIRECT && (!opt.gen_ns || !opt.gen_if)) ||
+	    (cmd == RUN && (!opt.sink_ns || !opt.sink_if)) ||
+	    (cmd == REDIRECT && !opt.netns))
 		usage();
 	if (gcd(BENCH_FLOW_STRIDE, opt.flows) != 1)
 		die("--flows %u shares a factor with the shuffle stride %llu",
 		    opt.flows, BENCH_FLOW_STRIDE);
 	if (!opt.hosts || opt.hosts > 250 || !opt.flows ||
 	    opt.cpus > BENCH_MAX_CPUS || opt.seconds <= 0 ||
-	    opt.want6_prefix > 14)
+	    opt.stats_seconds <= 0 || opt.want6_prefix > 14 || !opt.inflight ||
+	    opt.inflight > 4096)
 		usage();
 }
 
@@ -776,11 +611,15 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	int first = parse_opts(argc, argv), n = argc - first;
 	char **rest = argv + first;
+
 	if (!strcmp(cmd, "run") && n == 0) {
-		check_opts(true);
+		check_opts(RUN);
 		cmd_run();
+	} else if (!strcmp(cmd, "probe") && n == 0) {
+		check_opts(PROBE);
+		cmd_probe();
 	} else if (!strcmp(cmd, "redirect") && n == 2) {
-		check_opts(false);
+		check_opts(REDIRECT);
 		cmd_redirect(rest[0], rest[1]);
 	} else {
 		usage();

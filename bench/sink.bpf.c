@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Sink: count the generator's frames per CPU, check their source addresses (and sampled checksums), drop them. */
+/* Sink: count the generator's frames per CPU, check their source addresses (and sampled checksums), then drop them or turn each into the next flow's frame and send it round again. */
 #include <stdbool.h>
-#include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
 
-#include "bench.h"
+#include "stamp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define V4_SADDR 26
-#define V4_UDP 34
 #define V6_SADDR 22
-#define V6_UDP 54
 #define PL_MAGIC 8 /* from the UDP header */
-#define PL_HOST 16
 
 /* Set by gen.c: the source address host 0 must arrive with (host i: the
  * last 16-bit word plus i), and for NPTv6 how many leading bytes to check
@@ -25,7 +19,18 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u8 want4[4];
 const volatile __u8 want6[16];
 const volatile __u32 want6_prefix = 14; /* leading bytes compared */
-const volatile __u32 hosts = 1;
+/* The closed loop: every frame of ours becomes the next flow's frame
+ * (stamp.h) and goes out of tx_port[0], the generator's interface, to
+ * the router again. Otherwise the sink drops what it counts.
+ */
+const volatile bool loop;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_port SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -83,8 +88,9 @@ static __always_inline bool addr_ok(const __u8 *got, const volatile __u8 *want,
 	return got[len - 2] == (lo >> 8) && got[len - 1] == (lo & 0xff);
 }
 
-static __always_inline int count(struct bench_sink_counters *c, bool v6,
-				 bool ok, bool check, bool csums)
+/* Count the frame, then drop it or send it round the loop again. */
+static __always_inline int count(__u8 *data, struct bench_sink_counters *c,
+				 bool v6, bool ok, bool check, bool csums)
 {
 	c->pkts++;
 	if (!ok)
@@ -97,7 +103,13 @@ static __always_inline int count(struct bench_sink_counters *c, bool v6,
 		c->csum_checked++;
 		c->csum_bad += !csums;
 	}
-	return XDP_DROP;
+	if (!loop)
+		return XDP_DROP;
+	if (v6)
+		stamp6(data);
+	else
+		stamp4(data);
+	return bpf_redirect_map(&tx_port, 0, XDP_DROP);
 }
 
 SEC("xdp")
@@ -128,11 +140,11 @@ int sink(struct xdp_md *ctx)
 		goto other;
 	check = (c->pkts % BENCH_CSUM_SAMPLE) == 0;
 	if (v6)
-		return count(c, true,
+		return count(data, c, true,
 			     addr_ok(data + V6_SADDR, want6, 16, want6_prefix,
 				     udp[PL_HOST]),
 			     check, check && csums6_ok(data + 14));
-	return count(c, false,
+	return count(data, c, false,
 		     addr_ok(data + V4_SADDR, want4, 4, 4, udp[PL_HOST]), check,
 		     check && csums4_ok(data + 14));
 other:
