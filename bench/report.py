@@ -85,8 +85,8 @@ def cmd_run_record(cfg, gen_json, why=None):
 def cmd_run_summary(rec_json):
     r = json.loads(rec_json)
     router = prog_cost(r, True)
-    text = (f"{r['pps'] / 1e6:.2f} Mpps (IPv4 {r['v4_ok']}, IPv6 {r['v6_ok']}, wrong {r['wrong']}), "
-            f"CPU {r['cpu_busy_pct']:.0f}% busy, {r['cpu_ns_per_pkt']:.0f} ns/packet")
+    text = (f"{r['pps'] / 1e6:.2f} Mpps by {r['generator']} (IPv4 {r['v4_ok']}, IPv6 {r['v6_ok']}, "
+            f"wrong {r['wrong']}), CPU {r['cpu_busy_pct']:.0f}% busy, {r['cpu_ns_per_pkt']:.0f} ns/packet")
     if router:
         text += f", router programs {router:.0f} ns/packet"
     if "mwan_events" in r and "flow_new" in r["mwan_events"]:
@@ -305,8 +305,9 @@ def md_forward(fwd, meta):
     return lines
 
 
-def md_scale(scale):
+def md_scale(scale, meta):
     lines = ["### Scale (configuration c)", "",
+             f"Generator: **{meta['generator']}** ({meta['generator_why']}).", "",
              "| flows | flows_max | Mpps median (min–max) | vs first | CPU ns/packet | vs first, CPU-normalized "
              "| router programs ns/packet | flow table | new flows in window |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -368,7 +369,7 @@ def markdown(doc):
         lines += ["Ratios (measured; CPU-normalized; by the router programs' own cost where both are "
                   "XDP-only): " + ", ".join(md_ratio(k, v) for k, v in doc["ratios"].items() if v), ""]
     if doc.get("scale"):
-        lines += md_scale(doc["scale"]) + [""]
+        lines += md_scale(doc["scale"], doc["scale_meta"]) + [""]
     if "micro" in doc:
         lines += md_micro(doc["micro"], doc["micro_meta"]) + [""]
     lines += md_targets(doc["targets"])
@@ -397,7 +398,7 @@ def plot(doc, png):
     script = f"""
 set terminal pngcairo size 1400,1000 font ",10" noenhanced
 set output "{png}"
-set multiplot layout 2,2 title "mwan benchmark {doc['generated']}{' (QUICK: the numbers mean nothing)' if doc['quick'] else ''}"
+set multiplot layout 2,2 title "mwan benchmark {doc['generated']}, generator {doc.get('generator')}{' (QUICK: the numbers mean nothing)' if doc['quick'] else ''}"
 set grid ytics
 set style fill solid 0.6
 set boxwidth 0.6
