@@ -29,7 +29,7 @@ LOADER_OBJS := $(LOADER_SRCS:%.c=$(B)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check test unit lab demo bench clean format
+.PHONY: all deps deps-matrix check test unit lab demo bench matrix clean format
 all: $(B)/mwan.bpf.o $(B)/mwan-loader $(B)/bpfctl
 
 $(B)/mwan.bpf.o: bpf/mwan.bpf.c $(HDRS)
@@ -76,6 +76,15 @@ test: check
 
 deps:
 	@scripts/install-deps.sh
+
+# The users' kernels (Debian 12's 6.1, Debian 13's 6.12) booted under qemu,
+# tests/matrix.list in each: slow without KVM, so not part of `make check`.
+matrix: deps-matrix
+	$(MAKE) all $(TESTS)
+	scripts/matrix.sh
+
+deps-matrix:
+	@scripts/install-deps.sh matrix
 
 demo: deps
 	$(MAKE) all

@@ -13,9 +13,11 @@ PY=/usr/bin/python3
 # The traffic generator: auto (probed once: live frames where the kernel
 # allows them, else the closed XDP loop), live-frames, xdp-loop, af-packet,
 # af-xdp. `make bench-all` probes once and hands the verdict to every part
-# in BENCH_GEN and BENCH_GEN_WHY.
+# in BENCH_GEN and BENCH_GEN_WHY. BENCH_GEN_ARGS: more options for `gen run`
+# (for example --inflight 128).
 GEN=${BENCH_GEN:-auto}
 GEN_WHY=${BENCH_GEN_WHY:-}
+read -r -a GEN_ARGS <<<"${BENCH_GEN_ARGS:-}"
 
 # Unique names: namespaces mwbPID-{gen,rtr,sink}, state in /run/mwbPID.
 ID=mwb$$
@@ -342,7 +344,7 @@ measure() {
 		--dst-mac "$(mac_of rtr lan0)" --sink-ns "$(ns sink)" --sink-if sink0 \
 		--src4 "$HOST4" --dst4 "$REMOTE4" --src6 "$HOST6" --dst6 "$REMOTE6" \
 		--hosts "$HOSTS" --flows "$flows" --seconds "$SECONDS_RUN" \
-		--warmup "$warmup" ${BENCH_GEN_ARGS:-} "${mwan[@]}" $(expect_args "$cfg"))
+		--warmup "$warmup" "${GEN_ARGS[@]}" "${mwan[@]}" $(expect_args "$cfg"))
 	"$PY" "$REPO/bench/report.py" run-record "$cfg" "$out" "$GEN_WHY"
 }
 

@@ -248,24 +248,6 @@ static int adopt_pins(struct loader *l)
 	return 0;
 }
 
-/* Let libxdp load the object, so that on kernels with freplace it can run
- * mwan_xdp under its dispatcher next to other XDP programs. Where it
- * cannot, fall back to loading with libbpf and handing libxdp the fd
- * (single-program mode).
- */
-static int load_via_libxdp(struct loader *l)
-{
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = l->skel->obj,
-			    .prog_name = "mwan_xdp");
-	struct xdp_program *prog = xdp_program__create(&opts);
-	long err = libxdp_get_error(prog);
-
-	if (err)
-		return (int)err;
-	l->xdp = prog;
-	return 0;
-}
-
 /* The object next to the executable (the build tree), or where `make
  * install` puts it relative to the executable; NULL when neither exists.
  */
@@ -413,15 +395,8 @@ int dp_load(struct loader *l)
 	err = adopt_pins(l);
 	if (err)
 		return err;
-	err = load_via_libxdp(l);
-	if (err) {
-		log_warn(
-			"libxdp cannot take the object (%s); loading it directly",
-			strerror((int)-err));
-		l->xdp = NULL;
-	}
-	/* Loading here (rather than inside the first libxdp attach) makes
-	 * pinned-map incompatibilities fail before anything is attached.
+	/* Loading before anything is attached makes pinned-map
+	 * incompatibilities fail while the interfaces are untouched.
 	 */
 	err = mwan_bpf__load(l->skel);
 	if (err) {
@@ -429,17 +404,13 @@ int dp_load(struct loader *l)
 			strerror(-err), l->cfg.pin_dir, l->cfg.path);
 		return err;
 	}
-	if (!l->xdp) {
-		l->xdp = xdp_program__from_fd(
-			bpf_program__fd(l->skel->progs.mwan_xdp));
-		err = (int)libxdp_get_error(l->xdp);
-		if (err) {
-			l->xdp = NULL;
-			log_err("libxdp cannot use the XDP program: %s",
-				strerror(-err));
-			return err;
-		}
-		l->xdp_by_fd = true;
+	l->xdp = xdp_program__from_fd(bpf_program__fd(l->skel->progs.mwan_xdp));
+	err = (int)libxdp_get_error(l->xdp);
+	if (err) {
+		l->xdp = NULL;
+		log_err("libxdp cannot use the XDP program: %s",
+			strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -511,26 +482,19 @@ static int replace_xdp(struct loader *l, struct dp_iface *i)
 	return 0;
 }
 
-/* Under libxdp's dispatcher our new program joined the old one; now the
- * old one leaves (each step swaps the whole dispatcher atomically).
+/* mwan_xdp is the only XDP program on its interfaces, never under
+ * libxdp's multi-program dispatcher, on every kernel (README: "XDP
+ * attachment"): it must see every frame first (EAPOL, the guard, the
+ * redirect), a restart swaps it in one step with XDP_FLAGS_REPLACE, and
+ * the dispatcher would load it as an freplace extension, which the
+ * skeleton's loaded object cannot become. libxdp's documented switch
+ * for that is LIBXDP_SKIP_DISPATCHER.
  */
-static void drop_old_components(struct loader *l, struct dp_iface *i)
+static int xdp_attach_single(struct loader *l, struct dp_iface *i,
+			     enum xdp_attach_mode mode)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(i->ifindex);
-	__u32 ours = xdp_program__id(l->xdp);
-	struct xdp_program *p;
-
-	if (!mp || libxdp_get_error(mp))
-		return;
-	for (p = xdp_multiprog__next_prog(NULL, mp); p;
-	     p = xdp_multiprog__next_prog(p, mp))
-		if (!strcmp(xdp_program__name(p), "mwan_xdp") &&
-		    xdp_program__id(p) != ours &&
-		    !xdp_program__detach(p, i->ifindex,
-					 xdp_multiprog__attach_mode(mp), 0))
-			log_info("%s: previous mwan_xdp left the dispatcher",
-				 i->name);
-	xdp_multiprog__close(mp);
+	setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+	return xdp_program__attach(l->xdp, i->ifindex, mode, 0);
 }
 
 static int attach_xdp(struct loader *l, struct dp_iface *i)
@@ -541,17 +505,20 @@ static int attach_xdp(struct loader *l, struct dp_iface *i)
 	err = replace_xdp(l, i);
 	if (err <= 0)
 		return err;
-	err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_NATIVE, 0);
+	err = xdp_attach_single(l, i, XDP_MODE_NATIVE);
 	i->xdp_mode = XDP_MODE_NATIVE;
 	if (err) {
 		log_warn(
 			"%s: native XDP not available (%s); using generic XDP, which is much slower",
 			i->name, strerror(-err));
-		err = xdp_program__attach(l->xdp, i->ifindex, XDP_MODE_SKB, 0);
+		err = xdp_attach_single(l, i, XDP_MODE_SKB);
 		i->xdp_mode = XDP_MODE_SKB;
 	}
 	if (err) {
-		log_err("%s: cannot attach XDP: %s", i->name, strerror(-err));
+		log_err("%s: cannot attach XDP: %s%s", i->name, strerror(-err),
+			err == -EEXIST || err == -EBUSY ?
+				" (another XDP program is attached: mwan runs alone on its interfaces)" :
+				"");
 		return err;
 	}
 	i->xdp_attached = true;
@@ -563,8 +530,6 @@ static int attach_xdp(struct loader *l, struct dp_iface *i)
 	log_info("%s: XDP attached (%s mode, %s)", i->name,
 		 mode_name(i->xdp_mode),
 		 i->legacy ? "single-program" : "libxdp dispatcher");
-	if (!i->legacy)
-		drop_old_components(l, i);
 	return 0;
 }
 
@@ -601,36 +566,65 @@ static void detach_tc(struct dp_iface *i, enum bpf_tc_attach_point point)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* A WAN's egress program: the slow path's translation and the guard
+ * that drops whatever would leave with an internal source.
+ */
+static int attach_guard(struct loader *l, struct dp_iface *i)
+{
+	int err = 0;
+
+	if (i->wan >= 0 && !i->tc_out) {
+		err = attach_tc(i, BPF_TC_EGRESS,
+				bpf_program__fd(l->skel->progs.mwan_tc_out));
+		i->tc_out = !err;
+	}
+	return err;
+}
+
 static int attach_iface(struct loader *l, struct dp_iface *i)
 {
-	int in_fd = bpf_program__fd(l->skel->progs.mwan_tc_in);
-	int out_fd = bpf_program__fd(l->skel->progs.mwan_tc_out);
-	int err;
+	int err = attach_guard(l, i);
 
-	err = attach_tc(i, BPF_TC_INGRESS, in_fd);
+	if (err)
+		return err;
+	err = attach_tc(i, BPF_TC_INGRESS,
+			bpf_program__fd(l->skel->progs.mwan_tc_in));
 	if (err)
 		return err;
 	i->tc_in = true;
-	if (i->wan >= 0) {
-		err = attach_tc(i, BPF_TC_EGRESS, out_fd);
-		if (err)
-			return err;
-		i->tc_out = true;
-	}
 	return attach_xdp(l, i);
 }
 
+/* Every WAN's guard first: a start that fails after them (an interface
+ * that refuses XDP) leaves no path out of a WAN for an internal source
+ * (fail closed; see dp_guarded).
+ */
 int dp_attach(struct loader *l)
 {
 	unsigned int n;
 	int err;
 
 	for (n = 0; n < l->n_ifaces; n++) {
+		err = attach_guard(l, &l->ifaces[n]);
+		if (err)
+			return err;
+	}
+	for (n = 0; n < l->n_ifaces; n++) {
 		err = attach_iface(l, &l->ifaces[n]);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+bool dp_guarded(const struct loader *l)
+{
+	unsigned int n;
+
+	for (n = 0; n < l->n_ifaces; n++)
+		if (l->ifaces[n].wan >= 0 && !l->ifaces[n].tc_out)
+			return false;
+	return l->n_ifaces > 1;
 }
 
 static void detach_iface(struct loader *l, struct dp_iface *i)

@@ -39,7 +39,6 @@ struct loader {
 	struct mwan_config cfg;
 	struct mwan_bpf *skel;
 	struct xdp_program *xdp;
-	bool xdp_by_fd; /* program loaded by libbpf, handed to libxdp by fd */
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
 	void *obj_buf; /* the object file's bytes, while skel uses them */
 	struct dp_iface ifaces[1 + MWAN_MAX_WANS]; /* [0]: LAN */
@@ -59,6 +58,8 @@ int loader_reload(struct loader *l, char *msg, size_t len);
 int dp_prepare_pin_dir(const char *pin_dir);
 int dp_load(struct loader *l);
 int dp_attach(struct loader *l);
+/* Whether every WAN has its egress guard attached (after dp_attach). */
+bool dp_guarded(const struct loader *l);
 /* Follows interfaces deleted and created again (new ifindex): attaches
  * to the new one. Returns true when an ifindex changed.
  */

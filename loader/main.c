@@ -633,7 +633,10 @@ int main(int argc, char **argv)
 	}
 	err = start(&l);
 	if (err) {
-		log_err("start failed; whatever ran before is left running (mwan-loader --cleanup removes it)");
+		if (dp_guarded(&l))
+			log_err("start failed; every WAN keeps mwan's egress guard, so no internal address leaves a WAN (fail closed); mwan-loader --cleanup removes what was attached");
+		else
+			log_err("start failed; whatever ran before is left running (mwan-loader --cleanup removes it)");
 		stop(&l);
 		close(sfd);
 		mwan_config_free(&l.cfg);

@@ -23,6 +23,10 @@ PACKAGES=(
 	gnuplot-nox # make bench: results/bench.png
 )
 
+# `install-deps.sh matrix`: also what make matrix needs (qemu, and
+# busybox and the archivers for the guests' initramfs).
+MATRIX_PACKAGES=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod)
+
 # Prints the packages of PACKAGES that are not fully installed.
 missing_packages() {
 	local pkg status
@@ -34,6 +38,7 @@ missing_packages() {
 
 main() {
 	local missing
+	[[ ${1:-} != matrix ]] || PACKAGES+=("${MATRIX_PACKAGES[@]}")
 	mapfile -t missing < <(missing_packages)
 	if ((${#missing[@]} == 0)); then
 		echo "install-deps: all ${#PACKAGES[@]} packages already installed"

@@ -11,7 +11,7 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 usage() {
-	echo "usage: run-tests.sh unit BIN... | lab | all BIN..." >&2
+	echo "usage: run-tests.sh unit BIN... | lab [SCRIPT...] | all BIN... | some BIN... -- SCRIPT..." >&2
 	exit 2
 }
 
@@ -89,17 +89,37 @@ count_tap() {
 	fi
 }
 
+# run_lab [SCRIPT...]: the given lab tests (paths from the repository's
+# top), or all of them.
 run_lab() {
-	local t
+	local t tests=("$@")
 	if ((EUID != 0)); then
 		record_failure "lab: needs root (network namespaces)"
 		return
 	fi
-	for t in "$REPO"/tests/lab/test_*.sh; do
+	((${#tests[@]})) || tests=("$REPO"/tests/lab/test_*.sh)
+	for t in "${tests[@]}"; do
+		[[ $t == /* ]] || t=$REPO/$t
 		echo "== lab: ${t#"$REPO"/}"
+		if [[ ! -x $t ]]; then
+			record_failure "$t: missing"
+			continue
+		fi
 		run_logged "$t"
 		count_tap "$(basename "$t")"
 	done
+}
+
+# run_some BIN... -- SCRIPT...: these unit binaries, then these lab tests.
+run_some() {
+	local units=()
+	while (($#)) && [[ $1 != -- ]]; do
+		units+=("$1")
+		shift
+	done
+	(($#)) && shift
+	((${#units[@]} == 0)) || run_unit "${units[@]}"
+	(($# == 0)) || run_lab "$@"
 }
 
 summary() {
@@ -121,7 +141,8 @@ main() {
 	shift
 	case $mode in
 	unit) run_unit "$@" ;;
-	lab) run_lab ;;
+	lab) run_lab "$@" ;;
+	some) run_some "$@" ;;
 	all)
 		run_unit "$@"
 		run_lab

@@ -41,9 +41,9 @@ check_results_in() { RESULTS=$1 "$LAB_PY" "$REPORT" check "${@:2}"; }
 # check_probe: forward.sh probe names a generator and why; a kernel that
 # refuses live frames (BENCH_NO_LIVE_FRAMES=1 answers as one) gets the loop.
 check_probe() {
-	local line
+	local line tab=$'\t'
 	line=$(BENCH_BIN=$LAB_REPO/build/bench "$LAB_REPO/bench/forward.sh" probe 2>>"$LOG")
-	[[ $line =~ ^(live-frames|xdp-loop)$'\t'live\ frames ]] || fail "probe said: $line"
+	[[ $line =~ ^(live-frames|xdp-loop)${tab}live\ frames ]] || fail "probe said: $line"
 	PROBED=${line%%$'\t'*}
 	echo "# here: $line"
 	line=$(BENCH_NO_LIVE_FRAMES=1 BENCH_BIN=$LAB_REPO/build/bench "$LAB_REPO/bench/forward.sh" probe 2>>"$LOG")

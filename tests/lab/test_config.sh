@@ -45,6 +45,39 @@ check_rejected() {
 	grep -m 1 -- "$file:$line:" <<<"$out"
 }
 
+# check_foreign_xdp: another XDP program (xdp-filter's) on the LAN
+# interface. mwan does not share or replace it: the start fails with a
+# line saying so, the program stays, and every WAN keeps mwan's egress
+# guard, so a LAN host's datagram leaves no WAN with its internal source.
+check_foreign_xdp() {
+	local out rc=0 port=47011 before after lan
+	lab_exec router xdp-filter load eth3 >/dev/null || fail "xdp-filter load eth3 failed"
+	out=$(run_loader "$LAB_CFG") || rc=$?
+	lab_exec router ip -d link show eth3 | grep -q 'name xdpfilt_' ||
+		fail "xdp-filter's program is gone from eth3"
+	((rc != 0 && rc != 124)) || fail "exit status $rc"
+	grep -q "eth3: cannot attach XDP.*another XDP program is attached" <<<"$out" ||
+		fail "no line names the other program: $(tail -n 3 <<<"$out")"
+	grep -q "fail closed" <<<"$out" || fail "the failure does not say it failed closed: $(tail -n 1 <<<"$out")"
+	for wan in "${LAB_WANS[@]}"; do
+		lab_exec router tc filter show dev "${LAB_WAN_IF[$wan]}" egress | grep -q mwan_tc_out ||
+			fail "${LAB_WAN_IF[$wan]} has no egress guard"
+	done
+	lab_serve foreign inet udp-sink --port "$port" --log "$LAB_DIR/foreign.jsonl" ||
+		fail "udp sink did not start"
+	before=$(lab_ctl -j stats | lab_exec router "$LAB_PY" "$LAB_NET_PY" counter internal_src_on_wan)
+	lab_py h2 udp-flows --src 10.250.250.2 --base-port 47100 --count 5 --packets 2 \
+		--dst "$LAB_SERVER:$port"
+	sleep 1
+	lab_stop_bg foreign
+	after=$(lab_ctl -j stats | lab_exec router "$LAB_PY" "$LAB_NET_PY" counter internal_src_on_wan)
+	lan=$(grep -c '"src": "10\.250\.250\.' "$LAB_DIR/foreign.jsonl" || true)
+	((lan == 0)) || fail "$lan datagrams reached the internet with an internal source"
+	((after > before)) || grep -q '"src"' "$LAB_DIR/foreign.jsonl" ||
+		fail "nothing arrived and the guard counted nothing (internal_src_on_wan $before -> $after)"
+	echo "internal_src_on_wan $before -> $after; $(grep -c '"src"' "$LAB_DIR/foreign.jsonl" || true) datagrams arrived, none from 10.250.250.0/29"
+}
+
 main() {
 	local c name token script bad
 	t_install_traps
@@ -63,6 +96,10 @@ main() {
 		check "$name: a real start exits non-zero with FILE:LINE: and attaches nothing" \
 			check_rejected "$bad" "$token"
 	done
+	check "another XDP program on the LAN: the start fails naming it, keeps it, and fails closed" \
+		check_foreign_xdp
+	lab_exec router xdp-filter unload --all eth3 >/dev/null 2>&1 || true
+	run_loader "$LAB_CFG" --cleanup >/dev/null || true
 	lab_down
 	LAB_ID=
 	exit $((T_FAILED > 0))
