@@ -48,6 +48,7 @@ struct bench_sink_counters {
 	__u64 csum_checked; /* sampled: full IPv4 header and UDP checksums */
 	__u64 csum_bad;
 	__u64 other; /* not ours (ARP, ND, ...): passed to the kernel */
+	__u64 drained; /* ours after the loop was stopped (then dropped) */
 };
 
 /* The sink verifies the checksums of one frame in this many per CPU. */

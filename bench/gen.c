@@ -246,6 +246,7 @@ static struct bench_sink_counters sink_read(struct sink_bpf *s)
 		sum.csum_checked += v[i].csum_checked;
 		sum.csum_bad += v[i].csum_bad;
 		sum.other += v[i].other;
+		sum.drained += v[i].drained;
 	}
 	free(v);
 	return sum;
@@ -284,6 +285,7 @@ struct run {
 	struct sink_bpf *s;
 	struct sample a, mid, b;
 	struct prog_sample pa, pb;
+	__u64 loop_back; /* xdp-loop: frames still going round at the end */
 };
 
 static void snap(struct sample *x, const struct run *r)
@@ -356,9 +358,20 @@ static void print_cpu(const struct sample *a, const struct sample *b)
 	       pkts ? self / sysconf(_SC_CLK_TCK) * 1e9 / pkts : 0);
 }
 
+/* The loop's frames in flight at the end against those injected: every
+ * one the router or a queue lost on the way slowed the rest of the run.
+ */
+static void print_loop(const struct run *r)
+{
+	if (r->method == GEN_LOOP)
+		printf(", \"loop_frames\": {\"injected\": %u, \"returned\": %llu}",
+		       opt.inflight * opt.cpus, (unsigned long long)r->loop_back);
+}
+
 static void report(const struct run *r)
 {
 	print_traffic(r);
+	print_loop(r);
 	print_cpu(&r->a, &r->b);
 	print_mwan(&r->a, &r->b);
 	progstats_print(&r->pa, &r->pb);
@@ -437,6 +450,11 @@ static void cmd_run(void)
 	progstats_read(&r.pb);
 	close(fd);
 	gen_stop();
+	if (r.method == GEN_LOOP) {
+		r.s->bss->loop_stop = true;
+		sleep_s(0.5);
+		r.loop_back = sink_read(r.s).drained;
+	}
 	bpf_link__destroy(link);
 	report(&r);
 	gen_bpf__destroy(r.g);

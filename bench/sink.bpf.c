@@ -24,6 +24,11 @@ const volatile __u32 want6_prefix = 14; /* leading bytes compared */
  * the router again. Otherwise the sink drops what it counts.
  */
 const volatile bool loop;
+/* Set by gen.c at the end of a run: the loop stops, and each frame still
+ * going round is counted once more (drained) and dropped, which tells how
+ * many of those injected were still in flight.
+ */
+bool loop_stop;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
@@ -92,6 +97,10 @@ static __always_inline bool addr_ok(const __u8 *got, const volatile __u8 *want,
 static __always_inline int count(__u8 *data, struct bench_sink_counters *c,
 				 bool v6, bool ok, bool check, bool csums)
 {
+	if (loop && loop_stop) {
+		c->drained++;
+		return XDP_DROP;
+	}
 	c->pkts++;
 	if (!ok)
 		c->wrong++;
