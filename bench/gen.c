@@ -365,7 +365,8 @@ static void print_loop(const struct run *r)
 {
 	if (r->method == GEN_LOOP)
 		printf(", \"loop_frames\": {\"injected\": %u, \"returned\": %llu}",
-		       opt.inflight * opt.cpus, (unsigned long long)r->loop_back);
+		       opt.inflight * opt.cpus,
+		       (unsigned long long)r->loop_back);
 }
 
 static void report(const struct run *r)
