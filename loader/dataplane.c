@@ -507,7 +507,8 @@ static int attach_xdp(struct loader *l, struct dp_iface *i)
 		return err;
 	err = xdp_attach_single(l, i, XDP_MODE_NATIVE);
 	i->xdp_mode = XDP_MODE_NATIVE;
-	if (err) {
+	/* another program there: generic mode would be refused as well */
+	if (err && err != -EEXIST && err != -EBUSY) {
 		log_warn(
 			"%s: native XDP not available (%s); using generic XDP, which is much slower",
 			i->name, strerror(-err));

@@ -59,6 +59,7 @@ check_foreign_xdp() {
 	grep -q "eth3: cannot attach XDP.*another XDP program is attached" <<<"$out" ||
 		fail "no line names the other program: $(tail -n 3 <<<"$out")"
 	grep -q "fail closed" <<<"$out" || fail "the failure does not say it failed closed: $(tail -n 1 <<<"$out")"
+	! grep -q "native XDP not available" <<<"$out" || fail "it blamed native XDP and tried generic over the other program"
 	for wan in "${LAB_WANS[@]}"; do
 		lab_exec router tc filter show dev "${LAB_WAN_IF[$wan]}" egress | grep -q mwan_tc_out ||
 			fail "${LAB_WAN_IF[$wan]} has no egress guard"
