@@ -283,7 +283,7 @@ struct run {
 	struct frame f4, f6; /* the templates */
 	struct gen_bpf *g;
 	struct sink_bpf *s;
-	struct sample a, mid, b;
+	struct sample a, b;
 	struct prog_sample pa, pb;
 	__u64 loop_back; /* xdp-loop: frames still going round at the end */
 };
@@ -322,13 +322,10 @@ static void print_traffic(const struct run *r)
 
 	printf("{\"generator\": \"%s\", \"generator_why\": \"%s\", "
 	       "\"seconds\": %.3f, \"flows\": %u, \"cpus\": %u, "
-	       "\"pps_halves\": [%.0f, %.0f], "
 	       "\"pps\": %.0f, \"gen_pps\": %.0f, \"v4_ok\": %llu, "
 	       "\"v6_ok\": %llu, \"wrong\": %llu, \"csum_checked\": %llu, "
 	       "\"csum_bad\": %llu, \"other\": %llu",
 	       gen_method_names[r->method], r->why, dt, opt.flows, opt.cpus,
-	       (r->mid.c.pkts - a->c.pkts) / (r->mid.t - a->t),
-	       (b->c.pkts - r->mid.c.pkts) / (b->t - r->mid.t),
 	       (b->c.pkts - a->c.pkts) / dt, (b->sent - a->sent) / dt,
 	       b->c.v4_ok - a->c.v4_ok, b->c.v6_ok - a->c.v6_ok,
 	       b->c.wrong - a->c.wrong, b->c.csum_checked - a->c.csum_checked,
@@ -440,9 +437,7 @@ static void cmd_run(void)
 	gen_start(r.method, r.g, r.s, gen_if, &r.f4, &r.f6);
 	sleep_s(opt.warmup);
 	snap(&r.a, &r);
-	sleep_s(opt.seconds / 2);
-	snap(&r.mid, &r);
-	sleep_s(opt.seconds / 2);
+	sleep_s(opt.seconds);
 	snap(&r.b, &r);
 	/* Each program's cost, in a window of its own: timing slows them. */
 	fd = progstats_enable();

@@ -62,7 +62,7 @@ spec = importlib.util.spec_from_file_location("report", sys.argv[1])
 r = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(r)
 def rec(cfg, back=128, progs=(("mwan_xdp", 100), ("sink", 100)), gen="xdp-loop"):
-    return {"config": cfg, "generator": gen, "pps": 10e6, "pps_halves": [10e6, 10e6],
+    return {"config": cfg, "generator": gen, "pps": 10e6,
             "loop_frames": {"injected": 128, "returned": back},
             "v4_ok": 1, "v6_ok": 1, "wrong": 0, "csum_bad": 0, "csum_checked": 1,
             "mwan_events": {"xdp_forward_out": 1},
