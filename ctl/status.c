@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* bpfctl status: loader, per-WAN decision inputs and XDP attachments. */
+#include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -206,49 +207,121 @@ static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt,
 	print_prefixes(wans, npt);
 }
 
-/* One "iface IFNAME ROLE XDPMODE DISPATCH" line of RUN_DIR/status;
- * other lines are left for whatever else the loader reports there.
+/* RUN_DIR/status, as the loader wrote it at its start: "kernel RELEASE",
+ * "prog NAME VERIFIED_INSNS LIMIT_PCT" and "iface IFNAME ROLE XDPMODE DISPATCH
+ * TCMODE" lines (a loader from before TCMODE wrote four fields). Lines
+ * of other kinds are left for whatever else the loader reports there.
  */
-static void print_iface_line(char *line)
-{
-	char *tok[5], *save = NULL, *s = line;
+#define STATUS_LINES 64
+#define STATUS_TOKENS 6
+
+struct status_line {
+	char buf[256];
+	char *tok[STATUS_TOKENS];
 	int n;
+};
 
-	for (n = 0; n < 5; n++, s = NULL) {
-		tok[n] = strtok_r(s, " \t\n", &save);
-		if (!tok[n])
-			return;
-	}
-	if (strcmp(tok[0], "iface"))
-		return;
-	print_open_object(NULL);
-	print_str("name", "%-15s ", tok[1]);
-	print_str("role", "%-20s ", tok[2]);
-	print_str("xdp_mode", "%-8s ", tok[3]);
-	print_str("dispatcher", "%s\n", tok[4]);
-	print_close_object();
-}
-
-static void print_interfaces(const struct ctl *ctl)
+static unsigned int read_status(const struct ctl *ctl, struct status_line *l)
 {
-	char path[PATH_MAX], line[512];
+	char path[PATH_MAX];
+	unsigned int n = 0;
+	char *save;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/status", ctl->run_dir);
 	f = fopen(path, "r");
-	print_text("\n%-15s %-20s %-8s %s\n", "INTERFACE", "ROLE", "XDP",
-		   "DISPATCHER");
-	print_open_array("interfaces");
-	while (f && fgets(line, sizeof(line), f))
-		print_iface_line(line);
-	print_close_array();
+	while (f && n < STATUS_LINES && fgets(l[n].buf, sizeof(l[n].buf), f)) {
+		char *s = l[n].buf;
+
+		save = NULL;
+		for (l[n].n = 0; l[n].n < STATUS_TOKENS; l[n].n++, s = NULL) {
+			l[n].tok[l[n].n] = strtok_r(s, " \t\n", &save);
+			if (!l[n].tok[l[n].n])
+				break;
+		}
+		if (l[n].n)
+			n++;
+	}
 	if (f)
 		fclose(f);
+	return n;
+}
+
+static int parse_ul(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end || *v > UINT32_MAX ? -1 : 0;
+}
+
+static bool is_line(const struct status_line *l, const char *kind, int min)
+{
+	return l->n >= min && !strcmp(l->tok[0], kind);
+}
+
+static void print_interfaces(const struct status_line *l, unsigned int n)
+{
+	unsigned int i;
+
+	print_text("\n%-15s %-20s %-8s %-10s %s\n", "INTERFACE", "ROLE", "XDP",
+		   "DISPATCHER", "TC");
+	print_open_array("interfaces");
+	for (i = 0; i < n; i++) {
+		if (!is_line(&l[i], "iface", 5))
+			continue;
+		print_open_object(NULL);
+		print_str("name", "%-15s ", l[i].tok[1]);
+		print_str("role", "%-20s ", l[i].tok[2]);
+		print_str("xdp_mode", "%-8s ", l[i].tok[3]);
+		print_str("dispatcher", "%-10s ", l[i].tok[4]);
+		if (l[i].n > 5)
+			print_str("tc_mode", "%s\n", l[i].tok[5]);
+		else
+			print_null("tc_mode", "-\n");
+		print_close_object();
+	}
+	print_close_array();
+}
+
+/* The kernel the loader runs on and how much of the verifier's limit
+ * each program took there.
+ */
+static void print_kernel(const struct status_line *l, unsigned int n)
+{
+	const char *release = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (is_line(&l[i], "kernel", 2))
+			release = l[i].tok[1];
+	if (release)
+		print_str("kernel", "\nkernel: %s\n", release);
+	else
+		print_null("kernel", "\nkernel: unknown\n");
+	print_text("%-15s %-14s %s\n", "PROGRAM", "VERIFIED_INSNS", "OF_LIMIT");
+	print_open_array("programs");
+	for (i = 0; i < n; i++) {
+		unsigned long v, pct;
+
+		if (!is_line(&l[i], "prog", 4) || parse_ul(l[i].tok[2], &v) ||
+		    parse_ul(l[i].tok[3], &pct))
+			continue;
+		print_open_object(NULL);
+		print_str("name", "%-15s ", l[i].tok[1]);
+		print_u64("verified_insns", "%-14" PRIu64 " ", v);
+		print_u64("limit_pct", "%" PRIu64 " %%\n", pct);
+		print_close_object();
+	}
+	print_close_array();
 }
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
+	static struct status_line lines[STATUS_LINES];
 	static struct ctl_health health;
+	unsigned int n;
 	struct ctl_npt npt[MWAN_MAX_WANS];
 	struct ctl_wans wans;
 	pid_t pid;
@@ -270,7 +343,9 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv)
 			"fail-open: no WAN is usable, so the best tier carries new flows anyway\n");
 	ctl_health_print_frozen(&health);
 	print_wans(&wans, npt, &health);
-	print_interfaces(ctl);
+	n = read_status(ctl, lines);
+	print_interfaces(lines, n);
+	print_kernel(lines, n);
 	print_close_object();
 	return 0;
 }

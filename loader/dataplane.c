@@ -378,8 +378,35 @@ static int open_object(struct loader *l)
 	return 0;
 }
 
+/* Once per start: how much of the verifier's budget each program took
+ * on this kernel (bpfctl status shows it too).
+ */
+static void log_verifier(struct loader *l)
+{
+	char line[256];
+	size_t used = 0;
+	unsigned int n;
+
+	if (kernel_read_verifier(&l->kernel, l->skel->obj)) {
+		log_warn("cannot read the verifier's instruction counts: %s",
+			 strerror(errno));
+		return;
+	}
+	line[0] = '\0';
+	for (n = 0; n < l->kernel.n_prog && used < sizeof(line); n++) {
+		const struct kernel_prog *p = &l->kernel.prog[n];
+
+		used += snprintf(line + used, sizeof(line) - used, "%s%s %u (%u %%)",
+				 n ? ", " : "", p->name, p->verified_insns,
+				 kernel_verifier_pct(p->verified_insns));
+	}
+	log_info("kernel %s: the verifier processed %s of %u instructions",
+		 l->kernel.release, line, MWAN_VERIFIER_LIMIT);
+}
+
 int dp_load(struct loader *l)
 {
+	char msg[512];
 	int err = open_object(l);
 
 	if (err)
@@ -398,12 +425,22 @@ int dp_load(struct loader *l)
 	/* Loading before anything is attached makes pinned-map
 	 * incompatibilities fail while the interfaces are untouched.
 	 */
-	err = mwan_bpf__load(l->skel);
+	err = kernel_check(l->kernel.release, l->skel->obj,
+			   &kernel_probes_libbpf, msg, sizeof(msg));
 	if (err) {
-		log_err("cannot load the BPF programs: %s (maps pinned under %s by an incompatible version? remove them with: mwan-loader --cleanup -c %s)",
-			strerror(-err), l->cfg.pin_dir, l->cfg.path);
+		log_err("%s", msg);
 		return err;
 	}
+	err = mwan_bpf__load(l->skel);
+	if (err) {
+		if (kernel_load_failure(msg, sizeof(msg)))
+			log_err("kernel %s: %s", l->kernel.release, msg);
+		else
+			log_err("cannot load the BPF programs: %s (maps pinned under %s by an incompatible version? remove them with: mwan-loader --cleanup -c %s)",
+				strerror(-err), l->cfg.pin_dir, l->cfg.path);
+		return err;
+	}
+	log_verifier(l);
 	l->xdp = xdp_program__from_fd(bpf_program__fd(l->skel->progs.mwan_xdp));
 	err = (int)libxdp_get_error(l->xdp);
 	if (err) {
@@ -600,6 +637,33 @@ static int attach_iface(struct loader *l, struct dp_iface *i)
  * that refuses XDP) leaves no path out of a WAN for an internal source
  * (fail closed; see dp_guarded).
  */
+/* Once per start, what this kernel gave us. tc_mode is "clsact" on every
+ * kernel: tcx (6.6+) would be a second attach path to test, and Debian
+ * 12's libbpf has no API for it (README: "XDP and TC attachment").
+ */
+static void log_attach_modes(const struct loader *l)
+{
+	char native[128] = "", generic[128] = "";
+	size_t nn = 0, ng = 0;
+	unsigned int n;
+
+	for (n = 0; n < l->n_ifaces; n++) {
+		const struct dp_iface *i = &l->ifaces[n];
+
+		if (!i->xdp_attached)
+			continue;
+		if (i->xdp_mode == XDP_MODE_SKB && ng < sizeof(generic))
+			ng += snprintf(generic + ng, sizeof(generic) - ng,
+				       " %s", i->name);
+		else if (i->xdp_mode != XDP_MODE_SKB && nn < sizeof(native))
+			nn += snprintf(native + nn, sizeof(native) - nn, " %s",
+				       i->name);
+	}
+	log_info("kernel %s: XDP single-program, native on%s, generic on%s; TC %s on every interface",
+		 l->kernel.release, nn ? native : " none",
+		 ng ? generic : " none", MWAN_TC_MODE);
+}
+
 int dp_attach(struct loader *l)
 {
 	unsigned int n;
@@ -615,6 +679,7 @@ int dp_attach(struct loader *l)
 		if (err)
 			return err;
 	}
+	log_attach_modes(l);
 	return 0;
 }
 
@@ -745,6 +810,11 @@ int dp_write_status(const struct loader *l)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
+	fprintf(f, "kernel %s\n", l->kernel.release);
+	for (n = 0; n < l->kernel.n_prog; n++)
+		fprintf(f, "prog %s %u %u\n", l->kernel.prog[n].name,
+			l->kernel.prog[n].verified_insns,
+			kernel_verifier_pct(l->kernel.prog[n].verified_insns));
 	for (n = 0; n < l->n_ifaces; n++) {
 		const struct dp_iface *i = &l->ifaces[n];
 		char role[32];
@@ -754,9 +824,10 @@ int dp_write_status(const struct loader *l)
 		else
 			snprintf(role, sizeof(role), "wan:%s",
 				 l->cfg.wans[i->wan].name);
-		fprintf(f, "iface %s %s %s %s\n", i->name, role,
+		fprintf(f, "iface %s %s %s %s %s\n", i->name, role,
 			i->xdp_attached ? mode_name(i->xdp_mode) : "none",
-			i->legacy ? "single" : "multiprog");
+			i->legacy ? "single" : "multiprog",
+			i->tc_in ? MWAN_TC_MODE : "none");
 	}
 	write_targets(l, f);
 	if (fclose(f))

@@ -8,6 +8,7 @@
 #include <xdp/libxdp.h>
 
 #include "../lib/config.h"
+#include "kernel.h"
 
 /* Policy routing: WAN i uses fwmark MWAN_FWMARK_BASE + i, routing table
  * MWAN_TABLE_BASE + i and a rule at MWAN_RULE_PRIO + 1 + i; the rule at
@@ -18,6 +19,9 @@
 #define MWAN_FWMARK_BASE 0x6d770100U
 #define MWAN_TABLE_BASE 27900U
 #define MWAN_RULE_PRIO 9000U
+
+/* How TC programs are attached, on every kernel (dataplane.c). */
+#define MWAN_TC_MODE "clsact"
 
 struct mwan_bpf;
 struct mwan_ctl_req;
@@ -37,6 +41,7 @@ struct dp_iface {
 
 struct loader {
 	struct mwan_config cfg;
+	struct kernel_info kernel;
 	struct mwan_bpf *skel;
 	struct xdp_program *xdp;
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */

@@ -46,15 +46,6 @@ static void usage(FILE *f)
  * support: alarming lines about a fallback that works. The loader reports
  * each real failure itself, so theirs are shown only with -v.
  */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt,
-		      va_list ap)
-{
-	(void)level;
-	if (!log_verbose())
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static int libxdp_log(enum libxdp_print_level level, const char *fmt,
 		      va_list ap)
 {
@@ -597,7 +588,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init();
-	libbpf_set_print(libbpf_log);
+	libbpf_set_print(kernel_libbpf_print);
+	kernel_release(&l.kernel);
 	libxdp_set_print(libxdp_log);
 	if (clean) {
 		/* the interfaces may be gone: only the file must be good */

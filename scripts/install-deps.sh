@@ -24,8 +24,10 @@ PACKAGES=(
 )
 
 # `install-deps.sh matrix`: also what make matrix needs (qemu, and
-# busybox and the archivers for the guests' initramfs).
-MATRIX_PACKAGES=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod)
+# busybox and the archivers for the guests' initramfs, and what the
+# matrix-only tests use).
+MATRIX_PACKAGES=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+	wireguard-tools) # wg: tests/matrix/test_tunnels.sh
 
 # Prints the packages of PACKAGES that are not fully installed.
 missing_packages() {

@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import ipaddress
 import json
+import select
 import os
 import signal
 import socket
@@ -331,6 +332,48 @@ def cmd_ident_query(a):
     print("\t".join(str(out[k] or "-") for k in ("reply", "from", "iface")))
 
 
+def cmd_udp_burst(a):
+    """COUNT new UDP flows at once from SRC:BASE.. to an ident-server, a patient
+    client: unanswered flows ask again every second until WAIT s have passed.
+    Prints one JSON line: answered, count, and the sources the server saw."""
+    target = hostport(a.dst)
+    fam = family(target[0])
+    socks = {}
+    for i in range(a.count):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        s.bind((a.src, a.base_port + i))
+        socks[s.fileno()] = s
+    peers, answered = {}, set()
+    start = time.monotonic()
+    poller = select.poll()
+    for fd in socks:
+        poller.register(fd, select.POLLIN)
+    next_round, rounds = start, 0
+    while len(answered) < a.count and time.monotonic() - start < a.wait:
+        if time.monotonic() >= next_round:
+            for fd, s in socks.items():
+                if fd not in answered:
+                    try:
+                        s.sendto(b"who", target)
+                    except OSError:
+                        pass
+            rounds += 1
+            next_round += 1.0
+        for fd, _ev in poller.poll(50):
+            try:
+                data = socks[fd].recv(2048).decode().split()
+            except OSError:
+                continue
+            if fd in answered or "peer" not in data:
+                continue
+            answered.add(fd)
+            peer = data[data.index("peer") + 1]
+            peers[peer] = peers.get(peer, 0) + 1
+    print(json.dumps({"answered": len(answered), "count": a.count, "rounds": rounds,
+                      "seconds": round(time.monotonic() - start, 2), "peers": peers}), flush=True)
+
+
 # ---- checks -----------------------------------------------------------------
 
 def _read_log(path):
@@ -478,6 +521,37 @@ def cmd_wan_field(a):
             return 0
     print(f"no WAN {a.name!r} in bpfctl status", file=sys.stderr)
     return 1
+
+
+def cmd_attach_check(a):
+    """Check the kernel, attach modes and verifier budget in `bpfctl -j status`
+    on stdin; print them in one line, or the failure."""
+    doc = json.load(sys.stdin)
+    bad = []
+    if doc.get("kernel") != a.kernel:
+        bad.append(f"kernel {doc.get('kernel')!r}, want {a.kernel!r}")
+    ifaces = {i["name"]: i for i in doc.get("interfaces", [])}
+    for name in a.ifaces.split(","):
+        i = ifaces.get(name)
+        if not i:
+            bad.append(f"no interface {name}")
+            continue
+        got = (i.get("xdp_mode"), i.get("dispatcher"), i.get("tc_mode"))
+        if got != (a.xdp_mode, "single", "clsact"):
+            bad.append(f"{name}: xdp_mode/dispatcher/tc_mode {got}")
+    progs = {p["name"]: p for p in doc.get("programs", [])}
+    if sorted(progs) != ["mwan_tc_in", "mwan_tc_out", "mwan_xdp"]:
+        bad.append(f"programs {sorted(progs)}")
+    for p in progs.values():
+        if not 0 < p.get("verified_insns", 0) or not 0 < p.get("limit_pct", 0) <= 90:
+            bad.append(f"{p['name']}: {p.get('verified_insns')} insns, {p.get('limit_pct')} %")
+    if bad:
+        print("; ".join(bad))
+        return 1
+    print(f"kernel {doc['kernel']}: " + ", ".join(
+        f"{n} {i['xdp_mode']}/{i['tc_mode']}" for n, i in sorted(ifaces.items())) + "; " + ", ".join(
+        f"{n} {p['verified_insns']} insns ({p['limit_pct']} %)" for n, p in sorted(progs.items())))
+    return 0
 
 
 # ---- failover: WAN state timeline, flows around an event --------------------------
@@ -1086,6 +1160,9 @@ def main():
         o("--count", type=int, default=4), o("--size", type=int, default=4000),
         o("--base-port", type=int, default=30000))
     add("ident-server", cmd_ident_server, *listen, o("--name", required=True))
+    add("udp-burst", cmd_udp_burst, o("--dst", required=True), o("--src", required=True),
+        o("--count", type=int, default=200), o("--base-port", type=int, default=30000),
+        o("--wait", type=float, default=8))
     add("ident-query", cmd_ident_query, o("--proto", choices=("tcp", "udp"), required=True),
         o("--target", required=True), o("--bind"),
         o("--timeout", type=float, default=3))
@@ -1106,6 +1183,8 @@ def main():
     add("wan-values", cmd_wan_values, o("name"))
     add("pcap-grep", cmd_pcap_grep, o("file"), o("prefix"))
     add("wan-field", cmd_wan_field, o("name"), o("field"))
+    add("attach-check", cmd_attach_check, o("--kernel", required=True), o("--ifaces", required=True),
+        o("--xdp-mode", default="native"))
     add("wan-targets", cmd_wan_targets, o("name"))
     since = o("--since", type=float, required=True)
     json_out = o("--json", action="store_true", help="print the metrics as JSON last")

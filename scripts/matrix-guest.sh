@@ -53,14 +53,15 @@ main() {
 	modprobe tun
 	sysctl -qw kernel.panic_on_oops=1
 	cd "$REPO" || poweroff_now
-	# One line a test: "unit BIN" or "lab SCRIPT" (tests/matrix.list).
+	# One line a test: "unit BIN" or "lab SCRIPT" (tests/matrix.list, or
+	# MATRIX_LIST's copy in the output directory).
 	local units=() labs=()
 	while read -r kind args; do
 		case $kind in
 		unit) units+=("$args") ;;
 		lab) labs+=("$args") ;;
 		esac
-	done < <(grep -v '^[[:space:]]*\(#\|$\)' tests/matrix.list)
+	done < <(grep -v '^[[:space:]]*\(#\|$\)' "$OUT/matrix.list")
 	scripts/run-tests.sh some "${units[@]}" -- "${labs[@]}" || rc=$?
 	echo "matrix guest: run-tests.sh exited $rc"
 	echo "$rc" >"$OUT/exit-status"

@@ -12,6 +12,9 @@ PKGS=$WORK/pkgs
 read -r -a KERNELS <<<"${MATRIX_KERNELS:-linux-image-6\.1\.0-[0-9]+-amd64 linux-image-6\.12\.[0-9]+\+deb12-amd64}"
 MEM=${MATRIX_MEM:-3G}
 TIMEOUT=${MATRIX_TIMEOUT:-1500} # seconds a guest may run
+# What each guest runs; MATRIX_LIST=FILE runs another list (one test
+# while working on it).
+LIST=${MATRIX_LIST:-$REPO/tests/matrix.list}
 # The modules a 9p root needs before anything else (their dependencies
 # come along from modules.dep).
 INITRD_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
@@ -102,6 +105,7 @@ boot() {
 	local pkg=$1 dir=$WORK/$1 kver start rc=0 summary
 	kver=$(kernel_release "$pkg")
 	rm -f "$dir/guest.log" "$dir/exit-status" "$dir/console.log"
+	cp "$LIST" "$dir/matrix.list"
 	start=$SECONDS
 	# shellcheck disable=SC2046 # accel is a list of words
 	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config -nographic \
@@ -119,12 +123,15 @@ boot() {
 		summary="0 passed, 1 failed"
 	fi
 	log "$kver: $summary in $((SECONDS - start)) s; logs: $dir/guest.log, console.log"
+	# tests/unit/test_kernel: what the verifier of this kernel processed
+	sed -n 's/^verifier: /matrix: /p' "$dir/guest.log" >&2 2>/dev/null || true
 	echo "$kver: $summary"
 }
 
 main() {
 	local pattern pkg line failed=0 lines=()
 	((EUID == 0)) || die "needs root (the guests run the lab tests as root)"
+	[[ -r $LIST ]] || die "no test list $LIST"
 	command -v qemu-system-x86_64 >/dev/null || die "no qemu-system-x86_64 (make deps-matrix)"
 	mkdir -p "$WORK"
 	for pattern in "${KERNELS[@]}"; do

@@ -161,6 +161,25 @@ check_loader_started() {
 	cat "$LAB_DIR/loader-start.err"
 	lab_loader_alive || fail "mwan-loader is not running"
 	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "no 'dataplane ready' in its log"
+	check_attach_modes
+}
+
+# check_attach_modes: the loader logged and bpfctl -j status shows this
+# kernel, native XDP without libxdp's dispatcher and clsact on every
+# interface (veth has native XDP), and each program within the verifier
+# budget.
+check_attach_modes() {
+	local json out ifs wan kernel
+	kernel=$(uname -r)
+	ifs=eth3
+	for wan in "${LAB_WANS[@]}"; do ifs+=",${LAB_WAN_IF[$wan]}"; done
+	grep -q "kernel $kernel: XDP single-program, native on eth3 .*, generic on none; TC clsact on every interface" "$LAB_LOADER_LOG" ||
+		fail "no attach-modes line for kernel $kernel in the log: $(grep 'kernel ' "$LAB_LOADER_LOG")"
+	grep -q "kernel $kernel: the verifier processed mwan_xdp [0-9]* ([0-9]* %), " "$LAB_LOADER_LOG" ||
+		fail "no verifier line in the log"
+	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
+	out=$(t_labnet attach-check --kernel "$kernel" --ifaces "$ifs" <<<"$json") || fail "$out"
+	echo "# $out"
 }
 
 # check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.

@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BLOB_SIZE=$((20 * 1024 * 1024))
-PORT_FILE=6001 PORT_SINK=6002 PORT_FLOWS=5001 PORT_BIG=5002 PORT_IDENT=7000
+PORT_FILE=6001 PORT_SINK=6002 PORT_FLOWS=5001 PORT_BIG=5002 PORT_IDENT=7000 PORT_WHO=7001
 UDP_FLOWS_PER_HOST=400 BIG_PER_HOST=6
 
 # ---- setup --------------------------------------------------------------------
@@ -20,6 +20,7 @@ start_servers() {
 	serve sink inet sink-tcp --port "$PORT_SINK" --log "$LAB_DIR/sink.jsonl"
 	serve flows inet udp-sink --port "$PORT_FLOWS" --log "$LAB_DIR/flows.jsonl"
 	serve big inet udp-sink --port "$PORT_BIG" --log "$LAB_DIR/big.jsonl"
+	serve who inet ident-server --addr "$LAB_SERVER" --port "$PORT_WHO" --name inet
 	for h in "${LAB_HOSTS[@]}"; do
 		serve "ident-$h" "$h" ident-server --addr "$(lab_host_ip "$h")" --port "$PORT_IDENT" --name "$h"
 	done
@@ -255,10 +256,32 @@ check_router_pmtu() {
 	((rc == 0)) || fail "h4 got no 'Frag needed ... mtu = 1280' from $LAB_ROUTER_LAN: $(grep -E 'From|error|loss' <<<"$out" | head -n 2 | tr '\n' ' ')"
 }
 
+# check_burst: 200 new UDP flows at once from h2, just after the loader
+# started, each answered (a patient client: it asks again every second
+# for up to 8 s), seen by the server from h2's public addresses only, on
+# both WANs.
+check_burst() {
+	local out want
+	out=$(lab_py h2 udp-burst --dst "$LAB_SERVER:$PORT_WHO" --src "$(lab_host_ip h2)" \
+		--count 200 --base-port 30000 --wait 8) || fail "udp-burst failed: $out"
+	echo "# $out"
+	want=$(for wan in "${LAB_WANS[@]}"; do lab_public "$wan" h2; done | sort | paste -sd,)
+	out=$("$LAB_PY" -c 'import json, sys
+r = json.loads(sys.argv[1]); want = sys.argv[2].split(",")
+n, count, peers = r["answered"], r["count"], sorted(r["peers"])
+if not n == count == 200:
+    sys.exit(f"{n} of {count} flows answered")
+if peers != want:
+    sys.exit(f"the server saw {peers}, want {want}")' "$out" "$want" 2>&1) || fail "$out"
+	return 0
+}
+
 # ---- one pass --------------------------------------------------------------------
 
 run_checks() {
 	local mode=$1 wan proto
+	check "burst of 200 new UDP flows from h2 right after the start: all answered within 8 s, from h2's public addresses on every WAN" \
+		check_burst
 	for wan in "${LAB_WANS[@]}"; do tcp_through "$wan"; done
 	send_udp_flows
 	check "2000 UDP flows: each from its host's public address on the WAN it took, same for all its packets" \

@@ -89,6 +89,12 @@ static struct {
 	const char *skip_why;
 	int fd[M_N];
 	int ncpus;
+	/* CLOCK_MONOTONIC when the maps were filled (setup_ns: all but
+	 * mwan_health; health_ns: mwan_health) and when the last bpfctl
+	 * run ended: what bpfctl prints as "N s ago" may be that much later
+	 * than written, however slow the machine.
+	 */
+	__u64 setup_ns, health_ns, run_end_ns;
 } fx;
 
 #define OUT_MAX (256 * 1024)
@@ -384,6 +390,7 @@ static void put_health(__u32 id, __u32 reason, __u8 health, __u64 ago_s,
 	struct mwan_health_info v;
 
 	memset(&v, 0, sizeof(v));
+	fx.health_ns = now;
 	v.updated_ns = now - heartbeat_age_s * s;
 	v.since_ns = now - ago_s * s;
 	v.since_realtime_s = since_realtime_s;
@@ -473,8 +480,11 @@ static void fill_flows(void)
 		.origin = MWAN_ORIGIN_WAN,
 	};
 	struct mwan_flow icmp = {
-		.created_ns = now + 10 * s,
-		.seen_ns = now + 10 * s, /* clock skew */
+		/* clock skew, far enough ahead to stay ahead while the
+		 * tests run
+		 */
+		.created_ns = now + 3600 * s,
+		.seen_ns = now + 3600 * s,
 		.pkts_out = 3,
 		.bytes_out = 252,
 		.wan = 0,
@@ -543,6 +553,7 @@ static int group_setup(void **state)
 		cleanup();
 		return 0; /* each test reports the skip */
 	}
+	fx.setup_ns = now_ns();
 	fill_wans();
 	fill_nat();
 	fill_npt();
@@ -554,7 +565,13 @@ static int group_setup(void **state)
 	if (write_file(fx.run, "mwan-loader.pid", pid) ||
 	    write_file(fx.run, "status",
 		       "# mwan-loader attachments\n"
-		       "iface eth3 lan native multiprog\n"
+		       "kernel 6.1.0-57-amd64\n"
+		       "prog mwan_xdp 100029 11\n"
+		       "prog mwan_tc_in 52331 6\n"
+		       "prog mwan_tc_out 9000000000 1\n"
+		       "prog short 1\n"
+		       "iface eth3 lan native single clsact\n"
+		       /* a loader from before tc_mode */
 		       "iface eth1 wan:att generic single\n"
 		       "target att 0 192.0.2.1\n"
 		       "target att 1 2001:db8:ffff::1\n"
@@ -641,6 +658,7 @@ static int run(const char *fmt, ...)
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	st = pclose(p);
+	fx.run_end_ns = now_ns();
 	read_file(errpath, err, sizeof(err));
 	unlink(errpath);
 	assert_true(WIFEXITED(st));
@@ -734,20 +752,74 @@ static void snapshot_admin(__u32 *v)
 #define BACKUP_HEALTH                                                 \
 	",\"since\":{\"ago_s\":N,\"time\":\"2026-11-21T21:30:32Z\"}," \
 	"\"reason\":\"no_probes\",\"holding\":false,\"targets\":[]"
-#define IFACES                                                   \
-	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","   \
-	"\"xdp_mode\":\"native\",\"dispatcher\":\"multiprog\"}," \
-	"{\"name\":\"eth1\",\"role\":\"wan:att\","               \
-	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\"}]"
+#define IFACES                                                            \
+	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","            \
+	"\"xdp_mode\":\"native\",\"dispatcher\":\"single\","               \
+	"\"tc_mode\":\"clsact\"},"                                        \
+	"{\"name\":\"eth1\",\"role\":\"wan:att\","                        \
+	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\","              \
+	"\"tc_mode\":null}],"                                             \
+	"\"kernel\":\"6.1.0-57-amd64\","                                   \
+	"\"programs\":[{\"name\":\"mwan_xdp\",\"verified_insns\":100029,"  \
+	"\"limit_pct\":11},"                                              \
+	"{\"name\":\"mwan_tc_in\",\"verified_insns\":52331,\"limit_pct\":6}]"
 
 static void mask_number(char *s, const char *key, const double *lo,
 			const double *hi, int n);
 
+/* Seconds from t (CLOCK_MONOTONIC) to the end of the last bpfctl run. */
+static double since(__u64 t)
+{
+	return (double)(fx.run_end_ns - t) / 1e9;
+}
+
+/* The duration bpfctl prints after anchor ("7s", "2m05s", "1h01m") must
+ * be at least nominal_s and at most the time since the value was
+ * stamped (stamped_ns) later; it is replaced by nominal, padded to the
+ * same column, so the rest of the line can be compared exactly.
+ */
+static void norm_ago(char *s, const char *anchor, const char *nominal,
+		     double nominal_s, __u64 stamped_ns)
+{
+	char *p = strstr(s, anchor), *end, repl[32];
+	unsigned long a, b;
+	double v;
+	int col;
+
+	if (!p)
+		fail_msg("'%s' not in:\n%s", anchor, s);
+	p += strlen(anchor);
+	a = strtoul(p, &end, 10);
+	assert_true(end > p);
+	if (*end == 'h' || *end == 'm') {
+		char unit = *end;
+
+		b = strtoul(end + 1, &end, 10);
+		v = unit == 'h' ? a * 3600.0 + b * 60.0 : a * 60.0 + b;
+		assert_true(*end == (unit == 'h' ? 'm' : 's'));
+	} else {
+		v = a;
+		assert_true(*end == 's');
+	}
+	end++;
+	if (v < nominal_s || v > nominal_s + since(stamped_ns) + 1)
+		fail_msg("%s: %g s, expected %g..%g", anchor, v, nominal_s,
+			 nominal_s + since(stamped_ns) + 1);
+	while (*end == ' ')
+		end++;
+	col = (int)(end - p);
+	snprintf(repl, sizeof(repl), "%-*s", col, nominal);
+	memmove(p + strlen(repl), end, strlen(end) + 1);
+	memcpy(p, repl, strlen(repl));
+}
+
 static void expect_status(const char *failopen, const char *wans)
 {
-	static const double lo[] = { 3590 }, hi[] = { 3600 };
-	static const double ago_lo[] = { 125, 61, 7 },
-			    ago_hi[] = { 200, 140, 80 };
+	const double lo[] = { 3600 - since(fx.setup_ns) - 1 }, hi[] = { 3600 };
+	const double ago_lo[] = { 125, 61, 7 },
+		     ago_hi[] = { 125 + since(fx.health_ns) + 1,
+				  61 + since(fx.health_ns) + 1,
+				  7 + since(fx.health_ns) + 1 };
 	char expect[8192];
 
 	assert_valid_json(out);
@@ -843,7 +915,8 @@ static void test_status_no_loader(void **state)
 	assert_int_equal(run("-j -p '%s' -r '%s' status", fx.pins, norun), 0);
 	assert_non_null(
 		strstr(out, "{\"loader\":{\"running\":false,\"pid\":null},"));
-	assert_non_null(strstr(out, ",\"interfaces\":[]}\n"));
+	assert_non_null(strstr(
+		out, ",\"interfaces\":[],\"kernel\":null,\"programs\":[]}\n"));
 	assert_non_null(strstr(out, ",\"health_frozen\":true,"));
 	/* no RUN_DIR/status and no -c: the targets have no address */
 	assert_non_null(strstr(
@@ -894,6 +967,9 @@ static void test_status_targets_from_config(void **state)
 /* Records older than 3 s: the loader runs but no longer writes them. */
 static void test_status_frozen_stale(void **state)
 {
+	unsigned long age;
+	char *p;
+
 	(void)state;
 	need_maps();
 	fill_health(10);
@@ -904,8 +980,15 @@ static void test_status_frozen_stale(void **state)
 	assert_int_equal(RUN("status", DIRS), 0);
 	assert_non_null(strstr(
 		out,
-		"\nhealth data frozen: mwan-loader has not updated it for 10 s\n"));
-	fill_health(2);
+		"\nhealth data frozen: mwan-loader has not updated it for "));
+	p = strstr(out, "has not updated it for ") + strlen("has not updated it for ");
+	age = strtoul(p, &p, 10);
+	assert_in_range(age, 10, (unsigned long)(10 + since(fx.health_ns)) + 1);
+	assert_memory_equal(p, " s\n", 3);
+	/* a fresh record: frozen only after 3 s, and a slow machine may
+	 * take a second or two to run bpfctl
+	 */
+	fill_health(0);
 	assert_int_equal(RUN("status", DIRS), 0);
 	assert_null(strstr(out, "frozen"));
 }
@@ -932,6 +1015,10 @@ static void test_status_holding(void **state)
 	assert_non_null(
 		strstr(out, "\"reason\":\"link_down\",\"holding\":false,"));
 	assert_int_equal(RUN("status", DIRS), 0);
+	norm_ago(out, "\nwebpass         holding 2026-11-21 22:30:29 ", "3s", 3,
+		 fx.health_ns);
+	norm_ago(out, "\natt             down    2026-11-21 22:30:29 ", "59s",
+		 59, fx.health_ns);
 	assert_non_null(strstr(
 		out,
 		"\nwebpass         holding 2026-11-21 22:30:29 3s     hold_down    tcp:192.0.2.10:443       1.000    0.000       0.0% 40       40\n"));
@@ -967,7 +1054,11 @@ static void test_status_no_health_map(void **state)
 
 static void test_status_text(void **state)
 {
-	char line[64];
+	static const char att6[] =
+		"\nWAN             GATEWAY6                  GATEWAY6_MAC      PREFIX                    EXTERNAL                  SOURCE VALID\n"
+		"att             2001:db8:a::1             02:00:00:00:01:01 2001:db8:a0:100::/56      2001:db8:a0:1fe::/64      pd     ";
+	unsigned long valid;
+	char line[64], *p;
 
 	(void)state;
 	need_maps();
@@ -984,10 +1075,22 @@ static void test_status_text(void **state)
 	assert_non_null(strstr(out, "standby"));
 	assert_non_null(strstr(
 		out,
-		"\neth1            wan:att              generic  single\n"));
+		"\nINTERFACE       ROLE                 XDP      DISPATCHER TC\n"
+		"eth3            lan                  native   single     clsact\n"
+		"eth1            wan:att              generic  single     -\n"
+		"\nkernel: 6.1.0-57-amd64\n"
+		"PROGRAM         VERIFIED_INSNS OF_LIMIT\n"
+		"mwan_xdp        100029         11 %\n"
+		"mwan_tc_in      52331          6 %\n"));
 	assert_null(strstr(out, "ghost"));
 	assert_null(strstr(out, "frozen"));
 	/* the probes' view, local time (TZ=UTC here) */
+	norm_ago(out, "\natt             up      2026-11-21 22:30:29 ", "2m05s",
+		 125, fx.health_ns);
+	norm_ago(out, "\nwebpass         down    2026-11-20 21:26:40 ", "1m01s",
+		 61, fx.health_ns);
+	norm_ago(out, "\nbackup          up      2026-11-21 21:30:32 ", "7s", 7,
+		 fx.health_ns);
 	assert_non_null(strstr(
 		out,
 		"\nWAN             HEALTH  SINCE               AGO    REASON       TARGET                   RTT_MS   JITTER_MS LOSS   SENT     RECEIVED\n"
@@ -996,12 +1099,13 @@ static void test_status_text(void **state)
 		"webpass         down    2026-11-20 21:26:40 1m01s  lost_rounds  tcp:192.0.2.10:443       20.480   1.500      60.0% 1200     480\n"
 		"backup          up      2026-11-21 21:30:32 7s     no_probes    -\n"));
 	/* IPv6: att's lifetime counts down from an hour */
+	p = strstr(out, att6);
+	assert_non_null(p);
+	valid = strtoul(p + strlen(att6), &p, 10);
+	assert_in_range(valid, (unsigned long)(3600 - since(fx.setup_ns) - 1),
+			3600);
 	assert_non_null(strstr(
-		out,
-		"\nWAN             GATEWAY6                  GATEWAY6_MAC      PREFIX                    EXTERNAL                  SOURCE VALID\n"
-		"att             2001:db8:a::1             02:00:00:00:01:01 2001:db8:a0:100::/56      2001:db8:a0:1fe::/64      pd     35"));
-	assert_non_null(strstr(
-		out,
+		p,
 		"s\nwebpass         -                         -                 -                         -                         -      -\n"
 		"backup          -                         -                 2001:db8:c0:300::/56      2001:db8:c0:301::/64      static forever\n"));
 }
@@ -1059,14 +1163,23 @@ static void test_flows(void **state)
 	 * bpfctl's sort order
 	 */
 	static const double age_lo[] = { 0, 100, 4.9, 0, 100, 4.9 },
-			    age_hi[] = { 0, 101, 6, 1, 101, 6 },
-			    idle_lo[] = { 0, 2.4, 4.9, 0, 2.4, 4.9 },
-			    idle_hi[] = { 0, 3.5, 6, 1, 3.5, 6 };
+			    idle_lo[] = { 0, 2.4, 4.9, 0, 2.4, 4.9 };
+	double age_hi[6], idle_hi[6], late;
 
 	(void)state;
 	need_maps();
 	assert_int_equal(RUN("-j flows", DIRS), 0);
 	assert_valid_json(out);
+	/* as written, plus however long ago that was */
+	late = since(fx.setup_ns) + 0.1;
+	age_hi[0] = idle_hi[0] = 0; /* stamps in the future count as now */
+	age_hi[1] = 100.05 + late;
+	idle_hi[1] = 2.5 + late;
+	age_hi[2] = idle_hi[2] = 5 + late;
+	age_hi[3] = idle_hi[3] = late;
+	age_hi[4] = age_hi[1];
+	idle_hi[4] = idle_hi[1];
+	age_hi[5] = idle_hi[5] = age_hi[2];
 	mask_number(out, "age_s", age_lo, age_hi, 6);
 	mask_number(out, "idle_s", idle_lo, idle_hi, 6);
 	assert_string_equal(
@@ -1248,6 +1361,7 @@ static int prom_check(const char *flags, const char *text)
 	n = fread(parsed + 1, 1, sizeof(parsed) - 2, p);
 	parsed[n + 1] = '\0';
 	st = pclose(p);
+	fx.run_end_ns = now_ns();
 	read_file(errpath, err, sizeof(err));
 	unlink(errpath);
 	unlink(file);
@@ -1375,7 +1489,7 @@ static void test_prometheus(void **state)
 	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
 	assert_string_equal(err, "");
 	/* just written by the fixture */
-	assert_true(take_age(out) < 2.0);
+	assert_true(take_age(out) <= since(fx.health_ns) + 1);
 	samples_of(out, got, sizeof(got));
 	used = snprintf(
 		expect, sizeof(expect),
@@ -1543,7 +1657,8 @@ static void test_prometheus_frozen(void **state)
 	fill_health(10);
 	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
 	assert_non_null(strstr(out, "\nmwan_loader_up 0\n"));
-	assert_in_range((long)(take_age(out) * 1000), 10000, 12000);
+	assert_in_range((long)(take_age(out) * 1000), 10000,
+			(long)((10 + since(fx.health_ns)) * 1000) + 1);
 }
 
 /* A loader from before mwan_health: no probe metrics, not an error. */
