@@ -81,9 +81,11 @@ static __always_inline int xdp_set_macs(struct xdp_md *ctx, const __u8 *dst,
  * must leave it to the kernel, which then does TTL, MTU and ARP the
  * standard way (and sends the ICMP errors that go with them).
  */
-static __always_inline int xdp_can_finish(__u8 ttl, __u32 len, __u16 mtu,
-					  bool have_mac)
+static __always_inline int xdp_can_finish(bool xdp_tx, __u8 ttl, __u32 len,
+					  __u16 mtu, bool have_mac)
 {
+	if (!xdp_tx)
+		return MWAN_EV_PASS_NO_XDP_TX;
 	if (ttl <= 1)
 		return MWAN_EV_PASS_TTL;
 	if (!have_mac)
@@ -132,7 +134,7 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(v, d.reason);
 	w = d.s.w;
-	why = xdp_can_finish(p->ttl, p->len, w->mtu,
+	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->ttl, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH4);
 	if (why)
 		return xdp_pass(why);
@@ -156,7 +158,8 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(v, d.reason);
 	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
-	why = xdp_can_finish(p->ttl, p->len, cfg->lan_mtu, nat && nat->has_mac);
+	why = xdp_can_finish(cfg->lan_xdp_tx, p->ttl, p->len, cfg->lan_mtu,
+			     nat && nat->has_mac);
 	if (why)
 		return xdp_pass(why);
 	if (!nat)
@@ -189,7 +192,7 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(v, d.reason);
 	w = d.s.w;
-	why = xdp_can_finish(p->hop, p->len, w->mtu,
+	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->hop, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH6);
 	if (why)
 		return xdp_pass(why);
@@ -213,7 +216,8 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(v, d.reason);
 	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
-	why = xdp_can_finish(p->hop, p->len, cfg->lan_mtu, nb != NULL);
+	why = xdp_can_finish(cfg->lan_xdp_tx, p->hop, p->len, cfg->lan_mtu,
+			     nb != NULL);
 	if (why)
 		return xdp_pass(why);
 	if (!nb)

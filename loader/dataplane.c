@@ -683,6 +683,11 @@ int dp_attach(struct loader *l)
 	return 0;
 }
 
+bool dp_xdp_tx(const struct dp_iface *i)
+{
+	return i->xdp_attached && i->xdp_mode != XDP_MODE_SKB;
+}
+
 bool dp_guarded(const struct loader *l)
 {
 	unsigned int n;

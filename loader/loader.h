@@ -63,6 +63,10 @@ int loader_reload(struct loader *l, char *msg, size_t len);
 int dp_prepare_pin_dir(const char *pin_dir);
 int dp_load(struct loader *l);
 int dp_attach(struct loader *l);
+/* Whether the fast path may redirect into i (MWAN_WAN_XDP_TX): mwan_xdp
+ * runs there in native mode.
+ */
+bool dp_xdp_tx(const struct dp_iface *i);
 /* Whether every WAN has its egress guard attached (after dp_attach). */
 bool dp_guarded(const struct loader *l);
 /* Follows interfaces deleted and created again (new ifindex): attaches

@@ -156,6 +156,9 @@ static int start(struct loader *l)
 		err = nlw_routing_install(l);
 	if (!err)
 		err = dp_attach(l);
+	/* again, now that it is known which interfaces take redirects */
+	if (!err)
+		err = sync_dynamic(l);
 	if (!err)
 		err = dp_write_status(l);
 	return err;

@@ -347,6 +347,8 @@ static void wan_from_system(struct loader *l, unsigned int w,
 
 	memset(v, 0, sizeof(*v));
 	v->flags = MWAN_WAN_CONFIGURED;
+	if (dp_xdp_tx(i))
+		v->flags |= MWAN_WAN_XDP_TX;
 	v->ifindex = i->ifindex;
 	v->fwmark = MWAN_FWMARK_BASE + w;
 	v->gw4 = c->gw4.s_addr;
@@ -708,6 +710,7 @@ static int sync_cfg(struct loader *l)
 	v.lan_mask4 = l->cfg.lan_plen4 ? htonl(~0U << (32 - l->cfg.lan_plen4)) :
 					 0;
 	v.fast_path = l->cfg.fast_path;
+	v.lan_xdp_tx = dp_xdp_tx(&l->ifaces[0]);
 	for (n = 1; n < l->n_ifaces; n++)
 		if (l->ifaces[n].wan >= 0 && l->ifaces[n].ifindex > 0)
 			v.wan_ifindex[l->ifaces[n].wan] = l->ifaces[n].ifindex;

@@ -55,7 +55,8 @@ struct mwan_cfg {
 	__u8 fast_path; /* 0: XDP hands everything to the TC/kernel path */
 	__u8 ready; /* loader finished filling the maps */
 	__u8 lan_mac[6];
-	__u8 pad[2];
+	__u8 lan_xdp_tx; /* the LAN takes XDP redirects (see MWAN_WAN_XDP_TX) */
+	__u8 pad[1];
 	__u8 lan_net6[16]; /* internal IPv6 prefix (NPTv6), masked */
 	__u8 lan_plen6; /* 0: no IPv6 translation */
 	__u8 pad6[7];
@@ -71,6 +72,12 @@ struct mwan_cfg {
 #define MWAN_WAN_LINK_UP (1U << 1)
 #define MWAN_WAN_NEIGH4 (1U << 2) /* gw_mac is valid */
 #define MWAN_WAN_NEIGH6 (1U << 3) /* gw6_mac is valid */
+/* The interface takes XDP redirects: mwan_xdp runs there in native mode
+ * (the driver has XDP, so ndo_xdp_xmit too). A device with generic XDP
+ * only (a VLAN, a bridge, some VFs) drops what is redirected into it
+ * from native XDP, so the fast path hands such packets to the kernel.
+ */
+#define MWAN_WAN_XDP_TX (1U << 4)
 
 /* Health as the probes (or, without probes, the link) see it. */
 enum mwan_health {

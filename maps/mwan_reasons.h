@@ -43,7 +43,8 @@
 	X(PASS_IP_OPTIONS, "pass_ip_options") \
 	X(PASS_MTU, "pass_mtu")               \
 	X(PASS_NO_NEIGH, "pass_no_neigh")     \
-	X(PASS_NOT_READY, "pass_not_ready")
+	X(PASS_NOT_READY, "pass_not_ready")   \
+	X(PASS_NO_XDP_TX, "pass_no_xdp_tx")
 
 #define MWAN_ENUM_DROP(n, s) MWAN_DROP_##n,
 #define MWAN_ENUM_EV(n, s) MWAN_EV_##n,

@@ -187,12 +187,29 @@ lab_setup_lan() {
 	done
 }
 
+# lab_wan_l2 WAN: the router's WAN interface and its ISP's to-router, a
+# veth pair; with MWAN_LAB_VLAN=WAN:ID (802.1Q, 8021q module) both are VLAN
+# ID devices over a veth "trunk", as on an ISP that tags its service.
+lab_wan_l2() {
+	local wan=$1 ifn=${LAB_WAN_IF[$1]} spec=${MWAN_LAB_VLAN:-}
+	if [[ ${spec%%:*} != "$wan" ]]; then
+		lab_link router "$ifn" "$wan" to-router
+		return
+	fi
+	lab_link router "$ifn-trunk" "$wan" trunk
+	lab_exec router ip link add link "$ifn-trunk" name "$ifn" type vlan id "${spec#*:}"
+	lab_exec "$wan" ip link add link trunk name to-router type vlan id "${spec#*:}"
+	lab_exec router ip link set "$ifn" up
+	lab_exec "$wan" ip link set to-router up
+	lab_ethtool "$wan" trunk gro on tx off
+}
+
 # lab_wan_link WAN: the link between the router's WAN interface and its
 # ISP, with its addresses, sysctls and the ISP's routes to the router's
 # blocks (lab_setup_isp; also re-creates a WAN interface that was deleted).
 lab_wan_link() {
 	local wan=$1 ifn=${LAB_WAN_IF[$1]} addr=100.64.${LAB_WAN_N[$1]}.2
-	lab_link router "$ifn" "$wan" to-router
+	lab_wan_l2 "$wan"
 	lab_addr router "$ifn" "$addr/30" "${LAB_WAN_ADDR6[$wan]}/64"
 	lab_router_if "$ifn"
 	lab_addr "$wan" to-router "${LAB_WAN_GW[$wan]}/30" "${LAB_WAN_GW6[$wan]}/64"

@@ -169,16 +169,26 @@ check_loader_started() {
 # interface (veth has native XDP), and each program within the verifier
 # budget.
 check_attach_modes() {
-	local json out ifs wan kernel
+	local json out ifs=eth3 generic=none wan kernel vlan=${MWAN_LAB_VLAN:-}
 	kernel=$(uname -r)
-	ifs=eth3
-	for wan in "${LAB_WANS[@]}"; do ifs+=",${LAB_WAN_IF[$wan]}"; done
-	grep -q "kernel $kernel: XDP single-program, native on eth3 .*, generic on none; TC clsact on every interface" "$LAB_LOADER_LOG" ||
+	for wan in "${LAB_WANS[@]}"; do
+		# a VLAN device has generic XDP only (MWAN_LAB_VLAN)
+		if [[ ${vlan%%:*} == "$wan" ]]; then
+			generic=${LAB_WAN_IF[$wan]}
+		else
+			ifs+=",${LAB_WAN_IF[$wan]}"
+		fi
+	done
+	grep -q "kernel $kernel: XDP single-program, native on eth3 .*, generic on $generic; TC clsact on every interface" "$LAB_LOADER_LOG" ||
 		fail "no attach-modes line for kernel $kernel in the log: $(grep 'kernel ' "$LAB_LOADER_LOG")"
 	grep -q "kernel $kernel: the verifier processed mwan_xdp [0-9]* ([0-9]* %), " "$LAB_LOADER_LOG" ||
 		fail "no verifier line in the log"
 	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
 	out=$(t_labnet attach-check --kernel "$kernel" --ifaces "$ifs" <<<"$json") || fail "$out"
+	if [[ $generic != none ]]; then
+		out+="; "$(t_labnet attach-check --kernel "$kernel" --ifaces "$generic" --xdp-mode generic <<<"$json") ||
+			fail "$out"
+	fi
 	echo "# $out"
 }
 

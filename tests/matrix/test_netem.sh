@@ -86,6 +86,8 @@ check_down() {
 check_back() {
 	local took
 	took=$(wait_field att state up $((HOLD_DOWN + 10))) || fail "$took"
+	awk -v t="$took" -v h="$HOLD_DOWN" 'BEGIN { exit !(t >= h) }' ||
+		fail "att up again after $took s, within the ${HOLD_DOWN} s hold-down"
 	echo "att up again after $took s"
 }
 

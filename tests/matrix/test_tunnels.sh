@@ -76,7 +76,7 @@ check_gre() {
 	json=$(lab_ctl -j flows) || fail "bpfctl -j flows failed: $json"
 	want=$(lab_public att h3)
 	json=$("$LAB_PY" -c 'import json, sys
-flows = [f for f in json.load(sys.stdin) if f["proto"] == "gre"]
+flows = [f for f in json.load(sys.stdin) if f["proto"] == 47]
 ok = [f for f in flows if f["src"] == sys.argv[1] and f["wan"] == "att" and f["ext"] == sys.argv[2]]
 if not ok:
     sys.exit(f"no GRE flow of {sys.argv[1]} on att as {sys.argv[2]}: {flows}")' \

@@ -299,7 +299,8 @@ static inline void fill_wans(void)
 			memcpy(v.gw6_mac, gw_macs[1][w], ETH_ALEN);
 			v.mtu = 1500;
 			v.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP |
-				  MWAN_WAN_NEIGH4 | MWAN_WAN_NEIGH6;
+				  MWAN_WAN_NEIGH4 | MWAN_WAN_NEIGH6 |
+				  MWAN_WAN_XDP_TX;
 			v.weight = wan_defs[w].weight;
 			v.tier = 1;
 			v.health = MWAN_HEALTH_UP;
@@ -447,6 +448,7 @@ static inline void fill_cfg(void)
 		.lan_net4 = htonl(LAN_NET),
 		.lan_mask4 = htonl(LAN_MASK),
 		.lan_mtu = 1500,
+		.lan_xdp_tx = 1,
 		.fast_path = 1,
 		.ready = 1,
 		.lan_plen6 = LAN_PLEN6,

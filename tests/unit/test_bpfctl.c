@@ -1281,7 +1281,7 @@ static void test_stats(void **state)
 	snprintf(expect, sizeof(expect), "\"flow_new\":%u,", n * (n + 1) / 2);
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(out, "},\"events\":{\"xdp_forward_out\":0,"));
-	assert_non_null(strstr(out, "\"pass_not_ready\":0}}\n"));
+	assert_non_null(strstr(out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0}}\n"));
 }
 
 /* Every reason in the X-macros appears, zero or not, exactly once. */

@@ -1757,6 +1757,23 @@ static void tw_no_neigh(void)
 	wan_edit(WP, 0, MWAN_WAN_NEIGH4, -1, -1);
 }
 
+/* The WANs' interfaces have generic XDP only (a VLAN device, say): a
+ * redirect from native XDP into them would be dropped.
+ */
+static void tw_wans_no_xdp_tx(void)
+{
+	wan_edit(ATT, 0, MWAN_WAN_XDP_TX, -1, -1);
+	wan_edit(WP, 0, MWAN_WAN_XDP_TX, -1, -1);
+}
+
+static void tw_lan_no_xdp_tx(void)
+{
+	struct mwan_cfg c = cfg_get();
+
+	c.lan_xdp_tx = 0;
+	cfg_put(&c);
+}
+
 static void tw_no_neigh6(void)
 {
 	wan_edit(ATT, 0, MWAN_WAN_NEIGH6, -1, -1);
@@ -1931,6 +1948,14 @@ static const struct verdict_case verdict_cases[] = {
 	       MWAN_EV_PASS_IP_OPTIONS),
 	V_SLOW("over_wan_mtu", IF_LAN, UDP(HOST(0), REMOTE, 40000, 53, 1422),
 	       MWAN_EV_PASS_MTU, .tweak = tw_wan_mtu_1400, .flow = 1),
+	V_SLOW("wan_generic_xdp_only", IF_LAN, U_OUT, MWAN_EV_PASS_NO_XDP_TX,
+	       .tweak = tw_wans_no_xdp_tx, .flow = 1),
+	V_SLOW("lan_generic_xdp_only", IF_ATT, T_IN(1), MWAN_EV_PASS_NO_XDP_TX,
+	       .tweak = tw_lan_no_xdp_tx, .flow = 1),
+	V_SLOW("ipv6_wan_generic_xdp_only", IF_LAN, U6_OUT,
+	       MWAN_EV_PASS_NO_XDP_TX, .tweak = tw_wans_no_xdp_tx, .flow = 1),
+	V_SLOW("ipv6_lan_generic_xdp_only", IF_ATT, T6_IN(3),
+	       MWAN_EV_PASS_NO_XDP_TX, .tweak = tw_lan_no_xdp_tx, .flow = 1),
 	V_SLOW("gateway_unresolved", IF_LAN, U_OUT, MWAN_EV_PASS_NO_NEIGH,
 	       .tweak = tw_no_neigh, .flow = 1),
 	V_SLOW("fast_path_off", IF_LAN, U_OUT, MWAN_EV_PASS_SLOW_PATH,

@@ -1436,6 +1436,7 @@ static void bpf_fill(void)
 		.lan_net4 = htonl(0x0afafa00),
 		.lan_mask4 = htonl(0xffffff00),
 		.lan_mtu = 1500,
+		.lan_xdp_tx = 1,
 		.fast_path = 1,
 		.ready = 1,
 	};
@@ -1456,7 +1457,7 @@ static void bpf_fill(void)
 			.fwmark = FWMARK(i),
 			.mtu = 1500,
 			.flags = MWAN_WAN_CONFIGURED | MWAN_WAN_LINK_UP |
-				 MWAN_WAN_NEIGH6,
+				 MWAN_WAN_NEIGH6 | MWAN_WAN_XDP_TX,
 			.weight = 1,
 			.tier = 1,
 			.health = MWAN_HEALTH_UP,
