@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Matrix only (needs wireguard and ip_gre): a WireGuard tunnel and a GRE tunnel from LAN hosts to the internet, carried through mwan's 1:1 mapping both ways.
+# Matrix only (needs wireguard and ip_gre): a WireGuard tunnel and a GRE tunnel from LAN hosts to the internet, carried through mwan's 1:1 mapping both ways, and across a loader restart.
 # Check functions run through `check`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -69,6 +69,13 @@ check_wg() {
 	echo "endpoint $ep"
 }
 
+check_both() {
+	ping_across h2 "$WG_INET"
+	ping_across inet "$WG_H2"
+	ping_across h3 "$GRE_INET"
+	ping_across inet "$GRE_H3"
+}
+
 check_gre() {
 	local json want
 	ping_across h3 "$GRE_INET"
@@ -81,6 +88,38 @@ ok = [f for f in flows if f["src"] == sys.argv[1] and f["wan"] == "att" and f["e
 if not ok:
     sys.exit(f"no GRE flow of {sys.argv[1]} on att as {sys.argv[2]}: {flows}")' \
 		"$(lab_host_ip h3)" "$want" <<<"$json" 2>&1) || fail "$json"
+}
+
+# check_restart_ping: the echoes across WireGuard sent every 50 ms while
+# the loader was stopped and started again: every one answered.
+check_restart_ping() {
+	local rc=$1 out
+	out=$(cat "$LAB_DIR/wgping.log")
+	((rc == 0)) || fail "ping across WireGuard during the restart: exit $rc: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+	grep -q " 0% packet loss" <<<"$out" || fail "during the restart: $(grep loss <<<"$out")"
+	grep "packets transmitted" <<<"$out"
+}
+
+# restart_under_traffic: SIGTERM the loader and start a new one (which
+# swaps its programs in place) while h2 pings across WireGuard.
+restart_under_traffic() {
+	local pid rc=0
+	lab_bg wgping h2 ping -n -q -i 0.05 -c 300 -W 2 "$WG_INET"
+	pid=$LAB_BG_PID
+	sleep 2
+	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
+	sleep 0.5
+	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
+	check "mwan-loader started again under traffic, XDP replaced in place" check_replaced_in_place
+	wait "$pid" || rc=$?
+	check "a ping every 50 ms across WireGuard through SIGTERM and a new loader: none lost" \
+		check_restart_ping "$rc"
+}
+
+check_replaced_in_place() {
+	check_loader_started
+	grep -q "eth3: XDP program replaced in place" "$LAB_LOADER_LOG" ||
+		fail "no in-place XDP replacement on eth3 in the log: $(grep 'eth3' "$LAB_LOADER_LOG" | tail -n 2)"
 }
 
 run_pass() {
@@ -96,6 +135,8 @@ run_pass() {
 	check "WireGuard h2 <-> inet through mwan: both ways, inet sees h2's att address as endpoint" check_wg
 	setup_gre
 	check "GRE h3 <-> inet through mwan: both ways, one gre flow on att with h3's public address" check_gre
+	restart_under_traffic
+	check "after the restart: WireGuard and GRE still carried both ways" check_both
 	t_stop_loader_check
 	lab_down
 	LAB_ID=
