@@ -237,6 +237,9 @@ check_capture() {
 		tcpdump -r "$LAB_DIR/$wan.pcap" -n -c 5 src net "$LAB_LAN_NET" 2>/dev/null || true
 		fail "$leaked packets with an internal source left the $wan WAN"
 	fi
+	# a run of a few checks (tests/matrix/test_vlan.sh) names the WANs it
+	# sends too little through to count
+	[[ " ${CAPTURE_LEAKS_ONLY:-} " != *" $wan "* ]] || return 0
 	((total > 1000 && public > 500)) || fail "capture too small to mean anything: $total packets, $public public"
 	((frags > 0)) || fail "no fragments from ${LAB_WAN_NET[$wan]} on the $wan link"
 }
