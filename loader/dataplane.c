@@ -396,8 +396,9 @@ static void log_verifier(struct loader *l)
 	for (n = 0; n < l->kernel.n_prog && used < sizeof(line); n++) {
 		const struct kernel_prog *p = &l->kernel.prog[n];
 
-		used += snprintf(line + used, sizeof(line) - used, "%s%s %u (%u %%)",
-				 n ? ", " : "", p->name, p->verified_insns,
+		used += snprintf(line + used, sizeof(line) - used,
+				 "%s%s %u (%u %%)", n ? ", " : "", p->name,
+				 p->verified_insns,
 				 kernel_verifier_pct(p->verified_insns));
 	}
 	log_info("kernel %s: the verifier processed %s of %u instructions",
@@ -422,8 +423,10 @@ int dp_load(struct loader *l)
 	err = adopt_pins(l);
 	if (err)
 		return err;
-	/* Loading before anything is attached makes pinned-map
-	 * incompatibilities fail while the interfaces are untouched.
+	/* A kernel without what the object needs is refused in one line
+	 * before the verifier is asked. Loading before anything is attached
+	 * makes pinned-map incompatibilities fail while the interfaces are
+	 * untouched.
 	 */
 	err = kernel_check(l->kernel.release, l->skel->obj,
 			   &kernel_probes_libbpf, msg, sizeof(msg));
@@ -633,10 +636,6 @@ static int attach_iface(struct loader *l, struct dp_iface *i)
 	return attach_xdp(l, i);
 }
 
-/* Every WAN's guard first: a start that fails after them (an interface
- * that refuses XDP) leaves no path out of a WAN for an internal source
- * (fail closed; see dp_guarded).
- */
 /* Once per start, what this kernel gave us. tc_mode is "clsact" on every
  * kernel: tcx (6.6+) would be a second attach path to test, and Debian
  * 12's libbpf has no API for it (README: "XDP and TC attachment").
@@ -659,11 +658,16 @@ static void log_attach_modes(const struct loader *l)
 			nn += snprintf(native + nn, sizeof(native) - nn, " %s",
 				       i->name);
 	}
-	log_info("kernel %s: XDP single-program, native on%s, generic on%s; TC %s on every interface",
-		 l->kernel.release, nn ? native : " none",
-		 ng ? generic : " none", MWAN_TC_MODE);
+	log_info(
+		"kernel %s: XDP single-program, native on%s, generic on%s; TC %s on every interface",
+		l->kernel.release, nn ? native : " none",
+		ng ? generic : " none", MWAN_TC_MODE);
 }
 
+/* Every WAN's guard first: a start that fails after them (an interface
+ * that refuses XDP) leaves no path out of a WAN for an internal source
+ * (fail closed; see dp_guarded).
+ */
 int dp_attach(struct loader *l)
 {
 	unsigned int n;

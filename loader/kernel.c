@@ -88,12 +88,13 @@ static int check_helpers(const char *release, const struct bpf_program *prog,
 		seen[id] = true;
 		if (p->helper(type, id) != 0)
 			continue; /* supported, or the probe cannot tell */
-		snprintf(msg, len,
-			 "kernel %s lacks the BPF helper %s in %s programs, which %s needs; mwan cannot run on it (README: Supported kernels)",
-			 release, helper_name(id, hb, sizeof(hb)),
-			 type_str(libbpf_bpf_prog_type_str(type), type, tb,
-				  sizeof(tb)),
-			 bpf_program__name(prog));
+		snprintf(
+			msg, len,
+			"kernel %s lacks the BPF helper %s in %s programs, which %s needs; mwan cannot run on it (README: Supported kernels)",
+			release, helper_name(id, hb, sizeof(hb)),
+			type_str(libbpf_bpf_prog_type_str(type), type, tb,
+				 sizeof(tb)),
+			bpf_program__name(prog));
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -114,12 +115,13 @@ int kernel_check(const char *release, struct bpf_object *obj,
 		if (!bpf_program__autoload(prog))
 			continue;
 		if (!p->prog_type(type)) {
-			snprintf(msg, len,
-				 "kernel %s lacks BPF programs of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
-				 release,
-				 type_str(libbpf_bpf_prog_type_str(type), type,
-					  tb, sizeof(tb)),
-				 bpf_program__name(prog));
+			snprintf(
+				msg, len,
+				"kernel %s lacks BPF programs of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
+				release,
+				type_str(libbpf_bpf_prog_type_str(type), type,
+					 tb, sizeof(tb)),
+				bpf_program__name(prog));
 			return -EOPNOTSUPP;
 		}
 		err = check_helpers(release, prog, p, msg, len);
@@ -132,12 +134,13 @@ int kernel_check(const char *release, struct bpf_object *obj,
 
 		/* .rodata, .bss: plain arrays, probed with the programs */
 		if (!bpf_map__is_internal(map) && !p->map_type(type)) {
-			snprintf(msg, len,
-				 "kernel %s lacks BPF maps of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
-				 release,
-				 type_str(libbpf_bpf_map_type_str(type), type,
-					  tb, sizeof(tb)),
-				 bpf_map__name(map));
+			snprintf(
+				msg, len,
+				"kernel %s lacks BPF maps of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
+				release,
+				type_str(libbpf_bpf_map_type_str(type), type,
+					 tb, sizeof(tb)),
+				bpf_map__name(map));
 			return -EOPNOTSUPP;
 		}
 	}
@@ -265,9 +268,10 @@ const char *kernel_load_failure(char *buf, size_t len)
 	if (refused.insns)
 		snprintf(insns, sizeof(insns), " after %lu instructions",
 			 refused.insns);
-	snprintf(buf, len,
-		 "the kernel's verifier refused %s (%s)%s%s%s; mwan-loader -v prints its log",
-		 refused.prog, refused.why, insns,
-		 refused.reason[0] ? ": " : "", refused.reason);
+	snprintf(
+		buf, len,
+		"the kernel's verifier refused %s (%s)%s%s%s; mwan-loader -v prints its log",
+		refused.prog, refused.why, insns, refused.reason[0] ? ": " : "",
+		refused.reason);
 	return buf;
 }

@@ -754,13 +754,13 @@ static void snapshot_admin(__u32 *v)
 	"\"reason\":\"no_probes\",\"holding\":false,\"targets\":[]"
 #define IFACES                                                            \
 	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","            \
-	"\"xdp_mode\":\"native\",\"dispatcher\":\"single\","               \
+	"\"xdp_mode\":\"native\",\"dispatcher\":\"single\","              \
 	"\"tc_mode\":\"clsact\"},"                                        \
 	"{\"name\":\"eth1\",\"role\":\"wan:att\","                        \
-	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\","              \
+	"\"xdp_mode\":\"generic\",\"dispatcher\":\"single\","             \
 	"\"tc_mode\":null}],"                                             \
-	"\"kernel\":\"6.1.0-57-amd64\","                                   \
-	"\"programs\":[{\"name\":\"mwan_xdp\",\"verified_insns\":100029,"  \
+	"\"kernel\":\"6.1.0-57-amd64\","                                  \
+	"\"programs\":[{\"name\":\"mwan_xdp\",\"verified_insns\":100029," \
 	"\"limit_pct\":11},"                                              \
 	"{\"name\":\"mwan_tc_in\",\"verified_insns\":52331,\"limit_pct\":6}]"
 
@@ -981,7 +981,8 @@ static void test_status_frozen_stale(void **state)
 	assert_non_null(strstr(
 		out,
 		"\nhealth data frozen: mwan-loader has not updated it for "));
-	p = strstr(out, "has not updated it for ") + strlen("has not updated it for ");
+	p = strstr(out, "has not updated it for ") +
+	    strlen("has not updated it for ");
 	age = strtoul(p, &p, 10);
 	assert_in_range(age, 10, (unsigned long)(10 + since(fx.health_ns)) + 1);
 	assert_memory_equal(p, " s\n", 3);
@@ -1281,7 +1282,8 @@ static void test_stats(void **state)
 	snprintf(expect, sizeof(expect), "\"flow_new\":%u,", n * (n + 1) / 2);
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(out, "},\"events\":{\"xdp_forward_out\":0,"));
-	assert_non_null(strstr(out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0}}\n"));
+	assert_non_null(
+		strstr(out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0}}\n"));
 }
 
 /* Every reason in the X-macros appears, zero or not, exactly once. */

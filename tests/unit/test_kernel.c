@@ -96,7 +96,9 @@ static void test_check_missing_tc_helper(void **state)
 
 	missing_helper = BPF_FUNC_skb_store_bytes;
 	assert_int_equal(check(state, msg, sizeof(msg)), -EOPNOTSUPP);
-	assert_non_null(strstr(msg, " the BPF helper bpf_skb_store_bytes in sched_cls programs, which mwan_tc_"));
+	assert_non_null(strstr(
+		msg,
+		" the BPF helper bpf_skb_store_bytes in sched_cls programs, which mwan_tc_"));
 }
 
 static void test_check_missing_map_type(void **state)
@@ -163,18 +165,18 @@ static void test_verifier_budget(void **state)
 	assert_int_equal(kernel_read_verifier(&k, skel->obj), 0);
 	assert_int_equal(k.n_prog, 3);
 	for (i = 0; i < k.n_prog; i++) {
-		unsigned int pct = kernel_verifier_pct(k.prog[i].verified_insns);
+		unsigned int pct =
+			kernel_verifier_pct(k.prog[i].verified_insns);
 
-		print_message("verifier: %s: %s %u of %u instructions (%u %%)\n",
-			      k.release, k.prog[i].name,
-			      k.prog[i].verified_insns, MWAN_VERIFIER_LIMIT,
-			      pct);
+		print_message(
+			"verifier: %s: %s %u of %u instructions (%u %%)\n",
+			k.release, k.prog[i].name, k.prog[i].verified_insns,
+			MWAN_VERIFIER_LIMIT, pct);
 		/* 0 would mean a kernel before 5.16: not one we support */
 		assert_true(k.prog[i].verified_insns > 0);
 		if (pct > MWAN_VERIFIER_BUDGET_PCT) {
 			print_message("verifier: %s over the %u %% budget\n",
-				      k.prog[i].name,
-				      MWAN_VERIFIER_BUDGET_PCT);
+				      k.prog[i].name, MWAN_VERIFIER_BUDGET_PCT);
 			over++;
 		}
 	}
@@ -227,8 +229,8 @@ int main(void)
 						open_skel, close_skel),
 		cmocka_unit_test_setup_teardown(test_check_this_kernel,
 						open_skel, close_skel),
-		cmocka_unit_test_setup_teardown(test_verifier_budget,
-						open_skel, close_skel),
+		cmocka_unit_test_setup_teardown(test_verifier_budget, open_skel,
+						close_skel),
 		cmocka_unit_test_setup_teardown(test_refused_in_one_line,
 						open_skel, close_skel),
 	};
