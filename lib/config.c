@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
@@ -1335,14 +1340,75 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	return ret;
 }
 
+/* Why an interface of this link type cannot be mwan's, or NULL. The
+ * programs read an Ethernet header on every interface, the egress guard
+ * among them: on a device without one (WireGuard, tun, GRE, PPP) they
+ * would misread every packet and let internal sources out, so such a
+ * device is refused until those kinds are supported.
+ */
+static const char *link_refusal(unsigned short type)
+{
+	switch (type) {
+	case ARPHRD_ETHER:
+		return NULL; /* NICs, virtio, veth, VLAN, bridge, bond, macvlan */
+	case ARPHRD_NONE:
+		return "has no link-layer header (tun, WireGuard)";
+	case ARPHRD_IPGRE:
+		return "is a GRE tunnel without an Ethernet header (gretap has one)";
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_SIT:
+		return "is an IP-in-IP tunnel";
+	case ARPHRD_PPP:
+		return "is a PPP link";
+	case ARPHRD_LOOPBACK:
+		return "is the loopback device";
+	default:
+		return "has no Ethernet header";
+	}
+}
+
+/* The interface's ARPHRD_* link type, or -errno. */
+static int link_type(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno :
+					       ifr.ifr_hwaddr.sa_family;
+	close(fd);
+	return ret;
+}
+
 static int check_if(const struct mwan_config *cfg, const char *ifname,
 		    unsigned int line, const char *field, char *err,
 		    size_t errlen)
 {
-	if (if_nametoindex(ifname))
+	const char *why;
+	int type;
+
+	if (!if_nametoindex(ifname)) {
+		mwan_set_err(err, errlen, "%s:%u: %s: no such interface '%s'",
+			     cfg->path, line, field, ifname);
+		return -1;
+	}
+	type = link_type(ifname);
+	if (type < 0) {
+		mwan_set_err(err, errlen,
+			     "%s:%u: %s: cannot read the link type of '%s': %s",
+			     cfg->path, line, field, ifname, strerror(-type));
+		return -1;
+	}
+	why = link_refusal((unsigned short)type);
+	if (!why)
 		return 0;
-	mwan_set_err(err, errlen, "%s:%u: %s: no such interface '%s'",
-		     cfg->path, line, field, ifname);
+	mwan_set_err(err, errlen,
+		     "%s:%u: %s: '%s' %s; mwan supports Ethernet interfaces only (README: Interfaces)",
+		     cfg->path, line, field, ifname, why);
 	return -1;
 }
 

@@ -15,6 +15,9 @@ CASES=(
 	"duplicate public address|198.51.100.193|s/att: 198.51.100.194/att: 198.51.100.193/"
 	"mapping names an unknown WAN|nosuchwan|s/webpass: 203.0.113.241/nosuchwan: 203.0.113.241/"
 	"missing interface|eth9|s/interface: eth2$/interface: eth9/"
+	# no Ethernet header: the programs would misread it (WireGuard is the same kind)
+	"tun device as a WAN|mwan-tun0|s/interface: eth2$/interface: mwan-tun0/"
+	"tun device as the LAN|mwan-tun0|s/interface: eth3$/interface: mwan-tun0/"
 )
 
 # run_loader FILE ARGS...: the loader in the router namespace, at most 15 s.
@@ -85,6 +88,8 @@ main() {
 	T_PREFIX=config
 	lab_init "$$"
 	lab_up true
+	lab_exec router ip tuntap add dev mwan-tun0 mode tun
+	lab_exec router ip link set mwan-tun0 up
 	check "the lab config passes --check and attaches nothing" check_good_config
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name token script <<<"$c"

@@ -8,7 +8,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -788,6 +793,43 @@ static void test_comments_only(void **state)
 	assert_string_equal(err, "t.yaml: cannot read: no YAML document");
 }
 
+/* Root only: this process moves to a network namespace of its own with
+ * two tap devices (Ethernet) and a tun device (no link-layer header, as
+ * WireGuard), the kinds mwan_config_check_interfaces tells apart. False:
+ * not root, the test skips.
+ */
+static bool netns_with_devices(void)
+{
+	static const struct {
+		const char *name;
+		short flags;
+	} dev[] = { { "mwan-tap0", IFF_TAP }, { "mwan-tap1", IFF_TAP },
+		    { "mwan-tun0", IFF_TUN } };
+	static int state; /* 0: not yet, 1: made */
+	struct ifreq ifr;
+	unsigned int i;
+	int fd;
+
+	if (state)
+		return true;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root (a network namespace with tap and tun devices)\n");
+		return false;
+	}
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	for (i = 0; i < sizeof(dev) / sizeof(dev[0]); i++) {
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		assert_true(fd >= 0);
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = dev[i].flags | IFF_NO_PI;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev[i].name);
+		assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+		/* the device lives while fd is open: until the test exits */
+	}
+	state = 1;
+	return true;
+}
+
 static void test_check_interfaces(void **state)
 {
 	static const char text[] = "lan:\n"
@@ -802,23 +844,65 @@ static void test_check_interfaces(void **state)
 
 	(void)state;
 	assert_int_equal(parse(text, &cfg, err), 0);
+	/* lo exists everywhere, and is no Ethernet interface */
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
-	assert_string_equal(err, "t.yaml:6: wans.att.interface: "
-				 "no such interface 'mwan-none0'");
-
-	/* Past the parser's rule that a WAN is not the LAN interface. */
-	strcpy(cfg.wans[0].ifname, "lo");
-	err[0] = '\0';
-	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
-			 0);
-	assert_string_equal(err, "");
+	assert_string_equal(
+		err,
+		"t.yaml:2: lan.interface: 'lo' is the loopback device; mwan supports Ethernet interfaces only (README: Interfaces)");
 
 	strcpy(cfg.lan_ifname, "mwan-none1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
 		err, "t.yaml:2: lan.interface: no such interface 'mwan-none1'");
+	mwan_config_free(&cfg);
+}
+
+/* Ethernet devices pass; a device without an Ethernet header is refused
+ * naming it and why: the programs (the egress guard among them) would
+ * misread its packets.
+ */
+static void test_check_interface_kinds(void **state)
+{
+	static const char text[] = "lan:\n"
+				   "  interface: mwan-tap0\n"
+				   "  ipv4: 10.250.250.0/29\n"
+				   "wans:\n"
+				   "  att:\n"
+				   "    interface: mwan-none0\n"
+				   "    gateway4: 100.64.1.1\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	if (!netns_with_devices())
+		skip();
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "t.yaml:6: wans.att.interface: "
+				 "no such interface 'mwan-none0'");
+
+	strcpy(cfg.wans[0].ifname, "mwan-tun0");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:6: wans.att.interface: 'mwan-tun0' has no link-layer header (tun, WireGuard); mwan supports Ethernet interfaces only (README: Interfaces)");
+
+	strcpy(cfg.wans[0].ifname, "mwan-tap1");
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+
+	strcpy(cfg.lan_ifname, "mwan-tun0");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:2: lan.interface: 'mwan-tun0' has no link-layer header (tun, WireGuard); mwan supports Ethernet interfaces only (README: Interfaces)");
 	mwan_config_free(&cfg);
 }
 
@@ -878,9 +962,10 @@ static void test_metrics_textfile_is_directory(void **state)
 	struct mwan_config cfg;
 
 	(void)state;
-	/* past the parser's rule that a WAN is not the LAN interface */
+	if (!netns_with_devices())
+		skip();
 	assert_int_equal(parse("lan:\n"
-			       "  interface: lo\n"
+			       "  interface: mwan-tap0\n"
 			       "  ipv4: 10.250.250.0/29\n"
 			       "wans:\n"
 			       "  att:\n"
@@ -890,7 +975,7 @@ static void test_metrics_textfile_is_directory(void **state)
 			       "  textfile: /tmp\n",
 			       &cfg, err),
 			 0);
-	strcpy(cfg.wans[0].ifname, "lo");
+	strcpy(cfg.wans[0].ifname, "mwan-tap1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
@@ -920,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_load_empty_file),
 		cmocka_unit_test(test_comments_only),
 		cmocka_unit_test(test_check_interfaces),
+		cmocka_unit_test(test_check_interface_kinds),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_path_too_long),
 		cmocka_unit_test(test_metrics_textfile_is_directory),
