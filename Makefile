@@ -50,8 +50,8 @@ $(B)/bpfctl: $(CTL_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CTL)
 
 # Each unit test links the shared library code plus whatever loader modules
-# it names in a "// link: loader/foo.c" line.
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJS) $(HDRS) $(B)/mwan.skel.h $(B)/mwan.bpf.o
+# it names in a "// link: loader/foo.c" line (any of them may have changed).
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS) $(LOADER_OBJS) $(HDRS) $(B)/mwan.skel.h $(B)/mwan.bpf.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(patsubst %.c,$(B)/%.o,$(shell sed -n 's@^// link: @@p' $<)) \
 		-o $@ $(LDLIBS_TEST) $(LDLIBS_LOADER)

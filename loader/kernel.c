@@ -66,6 +66,19 @@ static const char *type_str(const char *s, unsigned int n, char *buf,
 	return buf;
 }
 
+/* The one line for a missing feature: what is missing, and who needs it
+ * ("mwan_xdp needs", "mwan_tx is").
+ */
+static int lacks(char *msg, size_t len, const char *release, const char *what,
+		 const char *name, const char *verb)
+{
+	snprintf(
+		msg, len,
+		"kernel %s lacks %s, which %s %s; mwan cannot run on it (README: Supported kernels)",
+		release, what, name, verb);
+	return -EOPNOTSUPP;
+}
+
 /* The helpers a program calls: BPF_CALL with src_reg 0 (1 is a call to
  * a subprogram, 2 a kfunc). Every function of ours is inlined, so the
  * program's own instructions are all of its code.
@@ -76,7 +89,7 @@ static int check_helpers(const char *release, const struct bpf_program *prog,
 	const struct bpf_insn *insn = bpf_program__insns(prog);
 	size_t n = bpf_program__insn_cnt(prog), i;
 	enum bpf_prog_type type = bpf_program__type(prog);
-	char tb[16], hb[24];
+	char tb[16], hb[24], what[96];
 	bool seen[256] = { false };
 
 	for (i = 0; i < n; i++) {
@@ -88,14 +101,12 @@ static int check_helpers(const char *release, const struct bpf_program *prog,
 		seen[id] = true;
 		if (p->helper(type, id) != 0)
 			continue; /* supported, or the probe cannot tell */
-		snprintf(
-			msg, len,
-			"kernel %s lacks the BPF helper %s in %s programs, which %s needs; mwan cannot run on it (README: Supported kernels)",
-			release, helper_name(id, hb, sizeof(hb)),
-			type_str(libbpf_bpf_prog_type_str(type), type, tb,
-				 sizeof(tb)),
-			bpf_program__name(prog));
-		return -EOPNOTSUPP;
+		snprintf(what, sizeof(what), "the BPF helper %s in %s programs",
+			 helper_name(id, hb, sizeof(hb)),
+			 type_str(libbpf_bpf_prog_type_str(type), type, tb,
+				  sizeof(tb)));
+		return lacks(msg, len, release, what, bpf_program__name(prog),
+			     "needs");
 	}
 	return 0;
 }
@@ -105,7 +116,7 @@ int kernel_check(const char *release, struct bpf_object *obj,
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	char tb[16];
+	char tb[16], what[64];
 	int err;
 
 	bpf_object__for_each_program(prog, obj)
@@ -115,14 +126,11 @@ int kernel_check(const char *release, struct bpf_object *obj,
 		if (!bpf_program__autoload(prog))
 			continue;
 		if (!p->prog_type(type)) {
-			snprintf(
-				msg, len,
-				"kernel %s lacks BPF programs of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
-				release,
-				type_str(libbpf_bpf_prog_type_str(type), type,
-					 tb, sizeof(tb)),
-				bpf_program__name(prog));
-			return -EOPNOTSUPP;
+			snprintf(what, sizeof(what), "BPF programs of type %s",
+				 type_str(libbpf_bpf_prog_type_str(type), type,
+					  tb, sizeof(tb)));
+			return lacks(msg, len, release, what,
+				     bpf_program__name(prog), "is");
 		}
 		err = check_helpers(release, prog, p, msg, len);
 		if (err)
@@ -133,16 +141,12 @@ int kernel_check(const char *release, struct bpf_object *obj,
 		enum bpf_map_type type = bpf_map__type(map);
 
 		/* .rodata, .bss: plain arrays, probed with the programs */
-		if (!bpf_map__is_internal(map) && !p->map_type(type)) {
-			snprintf(
-				msg, len,
-				"kernel %s lacks BPF maps of type %s, which %s is; mwan cannot run on it (README: Supported kernels)",
-				release,
-				type_str(libbpf_bpf_map_type_str(type), type,
-					 tb, sizeof(tb)),
-				bpf_map__name(map));
-			return -EOPNOTSUPP;
-		}
+		if (bpf_map__is_internal(map) || p->map_type(type))
+			continue;
+		snprintf(what, sizeof(what), "BPF maps of type %s",
+			 type_str(libbpf_bpf_map_type_str(type), type, tb,
+				  sizeof(tb)));
+		return lacks(msg, len, release, what, bpf_map__name(map), "is");
 	}
 	return 0;
 }
