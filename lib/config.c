@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <ifaddrs.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1024,6 +1025,7 @@ static int parse_internal(struct parser *p, const struct item *it, void *obj)
 
 	if (get_ipv4(p, it, &n->internal))
 		return -1;
+	n->internal_line = val_line(it);
 	host = ntohl(n->internal.s_addr) & ~mask;
 	lan4_text(cfg, lan);
 	if (!in_lan4(cfg, n->internal))
@@ -1058,6 +1060,12 @@ static int check_public(struct parser *p, const struct item *it,
 			    "public address '%s' inside lan.ipv4 %s", str(it),
 			    lan);
 	}
+	/* it would take the gateway's traffic, probe replies among it */
+	for (i = 0; i < cfg->n_wans; i++)
+		if (cfg->wans[i].has_gw4 && cfg->wans[i].gw4.s_addr == a.s_addr)
+			return fail(p, val_line(it), it->field,
+				    "public address '%s' is wans.%s.gateway4",
+				    str(it), cfg->wans[i].name);
 	for (o = cfg->nat; o <= cur; o++)
 		for (i = 0; i < MWAN_MAX_WANS; i++)
 			if (o->has_ext[i] && o->ext[i].s_addr == a.s_addr)
@@ -1406,10 +1414,65 @@ static int check_if(const struct mwan_config *cfg, const char *ifname,
 	why = link_refusal((unsigned short)type);
 	if (!why)
 		return 0;
-	mwan_set_err(err, errlen,
-		     "%s:%u: %s: '%s' %s; mwan supports Ethernet interfaces only (README: Interfaces)",
-		     cfg->path, line, field, ifname, why);
+	mwan_set_err(
+		err, errlen,
+		"%s:%u: %s: '%s' %s; mwan supports Ethernet interfaces only (README: Interfaces)",
+		cfg->path, line, field, ifname, why);
 	return -1;
+}
+
+/* A mapping onto an address of the router itself would hijack the
+ * router's own traffic (its probes' replies, its LAN services): refused,
+ * naming the interface that has it.
+ */
+static int check_router_addresses(const struct mwan_config *cfg, char *err,
+				  size_t errlen)
+{
+	struct ifaddrs *ifa, *a;
+	const struct mwan_cfg_nat *n;
+	char text[INET_ADDRSTRLEN];
+	unsigned int w;
+	int ret = 0;
+
+	if (getifaddrs(&ifa)) {
+		mwan_set_err(err, errlen,
+			     "%s: cannot read the router's addresses: %s",
+			     cfg->path, strerror(errno));
+		return -1;
+	}
+	for (a = ifa; a && !ret; a = a->ifa_next) {
+		struct in_addr own;
+
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET)
+			continue;
+		own = ((const struct sockaddr_in *)a->ifa_addr)->sin_addr;
+		inet_ntop(AF_INET, &own, text, sizeof(text));
+		for (n = cfg->nat; n < cfg->nat + cfg->n_nat && !ret; n++) {
+			if (n->internal.s_addr == own.s_addr) {
+				mwan_set_err(
+					err, errlen,
+					"%s:%u: nat[%u].internal: address '%s' is the router's own (%s)",
+					cfg->path, n->internal_line,
+					(unsigned int)(n - cfg->nat), text,
+					a->ifa_name);
+				ret = -1;
+			}
+			for (w = 0; w < cfg->n_wans && !ret; w++) {
+				if (!n->has_ext[w] ||
+				    n->ext[w].s_addr != own.s_addr)
+					continue;
+				mwan_set_err(
+					err, errlen,
+					"%s:%u: nat[%u].external.%s: public address '%s' is the router's own (%s)",
+					cfg->path, n->ext_line[w],
+					(unsigned int)(n - cfg->nat),
+					cfg->wans[w].name, text, a->ifa_name);
+				ret = -1;
+			}
+		}
+	}
+	freeifaddrs(ifa);
+	return ret;
 }
 
 /* The loader renames its file over this path: an existing directory
@@ -1448,6 +1511,8 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 			     field, err, errlen))
 			return -1;
 	}
+	if (check_router_addresses(cfg, err, errlen))
+		return -1;
 	return check_textfile(cfg, err, errlen);
 }
 

@@ -88,6 +88,7 @@ struct mwan_cfg_wan {
 
 struct mwan_cfg_nat {
 	struct in_addr internal;
+	unsigned int internal_line;
 	struct in_addr ext[MWAN_MAX_WANS]; /* indexed like mwan_config.wans */
 	bool has_ext[MWAN_MAX_WANS];
 	unsigned int ext_line[MWAN_MAX_WANS];
@@ -130,9 +131,10 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen);
 
-/* The only checks that look at the system: every named interface exists,
- * and metrics.textfile is not a directory. Same message format as the
- * parser.
+/* The only checks that look at the system: every named interface exists
+ * and has an Ethernet header, no mapping names an address the router
+ * itself owns, and metrics.textfile is not a directory. Same message
+ * format as the parser.
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);

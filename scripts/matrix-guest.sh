@@ -25,8 +25,10 @@ mounts() {
 	ln -sf /proc/self/fd/0 /dev/stdin
 	ln -sf /proc/self/fd/1 /dev/stdout
 	ln -sf /proc/self/fd/2 /dev/stderr
-	mount -t tmpfs -o mode=755 tmpfs /run
-	mount -t tmpfs -o mode=1777 tmpfs /tmp
+	# fresh /run and /tmp, unless the checkout is there (the overlay
+	# keeps them writable either way)
+	[[ $REPO == /run/* ]] || mount -t tmpfs -o mode=755 tmpfs /run
+	[[ $REPO == /tmp/* ]] || mount -t tmpfs -o mode=1777 tmpfs /tmp
 	mount -t bpf bpf /sys/fs/bpf
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
@@ -52,7 +54,10 @@ main() {
 	# before a test opens it.
 	modprobe tun
 	sysctl -qw kernel.panic_on_oops=1
-	cd "$REPO" || poweroff_now
+	if ! cd "$REPO"; then
+		echo "matrix guest: cannot enter $REPO"
+		poweroff_now
+	fi
 	# One line a test: "unit BIN" or "lab SCRIPT" (tests/matrix.list, or
 	# MATRIX_LIST's copy in the output directory).
 	local units=() labs=()

@@ -18,6 +18,10 @@ CASES=(
 	# no Ethernet header: the programs would misread it (WireGuard is the same kind)
 	"tun device as a WAN|mwan-tun0|s/interface: eth2$/interface: mwan-tun0/"
 	"tun device as the LAN|mwan-tun0|s/interface: eth3$/interface: mwan-tun0/"
+	# mappings that would take the router's own traffic
+	"mapping onto the router's LAN address|10.250.250.1|s/internal: 10.250.250.2$/internal: 10.250.250.1/"
+	"mapping onto the router's WAN address|100.64.1.2|s/att: 198.51.100.193,/att: 100.64.1.2,/"
+	"mapping onto a WAN's gateway|100.64.2.1|s/att: 198.51.100.193,/att: 100.64.2.1,/"
 )
 
 # run_loader FILE ARGS...: the loader in the router namespace, at most 15 s.

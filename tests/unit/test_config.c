@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
@@ -631,6 +633,10 @@ static const struct bad_case bad_cases[] = {
 			    "    external:\n"
 			    "      webpass: 198.51.100.193\n",
 	  "t.yaml:16: nat[1].external.webpass: duplicate public address '198.51.100.193' (first at line 13)" },
+	{ "nat_external_is_gateway",
+	  LAN WANS NAT_HEAD "  - internal: 10.250.250.2\n"
+			    "    external: { att: 100.64.2.1 }\n",
+	  "t.yaml:13: nat[0].external.att: public address '100.64.2.1' is wans.webpass.gateway4" },
 	{ "nat_duplicate_public_same_entry",
 	  LAN WANS NAT_HEAD
 	  "  - internal: 10.250.250.2\n"
@@ -793,6 +799,22 @@ static void test_comments_only(void **state)
 	assert_string_equal(err, "t.yaml: cannot read: no YAML document");
 }
 
+static void set_addr(const char *ifname, const char *addr)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+	assert_int_equal(ioctl(fd, SIOCSIFADDR, &ifr), 0);
+	close(fd);
+}
+
 /* Root only: this process moves to a network namespace of its own with
  * two tap devices (Ethernet) and a tun device (no link-layer header, as
  * WireGuard), the kinds mwan_config_check_interfaces tells apart. False:
@@ -803,7 +825,8 @@ static bool netns_with_devices(void)
 	static const struct {
 		const char *name;
 		short flags;
-	} dev[] = { { "mwan-tap0", IFF_TAP }, { "mwan-tap1", IFF_TAP },
+	} dev[] = { { "mwan-tap0", IFF_TAP },
+		    { "mwan-tap1", IFF_TAP },
 		    { "mwan-tun0", IFF_TUN } };
 	static int state; /* 0: not yet, 1: made */
 	struct ifreq ifr;
@@ -813,7 +836,8 @@ static bool netns_with_devices(void)
 	if (state)
 		return true;
 	if (geteuid() != 0) {
-		print_message("skipped: needs root (a network namespace with tap and tun devices)\n");
+		print_message(
+			"skipped: needs root (a network namespace with tap and tun devices)\n");
 		return false;
 	}
 	assert_int_equal(unshare(CLONE_NEWNET), 0);
@@ -826,6 +850,9 @@ static bool netns_with_devices(void)
 		assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
 		/* the device lives while fd is open: until the test exits */
 	}
+	/* the router's own addresses: its LAN address, one of its WAN */
+	set_addr("mwan-tap0", "10.250.250.1");
+	set_addr("mwan-tap1", "198.51.100.200");
 	state = 1;
 	return true;
 }
@@ -903,6 +930,52 @@ static void test_check_interface_kinds(void **state)
 	assert_string_equal(
 		err,
 		"t.yaml:2: lan.interface: 'mwan-tun0' has no link-layer header (tun, WireGuard); mwan supports Ethernet interfaces only (README: Interfaces)");
+	mwan_config_free(&cfg);
+}
+
+/* A mapping onto an address the router owns would hijack its own
+ * traffic: refused, naming the interface that has it.
+ */
+static void test_check_router_addresses(void **state)
+{
+	static const char text[] = "lan:\n"
+				   "  interface: mwan-tap0\n"
+				   "  ipv4: 10.250.250.0/29\n"
+				   "wans:\n"
+				   "  att:\n"
+				   "    interface: mwan-tap1\n"
+				   "    gateway4: 100.64.1.1\n"
+				   "nat:\n"
+				   "  - internal: 10.250.250.2\n"
+				   "    external: { att: 198.51.100.193 }\n"
+				   "  - internal: 10.250.250.1\n"
+				   "    external: { att: 198.51.100.194 }\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	if (!netns_with_devices())
+		skip();
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:11: nat[1].internal: address '10.250.250.1' is the router's own (mwan-tap0)");
+
+	cfg.nat[1].internal.s_addr = htonl(0x0afafa03); /* 10.250.250.3 */
+	cfg.nat[0].ext[0].s_addr = htonl(0xc63364c8); /* 198.51.100.200 */
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:10: nat[0].external.att: public address '198.51.100.200' is the router's own (mwan-tap1)");
+
+	cfg.nat[0].ext[0].s_addr = htonl(0xc63364c1); /* 198.51.100.193 */
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
 	mwan_config_free(&cfg);
 }
 
@@ -1006,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_comments_only),
 		cmocka_unit_test(test_check_interfaces),
 		cmocka_unit_test(test_check_interface_kinds),
+		cmocka_unit_test(test_check_router_addresses),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_path_too_long),
 		cmocka_unit_test(test_metrics_textfile_is_directory),
