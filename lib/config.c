@@ -562,6 +562,7 @@ static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 
+	cfg->lan_ipv4_line = val_line(it);
 	return get_cidr(p, it, AF_INET, 30, &cfg->lan_net4, &cfg->lan_plen4);
 }
 
@@ -571,6 +572,7 @@ static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
 	struct mwan_config *cfg = obj;
 
 	cfg->has_lan6 = true;
+	cfg->lan_ipv6_line = val_line(it);
 	return get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6);
 }
 
@@ -1475,6 +1477,54 @@ static int check_router_addresses(const struct mwan_config *cfg, char *err,
 	return ret;
 }
 
+/* A sysctl's value as an integer, or -1 when it cannot be read. */
+static int sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* The kernel's path (mwan's slow path, and the fast path's hand-offs)
+ * forwards only with forwarding on, while XDP would forward anyway: the
+ * two paths would disagree. Refused, with the line that fixes it.
+ */
+static int check_forwarding(const struct mwan_config *cfg, char *err,
+			    size_t errlen)
+{
+	static const struct {
+		const char *path, *name, *why;
+	} need[2] = {
+		{ "/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward",
+		  "lan.ipv4" },
+		{ "/proc/sys/net/ipv6/conf/all/forwarding",
+		  "net.ipv6.conf.all.forwarding", "lan.ipv6" },
+	};
+	unsigned int i;
+	int v;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && !cfg->has_lan6)
+			break;
+		v = sysctl_int(need[i].path);
+		if (v == 1)
+			continue;
+		mwan_set_err(
+			err, errlen,
+			"%s:%u: %s: the kernel does not forward (%s is %d), so its path would drop what XDP forwards; run: sysctl -w %s=1 (and keep it in /etc/sysctl.d)",
+			cfg->path, i ? cfg->lan_ipv6_line : cfg->lan_ipv4_line,
+			need[i].why, need[i].name, v, need[i].name);
+		return -1;
+	}
+	return 0;
+}
+
 /* The loader renames its file over this path: an existing directory
  * there would fail every write, so it is refused up front. A missing
  * parent is only logged at run time: node-exporter may come later.
@@ -1511,7 +1561,8 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 			     field, err, errlen))
 			return -1;
 	}
-	if (check_router_addresses(cfg, err, errlen))
+	if (check_router_addresses(cfg, err, errlen) ||
+	    check_forwarding(cfg, err, errlen))
 		return -1;
 	return check_textfile(cfg, err, errlen);
 }

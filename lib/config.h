@@ -104,6 +104,8 @@ struct mwan_config {
 
 	char lan_ifname[IF_NAMESIZE];
 	unsigned int lan_iface_line;
+	unsigned int lan_ipv4_line;
+	unsigned int lan_ipv6_line;
 	struct in_addr lan_net4; /* masked */
 	unsigned int lan_plen4;
 	bool has_lan6;
@@ -133,8 +135,9 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 
 /* The only checks that look at the system: every named interface exists
  * and has an Ethernet header, no mapping names an address the router
- * itself owns, and metrics.textfile is not a directory. Same message
- * format as the parser.
+ * itself owns, the kernel forwards the families mwan translates, and
+ * metrics.textfile is not a directory. Same message format as the
+ * parser.
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);

@@ -86,6 +86,28 @@ check_foreign_xdp() {
 	echo "internal_src_on_wan $before -> $after; $(grep -c '"src"' "$LAB_DIR/foreign.jsonl" || true) datagrams arrived, none from 10.250.250.0/29"
 }
 
+# check_forwarding_off: with net.ipv4.ip_forward=0 the kernel's path
+# would drop what XDP forwards: --check and a real start refuse at the
+# lan.ipv4 line with the sysctl command that fixes it, attaching nothing.
+check_forwarding_off() {
+	local mode out rc
+	lab_sysctl router net.ipv4.ip_forward=0
+	for mode in --check start; do
+		rc=0
+		if [[ $mode == --check ]]; then
+			out=$(run_loader "$LAB_CFG" --check) || rc=$?
+		else
+			out=$(run_loader "$LAB_CFG") || rc=$?
+		fi
+		((rc != 0 && rc != 124)) || fail "$mode: exit status $rc: $(tail -n 1 <<<"$out")"
+		grep -q "$LAB_CFG:$(grep -n '^  ipv4:' "$LAB_CFG" | cut -d: -f1): lan.ipv4: .*run: sysctl -w net.ipv4.ip_forward=1" <<<"$out" ||
+			fail "$mode: no FILE:LINE: lan.ipv4 line with the fix: $(tail -n 1 <<<"$out")"
+		[[ -z $(lab_attached) ]] || fail "$mode left attached: $(lab_attached | tr '\n' ';')"
+	done
+	lab_sysctl router net.ipv4.ip_forward=1
+	grep -m 1 "ip_forward" <<<"$out"
+}
+
 main() {
 	local c name token script bad
 	t_install_traps
@@ -106,6 +128,9 @@ main() {
 		check "$name: a real start exits non-zero with FILE:LINE: and attaches nothing" \
 			check_rejected "$bad" "$token"
 	done
+	check "net.ipv4.ip_forward=0: --check and the start refuse at lan.ipv4 with the sysctl that fixes it" \
+		check_forwarding_off
+	lab_sysctl router net.ipv4.ip_forward=1
 	check "another XDP program on the LAN: the start fails naming it, keeps it, and fails closed" \
 		check_foreign_xdp
 	lab_exec router xdp-filter unload --all eth3 >/dev/null 2>&1 || true

@@ -277,6 +277,8 @@ check_man_example() {
 	mapfile -t ifs < <(sed -n 's/^ *interface: *//p' "$ex")
 	((${#ifs[@]} >= 2)) || fail "the example names ${#ifs[@]} interfaces"
 	ip netns add "$NS"
+	# a router forwards (the loader checks it)
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	for i in "${ifs[@]}"; do
 		ip -n "$NS" link add "$i" type veth peer name "p-$i"
 	done

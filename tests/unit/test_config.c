@@ -799,6 +799,15 @@ static void test_comments_only(void **state)
 	assert_string_equal(err, "t.yaml: cannot read: no YAML document");
 }
 
+static void set_sysctl(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(value, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void set_addr(const char *ifname, const char *addr)
 {
 	struct sockaddr_in *sin;
@@ -850,6 +859,9 @@ static bool netns_with_devices(void)
 		assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
 		/* the device lives while fd is open: until the test exits */
 	}
+	/* a router forwards (test_check_forwarding turns it off) */
+	set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+	set_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	/* the router's own addresses: its LAN address, one of its WAN */
 	set_addr("mwan-tap0", "10.250.250.1");
 	set_addr("mwan-tap1", "198.51.100.200");
@@ -979,6 +991,49 @@ static void test_check_router_addresses(void **state)
 	mwan_config_free(&cfg);
 }
 
+/* Without forwarding the kernel's path drops what XDP forwards: refused
+ * at the line that needs it, with the command that fixes it.
+ */
+static void test_check_forwarding(void **state)
+{
+	static const char text[] = "lan:\n"
+				   "  interface: mwan-tap0\n"
+				   "  ipv4: 10.250.250.0/29\n"
+				   "  ipv6: 3d06:bad:b01:fe::/64\n"
+				   "wans:\n"
+				   "  att:\n"
+				   "    interface: mwan-tap1\n"
+				   "    gateway4: 100.64.1.1\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	if (!netns_with_devices())
+		skip();
+	assert_int_equal(parse(text, &cfg, err), 0);
+	set_sysctl("/proc/sys/net/ipv4/ip_forward", "0");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:3: lan.ipv4: the kernel does not forward (net.ipv4.ip_forward is 0), so its path would drop what XDP forwards; run: sysctl -w net.ipv4.ip_forward=1 (and keep it in /etc/sysctl.d)");
+	set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+	set_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "0");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:4: lan.ipv6: the kernel does not forward (net.ipv6.conf.all.forwarding is 0), so its path would drop what XDP forwards; run: sysctl -w net.ipv6.conf.all.forwarding=1 (and keep it in /etc/sysctl.d)");
+	/* IPv6 forwarding only matters with lan.ipv6 */
+	cfg.has_lan6 = false;
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+	set_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	mwan_config_free(&cfg);
+}
+
 static void test_metrics(void **state)
 {
 	static const char text[] = LAN WANS
@@ -1080,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_check_interfaces),
 		cmocka_unit_test(test_check_interface_kinds),
 		cmocka_unit_test(test_check_router_addresses),
+		cmocka_unit_test(test_check_forwarding),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_path_too_long),
 		cmocka_unit_test(test_metrics_textfile_is_directory),
