@@ -61,15 +61,17 @@ count_cmocka() {
 }
 
 run_unit() {
-	local bin
+	local bin start
 	for bin in "$@"; do
 		echo "== unit: $bin"
+		start=$SECONDS
 		if [[ ! -x $bin ]]; then
 			record_failure "$bin: missing"
 			continue
 		fi
 		run_logged env CMOCKA_MESSAGE_OUTPUT=stdout "$bin"
 		count_cmocka "$(basename "$bin")"
+		echo "-- $bin: $((SECONDS - start)) s"
 	done
 }
 
@@ -92,7 +94,7 @@ count_tap() {
 # run_lab [SCRIPT...]: the given lab tests (paths from the repository's
 # top), or all of them.
 run_lab() {
-	local t tests=("$@")
+	local t start tests=("$@")
 	if ((EUID != 0)); then
 		record_failure "lab: needs root (network namespaces)"
 		return
@@ -105,8 +107,10 @@ run_lab() {
 			record_failure "$t: missing"
 			continue
 		fi
+		start=$SECONDS
 		run_logged "$t"
 		count_tap "$(basename "$t")"
+		echo "-- ${t#"$REPO"/}: $((SECONDS - start)) s"
 	done
 }
 
