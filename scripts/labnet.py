@@ -376,6 +376,21 @@ def cmd_udp_burst(a):
 
 # ---- checks -----------------------------------------------------------------
 
+def cmd_burst_check(a):
+    """Check a udp-burst result (stdin): every flow answered, the server seeing
+    exactly the sources in --want (comma-separated); print it or the failure."""
+    r = json.loads(sys.stdin.read())
+    want = sorted(a.want.split(","))
+    n, count, peers = r["answered"], r["count"], sorted(r["peers"])
+    if n != count:
+        print(f"{n} of {count} flows answered within {r['seconds']} s")
+        return 1
+    if peers != want:
+        print(f"the server saw {peers}, want {want}")
+        return 1
+    print(f"{n} of {count} answered in {r['seconds']} s: {r['peers']}")
+    return 0
+
 def _read_log(path):
     """The JSON lines of a log; a last line still being written is left out."""
     with open(path) as f:
@@ -1160,6 +1175,7 @@ def main():
         o("--count", type=int, default=4), o("--size", type=int, default=4000),
         o("--base-port", type=int, default=30000))
     add("ident-server", cmd_ident_server, *listen, o("--name", required=True))
+    add("burst-check", cmd_burst_check, o("--want", required=True))
     add("udp-burst", cmd_udp_burst, o("--dst", required=True), o("--src", required=True),
         o("--count", type=int, default=200), o("--base-port", type=int, default=30000),
         o("--wait", type=float, default=8))

@@ -122,6 +122,19 @@ t_require_loader() {
 
 # ---- shared setup and checks of the dataplane suites ---------------------------------
 
+# t_burst HOST DST BASE WAN...: 200 new UDP flows at once from HOST (ports
+# BASE..) to an ident-server at DST, a patient client (it asks again every
+# second, for up to 8 s): every flow answered, the server seeing HOST's
+# public addresses on exactly WAN....
+t_burst() {
+	local host=$1 dst=$2 base=$3 out want wan
+	shift 3
+	out=$(lab_py "$host" udp-burst --dst "$dst" --src "$(lab_host_ip "$host")" \
+		--count 200 --base-port "$base" --wait 8) || fail "udp-burst failed: $out"
+	want=$(for wan in "$@"; do lab_public "$wan" "$host"; done | paste -sd,)
+	t_labnet burst-check --want "$want" <<<"$out" || return 1
+}
+
 # make_blob: $BLOB_SIZE random bytes in $LAB_DIR/blob; sets BLOB_SHA.
 make_blob() {
 	head -c "$BLOB_SIZE" /dev/urandom >"$LAB_DIR/blob"
