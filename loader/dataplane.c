@@ -383,13 +383,14 @@ static int open_object(struct loader *l)
  */
 static void log_verifier(struct loader *l)
 {
+	int err = kernel_read_verifier(&l->kernel, l->skel->obj);
 	char line[256];
 	size_t used = 0;
 	unsigned int n;
 
-	if (kernel_read_verifier(&l->kernel, l->skel->obj)) {
+	if (err) {
 		log_warn("cannot read the verifier's instruction counts: %s",
-			 strerror(errno));
+			 strerror(-err));
 		return;
 	}
 	line[0] = '\0';

@@ -869,6 +869,19 @@ static bool netns_with_devices(void)
 	return true;
 }
 
+/* The config of the tests in netns_with_devices(): LAN mwan-tap0 (lines
+ * 1..3), WAN att on mwan-tap1 (its interface on line 6 after TAP_LAN).
+ */
+#define TAP_LAN                    \
+	"lan:\n"                   \
+	"  interface: mwan-tap0\n" \
+	"  ipv4: 10.250.250.0/29\n"
+#define TAP_WAN                      \
+	"wans:\n"                    \
+	"  att:\n"                   \
+	"    interface: mwan-tap1\n" \
+	"    gateway4: 100.64.1.1\n"
+
 static void test_check_interfaces(void **state)
 {
 	static const char text[] = "lan:\n"
@@ -904,20 +917,14 @@ static void test_check_interfaces(void **state)
  */
 static void test_check_interface_kinds(void **state)
 {
-	static const char text[] = "lan:\n"
-				   "  interface: mwan-tap0\n"
-				   "  ipv4: 10.250.250.0/29\n"
-				   "wans:\n"
-				   "  att:\n"
-				   "    interface: mwan-none0\n"
-				   "    gateway4: 100.64.1.1\n";
 	char err[MWAN_ERR_LEN] = "";
 	struct mwan_config cfg;
 
 	(void)state;
 	if (!netns_with_devices())
 		skip();
-	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(parse(TAP_LAN TAP_WAN, &cfg, err), 0);
+	strcpy(cfg.wans[0].ifname, "mwan-none0");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "t.yaml:6: wans.att.interface: "
@@ -950,18 +957,12 @@ static void test_check_interface_kinds(void **state)
  */
 static void test_check_router_addresses(void **state)
 {
-	static const char text[] = "lan:\n"
-				   "  interface: mwan-tap0\n"
-				   "  ipv4: 10.250.250.0/29\n"
-				   "wans:\n"
-				   "  att:\n"
-				   "    interface: mwan-tap1\n"
-				   "    gateway4: 100.64.1.1\n"
-				   "nat:\n"
-				   "  - internal: 10.250.250.2\n"
-				   "    external: { att: 198.51.100.193 }\n"
-				   "  - internal: 10.250.250.1\n"
-				   "    external: { att: 198.51.100.194 }\n";
+	static const char text[] = TAP_LAN TAP_WAN
+		"nat:\n"
+		"  - internal: 10.250.250.2\n"
+		"    external: { att: 198.51.100.193 }\n"
+		"  - internal: 10.250.250.1\n"
+		"    external: { att: 198.51.100.194 }\n";
 	char err[MWAN_ERR_LEN] = "";
 	struct mwan_config cfg;
 
@@ -996,14 +997,8 @@ static void test_check_router_addresses(void **state)
  */
 static void test_check_forwarding(void **state)
 {
-	static const char text[] = "lan:\n"
-				   "  interface: mwan-tap0\n"
-				   "  ipv4: 10.250.250.0/29\n"
-				   "  ipv6: 3d06:bad:b01:fe::/64\n"
-				   "wans:\n"
-				   "  att:\n"
-				   "    interface: mwan-tap1\n"
-				   "    gateway4: 100.64.1.1\n";
+	static const char text[] = TAP_LAN
+		"  ipv6: 3d06:bad:b01:fe::/64\n" TAP_WAN;
 	char err[MWAN_ERR_LEN] = "";
 	struct mwan_config cfg;
 
@@ -1092,18 +1087,9 @@ static void test_metrics_textfile_is_directory(void **state)
 	(void)state;
 	if (!netns_with_devices())
 		skip();
-	assert_int_equal(parse("lan:\n"
-			       "  interface: mwan-tap0\n"
-			       "  ipv4: 10.250.250.0/29\n"
-			       "wans:\n"
-			       "  att:\n"
-			       "    interface: mwan-none0\n"
-			       "    gateway4: 100.64.1.1\n"
-			       "metrics:\n"
-			       "  textfile: /tmp\n",
+	assert_int_equal(parse(TAP_LAN TAP_WAN "metrics:\n  textfile: /tmp\n",
 			       &cfg, err),
 			 0);
-	strcpy(cfg.wans[0].ifname, "mwan-tap1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
