@@ -10,6 +10,7 @@
 #include "bpfctl.h"
 #include "lib/control.h"
 #include "lib/print.h"
+#include "lib/steer.h"
 
 static void print_loader(pid_t pid)
 {
@@ -102,6 +103,35 @@ static void print_wan6(const struct ctl_wans *wans, const struct ctl_wan *c,
 		print_null("prefix_valid_s", NULL);
 }
 
+/* Every reason the WAN carries no new flows of its own (empty when it
+ * may): the operator, the link, the system's routing, the probes. Text
+ * gets the system's part, which no other column shows.
+ */
+static void print_reasons(const struct ctl_wan *c)
+{
+	char why[128];
+	unsigned int bit;
+
+	print_open_array("reasons");
+	if (c->admin == MWAN_ADMIN_DOWN)
+		print_str(NULL, NULL, "admin down");
+	if (c->admin == MWAN_ADMIN_AUTO) {
+		if (!(c->w.flags & MWAN_WAN_LINK_UP))
+			print_str(NULL, NULL, "link down");
+		for (bit = 1; bit <= MWAN_WAN_BLOCK_ALL; bit <<= 1)
+			if ((c->w.blocked & bit) && mwan_wan_block_name(bit))
+				print_str(NULL, NULL,
+					  mwan_wan_block_name(bit));
+		if (c->w.health != MWAN_HEALTH_UP)
+			print_str(NULL, NULL, "health down");
+	}
+	print_close_array();
+	mwan_wan_block_str(c->w.blocked, why, sizeof(why));
+	if (c->w.blocked)
+		print_text("  blocked: %s%s", why,
+			   c->admin == MWAN_ADMIN_UP ? " (forced up)" : "");
+}
+
 static void print_wan(const struct ctl_wans *wans, unsigned int id,
 		      const struct ctl_npt *npt, const struct ctl_health *h)
 {
@@ -130,6 +160,7 @@ static void print_wan(const struct ctl_wans *wans, unsigned int id,
 	print_bool("usable", NULL, c->usable);
 	print_bool("failopen", NULL, wans->failopen && c->carries);
 	ctl_health_print_wan(h, id);
+	print_reasons(c);
 	if (c->usable && !c->carries)
 		print_text("  standby");
 	else if (wans->failopen && c->carries)

@@ -1477,8 +1477,7 @@ static int check_router_addresses(const struct mwan_config *cfg, char *err,
 	return ret;
 }
 
-/* A sysctl's value as an integer, or -1 when it cannot be read. */
-static int sysctl_int(const char *path)
+int mwan_sysctl_int(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	int v = -1;
@@ -1512,7 +1511,7 @@ static int check_forwarding(const struct mwan_config *cfg, char *err,
 	for (i = 0; i < 2; i++) {
 		if (i == 1 && !cfg->has_lan6)
 			break;
-		v = sysctl_int(need[i].path);
+		v = mwan_sysctl_int(need[i].path);
 		if (v == 1)
 			continue;
 		mwan_set_err(

@@ -142,6 +142,11 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);
 
+/* A sysctl's value (path under /proc/sys) as an integer, or -1 when it
+ * cannot be read.
+ */
+int mwan_sysctl_int(const char *path);
+
 struct mwan_health_params;
 
 /* The health state machine's parameters for one WAN (lib/health.h). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Steering tables: which WAN new flows take, computed from WAN state. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -14,8 +15,12 @@ static __u32 steer_candidates(const struct mwan_wan wans[MWAN_MAX_WANS],
 	unsigned int i;
 
 	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		/* fail open is for probes that may be wrong; a WAN the
+		 * kernel cannot route (blocked) carries nothing even then
+		 */
 		if (!(mask & (1U << i)) || !mwan_wan_configured(&wans[i]) ||
-		    !wans[i].weight)
+		    !wans[i].weight ||
+		    (wans[i].blocked && admin[i] != MWAN_ADMIN_UP))
 			continue;
 		cand |= 1U << i;
 		if (mwan_wan_usable(&wans[i], admin[i]))
@@ -104,4 +109,37 @@ int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd)
 			return -errno;
 	}
 	return 0;
+}
+
+const char *mwan_wan_block_name(unsigned int bit)
+{
+	switch (bit) {
+	case MWAN_WAN_BLOCK_NO_ADDR:
+		return "no address";
+	case MWAN_WAN_BLOCK_GW_OFFLINK:
+		return "gateway not on-link";
+	case MWAN_WAN_BLOCK_NO_ROUTE:
+		return "no route";
+	case MWAN_WAN_BLOCK_GW_FAILED:
+		return "gateway unreachable";
+	case MWAN_WAN_BLOCK_NO_FORWARDING:
+		return "forwarding off";
+	}
+	return NULL;
+}
+
+void mwan_wan_block_str(__u8 blocked, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int bit;
+
+	if (len)
+		buf[0] = '\0';
+	for (bit = 1; bit <= MWAN_WAN_BLOCK_ALL && off < len; bit <<= 1) {
+		const char *name = mwan_wan_block_name(bit);
+
+		if ((blocked & bit) && name)
+			off += snprintf(buf + off, len - off, "%s%s",
+					off ? ", " : "", name);
+	}
 }

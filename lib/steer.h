@@ -3,6 +3,8 @@
 #ifndef MWAN_STEER_H
 #define MWAN_STEER_H
 
+#include <stddef.h>
+
 #include "../maps/mwan_maps.h"
 
 /* Fill `out` for hosts with public addresses on the WANs in `mask`: the
@@ -17,5 +19,11 @@ void mwan_steer_compute(const struct mwan_wan wans[MWAN_MAX_WANS],
  * changed. Returns 0 or -errno.
  */
 int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd);
+
+/* The name of one MWAN_WAN_BLOCK_* bit ("no address"), NULL for others. */
+const char *mwan_wan_block_name(unsigned int bit);
+
+/* Every bit of `blocked` by name, ", "-separated ("" for none). */
+void mwan_wan_block_str(__u8 blocked, char *buf, size_t len);
 
 #endif

@@ -608,6 +608,45 @@ static void detach_tc(struct dp_iface *i, enum bpf_tc_attach_point point)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* mwan_xdp, wherever libxdp put it on this interface. */
+static void cleanup_xdp(const struct dp_iface *i)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(i->ifindex);
+	struct xdp_program *p;
+	int err = -ENOENT;
+
+	if (!mp || libxdp_get_error(mp))
+		return;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), "mwan_xdp"))
+			err = xdp_multiprog__detach(mp);
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			if (strcmp(xdp_program__name(p), "mwan_xdp"))
+				continue;
+			err = xdp_program__detach(
+				p, i->ifindex, xdp_multiprog__attach_mode(mp),
+				0);
+			break;
+		}
+	}
+	xdp_multiprog__close(mp);
+	if (!err)
+		log_info("%s: detached XDP left by a previous run", i->name);
+}
+
+static void cleanup_iface(struct dp_iface *i)
+{
+	if (i->ifindex <= 0)
+		return;
+	cleanup_xdp(i);
+	detach_tc(i, BPF_TC_INGRESS);
+	if (i->wan >= 0)
+		detach_tc(i, BPF_TC_EGRESS);
+}
+
 /* A WAN's egress program: the slow path's translation and the guard
  * that drops whatever would leave with an internal source.
  */
@@ -635,6 +674,78 @@ static int attach_iface(struct loader *l, struct dp_iface *i)
 		return err;
 	i->tc_in = true;
 	return attach_xdp(l, i);
+}
+
+/* mwan_attach: every interface with a program of ours, as the next run
+ * or --cleanup will need to know it. An interface followed to a new
+ * index keeps its slot (n), so nothing is lost in between.
+ */
+static void record_attachments(struct loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.mwan_attach);
+	__u32 n;
+
+	for (n = 0; n < MWAN_MAX_ATTACH; n++) {
+		struct mwan_attach v = { 0 };
+		const struct dp_iface *i = n < l->n_ifaces ? &l->ifaces[n] :
+							      NULL;
+
+		if (i && i->ifindex > 0 &&
+		    (i->xdp_attached || i->tc_in || i->tc_out)) {
+			v.ifindex = i->ifindex;
+			snprintf(v.name, sizeof(v.name), "%s", i->name);
+			v.xdp = i->xdp_attached;
+			v.tc_in = i->tc_in;
+			v.tc_out = i->tc_out;
+		}
+		if (bpf_map_update_elem(fd, &n, &v, BPF_ANY))
+			log_warn("cannot record the attachments in %s: %s",
+				 MWAN_MAP_ATTACH, strerror(errno));
+	}
+}
+
+static bool in_config(const struct loader *l, int ifindex)
+{
+	unsigned int n;
+
+	for (n = 0; n < l->n_ifaces; n++)
+		if (l->ifaces[n].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* What a previous run recorded (fd: its mwan_attach) on interfaces this
+ * config does not use comes off:
+ * a WAN removed from the config, a LAN moved to a bridge. Only mwan's
+ * own programs are touched, whatever now has that index.
+ */
+static void detach_recorded(const struct loader *l, int fd)
+{
+	__u32 n;
+
+	for (n = 0; n < MWAN_MAX_ATTACH; n++) {
+		struct mwan_attach v;
+		struct dp_iface i = { .wan = -1 };
+		char now[IF_NAMESIZE];
+
+		if (bpf_map_lookup_elem(fd, &n, &v) || !v.ifindex ||
+		    in_config(l, v.ifindex))
+			continue;
+		if (!if_indextoname(v.ifindex, now))
+			continue; /* gone, and our programs with it */
+		snprintf(i.name, sizeof(i.name), "%s", now);
+		i.ifindex = v.ifindex;
+		i.wan = v.tc_out ? 0 : -1;
+		log_info("%s: not in this config; removing the%s%s%s a previous run attached",
+			 now, v.xdp ? " XDP" : "", v.tc_in ? " TC-in" : "",
+			 v.tc_out ? " TC-out" : "");
+		cleanup_iface(&i);
+	}
+}
+
+static void detach_stale(struct loader *l)
+{
+	detach_recorded(l, bpf_map__fd(l->skel->maps.mwan_attach));
 }
 
 /* Once per start, what this kernel gave us. tc_mode is "clsact" on every
@@ -674,13 +785,16 @@ int dp_attach(struct loader *l)
 	unsigned int n;
 	int err;
 
+	detach_stale(l);
 	for (n = 0; n < l->n_ifaces; n++) {
 		err = attach_guard(l, &l->ifaces[n]);
+		record_attachments(l);
 		if (err)
 			return err;
 	}
 	for (n = 0; n < l->n_ifaces; n++) {
 		err = attach_iface(l, &l->ifaces[n]);
+		record_attachments(l);
 		if (err)
 			return err;
 	}
@@ -779,6 +893,8 @@ bool dp_follow_links(struct loader *l)
 				i->name);
 	}
 	nlw_forget_deleted(l);
+	if (changed)
+		record_attachments(l);
 	return changed;
 }
 
@@ -847,45 +963,6 @@ int dp_write_status(const struct loader *l)
 
 /* ---- mwan-loader --cleanup ---- */
 
-/* mwan_xdp, wherever libxdp put it on this interface. */
-static void cleanup_xdp(const struct dp_iface *i)
-{
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(i->ifindex);
-	struct xdp_program *p;
-	int err = -ENOENT;
-
-	if (!mp || libxdp_get_error(mp))
-		return;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && !strcmp(xdp_program__name(p), "mwan_xdp"))
-			err = xdp_multiprog__detach(mp);
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p;
-		     p = xdp_multiprog__next_prog(p, mp)) {
-			if (strcmp(xdp_program__name(p), "mwan_xdp"))
-				continue;
-			err = xdp_program__detach(
-				p, i->ifindex, xdp_multiprog__attach_mode(mp),
-				0);
-			break;
-		}
-	}
-	xdp_multiprog__close(mp);
-	if (!err)
-		log_info("%s: detached XDP left by a previous run", i->name);
-}
-
-static void cleanup_iface(struct dp_iface *i)
-{
-	if (i->ifindex <= 0)
-		return;
-	cleanup_xdp(i);
-	detach_tc(i, BPF_TC_INGRESS);
-	if (i->wan >= 0)
-		detach_tc(i, BPF_TC_EGRESS);
-}
-
 static unsigned int unpin_all(struct loader *l)
 {
 	struct bpf_map *map;
@@ -903,12 +980,18 @@ static unsigned int unpin_all(struct loader *l)
 
 int dp_cleanup(struct loader *l)
 {
-	char path[PATH_MAX + 8];
+	char path[PATH_MAX + 32];
 	unsigned int n;
-	int err;
+	int err, fd;
 
 	for (n = 0; n < l->n_ifaces; n++)
 		cleanup_iface(&l->ifaces[n]);
+	snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir, MWAN_MAP_ATTACH);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		detach_recorded(l, fd);
+		close(fd);
+	}
 	l->skel = mwan_bpf__open();
 	if (!l->skel) {
 		log_err("cannot open the BPF object: %s", strerror(errno));

@@ -19,6 +19,8 @@
 #define MWAN_FWMARK_BASE 0x6d770100U
 #define MWAN_TABLE_BASE 27900U
 #define MWAN_RULE_PRIO 9000U
+/* Each WAN table ends with `unreachable default` at this metric. */
+#define MWAN_ROUTE_LAST_METRIC 0xffffffffU
 
 /* How TC programs are attached, on every kernel (dataplane.c). */
 #define MWAN_TC_MODE "clsact"
@@ -49,6 +51,8 @@ struct loader {
 	struct dp_iface ifaces[1 + MWAN_MAX_WANS]; /* [0]: LAN */
 	unsigned int n_ifaces;
 	bool routing_installed;
+	/* WAN i's IPv4 gateway route: 0 in place, else why not (netlink.c) */
+	int route4_err[MWAN_MAX_WANS];
 	struct netlink_state *nl;
 	struct control_state *ctl; /* the control socket, ctlsock.c */
 	struct probe_state *probe; /* WAN health probes, probe.c */
@@ -143,6 +147,15 @@ int nlw_for_each_neigh6(struct loader *l, int ifindex,
 				   void *arg),
 			void *arg);
 int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be);
+/* Whether some IPv4 address of ifindex has addr_be in its subnet (or as
+ * its point-to-point peer): a gateway the kernel can reach directly.
+ */
+bool nlw_addr4_onlink(struct loader *l, int ifindex, __u32 addr_be);
+/* Whether the kernel gave up resolving this neighbour (NUD_FAILED);
+ * incomplete: it is trying again.
+ */
+bool nlw_neigh_failed(struct loader *l, int ifindex, int family,
+		      const void *addr, bool *incomplete);
 /* A bindable global IPv6 address of ifindex (preferred over deprecated),
  * or -ENOENT.
  */

@@ -25,6 +25,7 @@ struct netlink_state {
 	struct nl_cache *addrs;
 	struct nl_cache *neighs;
 	struct nl_cache *routes;
+	struct nl_cache *netconf; /* forwarding sysctls: only the news */
 	bool changed;
 	/* Links deleted since nlw_forget_deleted(): an interface deleted and
 	 * created again between two reads may even get its old index back,
@@ -41,7 +42,11 @@ static void cache_changed(struct nl_cache *cache, struct nl_object *obj,
 	struct netlink_state *nl = arg;
 
 	nl->changed = true;
-	if (action != NL_ACT_DEL || cache != nl->links)
+	/* A bridge's AF_BRIDGE messages (port state, VLANs) delete and
+	 * replace objects of that family only: the device stays.
+	 */
+	if (action != NL_ACT_DEL || cache != nl->links ||
+	    rtnl_link_get_family((struct rtnl_link *)obj) != AF_UNSPEC)
 		return;
 	if (nl->n_deleted < sizeof(nl->deleted) / sizeof(nl->deleted[0]))
 		nl->deleted[nl->n_deleted++] =
@@ -103,6 +108,14 @@ int nlw_open(struct loader *l)
 		log_err("netlink: %s", nl_geterror(err));
 		return -EIO;
 	}
+	/* net.ipv4.ip_forward turned off at run time blocks every WAN
+	 * (sync.c); without this cache that is seen at the next change.
+	 */
+	err = nl_cache_mngr_add(nl->mngr, "route/netconf", cache_changed, nl,
+				&nl->netconf);
+	if (err)
+		log_warn("netlink: no netconf notifications (%s)",
+			 nl_geterror(err));
 	return 0;
 }
 
@@ -162,14 +175,21 @@ static void link_find_visit(struct nl_object *obj, void *arg)
 /* The device itself. The cache also keeps the per-family link objects the
  * kernel announces (AF_INET6 when IPv6 comes up on a new device), with no
  * carrier of their own; libnl 3.7's rtnl_link_get_by_name() may return
- * one of those and call a live link dead.
+ * one of those and call a live link dead. A bridge's AF_BRIDGE messages
+ * even take the device's own place in libnl's cache (same index): when
+ * the cache has no AF_UNSPEC object by that name, the kernel is asked.
  */
 static struct rtnl_link *link_by_name(struct loader *l, const char *name)
 {
 	struct link_find f = { .name = name };
+	struct rtnl_link *link = NULL;
 
 	nl_cache_foreach(l->nl->links, link_find_visit, &f);
-	return f.link;
+	if (f.link)
+		return f.link;
+	if (rtnl_link_get_kernel(l->nl->cmd, 0, name, &link) < 0)
+		return NULL;
+	return link;
 }
 
 int nlw_link(struct loader *l, const char *name, struct nlw_link_info *out)
@@ -231,6 +251,26 @@ int nlw_neigh(struct loader *l, int ifindex, int family, const void *addr,
 	ret = neigh_mac(n, mac);
 	rtnl_neigh_put(n);
 	return ret;
+}
+
+bool nlw_neigh_failed(struct loader *l, int ifindex, int family,
+		      const void *addr, bool *incomplete)
+{
+	struct nl_addr *dst = nl_addr_build(family, addr, family_len(family));
+	struct rtnl_neigh *n;
+	int state;
+
+	*incomplete = false;
+	if (!dst)
+		return false;
+	n = rtnl_neigh_get(l->nl->neighs, ifindex, dst);
+	nl_addr_put(dst);
+	if (!n)
+		return false;
+	state = rtnl_neigh_get_state(n);
+	rtnl_neigh_put(n);
+	*incomplete = state & NUD_INCOMPLETE;
+	return state & NUD_FAILED;
 }
 
 /* Ask the kernel to resolve a neighbour now, as if a packet were waiting
@@ -328,6 +368,45 @@ int nlw_first_addr4(struct loader *l, int ifindex, __u32 *addr_be)
 		nl_cache_foreach(l->nl->addrs, addr_visit, &w);
 	*addr_be = w.found ? w.first : 0;
 	return w.found ? 0 : -ENOENT;
+}
+
+struct onlink_walk {
+	int ifindex;
+	__u32 addr; /* network order */
+	bool found;
+};
+
+static void onlink_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct onlink_walk *w = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	struct nl_addr *peer = rtnl_addr_get_peer(a);
+	unsigned int plen = rtnl_addr_get_prefixlen(a);
+	__u32 mask = plen ? htonl(~0U << (32 - plen)) : 0, v;
+
+	if (w->found || rtnl_addr_get_family(a) != AF_INET ||
+	    rtnl_addr_get_ifindex(a) != w->ifindex)
+		return;
+	/* a point-to-point address names its peer; else the subnet counts */
+	if (peer && nl_addr_get_len(peer) == 4) {
+		memcpy(&v, nl_addr_get_binary_addr(peer), 4);
+		w->found = ((v ^ w->addr) & mask) == 0;
+		return;
+	}
+	if (!local || nl_addr_get_len(local) != 4)
+		return;
+	memcpy(&v, nl_addr_get_binary_addr(local), 4);
+	w->found = ((v ^ w->addr) & mask) == 0;
+}
+
+bool nlw_addr4_onlink(struct loader *l, int ifindex, __u32 addr_be)
+{
+	struct onlink_walk w = { .ifindex = ifindex, .addr = addr_be };
+
+	if (ifindex > 0)
+		nl_cache_foreach(l->nl->addrs, onlink_visit, &w);
+	return w.found;
 }
 
 int nlw_for_each_addr4(struct loader *l, void (*fn)(__u32, int, void *),
@@ -536,9 +615,7 @@ static struct rtnl_rule *rule_wan(int family, unsigned int w)
 	return r;
 }
 
-/* The default route of WAN w's table; gw NULL: no next hop, which for
- * IPv6 deletes whatever default route the table has.
- */
+/* The default route of WAN w's table via gw on ifindex. */
 static struct rtnl_route *route_default(int family, unsigned int w,
 					const void *gw, int ifindex)
 {
@@ -571,6 +648,23 @@ static struct rtnl_route *route_default(int family, unsigned int w,
 	return rt;
 }
 
+/* The last resort of WAN w's table: `unreachable default metric MAX`.
+ * Without it a table whose gateway route is gone (a DHCP lease moved the
+ * WAN to another subnet, the link went admin down) is skipped and the
+ * packets it should carry fall through to the main table and leave by
+ * another WAN, even one that is admin down.
+ */
+static struct rtnl_route *route_unreachable(int family, unsigned int w)
+{
+	struct rtnl_route *rt = route_default(family, w, NULL, 0);
+
+	if (rt) {
+		rtnl_route_set_type(rt, RTN_UNREACHABLE);
+		rtnl_route_set_priority(rt, MWAN_ROUTE_LAST_METRIC);
+	}
+	return rt;
+}
+
 static struct rtnl_route *route_wan(struct loader *l, int family,
 				    unsigned int w)
 {
@@ -594,12 +688,34 @@ static void rule_delete_all(struct nl_sock *sk, struct rtnl_rule *r)
 	rtnl_rule_put(r);
 }
 
-static void route_delete(struct nl_sock *sk, struct rtnl_route *rt)
+struct table_flush {
+	struct nl_sock *sk;
+	int family; /* AF_UNSPEC: both */
+	__u32 table;
+	__u32 n_tables;
+};
+
+static void table_flush_visit(struct nl_object *obj, void *arg)
 {
-	if (!rt)
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct table_flush *f = arg;
+	__u32 t = rtnl_route_get_table(r);
+
+	if (t < f->table || t >= f->table + f->n_tables ||
+	    (f->family != AF_UNSPEC && rtnl_route_get_family(r) != f->family))
 		return;
-	rtnl_route_delete(sk, rt, 0);
-	rtnl_route_put(rt);
+	rtnl_route_delete(f->sk, r, 0);
+}
+
+/* Every route of a family in WAN tables [w, w + n), whatever put it
+ * there: a previous run's gateway, an older config's WAN.
+ */
+static void tables_flush(struct loader *l, int family, unsigned int w,
+			 unsigned int n)
+{
+	struct table_flush f = { l->nl->cmd, family, MWAN_TABLE_BASE + w, n };
+
+	nl_cache_foreach(l->nl->routes, table_flush_visit, &f);
 }
 
 /* Remove whatever a previous run left at our priorities and tables, so a
@@ -618,11 +734,17 @@ void nlw_routing_remove(struct loader *l)
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
 		rule_delete_all(sk, rule_wan(AF_INET, w));
 		rule_delete_all(sk, rule_wan(AF_INET6, w));
-		route_delete(sk, route_default(AF_INET6, w, NULL, 0));
-		if (w < l->cfg.n_wans)
-			route_delete(sk, route_wan(l, AF_INET, w));
 	}
+	nl_cache_refill(sk, l->nl->routes);
+	tables_flush(l, AF_UNSPEC, 0, MWAN_MAX_WANS);
 	l->routing_installed = false;
+}
+
+/* The state of WAN w's IPv4 route for sync.c: 0 when in place. */
+static void route4_record(struct loader *l, unsigned int w, int err)
+{
+	if (w < MWAN_MAX_WANS)
+		l->route4_err[w] = err;
 }
 
 static int route_add(struct loader *l, int family, unsigned int w)
@@ -634,51 +756,88 @@ static int route_add(struct loader *l, int family, unsigned int w)
 		return -ENOMEM;
 	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(rt);
+	if (family == AF_INET)
+		route4_record(l, w, err ? -EHOSTUNREACH : 0);
 	if (err)
-		log_msg(family == AF_INET ? LOG_ERR : LOG_WARNING,
-			"wan %s: cannot add %s default route via its gateway in table %u: %s%s",
+		log_warn(
+			"wan %s: cannot add %s default route via its gateway in table %u: %s (%s)",
 			l->cfg.wans[w].name,
 			family == AF_INET ? "IPv4" : "IPv6",
 			MWAN_TABLE_BASE + w, nl_geterror(err),
-			family == AF_INET ? "" : " (retried on link changes)");
+			family == AF_INET ?
+				"the WAN carries no new flows until it can" :
+				"retried on link changes");
+	return err ? -EIO : 0;
+}
+
+static int route_add_last(struct loader *l, int family, unsigned int w)
+{
+	struct rtnl_route *rt = route_unreachable(family, w);
+	int err;
+
+	if (!rt)
+		return -ENOMEM;
+	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(rt);
+	if (err)
+		log_err("wan %s: cannot add the unreachable route that ends table %u: %s",
+			l->cfg.wans[w].name, MWAN_TABLE_BASE + w,
+			nl_geterror(err));
 	return err ? -EIO : 0;
 }
 
 struct route_find {
 	int family;
 	__u32 table;
-	const void *gw;
+	const void *gw; /* NULL: the unreachable route */
 	int ifindex;
 	bool found;
 };
+
+static bool route_find_match(const struct route_find *f, struct rtnl_route *r)
+{
+	struct rtnl_nexthop *nh;
+	struct nl_addr *gw;
+
+	if (!f->gw)
+		return rtnl_route_get_type(r) == RTN_UNREACHABLE &&
+		       rtnl_route_get_priority(r) == MWAN_ROUTE_LAST_METRIC;
+	if (rtnl_route_get_type(r) != RTN_UNICAST ||
+	    rtnl_route_get_nnexthops(r) != 1)
+		return false;
+	nh = rtnl_route_nexthop_n(r, 0);
+	gw = rtnl_route_nh_get_gateway(nh);
+	return rtnl_route_nh_get_ifindex(nh) == f->ifindex && gw &&
+	       nl_addr_get_len(gw) == family_len(f->family) &&
+	       !memcmp(nl_addr_get_binary_addr(gw), f->gw,
+		       family_len(f->family));
+}
 
 static void route_find_visit(struct nl_object *obj, void *arg)
 {
 	struct rtnl_route *r = (struct rtnl_route *)obj;
 	struct route_find *f = arg;
-	struct nl_addr *dst = rtnl_route_get_dst(r), *gw;
-	struct rtnl_nexthop *nh;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
 
 	if (f->found || rtnl_route_get_family(r) != f->family ||
 	    rtnl_route_get_table(r) != f->table || !dst ||
-	    nl_addr_get_prefixlen(dst) || rtnl_route_get_nnexthops(r) != 1)
+	    nl_addr_get_prefixlen(dst))
 		return;
-	nh = rtnl_route_nexthop_n(r, 0);
-	gw = rtnl_route_nh_get_gateway(nh);
-	f->found = rtnl_route_nh_get_ifindex(nh) == f->ifindex && gw &&
-		   nl_addr_get_len(gw) == family_len(f->family) &&
-		   !memcmp(nl_addr_get_binary_addr(gw), f->gw,
-			   family_len(f->family));
+	f->found = route_find_match(f, r);
 }
 
-/* Whether WAN w's table already has exactly the default route we want. */
-static bool route_present(struct loader *l, int family, unsigned int w)
+/* Whether WAN w's table already has exactly the default route we want
+ * (last: the unreachable one that ends it).
+ */
+static bool route_present(struct loader *l, int family, unsigned int w,
+			  bool last)
 {
 	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
 	struct route_find f = {
 		.family = family,
 		.table = MWAN_TABLE_BASE + w,
-		.gw = family == AF_INET6 ? (const void *)&c->gw6 :
+		.gw = last		   ? NULL :
+		      family == AF_INET6 ? (const void *)&c->gw6 :
 					   (const void *)&c->gw4,
 		.ifindex = l->ifaces[1 + w].ifindex,
 	};
@@ -698,20 +857,28 @@ static int route_refresh(struct loader *l, int family, unsigned int w)
 	struct rtnl_route *rt;
 	int err;
 
-	if (l->ifaces[1 + w].ifindex <= 0)
+	if (!route_present(l, family, w, true))
+		route_add_last(l, family, w);
+	if (l->ifaces[1 + w].ifindex <= 0) {
+		if (family == AF_INET)
+			route4_record(l, w, -ENODEV);
 		return -EAGAIN; /* the interface is gone */
-	if (family == AF_INET6 && route_present(l, family, w))
+	}
+	if (family == AF_INET6 && route_present(l, family, w, false))
 		return 0;
 	rt = route_wan(l, family, w);
 	if (!rt)
 		return -ENOMEM;
 	err = rtnl_route_add(l->nl->cmd, rt, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(rt);
+	if (family == AF_INET)
+		route4_record(l, w, err ? -EHOSTUNREACH : 0);
 	return err ? -EAGAIN : 0;
 }
 
-/* The kernel flushes routes through a device that goes admin-down; put
- * ours back whenever links change.
+/* The kernel flushes routes through a device that goes admin-down or
+ * loses the address its gateway was reached by; put ours back whenever
+ * links or addresses change.
  */
 int nlw_routing_refresh(struct loader *l)
 {
@@ -750,10 +917,16 @@ static int routing_install4(struct loader *l)
 	unsigned int w;
 	int err = rule_add(l, rule_lan(l, AF_INET, true));
 
+	/* The table is complete (ended by its unreachable route) before its
+	 * rule sends anything there; a gateway route that cannot be added
+	 * leaves the WAN blocked (sync.c), not the loader stopped.
+	 */
 	for (w = 0; !err && w < l->cfg.n_wans; w++) {
-		err = route_add(l, AF_INET, w);
-		if (!err)
+		err = route_add_last(l, AF_INET, w);
+		if (!err) {
+			route_add(l, AF_INET, w);
 			err = rule_add(l, rule_wan(AF_INET, w));
+		}
 	}
 	return err;
 }
@@ -774,6 +947,9 @@ static int routing_install6(struct loader *l, char *names, size_t len)
 	for (w = 0; !err && w < l->cfg.n_wans; w++) {
 		if (!l->cfg.wans[w].has_gw6)
 			continue;
+		err = route_add_last(l, AF_INET6, w);
+		if (err)
+			break;
 		route_add(l, AF_INET6, w);
 		err = rule_add(l, rule_wan(AF_INET6, w));
 		if (off < len)
@@ -792,12 +968,15 @@ static void routing_remove_stale(struct loader *l)
 	if (!l->cfg.has_lan6)
 		rule_delete_all(sk, rule_lan(l, AF_INET6, false));
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
-		if (w >= l->cfg.n_wans || !l->cfg.wans[w].has_gw6) {
+		if (w >= l->cfg.n_wans || !l->cfg.wans[w].has_gw6 ||
+		    !l->cfg.has_lan6) {
 			rule_delete_all(sk, rule_wan(AF_INET6, w));
-			route_delete(sk, route_default(AF_INET6, w, NULL, 0));
+			tables_flush(l, AF_INET6, w, 1);
 		}
-		if (w >= l->cfg.n_wans)
+		if (w >= l->cfg.n_wans) {
 			rule_delete_all(sk, rule_wan(AF_INET, w));
+			tables_flush(l, AF_INET, w, 1);
+		}
 	}
 }
 

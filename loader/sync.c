@@ -338,8 +338,35 @@ int sync_static(struct loader *l)
 	return err;
 }
 
+/* Why the kernel cannot route WAN w's IPv4 traffic now (v: the rest of
+ * its entry, filled from the system; was: the bits of the last sync). A
+ * gateway whose ARP failed stays blocked while the kernel asks again,
+ * until it answers.
+ */
+static __u8 wan_blocked(struct loader *l, unsigned int w,
+			const struct mwan_wan *v, __u8 was)
+{
+	int ifindex = l->ifaces[1 + w].ifindex;
+	bool incomplete;
+	__u8 b = 0;
+
+	if (mwan_sysctl_int("/proc/sys/net/ipv4/ip_forward") == 0)
+		b |= MWAN_WAN_BLOCK_NO_FORWARDING;
+	if (!v->addr4)
+		b |= MWAN_WAN_BLOCK_NO_ADDR;
+	else if (!nlw_addr4_onlink(l, ifindex, v->gw4))
+		b |= MWAN_WAN_BLOCK_GW_OFFLINK;
+	if (l->route4_err[w])
+		b |= MWAN_WAN_BLOCK_NO_ROUTE;
+	if (!(v->flags & MWAN_WAN_NEIGH4) &&
+	    (nlw_neigh_failed(l, ifindex, AF_INET, &v->gw4, &incomplete) ||
+	     (incomplete && (was & MWAN_WAN_BLOCK_GW_FAILED))))
+		b |= MWAN_WAN_BLOCK_GW_FAILED;
+	return b;
+}
+
 static void wan_from_system(struct loader *l, unsigned int w,
-			    struct mwan_wan *v)
+			    struct mwan_wan *v, __u8 was_blocked)
 {
 	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
 	const struct dp_iface *i = &l->ifaces[1 + w];
@@ -358,8 +385,11 @@ static void wan_from_system(struct loader *l, unsigned int w,
 	v->health = probe_health(l, w);
 	if (c->has_gw6)
 		memcpy(v->gw6, &c->gw6, sizeof(v->gw6));
-	if (i->ifindex <= 0)
-		return; /* gone: no link, address or neighbours to look at */
+	if (i->ifindex <= 0) {
+		/* gone: no link, address or neighbours to look at */
+		v->blocked = MWAN_WAN_BLOCK_NO_ADDR | MWAN_WAN_BLOCK_NO_ROUTE;
+		return;
+	}
 	if (!nlw_link(l, c->ifname, &link) && link.exists) {
 		if (link.up)
 			v->flags |= MWAN_WAN_LINK_UP;
@@ -371,6 +401,7 @@ static void wan_from_system(struct loader *l, unsigned int w,
 		v->flags |= MWAN_WAN_NEIGH4;
 	else if (v->flags & MWAN_WAN_LINK_UP)
 		nlw_neigh_resolve(l, i->ifindex, AF_INET, &v->gw4);
+	v->blocked = wan_blocked(l, w, v, was_blocked);
 	if (!c->has_gw6)
 		return;
 	if (!nlw_neigh(l, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
@@ -395,20 +426,24 @@ static int sync_wans(struct loader *l)
 	int err;
 
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
-		struct mwan_wan v = { 0 }, old;
+		struct mwan_wan v = { 0 }, old = { 0 };
+		bool have = !bpf_map_lookup_elem(fd, &w, &old);
+		char why[128];
 
 		if (w < l->cfg.n_wans)
-			wan_from_system(l, w, &v);
-		if (!bpf_map_lookup_elem(fd, &w, &old) &&
-		    !memcmp(&old, &v, sizeof(v)))
+			wan_from_system(l, w, &v, old.blocked);
+		if (have && !memcmp(&old, &v, sizeof(v)))
 			continue;
-		if (w < l->cfg.n_wans)
-			log_info("wan %s: link %s, gateway %s, gateway6 %s",
+		if (w < l->cfg.n_wans) {
+			mwan_wan_block_str(v.blocked, why, sizeof(why));
+			log_info("wan %s: link %s, gateway %s, gateway6 %s%s%s",
 				 l->cfg.wans[w].name,
 				 v.flags & MWAN_WAN_LINK_UP ? "up" : "down",
 				 v.flags & MWAN_WAN_NEIGH4 ? "resolved" :
 							     "unresolved",
-				 gw6_state(&v));
+				 gw6_state(&v), v.blocked ? "; blocked: " : "",
+				 why);
+		}
 		err = map_put(fd, &w, &v, "mwan_wans");
 		if (err)
 			return err;

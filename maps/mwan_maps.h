@@ -44,6 +44,8 @@
 #define MWAN_MAP_HEALTH "mwan_health"
 #define MWAN_HEALTH_TARGETS 8
 #define MWAN_MAX_BYPASS 1024
+#define MWAN_MAP_ATTACH "mwan_attach"
+#define MWAN_MAX_ATTACH 32
 
 /* mwan_cfg[0]: global settings written by the loader. */
 struct mwan_cfg {
@@ -79,6 +81,17 @@ struct mwan_cfg {
  */
 #define MWAN_WAN_XDP_TX (1U << 4)
 
+/* mwan_wans[id].blocked: what keeps the kernel from routing a WAN's
+ * traffic, whatever the probes say; any bit makes it unusable (unless
+ * forced up). The loader checks them on every netlink change.
+ */
+#define MWAN_WAN_BLOCK_NO_ADDR (1U << 0) /* no IPv4 address on the link */
+#define MWAN_WAN_BLOCK_GW_OFFLINK (1U << 1) /* gateway4 in none of its subnets */
+#define MWAN_WAN_BLOCK_NO_ROUTE (1U << 2) /* its table has no gateway route */
+#define MWAN_WAN_BLOCK_GW_FAILED (1U << 3) /* ARP for gateway4 failed */
+#define MWAN_WAN_BLOCK_NO_FORWARDING (1U << 4) /* net.ipv4.ip_forward is 0 */
+#define MWAN_WAN_BLOCK_ALL 0x1fU
+
 /* Health as the probes (or, without probes, the link) see it. */
 enum mwan_health {
 	MWAN_HEALTH_UP = 0,
@@ -105,7 +118,8 @@ struct mwan_wan {
 	__u8 weight;
 	__u8 tier;
 	__u8 health; /* enum mwan_health */
-	__u8 pad[4];
+	__u8 blocked; /* MWAN_WAN_BLOCK_* bits: why the system cannot route */
+	__u8 pad[3];
 	__u8 gw6[16]; /* IPv6 next hop; all zero: none */
 	__u8 gw6_mac[6];
 	__u8 pad6[2];
@@ -162,6 +176,20 @@ struct mwan_health_info {
 	__u8 n_targets;
 	__u8 pad;
 	struct mwan_probe_stat target[MWAN_HEALTH_TARGETS];
+};
+
+/* mwan_attach[i]: an interface the loader attached programs to, written
+ * only by the loader (dataplane.c) after every attach. A restart with
+ * another config and `--cleanup` detach what is recorded here, whatever
+ * the config they were given names. ifindex 0: a free slot.
+ */
+struct mwan_attach {
+	__u32 ifindex;
+	char name[16]; /* IF_NAMESIZE, for messages */
+	__u8 xdp;
+	__u8 tc_in;
+	__u8 tc_out;
+	__u8 pad;
 };
 
 /* mwan_names[id]: the WAN's name from the config, for bpfctl. */
@@ -337,7 +365,8 @@ static inline bool mwan_wan_configured(const struct mwan_wan *w)
 }
 
 /* Whether a WAN may carry new flows, before the all-down fail-open rule:
- * the admin override wins, otherwise link and health must both be good.
+ * the admin override wins, otherwise link, route and health must all be
+ * good.
  */
 static inline bool mwan_wan_usable(const struct mwan_wan *w, __u32 admin)
 {
@@ -347,7 +376,8 @@ static inline bool mwan_wan_usable(const struct mwan_wan *w, __u32 admin)
 		return true;
 	if (admin == MWAN_ADMIN_DOWN)
 		return false;
-	return (w->flags & MWAN_WAN_LINK_UP) && w->health == MWAN_HEALTH_UP;
+	return (w->flags & MWAN_WAN_LINK_UP) && !w->blocked &&
+	       w->health == MWAN_HEALTH_UP;
 }
 
 /* Deterministic flow hash (no per-boot seed) so a flow gets the same WAN

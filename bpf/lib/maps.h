@@ -50,6 +50,16 @@ struct {
 	__type(value, struct mwan_health_info);
 } mwan_health SEC(".maps");
 
+/* Not used by the programs either: the loader's record of what it
+ * attached, pinned so that the next run finds it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MWAN_MAX_ATTACH);
+	__type(key, __u32);
+	__type(value, struct mwan_attach);
+} mwan_attach SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MWAN_MAX_HOSTS);

@@ -752,6 +752,8 @@ static void snapshot_admin(__u32 *v)
 #define BACKUP_HEALTH                                                 \
 	",\"since\":{\"ago_s\":N,\"time\":\"2026-11-21T21:30:32Z\"}," \
 	"\"reason\":\"no_probes\",\"holding\":false,\"targets\":[]"
+/* Every reason a WAN carries no new flows of its own (bpfctl status). */
+#define REASONS(list) ",\"reasons\":[" list "]"
 #define IFACES                                                            \
 	"\"interfaces\":[{\"name\":\"eth3\",\"role\":\"lan\","            \
 	"\"xdp_mode\":\"native\",\"dispatcher\":\"single\","              \
@@ -844,12 +846,13 @@ static void test_status(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"auto\"," ATT_TAIL
-		"\"usable\":true,\"failopen\":false" ATT_HEALTH "},"
+		"\"usable\":true,\"failopen\":false" ATT_HEALTH REASONS("") "},"
 		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH "},"
+		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH
+		REASONS("\"health down\"") "},"
 		/* healthy, but tier 1 is usable: no new flows */
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
 	assert_string_equal(err, "");
 }
 
@@ -863,11 +866,13 @@ static void test_status_admin_override(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false" ATT_HEALTH "},"
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH
+		REASONS("\"admin down\"") "},"
+		/* forced up: no reason counts */
 		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"up\"," WEBPASS_TAIL
-		"\"usable\":true,\"failopen\":false" WEBPASS_HEALTH "},"
+		"\"usable\":true,\"failopen\":false" WEBPASS_HEALTH REASONS("") "},"
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
 }
 
 /* With tier 1 gone the failover WAN takes new flows. */
@@ -880,11 +885,13 @@ static void test_status_failover_tier(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false" ATT_HEALTH "},"
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH
+		REASONS("\"admin down\"") "},"
 		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH "},"
+		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH
+		REASONS("\"health down\"") "},"
 		"{\"name\":\"backup\",\"state\":\"up\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH "}");
+		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
 }
 
 static void test_status_failopen(void **state)
@@ -897,12 +904,45 @@ static void test_status_failopen(void **state)
 	expect_status(
 		"true",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":true" ATT_HEALTH "},"
+		"\"usable\":false,\"failopen\":true" ATT_HEALTH
+		REASONS("\"admin down\"") "},"
 		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":true" WEBPASS_HEALTH "},"
+		"\"usable\":false,\"failopen\":true" WEBPASS_HEALTH
+		REASONS("\"health down\"") "},"
 		/* fail-open, like steering, stays within the best tier */
 		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"down\"," BACKUP_TAIL
-		"\"usable\":false,\"failopen\":false" BACKUP_HEALTH "}");
+		"\"usable\":false,\"failopen\":false" BACKUP_HEALTH
+		REASONS("\"admin down\"") "}");
+}
+
+/* A WAN the kernel cannot route: every reason by name, in JSON and in
+ * the text table; unusable even though link and probes are up, and no
+ * fail-open candidate.
+ */
+static void test_status_blocked(void **state)
+{
+	__u32 id = 0;
+	struct mwan_wan w;
+
+	(void)state;
+	need_maps();
+	assert_int_equal(bpf_map_lookup_elem(fx.fd[M_WANS], &id, &w), 0);
+	w.blocked = MWAN_WAN_BLOCK_GW_OFFLINK | MWAN_WAN_BLOCK_NO_ROUTE;
+	put(M_WANS, &id, &w);
+	assert_int_equal(RUN("-j status", DIRS), 0);
+	assert_valid_json(out);
+	assert_non_null(strstr(
+		out,
+		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"auto\",\"health\":\"up\",\"link\":\"up\","));
+	assert_non_null(strstr(
+		out,
+		"\"reasons\":[\"gateway not on-link\",\"no route\"]},{\"name\":\"webpass\""));
+	/* webpass is down by health: backup (tier 2) takes the flows */
+	assert_non_null(strstr(out, "{\"name\":\"backup\",\"state\":\"up\","));
+	assert_int_equal(RUN("status", DIRS), 0);
+	assert_non_null(strstr(out, " 0x100  blocked: gateway not on-link, no route"));
+	w.blocked = 0;
+	put(M_WANS, &id, &w);
 }
 
 static void test_status_no_loader(void **state)
@@ -1043,7 +1083,7 @@ static void test_status_no_health_map(void **state)
 	assert_non_null(strstr(out, ",\"health_frozen\":true,"));
 	assert_non_null(strstr(
 		out,
-		"\"failopen\":false,\"since\":null,\"reason\":null,\"holding\":null,\"targets\":[]}"));
+		"\"failopen\":false,\"since\":null,\"reason\":null,\"holding\":null,\"targets\":[],\"reasons\":["));
 	assert_int_equal(RUN("status", DIRS), 0);
 	assert_int_equal(bpf_obj_pin(fx.fd[M_HEALTH], p), 0);
 	assert_non_null(strstr(
@@ -2254,6 +2294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_status, reset_admin),
 		cmocka_unit_test_setup(test_status_admin_override, reset_admin),
+		cmocka_unit_test_setup(test_status_blocked, reset_admin),
 		cmocka_unit_test_setup(test_status_failover_tier, reset_admin),
 		cmocka_unit_test_setup(test_status_failopen, reset_admin),
 		cmocka_unit_test_setup(test_status_no_loader, reset_admin),

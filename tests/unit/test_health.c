@@ -911,7 +911,8 @@ static __u32 lab_members(struct lab *l, __u32 mask, bool *failopen)
 	unsigned int i;
 
 	mwan_steer_compute(l->wans, l->admin, mask, &l->st);
-	for (i = 0; i < MWAN_STEER_SLOTS; i++) {
+	/* no member: the datapath drops (no_wan) before it reads a slot */
+	for (i = 0; l->st.members && i < MWAN_STEER_SLOTS; i++) {
 		assert_true(l->st.slot[i] < MWAN_MAX_WANS);
 		assert_true(l->st.members & (1U << l->st.slot[i]));
 	}
@@ -1039,6 +1040,49 @@ static void test_steer_all_down(void **state)
 	assert_true(failopen);
 }
 
+/* A WAN the kernel cannot route (no address, gateway off-link, no route,
+ * ARP failed, forwarding off) is unusable whatever the probes say, and
+ * no fail-open candidate either; forced up, the operator's word wins.
+ */
+static void test_steer_blocked(void **state)
+{
+	bool failopen;
+	struct lab l;
+	char why[128];
+	unsigned int i;
+
+	(void)state;
+	lab_init(&l);
+	l.wans[0].blocked = MWAN_WAN_BLOCK_GW_OFFLINK | MWAN_WAN_BLOCK_NO_ROUTE;
+	assert_false(mwan_wan_usable(&l.wans[0], MWAN_ADMIN_AUTO));
+	assert_true(mwan_wan_usable(&l.wans[0], MWAN_ADMIN_UP));
+	assert_int_equal(members(&l), 0x2);
+
+	for (i = 0; i < 3; i++)
+		l.wans[i].health = MWAN_HEALTH_DOWN;
+	assert_int_equal(lab_members(&l, 0xff, &failopen), 0x2);
+	assert_true(failopen);
+	/* a host only on the blocked WAN has nowhere to go */
+	assert_int_equal(lab_members(&l, 0x1, &failopen), 0);
+	assert_false(failopen);
+
+	l.admin[0] = MWAN_ADMIN_UP;
+	assert_int_equal(lab_members(&l, 0xff, &failopen), 0x1);
+	assert_false(failopen);
+
+	mwan_wan_block_str(l.wans[0].blocked, why, sizeof(why));
+	assert_string_equal(why, "gateway not on-link, no route");
+	mwan_wan_block_str(MWAN_WAN_BLOCK_ALL, why, sizeof(why));
+	assert_string_equal(
+		why,
+		"no address, gateway not on-link, no route, gateway unreachable, forwarding off");
+	mwan_wan_block_str(0, why, sizeof(why));
+	assert_string_equal(why, "");
+	mwan_wan_block_str(MWAN_WAN_BLOCK_ALL, why, 8);
+	assert_string_equal(why, "no addr");
+	assert_null(mwan_wan_block_name(1U << 7));
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -1070,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_steer_admin),
 		cmocka_unit_test(test_steer_tiers),
 		cmocka_unit_test(test_steer_all_down),
+		cmocka_unit_test(test_steer_blocked),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
