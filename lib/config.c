@@ -1524,6 +1524,49 @@ static int check_forwarding(const struct mwan_config *cfg, char *err,
 	return 0;
 }
 
+int mwan_rp_filter(const char *ifname, int *all, int *dev)
+{
+	char path[64 + IF_NAMESIZE];
+
+	*all = mwan_sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+		 ifname);
+	*dev = mwan_sysctl_int(path);
+	return *all > *dev ? *all : *dev;
+}
+
+/* Strict reverse-path filtering on a WAN drops, on the kernel's path
+ * only, the replies that arrive on a WAN other than the one the main
+ * table routes their source by (every WAN but one): XDP would forward
+ * them, the slow path would not. Refused, with the line that fixes it;
+ * loose mode (2), Debian's default, and 0 are fine.
+ */
+static int check_rp_filter(const struct mwan_config *cfg, char *err,
+			   size_t errlen)
+{
+	const struct mwan_cfg_wan *w;
+	char dev_fix[64 + IF_NAMESIZE];
+	int all, dev;
+
+	for (w = cfg->wans; w < cfg->wans + cfg->n_wans; w++) {
+		if (mwan_rp_filter(w->ifname, &all, &dev) != 1)
+			continue;
+		/* a VLAN's name has a dot, which sysctl's dotted form splits */
+		snprintf(dev_fix, sizeof(dev_fix),
+			 strchr(w->ifname, '.') ?
+				 "net/ipv4/conf/%s/rp_filter=2" :
+				 "net.ipv4.conf.%s.rp_filter=2",
+			 w->ifname);
+		mwan_set_err(
+			err, errlen,
+			"%s:%u: wans.%s.interface: '%s' filters by reverse path strictly (net.ipv4.conf.all.rp_filter is %d, net.ipv4.conf.%s.rp_filter is %d), so the kernel's path would drop the replies this WAN brings in while XDP forwards them; run: sysctl -w net.ipv4.conf.all.rp_filter=%d %s (loose; keep it in /etc/sysctl.d)",
+			cfg->path, w->iface_line, w->name, w->ifname, all,
+			w->ifname, dev, all == 1 ? 2 : all, dev_fix);
+		return -1;
+	}
+	return 0;
+}
+
 /* The loader renames its file over this path: an existing directory
  * there would fail every write, so it is refused up front. A missing
  * parent is only logged at run time: node-exporter may come later.
@@ -1561,7 +1604,8 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 			return -1;
 	}
 	if (check_router_addresses(cfg, err, errlen) ||
-	    check_forwarding(cfg, err, errlen))
+	    check_forwarding(cfg, err, errlen) ||
+	    check_rp_filter(cfg, err, errlen))
 		return -1;
 	return check_textfile(cfg, err, errlen);
 }

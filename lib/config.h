@@ -135,9 +135,9 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 
 /* The only checks that look at the system: every named interface exists
  * and has an Ethernet header, no mapping names an address the router
- * itself owns, the kernel forwards the families mwan translates, and
- * metrics.textfile is not a directory. Same message format as the
- * parser.
+ * itself owns, the kernel forwards the families mwan translates, no WAN
+ * filters by reverse path strictly, and metrics.textfile is not a
+ * directory. Same message format as the parser.
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);
@@ -146,6 +146,12 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
  * cannot be read.
  */
 int mwan_sysctl_int(const char *path);
+
+/* The reverse-path filter the kernel applies on ifname: the larger of
+ * net.ipv4.conf.all.rp_filter (*all) and the interface's own (*dev).
+ * 1 is strict, which mwan refuses on a WAN.
+ */
+int mwan_rp_filter(const char *ifname, int *all, int *dev);
 
 struct mwan_health_params;
 

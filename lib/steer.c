@@ -124,6 +124,8 @@ const char *mwan_wan_block_name(unsigned int bit)
 		return "gateway unreachable";
 	case MWAN_WAN_BLOCK_NO_FORWARDING:
 		return "forwarding off";
+	case MWAN_WAN_BLOCK_RP_STRICT:
+		return "strict rp_filter";
 	}
 	return NULL;
 }

@@ -346,12 +346,15 @@ int sync_static(struct loader *l)
 static __u8 wan_blocked(struct loader *l, unsigned int w,
 			const struct mwan_wan *v, __u8 was)
 {
-	int ifindex = l->ifaces[1 + w].ifindex;
+	int ifindex = l->ifaces[1 + w].ifindex, all, dev;
 	bool incomplete;
 	__u8 b = 0;
 
+	/* both refused at start (lib/config.c); turned on since */
 	if (mwan_sysctl_int("/proc/sys/net/ipv4/ip_forward") == 0)
 		b |= MWAN_WAN_BLOCK_NO_FORWARDING;
+	if (mwan_rp_filter(l->cfg.wans[w].ifname, &all, &dev) == 1)
+		b |= MWAN_WAN_BLOCK_RP_STRICT;
 	if (!v->addr4)
 		b |= MWAN_WAN_BLOCK_NO_ADDR;
 	else if (!nlw_addr4_onlink(l, ifindex, v->gw4))

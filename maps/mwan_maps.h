@@ -90,7 +90,8 @@ struct mwan_cfg {
 #define MWAN_WAN_BLOCK_NO_ROUTE (1U << 2) /* its table has no gateway route */
 #define MWAN_WAN_BLOCK_GW_FAILED (1U << 3) /* ARP for gateway4 failed */
 #define MWAN_WAN_BLOCK_NO_FORWARDING (1U << 4) /* net.ipv4.ip_forward is 0 */
-#define MWAN_WAN_BLOCK_ALL 0x1fU
+#define MWAN_WAN_BLOCK_RP_STRICT (1U << 5) /* rp_filter 1 on its interface */
+#define MWAN_WAN_BLOCK_ALL 0x3fU
 
 /* Health as the probes (or, without probes, the link) see it. */
 enum mwan_health {

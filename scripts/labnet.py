@@ -528,11 +528,13 @@ def cmd_counter(a):
 
 
 def cmd_wan_field(a):
-    """Print field FIELD of WAN NAME from `bpfctl -j status` on stdin."""
+    """Print field FIELD of WAN NAME from `bpfctl -j status` on stdin (a list
+    as its items joined by commas)."""
     doc = json.load(sys.stdin)
     for w in doc.get("wans", []):
         if w.get("name") == a.name:
-            print(w.get(a.field))
+            v = w.get(a.field)
+            print(",".join(map(str, v)) if isinstance(v, list) else v)
             return 0
     print(f"no WAN {a.name!r} in bpfctl status", file=sys.stderr)
     return 1

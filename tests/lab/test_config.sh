@@ -108,6 +108,30 @@ check_forwarding_off() {
 	grep -m 1 "ip_forward" <<<"$out"
 }
 
+# check_rp_filter_strict: strict reverse-path filtering on a WAN (eth2)
+# would make the kernel's path drop the replies webpass brings in (XDP
+# forwards them): --check and a real start refuse at webpass's interface
+# line with the sysctl command that fixes it, attaching nothing.
+check_rp_filter_strict() {
+	local mode out rc line
+	line=$(grep -n '^    interface: eth2$' "$LAB_CFG" | cut -d: -f1)
+	lab_sysctl router net.ipv4.conf.eth2.rp_filter=1
+	for mode in --check start; do
+		rc=0
+		if [[ $mode == --check ]]; then
+			out=$(run_loader "$LAB_CFG" --check) || rc=$?
+		else
+			out=$(run_loader "$LAB_CFG") || rc=$?
+		fi
+		((rc != 0 && rc != 124)) || fail "$mode: exit status $rc: $(tail -n 1 <<<"$out")"
+		grep -q "$LAB_CFG:$line: wans.webpass.interface: 'eth2' filters by reverse path strictly.*run: sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth2.rp_filter=2" <<<"$out" ||
+			fail "$mode: no FILE:LINE: wans.webpass.interface line with the fix: $(tail -n 1 <<<"$out")"
+		[[ -z $(lab_attached) ]] || fail "$mode left attached: $(lab_attached | tr '\n' ';')"
+	done
+	lab_sysctl router net.ipv4.conf.eth2.rp_filter=0
+	grep -m 1 -o "wans.webpass.interface: .*strictly" <<<"$out"
+}
+
 # In make matrix (MWAN_MATRIX) only the cases that ask the system: the
 # parser's own do not depend on the kernel, and make check runs them all.
 matrix_cases() {
@@ -142,6 +166,9 @@ main() {
 	check "net.ipv4.ip_forward=0: --check and the start refuse at lan.ipv4 with the sysctl that fixes it" \
 		check_forwarding_off
 	lab_sysctl router net.ipv4.ip_forward=1
+	check "rp_filter=1 on a WAN: --check and the start refuse at its interface line with the sysctl that fixes it" \
+		check_rp_filter_strict
+	lab_sysctl router net.ipv4.conf.eth2.rp_filter=0
 	check "another XDP program on the LAN: the start fails naming it, keeps it, and fails closed" \
 		check_foreign_xdp
 	lab_exec router xdp-filter unload --all eth3 >/dev/null 2>&1 || true

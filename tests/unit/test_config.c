@@ -1029,6 +1029,53 @@ static void test_check_forwarding(void **state)
 	mwan_config_free(&cfg);
 }
 
+/* Strict reverse-path filtering on a WAN (its own or all's) would make
+ * the kernel's path drop what XDP forwards: refused at the WAN's
+ * interface line with the command that fixes both; loose mode passes.
+ */
+static void test_check_rp_filter(void **state)
+{
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+
+	(void)state;
+	if (!netns_with_devices())
+		skip();
+	assert_int_equal(parse(TAP_LAN TAP_WAN, &cfg, err), 0);
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "1");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"t.yaml:6: wans.att.interface: 'mwan-tap1' filters by reverse path strictly (net.ipv4.conf.all.rp_filter is 0, net.ipv4.conf.mwan-tap1.rp_filter is 1), so the kernel's path would drop the replies this WAN brings in while XDP forwards them; run: sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.mwan-tap1.rp_filter=2 (loose; keep it in /etc/sysctl.d)");
+	/* the kernel takes the larger of all's and the interface's */
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "0");
+	set_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "1");
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(
+		err,
+		"(net.ipv4.conf.all.rp_filter is 1, net.ipv4.conf.mwan-tap1.rp_filter is 0), so the kernel's path would drop the replies this WAN brings in while XDP forwards them; run: sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.mwan-tap1.rp_filter=2 (loose;"));
+	/* loose wins over strict (2 > 1); the LAN's own setting is its
+	 * business
+	 */
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "2");
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	set_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "2");
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "0");
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap0/rp_filter", "1");
+	err[0] = '\0';
+	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+	set_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap0/rp_filter", "0");
+	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "0");
+	mwan_config_free(&cfg);
+}
+
 static void test_metrics(void **state)
 {
 	static const char text[] = LAN WANS
@@ -1122,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_check_interface_kinds),
 		cmocka_unit_test(test_check_router_addresses),
 		cmocka_unit_test(test_check_forwarding),
+		cmocka_unit_test(test_check_rp_filter),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_path_too_long),
 		cmocka_unit_test(test_metrics_textfile_is_directory),

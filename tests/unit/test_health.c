@@ -1075,7 +1075,7 @@ static void test_steer_blocked(void **state)
 	mwan_wan_block_str(MWAN_WAN_BLOCK_ALL, why, sizeof(why));
 	assert_string_equal(
 		why,
-		"no address, gateway not on-link, no route, gateway unreachable, forwarding off");
+		"no address, gateway not on-link, no route, gateway unreachable, forwarding off, strict rp_filter");
 	mwan_wan_block_str(0, why, sizeof(why));
 	assert_string_equal(why, "");
 	mwan_wan_block_str(MWAN_WAN_BLOCK_ALL, why, 8);

@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Lab tests of real router layouts: a bridge as LAN, a WAN whose subnet moves, forwarding turned off, a WAN removed across a restart.
+# Check functions run through `check`, which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -euo pipefail
+
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PORT_WHO=5310
+# Where att's link moves to, as a DHCP lease to another subnet would.
+MOVED_ROUTER=100.64.9.2
+MOVED_GW=100.64.9.1
+# Every internal source a WAN must never see (RFC 1918).
+PRIVATE='src net 10.0.0.0/8 or src net 172.16.0.0/12 or src net 192.168.0.0/16'
+
+# ---- helpers (main shell and checks) ---------------------------------------------------
+
+# lan_to_bridge: the router's LAN address moves from eth3 to br-lan, a
+# bridge with eth3 as its port, and the config names br-lan.
+lan_to_bridge() {
+	lab_exec router ip link add br-lan type bridge stp_state 0
+	lab_exec router ip addr flush dev eth3
+	lab_exec router ip link set eth3 master br-lan
+	lab_exec router ip link set br-lan up
+	lab_addr router br-lan "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
+	lab_router_if br-lan
+	bridge_config "$LAB_CFG"
+}
+
+bridge_config() { sed -i 's/^  interface: eth3$/  interface: br-lan/' "$1"; }
+
+status_json() { lab_ctl -j status; }
+
+# wan_is WAN STATE REASONS: bpfctl -j status shows WAN in STATE with
+# exactly REASONS (comma-joined) within 5 s.
+wan_is() {
+	local json state reasons i
+	for ((i = 0; i < 50; i++)); do
+		json=$(status_json) || fail "bpfctl -j status failed: $json"
+		state=$(t_labnet wan-field "$1" state <<<"$json")
+		reasons=$(t_labnet wan-field "$1" reasons <<<"$json")
+		[[ $state == "$2" && $reasons == "$3" ]] && return 0
+		sleep 0.1
+	done
+	fail "$1: state $state, reasons '$reasons'; want $2, '$3'"
+}
+
+# who HOST: the address the internet server saw a new TCP connection
+# from HOST come from.
+who() {
+	local out
+	out=$(lab_py "$1" ident-query --proto tcp --timeout 3 --bind "$(lab_host_ip "$1")" \
+		--target "$LAB_SERVER:$PORT_WHO")
+	out=${out%%$'\t'*}
+	[[ $out == "ident "* ]] || fail "$1: no answer from $LAB_SERVER:$PORT_WHO: $out"
+	echo "${out##* peer }"
+}
+
+# ifaces_attached: what mwan has on eth1, eth2, eth3 and br-lan, one line
+# per program (empty: nothing).
+ifaces_attached() {
+	local ifn dir
+	for ifn in eth1 eth2 eth3 br-lan; do
+		lab_exec router ip link show "$ifn" 2>/dev/null | grep -o 'prog/xdp id [0-9]*' |
+			sed "s/^/$ifn: /" || true
+		for dir in ingress egress; do
+			lab_exec router tc filter show dev "$ifn" "$dir" 2>/dev/null | grep -o 'mwan_tc_[a-z]*' |
+				sed "s/^/$ifn $dir: /" || true
+		done
+	done
+}
+
+# ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
+
+# check_bridge_started: the loader runs on br-lan (a bridge has generic
+# XDP only) and is still attached there a second later: the bridge's
+# AF_BRIDGE link messages are no "interface gone".
+check_bridge_started() {
+	local json out
+	cat "$LAB_DIR/loader-start.err"
+	lab_loader_alive || fail "mwan-loader is not running"
+	sleep 1
+	! grep -E "interface gone|attaching again" "$LAB_LOADER_LOG" || fail "the loader let go of an interface"
+	lab_exec router ip -d link show br-lan | grep -q "prog/xdp id [0-9]* name mwan_xdp" ||
+		fail "no mwan_xdp on br-lan: $(lab_exec router ip -d link show br-lan | grep xdp)"
+	lab_exec router tc filter show dev br-lan ingress | grep -q mwan_tc_in || fail "no mwan_tc_in on br-lan"
+	json=$(status_json) || fail "bpfctl -j status failed: $json"
+	out=$(t_labnet attach-check --kernel "$(uname -r)" --ifaces br-lan --xdp-mode generic <<<"$json") ||
+		fail "$out"
+	out=$(t_labnet attach-check --kernel "$(uname -r)" --ifaces eth1,eth2 <<<"$json") || fail "$out"
+	echo "$out"
+}
+
+# check_bridge_traffic: a new TCP connection from every host behind the
+# bridge reaches the internet from one of its own public addresses, and
+# bpfctl records the flows as opened from the LAN.
+check_bridge_traffic() {
+	local h seen flows n
+	t_require_loader
+	for h in "${LAB_HOSTS[@]}"; do
+		seen=$(who "$h")
+		[[ $seen == "$(lab_public att "$h")" || $seen == "$(lab_public webpass "$h")" ]] ||
+			fail "$h came from $seen, none of its public addresses"
+	done
+	flows=$(lab_ctl -j flows) || fail "bpfctl -j flows failed"
+	for h in "${LAB_HOSTS[@]}"; do
+		n=$("$LAB_PY" -c '
+import json, sys
+fl = [f for f in json.load(sys.stdin) if f["src"] == sys.argv[1] and f["proto"] == "tcp"]
+print(sum(f["origin"] == "lan" for f in fl), sum(f["origin"] != "lan" for f in fl))' "$(lab_host_ip "$h")" <<<"$flows")
+		[[ $n == "1 0" || $n == "2 0" ]] || fail "$h: TCP flows (origin lan, other): $n"
+	done
+	! grep -q "interface gone" "$LAB_LOADER_LOG" || fail "the loader let go of br-lan"
+	echo "5 hosts behind br-lan: each from its public address, flows origin lan"
+}
+
+# check_gw_moved: att's link moves to another subnet (its gateway4 is no
+# longer on-link): att goes down with both reasons, its table keeps only
+# the unreachable route (nothing marked for att falls through to the main
+# table), and every host's new connections leave by webpass.
+check_gw_moved() {
+	local h seen out table
+	t_require_loader
+	lab_exec router ip addr del 100.64.1.2/30 dev eth1
+	lab_exec router ip addr add "$MOVED_ROUTER/30" dev eth1
+	lab_exec att ip addr add "$MOVED_GW/30" dev to-router
+	wan_is att down "gateway not on-link,no route"
+	wan_is webpass up ""
+	table=$(lab_exec router ip route show table 27900)
+	grep -q "^unreachable default .*metric 4294967295" <<<"$table" ||
+		fail "table 27900 has no unreachable route: $table"
+	! grep -q "^default via" <<<"$table" || fail "table 27900 still routes by a gateway: $table"
+	out=$(lab_exec router ip route get "$LAB_SERVER" mark 0x6d770100 2>&1) &&
+		fail "a packet marked for att is routed: $out"
+	for h in "${LAB_HOSTS[@]}"; do
+		seen=$(who "$h")
+		[[ $seen == "$(lab_public webpass "$h")" ]] || fail "$h came from $seen, not its webpass address"
+	done
+	grep -q "wan att: .*blocked: gateway not on-link, no route" "$LAB_LOADER_LOG" ||
+		fail "the loader did not log why att is blocked"
+	echo "att blocked; table 27900: $table; marked for att: $out; 5 hosts via webpass"
+}
+
+# check_gw_back: the old subnet back, att carries flows again: its route
+# is put back, no reason is left, and some new connection takes att.
+check_gw_back() {
+	local h i seen out att=0
+	t_require_loader
+	lab_exec router ip addr del "$MOVED_ROUTER/30" dev eth1
+	lab_exec router ip addr add 100.64.1.2/30 dev eth1
+	wan_is att up ""
+	out=$(lab_exec router ip route show table 27900)
+	grep -q "^default via 100.64.1.1 dev eth1" <<<"$out" || fail "no gateway route back in table 27900: $out"
+	for i in 1 2 3 4; do
+		for h in "${LAB_HOSTS[@]}"; do
+			seen=$(who "$h")
+			[[ $seen != "$(lab_public att "$h")" ]] || att=$((att + 1))
+		done
+	done
+	((att > 0)) || fail "none of 20 new connections took att"
+	echo "$att of 20 new connections via att"
+}
+
+# check_forwarding_runtime: net.ipv4.ip_forward=0 while running blocks
+# every WAN ("forwarding off", seen through netconf notifications), and
+# turning it back on unblocks them.
+check_forwarding_runtime() {
+	local wan
+	t_require_loader
+	lab_sysctl router net.ipv4.ip_forward=0
+	for wan in "${LAB_WANS[@]}"; do wan_is "$wan" down "forwarding off"; done
+	lab_sysctl router net.ipv4.ip_forward=1
+	for wan in "${LAB_WANS[@]}"; do wan_is "$wan" up ""; done
+	echo "every WAN: down with 'forwarding off', then up"
+}
+
+# check_rp_filter_runtime: strict rp_filter set on webpass while running
+# blocks it ("strict rp_filter": the kernel's path would drop its
+# replies); loose again, it is back.
+check_rp_filter_runtime() {
+	t_require_loader
+	lab_sysctl router net.ipv4.conf.eth2.rp_filter=1
+	wan_is webpass down "strict rp_filter"
+	wan_is att up ""
+	lab_sysctl router net.ipv4.conf.eth2.rp_filter=2
+	wan_is webpass up ""
+	echo "webpass: down with 'strict rp_filter', then up"
+}
+
+# check_removed_wan: a restart with webpass gone from the config takes
+# its programs off eth2 and its rule and table away; att still carries.
+check_removed_wan() {
+	local out left
+	cat "$LAB_DIR/loader-start.err"
+	t_require_loader
+	grep -q "eth2: not in this config; removing the XDP TC-in TC-out a previous run attached" "$LAB_LOADER_LOG" ||
+		fail "no line about eth2 in the log: $(grep -i eth2 "$LAB_LOADER_LOG" | head -n 3)"
+	left=$(ifaces_attached | grep '^eth2' || true)
+	[[ -z $left ]] || fail "left on eth2: $left"
+	out=$(lab_exec router ip rule show)
+	! grep -q "fwmark 0x6d770101" <<<"$out" || fail "webpass's rule is still there"
+	out=$(lab_exec router ip route show table 27901; lab_exec router ip -6 route show table 27901)
+	[[ -z $out ]] || fail "table 27901 still has: $out"
+	out=$(who h2)
+	[[ $out == "$(lab_public att h2)" ]] || fail "h2 came from $out, not its att address"
+	echo "eth2 clean, table 27901 empty, h2 via att"
+}
+
+# check_cleanup_recorded: after a run with both WANs, --cleanup given the
+# att-only config still removes everything, eth2 included.
+check_cleanup_recorded() {
+	local out
+	cat "$LAB_DIR/loader-start.err"
+	grep -q "dataplane ready" "$LAB_LOADER_LOG" || fail "the run with both WANs did not start"
+	ifaces_attached | grep -q '^eth2' || fail "nothing on eth2 after a run with webpass"
+	out=$(lab_exec router "$LAB_LOADER" --cleanup -c "$LAB_DIR/att-only.yaml" 2>&1) ||
+		fail "--cleanup failed: $out"
+	[[ -z $(ifaces_attached) ]] || fail "--cleanup left: $(ifaces_attached | tr '\n' ';')"
+	! lab_exec router ip rule show | grep -q fwmark || fail "--cleanup left rules"
+	out=$(lab_exec router ip route show table all | grep -E "table 279[0-9][0-9]" || true)
+	[[ -z $out ]] || fail "--cleanup left routes: $out"
+	[[ -z $(find "$LAB_PIN" -maxdepth 1 -name 'mwan_*') ]] || fail "--cleanup left pins: $(ls "$LAB_PIN")"
+	echo "nothing left on eth1, eth2, eth3, br-lan; no rules, routes or pins"
+}
+
+# check_no_private WAN: the WAN link carried traffic, none of it from a
+# private source.
+check_no_private() {
+	local wan=$1 total leaked
+	[[ -s $LAB_DIR/$wan.pcap ]] || fail "no capture file for $wan"
+	total=$(pcap_count "$wan" ip)
+	leaked=$(pcap_count "$wan" "$PRIVATE")
+	if ((leaked > 0)); then
+		tcpdump -r "$LAB_DIR/$wan.pcap" -n -c 5 "$PRIVATE" 2>/dev/null || true
+		fail "$leaked packets with a private source left the $wan WAN"
+	fi
+	((total > 20)) || fail "only $total IPv4 packets on the $wan link"
+	echo "$wan link: $total IPv4 packets, none from a private source"
+}
+
+# ---- one pass --------------------------------------------------------------------
+
+run_pass() {
+	FAST=$1
+	T_PREFIX=$([[ $FAST == true ]] && echo fast || echo slow)
+	lab_init "$$"
+	lab_up "$FAST"
+	lan_to_bridge
+	start_capture att
+	start_capture webpass
+	serve who inet ident-server --addr "$LAB_SERVER" --port "$PORT_WHO" --name inet
+	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
+	check "bridge LAN: the loader attaches to br-lan (generic XDP) and stays attached" check_bridge_started
+	check "bridge LAN: every host's TCP leaves from its public address, flows origin lan" check_bridge_traffic
+	check "att's link moves to another subnet: att down (gateway not on-link, no route), table 27900 unreachable, new flows via webpass" \
+		check_gw_moved
+	check "att's subnet back: att up with no reason, its route back, new flows take it again" check_gw_back
+	check "net.ipv4.ip_forward=0 at run time: every WAN down with 'forwarding off'; =1: up again" \
+		check_forwarding_runtime
+	check "rp_filter=1 on eth2 at run time: webpass down with 'strict rp_filter'; =2: up again" \
+		check_rp_filter_runtime
+	# the restarts happen here: the loader is this shell's child
+	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
+	LAB_WANS=(att)
+	lab_write_config "$FAST" "$LAB_DIR/att-only.yaml"
+	LAB_WANS=(att webpass)
+	bridge_config "$LAB_DIR/att-only.yaml"
+	lab_start_loader "$LAB_DIR/att-only.yaml" 2>"$LAB_DIR/loader-start.err" || true
+	check "restart without webpass: eth2's programs, rule and table removed; att carries" check_removed_wan
+	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
+	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
+	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
+	check "--cleanup with the att-only config after a run with both WANs removes everything" \
+		check_cleanup_recorded
+	stop_captures
+	for wan in "${LAB_WANS[@]}"; do
+		check "capture on the $wan link: no private source" check_no_private "$wan"
+	done
+	lab_down
+	LAB_ID=
+}
+
+t_main_passes run_pass
