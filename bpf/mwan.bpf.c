@@ -45,9 +45,9 @@ static __always_inline int xdp_pass(__u32 stat)
 	return XDP_PASS;
 }
 
-static __always_inline int xdp_drop(__u32 reason)
+static __always_inline int xdp_drop(struct xdp_md *ctx, __u32 reason)
 {
-	stat_inc(reason);
+	count_drop(ctx->ingress_ifindex, reason);
 	return XDP_DROP;
 }
 
@@ -115,9 +115,10 @@ static __always_inline int xdp_send_in(const struct mwan_cfg *cfg,
 	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
 }
 
-static __always_inline int xdp_verdict(int v, __u32 reason)
+static __always_inline int xdp_verdict(struct xdp_md *ctx, int v,
+				       __u32 reason)
 {
-	return v == V_PASS ? xdp_pass(reason) : xdp_drop(reason);
+	return v == V_PASS ? xdp_pass(reason) : xdp_drop(ctx, reason);
 }
 
 static __always_inline int xdp_outbound(struct xdp_md *ctx,
@@ -132,7 +133,7 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 
 	v = decide_outbound(ctx, true, cfg, p, &in, &d);
 	if (v != V_FWD)
-		return xdp_verdict(v, d.reason);
+		return xdp_verdict(ctx, v, d.reason);
 	w = d.s.w;
 	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->ttl, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH4);
@@ -140,7 +141,7 @@ static __always_inline int xdp_outbound(struct xdp_md *ctx,
 		return xdp_pass(why);
 	if (nat4_snat(ctx, true, p, &in, d.s.ext) || xdp_dec_ttl(ctx, p) ||
 	    xdp_set_macs(ctx, w->gw_mac, w->if_mac))
-		return xdp_drop(MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
 	return xdp_send_out(&d.s, len);
 }
 
@@ -156,7 +157,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 
 	v = decide_inbound(ctx, true, cfg, wan, p, &in, &d);
 	if (v != V_FWD)
-		return xdp_verdict(v, d.reason);
+		return xdp_verdict(ctx, v, d.reason);
 	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
 	why = xdp_can_finish(cfg->lan_xdp_tx, p->ttl, p->len, cfg->lan_mtu,
 			     nat && nat->has_mac);
@@ -166,7 +167,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
 	if (nat4_dnat(ctx, true, p, &in, d.internal) || xdp_dec_ttl(ctx, p) ||
 	    xdp_set_macs(ctx, nat->mac, cfg->lan_mac))
-		return xdp_drop(MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
 	return xdp_send_in(cfg, &d.s, len);
 }
 
@@ -190,7 +191,7 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 
 	v = decide_outbound6(ctx, true, cfg, p, &in, &d);
 	if (v != V_FWD)
-		return xdp_verdict(v, d.reason);
+		return xdp_verdict(ctx, v, d.reason);
 	w = d.s.w;
 	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->hop, p->len, w->mtu,
 			     w->flags & MWAN_WAN_NEIGH6);
@@ -198,7 +199,7 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 		return xdp_pass(why);
 	if (npt6_snat(ctx, true, cfg, p, &in, d.npt, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, w->gw6_mac, w->if_mac))
-		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
 	return xdp_send_out(&d.s, len);
 }
 
@@ -214,7 +215,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 
 	v = decide_inbound6(ctx, true, cfg, wan, p, &in, &d);
 	if (v != V_FWD)
-		return xdp_verdict(v, d.reason);
+		return xdp_verdict(ctx, v, d.reason);
 	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
 	why = xdp_can_finish(cfg->lan_xdp_tx, p->hop, p->len, cfg->lan_mtu,
 			     nb != NULL);
@@ -224,7 +225,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
 	if (npt6_dnat(ctx, true, cfg, p, &in, &d, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, cfg->lan_mac))
-		return xdp_drop(d.reason ? d.reason : MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
 	return xdp_send_in(cfg, &d.s, len);
 }
 
@@ -242,7 +243,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx,
 	if (err == PARSE_DEFER)
 		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
 	if (err)
-		return xdp_drop(MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
 	if (p.ext_hdr)
 		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
 	if (ifc == IFACE_LAN)
@@ -281,7 +282,7 @@ int mwan_xdp(struct xdp_md *ctx)
 		return xdp_ipv6(ctx, cfg, ifc);
 	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
 		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
-		return xdp_drop(MWAN_DROP_TRUNCATED);
+		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
 	if (p.ihl != 5)
 		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
 	if (ifc == IFACE_LAN)
@@ -296,15 +297,16 @@ int mwan_xdp(struct xdp_md *ctx)
  * and the guard that no internal source ever leaves.
  */
 
-static __always_inline int tc_drop(__u32 reason)
+static __always_inline int tc_drop(struct __sk_buff *skb, __u32 reason)
 {
-	stat_inc(reason);
+	count_drop(skb->ifindex, reason);
 	return TC_ACT_SHOT;
 }
 
-static __always_inline int tc_verdict(int v, __u32 reason)
+static __always_inline int tc_verdict(struct __sk_buff *skb, int v,
+				      __u32 reason)
 {
-	return v == V_PASS ? TC_ACT_OK : tc_drop(reason);
+	return v == V_PASS ? TC_ACT_OK : tc_drop(skb, reason);
 }
 
 /* LAN ingress: the kernel routes by the WAN's fwmark; SNAT follows at that
@@ -355,7 +357,7 @@ static __always_inline int tc_outbound(struct __sk_buff *skb,
 
 	v = decide_outbound(skb, false, cfg, p, &in, &d);
 	if (v != V_FWD)
-		return tc_verdict(v, d.reason);
+		return tc_verdict(skb, v, d.reason);
 	return tc_mark(skb, &d.s);
 }
 
@@ -369,9 +371,9 @@ static __always_inline int tc_inbound(struct __sk_buff *skb,
 
 	v = decide_inbound(skb, false, cfg, wan, p, &in, &d);
 	if (v != V_FWD)
-		return tc_verdict(v, d.reason);
+		return tc_verdict(skb, v, d.reason);
 	if (nat4_dnat(skb, false, p, &in, d.internal))
-		return tc_drop(MWAN_DROP_TRUNCATED);
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
@@ -394,7 +396,7 @@ static __always_inline int tc_outbound6(struct __sk_buff *skb,
 
 	v = decide_outbound6(skb, false, cfg, p, &in, &d);
 	if (v != V_FWD)
-		return tc_verdict(v, d.reason);
+		return tc_verdict(skb, v, d.reason);
 	return tc_mark(skb, &d.s);
 }
 
@@ -408,9 +410,9 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 
 	v = decide_inbound6(skb, false, cfg, wan, p, &in, &d);
 	if (v != V_FWD)
-		return tc_verdict(v, d.reason);
+		return tc_verdict(skb, v, d.reason);
 	if (npt6_dnat(skb, false, cfg, p, &in, &d, &d.reason))
-		return tc_drop(d.reason);
+		return tc_drop(skb, d.reason);
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
@@ -426,7 +428,7 @@ static __always_inline int tc_in6(struct __sk_buff *skb,
 	if (err == PARSE_DEFER)
 		return TC_ACT_OK;
 	if (err)
-		return tc_drop(MWAN_DROP_TRUNCATED);
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	if (ifc == IFACE_LAN)
 		return tc_outbound6(skb, cfg, &p);
 	return tc_inbound6(skb, cfg, ifc, &p);
@@ -451,7 +453,7 @@ int mwan_tc_in(struct __sk_buff *skb)
 	if (c == L2_IPV6)
 		return tc_in6(skb, cfg, ifc);
 	if (tc_parse(skb, &p))
-		return tc_drop(MWAN_DROP_TRUNCATED);
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	if (ifc == IFACE_LAN)
 		return tc_outbound(skb, cfg, &p);
 	return tc_inbound(skb, cfg, ifc, &p);
@@ -470,15 +472,45 @@ static __always_inline int tc_guard_quote(struct __sk_buff *skb,
 	if (parse_quote(skb, false, p, &in))
 		return TC_ACT_OK;
 	if (in_lan4(cfg, in.saddr))
-		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 	if (!in_lan4(cfg, in.daddr))
 		return TC_ACT_OK;
 	nat = bpf_map_lookup_elem(&mwan_nat4, &in.daddr);
 	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
-		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 	if (nat4_set_quoted_addr(skb, false, p, &in, false, nat->ext[wan]))
-		return tc_drop(MWAN_DROP_TRUNCATED);
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	return TC_ACT_OK;
+}
+
+/* A LAN source without a public address on this WAN: remembered for
+ * the loader's log and bpfctl (mwan_unmapped), then dropped.
+ */
+static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
+{
+	struct mwan_unmapped *u = bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
+	struct mwan_unmapped v = {};
+
+	if (u) {
+		u->last_ns = bpf_ktime_get_ns();
+		u->packets++;
+		u->dst = p->daddr;
+		u->wan = wan;
+		return;
+	}
+	v.last_ns = bpf_ktime_get_ns();
+	v.packets = 1;
+	v.dst = p->daddr;
+	v.wan = wan;
+	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
+}
+
+/* What leaves a WAN untranslated with a private source the router does
+ * not own came from some network behind it that mwan does not serve.
+ */
+static __always_inline bool private_leak4(__be32 src)
+{
+	return is_private4(src) && !is_local4(src);
 }
 
 static __always_inline int tc_snat(struct __sk_buff *skb,
@@ -490,14 +522,16 @@ static __always_inline int tc_snat(struct __sk_buff *skb,
 	struct pkt4 in = {};
 	__be32 ext;
 
-	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
-		return tc_drop(MWAN_DROP_INTERNAL_SRC);
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
+		note_unmapped(p, wan);
+		return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
+	}
 	ext = nat->ext[wan];
 	if (p->icmp_error && !p->later_frag &&
 	    (parse_quote(skb, false, p, &in) || in.daddr != p->saddr))
-		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 	if (nat4_snat(skb, false, p, &in, ext))
-		return tc_drop(MWAN_DROP_TRUNCATED);
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	wanstat_out(wan, skb->len);
 	stat_inc(MWAN_EV_TC_SNAT);
 	return TC_ACT_OK;
@@ -517,38 +551,42 @@ static __always_inline int tc_out6(struct __sk_buff *skb,
 	if (tc_parse6(skb, &p)) {
 		struct addr6 src;
 
-		if (!bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 8, &src,
-					16) &&
-		    in_lan6(cfg, &src))
-			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 8, &src, 16))
+			return TC_ACT_OK;
+		if (in_lan6(cfg, &src))
+			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
+		if (is_ula6(&src) && !is_local6(&src))
+			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
 		return TC_ACT_OK;
 	}
 	if (in_lan6(cfg, &p.saddr)) {
 		if (!e)
-			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
 		if (p.icmp_error && !p.later_frag &&
 		    (parse_quote6(skb, false, &p, &in) ||
 		     __builtin_memcmp(&in.daddr, &p.saddr, 16)))
-			return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+			return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 		if (npt6_snat(skb, false, cfg, &p, &in, e, &reason))
-			return tc_drop(reason);
+			return tc_drop(skb, reason);
 		wanstat_out(wan, skb->len);
 		stat_inc(MWAN_EV_TC_SNAT);
 		return TC_ACT_OK;
 	}
+	if (is_ula6(&p.saddr) && !is_local6(&p.saddr))
+		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
 	if (!p.icmp_error || p.later_frag || parse_quote6(skb, false, &p, &in))
 		return TC_ACT_OK;
 	if (in_lan6(cfg, &in.saddr))
-		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 	if (!in_lan6(cfg, &in.daddr))
 		return TC_ACT_OK;
 	if (!e)
-		return tc_drop(MWAN_DROP_ICMP_BAD_INNER);
+		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
 	if (rfc_or_fail(npt6_rewrite(skb, false, in.l3 + IP6_DADDR_OFF,
 				     &in.daddr, e->ext, cfg->lan_plen6,
 				     e->adj_out),
 			&reason))
-		return tc_drop(reason);
+		return tc_drop(skb, reason);
 	return TC_ACT_OK;
 }
 
@@ -574,14 +612,18 @@ int mwan_tc_out(struct __sk_buff *skb)
 		/* Unparseable but plainly internal: still never let it out. */
 		__be32 src;
 
-		if (!bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 12, &src,
-					4) &&
-		    in_lan4(cfg, src))
-			return tc_drop(MWAN_DROP_INTERNAL_SRC);
+		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 12, &src, 4))
+			return TC_ACT_OK;
+		if (in_lan4(cfg, src))
+			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
+		if (private_leak4(src))
+			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
 		return TC_ACT_OK;
 	}
 	if (in_lan4(cfg, p.saddr))
 		return tc_snat(skb, cfg, wan, &p);
+	if (private_leak4(p.saddr))
+		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
 	if (p.icmp_error && !p.later_frag)
 		return tc_guard_quote(skb, cfg, wan, &p);
 	return TC_ACT_OK;

@@ -41,6 +41,12 @@ const struct ctl_map ctl_map_npt = { MWAN_MAP_NPT, BPF_MAP_TYPE_HASH,
 const struct ctl_map ctl_map_wanstat = { MWAN_MAP_WANSTAT,
 					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 					 sizeof(struct mwan_wan_counters) };
+const struct ctl_map ctl_map_wandrop = { MWAN_MAP_WANDROP,
+					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+					 sizeof(__u64) };
+const struct ctl_map ctl_map_unmapped = { MWAN_MAP_UNMAPPED,
+					  BPF_MAP_TYPE_LRU_HASH, sizeof(__be32),
+					  sizeof(struct mwan_unmapped) };
 
 static int vreport(const char *fmt, va_list ap)
 {

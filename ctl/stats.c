@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* bpfctl stats: per-WAN traffic and every drop reason and event counter. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -15,7 +16,127 @@
 struct stats {
 	__u64 global[MWAN_STAT_MAX];
 	struct mwan_wan_counters wan[MWAN_MAX_WANS];
+	__u64 drop[MWAN_WANDROP_SLOTS][MWAN_DROP_MAX_];
+	bool have_drop; /* a loader from before mwan_wandrop has none */
 };
+
+/* A map a loader from before it did not pin: nothing to show, no error.
+ * Returns the fd, -1 on error, -2 when absent.
+ */
+static int open_optional(const struct ctl *ctl, const struct ctl_map *m)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, m->name);
+	if (access(path, F_OK) && errno == ENOENT)
+		return -2;
+	return ctl_map_open(ctl, m, false);
+}
+
+static int read_drops(const struct ctl *ctl, struct stats *s)
+{
+	int fd = open_optional(ctl, &ctl_map_wandrop);
+	__u32 slot, r;
+
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	for (slot = 0; slot < MWAN_WANDROP_SLOTS; slot++)
+		for (r = 0; r < MWAN_DROP_MAX_; r++)
+			if (ctl_percpu_sum(fd, slot * MWAN_DROP_MAX_ + r,
+					   &s->drop[slot][r], 1)) {
+				close(fd);
+				return ctl_error("cannot read %s",
+						 MWAN_MAP_WANDROP);
+			}
+	close(fd);
+	s->have_drop = true;
+	return 0;
+}
+
+/* Every drop by where it happened: each WAN's interface (in or out),
+ * and "other" (the LAN). JSON has every reason; text only what counted.
+ */
+static void print_drops_by_wan(const struct ctl_wans *wans,
+			       const struct stats *s)
+{
+	unsigned int slot;
+	size_t i;
+
+	if (!s->have_drop)
+		return;
+	print_text("\n%-15s %-24s %12s\n", "DROPS_AT", "REASON", "PACKETS");
+	print_open_array("drops_by_wan");
+	for (slot = 0; slot < MWAN_WANDROP_SLOTS; slot++) {
+		const char *name = slot == MWAN_WANDROP_OTHER ?
+					   "other" :
+					   wans->wan[slot].name;
+
+		if (slot != MWAN_WANDROP_OTHER &&
+		    !mwan_wan_configured(&wans->wan[slot].w))
+			continue;
+		print_open_object(NULL);
+		print_str("name", NULL, name);
+		print_open_object("drops");
+		for (i = 0; i < mwan_n_drops; i++) {
+			__u64 v = s->drop[slot][mwan_drop_names[i].id];
+
+			print_u64(mwan_drop_names[i].name, NULL, v);
+			if (v)
+				print_text("%-15s %-24s %12" PRIu64 "\n", name,
+					   mwan_drop_names[i].name, (uint64_t)v);
+		}
+		print_close_object();
+		print_close_object();
+	}
+	print_close_array();
+}
+
+struct unmapped_walk {
+	const struct ctl_wans *wans;
+	__u64 now;
+};
+
+static void print_unmapped_one(const void *key, const void *value, void *arg)
+{
+	const struct mwan_unmapped *u = value;
+	const struct unmapped_walk *w = arg;
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	__u64 ago = w->now > u->last_ns ? (w->now - u->last_ns) / 1000000 : 0;
+
+	print_open_object(NULL);
+	print_str("src", "%-15s ", ctl_ipv4_str(*(const __be32 *)key, src));
+	print_str("dst", "%-15s ", ctl_ipv4_str(u->dst, dst));
+	if (u->wan < MWAN_MAX_WANS)
+		print_str("wan", "%-15s ", w->wans->wan[u->wan].name);
+	else
+		print_null("wan", "-               ");
+	print_u64("packets", "%10" PRIu64 " ", u->packets);
+	print_milli("ago_s", "%s s ago\n", ago);
+	print_close_object();
+}
+
+/* LAN sources that no mapping covers on the WAN their traffic took: it
+ * was dropped at that WAN (mwan_unmapped, the most recent 256).
+ */
+static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
+{
+	struct unmapped_walk w = { wans, ctl_now_ns() };
+	int fd = open_optional(ctl, &ctl_map_unmapped), err;
+
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	print_text("\nunmapped LAN sources (dropped):\n%-15s %-15s %-15s %10s %s\n",
+		   "SOURCE", "LAST_DST", "WAN", "PACKETS", "LAST");
+	print_open_array("unmapped");
+	err = ctl_map_walk(fd, &ctl_map_unmapped, print_unmapped_one, &w);
+	print_close_array();
+	close(fd);
+	return err;
+}
 
 static int read_global(const struct ctl *ctl, struct stats *s)
 {
@@ -127,13 +248,19 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 		if (*want[i].fd < 0)
 			return -1;
 	}
+	fd->wandrop = open_optional(ctl, &ctl_map_wandrop);
+	if (fd->wandrop == -1)
+		return -1;
+	if (fd->wandrop < 0)
+		fd->wandrop = -1;
 	return open_health(ctl, &fd->health);
 }
 
 static void close_fds(struct mwan_metrics_fds *fd)
 {
-	int *all[] = { &fd->cfg,   &fd->wans,	 &fd->names, &fd->admin,
-		       &fd->stats, &fd->wanstat, &fd->flows, &fd->health };
+	int *all[] = { &fd->cfg,     &fd->wans,	 &fd->names,
+		       &fd->admin,   &fd->stats, &fd->wanstat,
+		       &fd->flows,   &fd->health, &fd->wandrop };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -161,7 +288,8 @@ static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
 					   .stats = -1,
 					   .wanstat = -1,
 					   .flows = -1,
-					   .health = -1 };
+					   .health = -1,
+					   .wandrop = -1 };
 	/* mwan_loader_up is status's "health data not frozen", judged by
 	 * health.c. Its pid-file half is status.c's own (true: skipped); a
 	 * stopped loader's records go stale within CTL_HEALTH_STALE_S anyway.
@@ -211,13 +339,18 @@ int cmd_stats(const struct ctl *ctl, int argc, char **argv)
 						   print_prometheus(ctl, &wans);
 	memset(&s, 0, sizeof(s));
 	if (ctl_wans_load(ctl, &wans) || read_global(ctl, &s) ||
-	    read_wans(ctl, &s))
+	    read_wans(ctl, &s) || read_drops(ctl, &s))
 		return CTL_EXIT_FAIL;
 
 	print_open_object(NULL);
 	print_wan_table(&wans, &s);
 	print_counters("drops", mwan_drop_names, mwan_n_drops, &s);
 	print_counters("events", mwan_event_names, mwan_n_events, &s);
+	print_drops_by_wan(&wans, &s);
+	if (print_unmapped(ctl, &wans)) {
+		print_close_object();
+		return CTL_EXIT_FAIL;
+	}
 	print_close_object();
 	return 0;
 }

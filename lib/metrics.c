@@ -31,6 +31,8 @@ struct snap {
 	bool failopen;
 	struct mwan_wan_counters traffic[MWAN_MAX_WANS];
 	__u64 stat[MWAN_STAT_MAX];
+	bool has_wandrop;
+	__u64 wandrop[MWAN_MAX_WANS][MWAN_DROP_MAX_];
 	bool has_health;
 	struct mwan_health_info health[MWAN_MAX_WANS];
 	__u64 flows;
@@ -143,6 +145,15 @@ static int read_counters(const struct mwan_metrics_fds *fd, struct snap *s,
 		if (read_percpu(fd->wanstat, MWAN_MAP_WANSTAT, i,
 				(__u64 *)&s->traffic[i], n, err, errlen))
 			return -1;
+	if (fd->wandrop < 0)
+		return 0;
+	s->has_wandrop = true;
+	for (i = 0; i < MWAN_MAX_WANS * MWAN_DROP_MAX_; i++)
+		if (read_percpu(fd->wandrop, MWAN_MAP_WANDROP, i,
+				&s->wandrop[i / MWAN_DROP_MAX_]
+					   [i % MWAN_DROP_MAX_],
+				1, err, errlen))
+			return -1;
 	return 0;
 }
 
@@ -232,7 +243,8 @@ static int check_map(int fd, const char *name, __u32 key_size, __u32 value_size,
 	__u32 len = sizeof(info);
 	bool is_percpu;
 
-	if (fd < 0 && !strcmp(name, MWAN_MAP_HEALTH))
+	if (fd < 0 && (!strcmp(name, MWAN_MAP_HEALTH) ||
+		       !strcmp(name, MWAN_MAP_WANDROP)))
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,
@@ -273,6 +285,7 @@ static int check_maps(const struct mwan_metrics_fds *fd, char *err,
 		  sizeof(struct mwan_flow), false },
 		{ fd->health, MWAN_MAP_HEALTH, 4,
 		  sizeof(struct mwan_health_info), false },
+		{ fd->wandrop, MWAN_MAP_WANDROP, 4, sizeof(__u64), true },
 	};
 	size_t i;
 
@@ -646,6 +659,29 @@ static void write_stats(FILE *f, const struct snap *s)
 		       "event", mwan_event_names[i].name, NULL);
 }
 
+/* The drops that happened on a WAN's interface, in or out. */
+static void write_wan_drops(FILE *f, const struct snap *s)
+{
+	struct fam drops = FAM("mwan_wan_drops_total", "counter",
+			       "Packets mwan dropped on the WAN's interface, "
+			       "by reason (bpfctl stats DROPS_AT).");
+	struct val v;
+	unsigned int id;
+	size_t i;
+
+	if (!s->has_wandrop)
+		return;
+	for (id = 0; id < MWAN_MAX_WANS; id++) {
+		if (!configured(s, id))
+			continue;
+		for (i = 0; i < mwan_n_drops; i++)
+			sample(f, &drops,
+			       v_u64(&v, s->wandrop[id][mwan_drop_names[i].id]),
+			       "wan", s->name[id], "reason",
+			       mwan_drop_names[i].name, NULL);
+	}
+}
+
 int mwan_metrics_render(const struct mwan_metrics_in *in, char **buf,
 			size_t *len, char *err, size_t errlen)
 {
@@ -673,6 +709,7 @@ int mwan_metrics_render(const struct mwan_metrics_in *in, char **buf,
 	write_probes(f, in, s);
 	write_table(f, s);
 	write_stats(f, s);
+	write_wan_drops(f, s);
 	bad = ferror(f);
 	if (fclose(f) || bad) {
 		free(*buf);

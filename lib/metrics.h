@@ -20,7 +20,8 @@ struct mwan_metrics_fds {
 	int stats;
 	int wanstat;
 	int flows;
-	int health;
+	int health; /* -1: a loader from before mwan_health */
+	int wandrop; /* -1: a loader from before mwan_wandrop */
 };
 
 struct mwan_metrics_in {

@@ -116,6 +116,11 @@ unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd,
 /* Serves whatever poll() reported on the descriptors ctl_pollfds added. */
 void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n);
 
+/* unmapped.c: once a second, a log line (rate-limited per source) for
+ * each LAN source the egress guard dropped for want of a mapping.
+ */
+void unmapped_tick(struct loader *l);
+
 /* netlink.c */
 int nlw_open(struct loader *l);
 void nlw_close(struct loader *l);

@@ -485,6 +485,7 @@ static int run(struct loader *l, int sfd)
 		next_sync = now_ms() + RESYNC_MS;
 		if (l->nl && sync_dynamic(l))
 			log_warn("map resync failed");
+		unmapped_tick(l);
 	}
 	return 0;
 }

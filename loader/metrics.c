@@ -110,6 +110,7 @@ static void fill_input(const struct loader *l, bool up,
 	in->fd.wanstat = MAP_FD(l, mwan_wanstat);
 	in->fd.flows = MAP_FD(l, mwan_flows);
 	in->fd.health = MAP_FD(l, mwan_health);
+	in->fd.wandrop = MAP_FD(l, mwan_wandrop);
 	in->loader_up = up;
 	for (w = 0; w < l->cfg.n_wans && w < MWAN_MAX_WANS; w++)
 		for (t = 0; t < l->cfg.wans[w].n_probe_targets &&

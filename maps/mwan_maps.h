@@ -44,6 +44,9 @@
 #define MWAN_MAP_HEALTH "mwan_health"
 #define MWAN_HEALTH_TARGETS 8
 #define MWAN_MAX_BYPASS 1024
+#define MWAN_MAP_WANDROP "mwan_wandrop"
+#define MWAN_MAP_UNMAPPED "mwan_unmapped"
+#define MWAN_MAX_UNMAPPED 256
 #define MWAN_MAP_ATTACH "mwan_attach"
 #define MWAN_MAX_ATTACH 32
 
@@ -359,6 +362,25 @@ struct mwan_wan_counters {
 };
 
 #include "mwan_reasons.h"
+
+/* mwan_wandrop[slot * MWAN_DROP_MAX_ + reason] (per CPU): every drop by
+ * the interface it happened on: slot = WAN id, or MWAN_WANDROP_OTHER for
+ * the LAN and anything else. Written only by the programs.
+ */
+#define MWAN_WANDROP_OTHER MWAN_MAX_WANS
+#define MWAN_WANDROP_SLOTS (MWAN_MAX_WANS + 1)
+
+/* mwan_unmapped[source]: a LAN address with no mapping on the WAN its
+ * traffic was routed to, dropped at that WAN's egress. Written only by
+ * mwan_tc_out; the loader logs each source (rate-limited), bpfctl lists
+ * them. LRU: the most recent sources stay.
+ */
+struct mwan_unmapped {
+	__u64 last_ns; /* bpf_ktime_get_ns() of the last drop */
+	__u64 packets;
+	__be32 dst; /* where the last one was going */
+	__u32 wan;
+};
 
 static inline bool mwan_wan_configured(const struct mwan_wan *w)
 {

@@ -9,6 +9,7 @@
 #define MWAN_DROPS(X)                             \
 	X(TRUNCATED, "truncated")                 \
 	X(INTERNAL_SRC, "internal_src_on_wan")    \
+	X(PRIVATE_SRC, "private_src_on_wan")      \
 	X(FRAG_UNMATCHED, "frag_unmatched")       \
 	X(ICMP_NO_FLOW, "icmp_error_no_flow")     \
 	X(ICMP_BAD_INNER, "icmp_error_bad_inner") \

@@ -527,6 +527,25 @@ def cmd_counter(a):
     return 0
 
 
+def cmd_unmapped_check(a):
+    """Check `bpfctl -j stats` on stdin: SRC is listed among the unmapped
+    sources with at least MIN packets, the last to DST, and its WAN counted
+    as many internal_src_on_wan drops (none elsewhere); print a summary."""
+    doc = json.load(sys.stdin)
+    u = [x for x in doc.get("unmapped", []) if x["src"] == a.src]
+    if not u or u[0]["packets"] < a.min or u[0]["dst"] != a.dst or not u[0]["wan"]:
+        print(f"unmapped sources: {doc.get('unmapped')}")
+        return 1
+    by = {d["name"]: d["drops"] for d in doc.get("drops_by_wan", [])}
+    wan = u[0]["wan"]
+    n = by.get(wan, {}).get("internal_src_on_wan", 0)
+    if n < a.min or sum(by.get("other", {}).values()):
+        print(f"drops_by_wan: {by}")
+        return 1
+    print(f"{a.src}: {u[0]['packets']} packets to {a.dst} via {wan}; internal_src_on_wan at {wan}: {n}")
+    return 0
+
+
 def cmd_wan_field(a):
     """Print field FIELD of WAN NAME from `bpfctl -j status` on stdin (a list
     as its items joined by commas)."""
@@ -1193,6 +1212,8 @@ def main():
     add("big-check", cmd_big_check, o("--log", required=True), nat,
         o("--expect", type=int, required=True), o("--size", type=int, default=4000))
     add("counter", cmd_counter, o("name"))
+    add("unmapped-check", cmd_unmapped_check, o("--src", required=True), o("--dst", required=True),
+        o("--min", type=int, default=1))
     add("npt", cmd_npt, o("--internal", required=True), o("--delegated", required=True),
         o("--subnet", required=True), o("addr", nargs="*"))
     add("switch-check", cmd_switch_check, o("--log", required=True),

@@ -156,6 +156,20 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_);
+	__type(key, __u32);
+	__type(value, __u64);
+} mwan_wandrop SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_MAX_UNMAPPED);
+	__type(key, __be32);
+	__type(value, struct mwan_unmapped);
+} mwan_unmapped SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MWAN_MAX_WANS);
 	__type(key, __u32);
 	__type(value, struct mwan_wan_counters);

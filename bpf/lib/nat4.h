@@ -129,6 +129,17 @@ static __always_inline bool is_local4(__be32 a)
 	return bpf_map_lookup_elem(&mwan_local4, &a) != NULL;
 }
 
+/* RFC 1918: sources that must never leave a WAN untranslated, whichever
+ * network behind the router they come from, unless the router owns
+ * them (a WAN link in a private subnet behind an ISP's modem).
+ */
+static __always_inline bool is_private4(__be32 a)
+{
+	__u32 h = bpf_ntohl(a);
+
+	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8;
+}
+
 /* Addresses that are never routed to the Internet: this network,
  * loopback, link-local, multicast and class E/broadcast.
  */

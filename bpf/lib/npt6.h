@@ -61,6 +61,12 @@ static __always_inline bool is_local6(const struct addr6 *a)
 	return bpf_map_lookup_elem(&mwan_local6, a) != NULL;
 }
 
+/* Unique local addresses (fc00::/7, RFC 4193): IPv6's private sources. */
+static __always_inline bool is_ula6(const struct addr6 *a)
+{
+	return (((const __u8 *)a)[0] & 0xfe) == 0xfc;
+}
+
 /* ---- RFC 6296 ---- */
 
 static __always_inline void npt6_adjust(__u16 *w, __u16 adj)

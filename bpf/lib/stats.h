@@ -13,6 +13,32 @@ static __always_inline void stat_inc(__u32 stat)
 		*v += 1;
 }
 
+/* A drop, counted by reason and by the WAN (or not) whose interface it
+ * happened on. A global function: the verifier checks it once, not at
+ * every drop of every program.
+ */
+__noinline int count_drop(__u32 ifindex, __u32 reason)
+{
+	__u32 zero = 0, slot = MWAN_WANDROP_OTHER, key, i;
+	const struct mwan_cfg *cfg;
+	__u64 *v;
+
+	if (reason >= MWAN_DROP_MAX_)
+		return 0;
+	stat_inc(reason);
+	cfg = bpf_map_lookup_elem(&mwan_cfg, &zero);
+	if (cfg && ifindex) {
+		for (i = 0; i < MWAN_MAX_WANS; i++)
+			if (cfg->wan_ifindex[i] == ifindex)
+				slot = i;
+	}
+	key = slot * MWAN_DROP_MAX_ + reason;
+	v = bpf_map_lookup_elem(&mwan_wandrop, &key);
+	if (v)
+		*v += 1;
+	return 0;
+}
+
 static __always_inline void wanstat_out(__u32 wan, __u32 bytes)
 {
 	struct mwan_wan_counters *c = bpf_map_lookup_elem(&mwan_wanstat, &wan);

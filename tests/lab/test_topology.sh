@@ -12,8 +12,15 @@ PORT_WHO=5310
 # Where att's link moves to, as a DHCP lease to another subnet would.
 MOVED_ROUTER=100.64.9.2
 MOVED_GW=100.64.9.1
-# Every internal source a WAN must never see (RFC 1918).
+# Every internal source a WAN must never see (RFC 1918, RFC 4193).
 PRIVATE='src net 10.0.0.0/8 or src net 172.16.0.0/12 or src net 192.168.0.0/16'
+PRIVATE6='ip6 and src net fc00::/7'
+# h6 has no mapping in this suite's config: an unmapped LAN host.
+MAPPED=(h2 h3 h4 h5)
+UNMAPPED=h6
+# A network behind h2 that mwan does not serve (no LAN of its config).
+OTHER4=192.168.77.2
+OTHER6=fd00:77::2
 
 # ---- helpers (main shell and checks) ---------------------------------------------------
 
@@ -26,7 +33,20 @@ lan_to_bridge() {
 	lab_exec router ip link set br-lan up
 	lab_addr router br-lan "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
 	lab_router_if br-lan
-	bridge_config "$LAB_CFG"
+	mapped_config "$FAST" "$LAB_CFG"
+}
+
+# mapped_config FAST FILE [WAN...]: the lab's config (every WAN, or
+# those given) with mappings for MAPPED only, on br-lan.
+mapped_config() {
+	local fast=$1 file=$2 hosts=("${LAB_HOSTS[@]}") wans=("${LAB_WANS[@]}")
+	shift 2
+	LAB_HOSTS=("${MAPPED[@]}")
+	(($# == 0)) || LAB_WANS=("$@")
+	lab_write_config "$fast" "$file"
+	LAB_HOSTS=("${hosts[@]}")
+	LAB_WANS=("${wans[@]}")
+	bridge_config "$file"
 }
 
 bridge_config() { sed -i 's/^  interface: eth3$/  interface: br-lan/' "$1"; }
@@ -99,13 +119,13 @@ check_bridge_started() {
 check_bridge_traffic() {
 	local h seen flows n
 	t_require_loader
-	for h in "${LAB_HOSTS[@]}"; do
+	for h in "${MAPPED[@]}"; do
 		seen=$(who "$h")
 		[[ $seen == "$(lab_public att "$h")" || $seen == "$(lab_public webpass "$h")" ]] ||
 			fail "$h came from $seen, none of its public addresses"
 	done
 	flows=$(lab_ctl -j flows) || fail "bpfctl -j flows failed"
-	for h in "${LAB_HOSTS[@]}"; do
+	for h in "${MAPPED[@]}"; do
 		n=$("$LAB_PY" -c '
 import json, sys
 fl = [f for f in json.load(sys.stdin) if f["src"] == sys.argv[1] and f["proto"] == "tcp"]
@@ -113,7 +133,7 @@ print(sum(f["origin"] == "lan" for f in fl), sum(f["origin"] != "lan" for f in f
 		[[ $n == "1 0" || $n == "2 0" ]] || fail "$h: TCP flows (origin lan, other): $n"
 	done
 	! grep -q "interface gone" "$LAB_LOADER_LOG" || fail "the loader let go of br-lan"
-	echo "5 hosts behind br-lan: each from its public address, flows origin lan"
+	echo "${#MAPPED[@]} hosts behind br-lan: each from its public address, flows origin lan"
 }
 
 # check_gw_moved: att's link moves to another subnet (its gateway4 is no
@@ -134,13 +154,13 @@ check_gw_moved() {
 	! grep -q "^default via" <<<"$table" || fail "table 27900 still routes by a gateway: $table"
 	out=$(lab_exec router ip route get "$LAB_SERVER" mark 0x6d770100 2>&1) &&
 		fail "a packet marked for att is routed: $out"
-	for h in "${LAB_HOSTS[@]}"; do
+	for h in "${MAPPED[@]}"; do
 		seen=$(who "$h")
 		[[ $seen == "$(lab_public webpass "$h")" ]] || fail "$h came from $seen, not its webpass address"
 	done
 	grep -q "wan att: .*blocked: gateway not on-link, no route" "$LAB_LOADER_LOG" ||
 		fail "the loader did not log why att is blocked"
-	echo "att blocked; table 27900: $table; marked for att: $out; 5 hosts via webpass"
+	echo "att blocked; table 27900: $table; marked for att: $out; ${#MAPPED[@]} hosts via webpass"
 }
 
 # check_gw_back: the old subnet back, att carries flows again: its route
@@ -153,8 +173,8 @@ check_gw_back() {
 	wan_is att up ""
 	out=$(lab_exec router ip route show table 27900)
 	grep -q "^default via 100.64.1.1 dev eth1" <<<"$out" || fail "no gateway route back in table 27900: $out"
-	for i in 1 2 3 4; do
-		for h in "${LAB_HOSTS[@]}"; do
+	for i in 1 2 3 4 5; do
+		for h in "${MAPPED[@]}"; do
 			seen=$(who "$h")
 			[[ $seen != "$(lab_public att "$h")" ]] || att=$((att + 1))
 		done
@@ -174,6 +194,44 @@ check_forwarding_runtime() {
 	lab_sysctl router net.ipv4.ip_forward=1
 	for wan in "${LAB_WANS[@]}"; do wan_is "$wan" up ""; done
 	echo "every WAN: down with 'forwarding off', then up"
+}
+
+# check_unmapped: h6 has no mapping: its traffic leaves no WAN, the
+# drop is counted at the WAN it was routed to (internal_src_on_wan),
+# bpfctl lists h6 among the unmapped sources, and the loader logs it
+# once, not once per attempt.
+check_unmapped() {
+	local src out json i lines
+	t_require_loader
+	src=$(lab_host_ip "$UNMAPPED")
+	for i in 1 2 3; do
+		out=$(lab_py "$UNMAPPED" ident-query --proto tcp --timeout 1 --bind "$src" \
+			--target "$LAB_SERVER:$PORT_WHO")
+		[[ $out == error:* ]] || fail "$UNMAPPED got an answer: $out"
+	done
+	json=$(lab_ctl -j stats) || fail "bpfctl -j stats failed: $json"
+	out=$(t_labnet unmapped-check --src "$src" --dst "$LAB_SERVER" --min 3 <<<"$json") || fail "$out"
+	for ((i = 0; i < 30; i++)); do
+		grep -q "lan source $src has no public address" "$LAB_LOADER_LOG" && break
+		sleep 0.1
+	done
+	lines=$(grep -c "lan source $src has no public address on wan .* dropped so far" "$LAB_LOADER_LOG" || true)
+	((lines == 1)) || fail "$lines log lines about $src, want 1: $(grep "lan source" "$LAB_LOADER_LOG" | head -n 3)"
+	echo "$out; logged once"
+}
+
+# check_private_other: a network behind a LAN host that mwan does not
+# serve (192.168.77.0/24, fd00:77::/64, routed by the router to h2):
+# its packets leave no WAN, counted as private_src_on_wan.
+check_private_other() {
+	local before after out
+	t_require_loader
+	before=$(counter private_src_on_wan)
+	lab_py h2 ident-query --proto udp --timeout 1 --bind "$OTHER4" --target "$LAB_SERVER:$PORT_WHO" >/dev/null
+	lab_py h2 ident-query --proto udp --timeout 1 --bind "$OTHER6" --target "[$LAB_SERVER6]:$PORT_WHO" >/dev/null
+	after=$(counter private_src_on_wan)
+	((after >= before + 2)) || fail "private_src_on_wan $before -> $after, want +2"
+	echo "private_src_on_wan $before -> $after"
 }
 
 # check_rp_filter_runtime: strict rp_filter set on webpass while running
@@ -231,9 +289,9 @@ check_no_private() {
 	local wan=$1 total leaked
 	[[ -s $LAB_DIR/$wan.pcap ]] || fail "no capture file for $wan"
 	total=$(pcap_count "$wan" ip)
-	leaked=$(pcap_count "$wan" "$PRIVATE")
+	leaked=$(($(pcap_count "$wan" "$PRIVATE") + $(pcap_count "$wan" "$PRIVATE6")))
 	if ((leaked > 0)); then
-		tcpdump -r "$LAB_DIR/$wan.pcap" -n -c 5 "$PRIVATE" 2>/dev/null || true
+		tcpdump -r "$LAB_DIR/$wan.pcap" -n -c 5 "($PRIVATE) or ($PRIVATE6)" 2>/dev/null || true
 		fail "$leaked packets with a private source left the $wan WAN"
 	fi
 	((total > 20)) || fail "only $total IPv4 packets on the $wan link"
@@ -248,12 +306,21 @@ run_pass() {
 	lab_init "$$"
 	lab_up "$FAST"
 	lan_to_bridge
+	# a network behind h2 that no LAN of the config covers
+	lab_addr h2 eth0 "$OTHER4/24" "$OTHER6/64"
+	lab_route router 192.168.77.0/24 via "$(lab_host_ip h2)"
+	lab_route router fd00:77::/64 via "$(lab_host_ip6 h2)"
 	start_capture att
 	start_capture webpass
 	serve who inet ident-server --addr "$LAB_SERVER" --port "$PORT_WHO" --name inet
+	serve who6 inet ident-server --addr "$LAB_SERVER6" --port "$PORT_WHO" --name inet6
 	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
 	check "bridge LAN: the loader attaches to br-lan (generic XDP) and stays attached" check_bridge_started
 	check "bridge LAN: every host's TCP leaves from its public address, flows origin lan" check_bridge_traffic
+	check "an unmapped LAN host: nothing leaves, dropped at the WAN and counted there, listed by bpfctl, logged once" \
+		check_unmapped
+	check "a private network mwan does not serve (IPv4 and ULA): nothing leaves, private_src_on_wan counts it" \
+		check_private_other
 	check "att's link moves to another subnet: att down (gateway not on-link, no route), table 27900 unreachable, new flows via webpass" \
 		check_gw_moved
 	check "att's subnet back: att up with no reason, its route back, new flows take it again" check_gw_back
@@ -263,10 +330,7 @@ run_pass() {
 		check_rp_filter_runtime
 	# the restarts happen here: the loader is this shell's child
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
-	LAB_WANS=(att)
-	lab_write_config "$FAST" "$LAB_DIR/att-only.yaml"
-	LAB_WANS=(att webpass)
-	bridge_config "$LAB_DIR/att-only.yaml"
+	mapped_config "$FAST" "$LAB_DIR/att-only.yaml" att
 	lab_start_loader "$LAB_DIR/att-only.yaml" 2>"$LAB_DIR/loader-start.err" || true
 	check "restart without webpass: eth2's programs, rule and table removed; att carries" check_removed_wan
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true

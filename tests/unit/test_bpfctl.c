@@ -42,6 +42,8 @@ enum {
 	M_NPT,
 	M_NPT_MASK,
 	M_HEALTH,
+	M_WANDROP,
+	M_UNMAPPED,
 	M_N
 };
 
@@ -78,6 +80,11 @@ static const struct {
 			 sizeof(__u32), 1 },
 	[M_HEALTH] = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
 		       sizeof(struct mwan_health_info), MWAN_MAX_WANS },
+	[M_WANDROP] = { MWAN_MAP_WANDROP, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			sizeof(__u64), MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_ },
+	[M_UNMAPPED] = { MWAN_MAP_UNMAPPED, BPF_MAP_TYPE_LRU_HASH,
+			 sizeof(__be32), sizeof(struct mwan_unmapped),
+			 MWAN_MAX_UNMAPPED },
 };
 
 static struct {
@@ -533,6 +540,25 @@ static void fill_stats(void)
 	put_percpu(M_WANSTAT, 0, (const __u64 *)&att, 4, false);
 }
 
+/* 2 internal_src_on_wan per CPU at att, 1 no_usable_wan per CPU on the
+ * LAN side; h6 (no mapping) dropped at webpass 2 s before setup_ns.
+ */
+static void fill_drops(void)
+{
+	const __u64 one = 1, two = 2;
+	struct mwan_unmapped u = { .packets = 3, .wan = 1 };
+	__be32 h6 = ip4("10.250.250.6");
+
+	put_percpu(M_WANDROP, 0 * MWAN_DROP_MAX_ + MWAN_DROP_INTERNAL_SRC,
+		   &two, 1, false);
+	put_percpu(M_WANDROP,
+		   MWAN_WANDROP_OTHER * MWAN_DROP_MAX_ + MWAN_DROP_NO_WAN, &one,
+		   1, false);
+	u.last_ns = now_ns() - 2000000000ULL;
+	u.dst = ip4("192.0.2.10");
+	put(M_UNMAPPED, &h6, &u);
+}
+
 static int group_setup(void **state)
 {
 	char pid[32];
@@ -559,6 +585,7 @@ static int group_setup(void **state)
 	fill_npt();
 	fill_flows();
 	fill_stats();
+	fill_drops();
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	/* local times in the text output, as UTC */
 	setenv("TZ", "UTC", 1);
@@ -1322,11 +1349,59 @@ static void test_stats(void **state)
 	snprintf(expect, sizeof(expect), "\"flow_new\":%u,", n * (n + 1) / 2);
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(out, "},\"events\":{\"xdp_forward_out\":0,"));
-	assert_non_null(
-		strstr(out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0}}\n"));
+	assert_non_null(strstr(
+		out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0},\"drops_by_wan\":["));
 }
 
-/* Every reason in the X-macros appears, zero or not, exactly once. */
+/* Drops by where they happened: every configured WAN and "other", all
+ * reasons in JSON, the non-zero ones in text; and the unmapped sources.
+ */
+static void test_stats_drops_by_wan(void **state)
+{
+	char expect[256], *p, *end;
+	unsigned int n = fx.ncpus;
+	double ago;
+
+	(void)state;
+	need_maps();
+	assert_int_equal(RUN("-j stats", DIRS), 0);
+	assert_valid_json(out);
+	snprintf(expect, sizeof(expect),
+		 ",\"drops_by_wan\":[{\"name\":\"att\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":%u,\"private_src_on_wan\":0,",
+		 2 * n);
+	assert_non_null(strstr(out, expect));
+	assert_non_null(strstr(
+		out,
+		"{\"name\":\"webpass\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":0,"));
+	assert_non_null(strstr(out, "{\"name\":\"backup\",\"drops\":{"));
+	snprintf(expect, sizeof(expect), "\"no_usable_wan\":%u,", n);
+	p = strstr(out, "{\"name\":\"other\",\"drops\":{\"truncated\":0,");
+	assert_non_null(p);
+	assert_non_null(strstr(p, expect));
+	p = strstr(
+		out,
+		"],\"unmapped\":[{\"src\":\"10.250.250.6\",\"dst\":\"192.0.2.10\",\"wan\":\"webpass\",\"packets\":3,\"ago_s\":");
+	assert_non_null(p);
+	ago = strtod(strchr(p, ':') + strlen(":[{\"src\":\"10.250.250.6\",\"dst\":\"192.0.2.10\",\"wan\":\"webpass\",\"packets\":3,\"ago_s\":"), &end);
+	assert_true(ago >= 2.0 && ago <= 2.0 + since(fx.setup_ns) + 0.001);
+	assert_string_equal(end, "}]}\n");
+
+	assert_int_equal(RUN("stats", DIRS), 0);
+	snprintf(expect, sizeof(expect),
+		 "\nDROPS_AT        REASON                        PACKETS\n"
+		 "att             internal_src_on_wan      %12u\n"
+		 "other           no_usable_wan            %12u\n",
+		 2 * n, n);
+	assert_non_null(strstr(out, expect));
+	assert_non_null(strstr(
+		out,
+		"\nunmapped LAN sources (dropped):\nSOURCE          LAST_DST        WAN                PACKETS LAST\n"
+		"10.250.250.6    192.0.2.10      webpass                  3 2."));
+}
+
+/* Every reason in the X-macros appears, zero or not, exactly once in
+ * the totals (drops_by_wan repeats them per WAN).
+ */
 static void test_stats_all_names(void **state)
 {
 #define NAME(n, s) s,
@@ -1340,6 +1415,9 @@ static void test_stats_all_names(void **state)
 	(void)state;
 	need_maps();
 	assert_int_equal(RUN("-j stats", DIRS), 0);
+	p = strstr(out, ",\"drops_by_wan\":");
+	assert_non_null(p);
+	*p = '\0';
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(key, sizeof(key), "\"%s\":", names[i]);
 		p = strstr(out, key);
@@ -1488,6 +1566,29 @@ static int clear_prom_counters(void **state)
 /* Every drop reason and event, in mwan_reasons.h's order, with the
  * values fill_stats() and fill_prom_counters() wrote.
  */
+/* mwan_wan_drops_total: every reason for each configured WAN, in enum
+ * order; fill_drops() put 2 internal_src_on_wan per CPU at att.
+ */
+static void expect_wan_drop_lines(char *buf, size_t len)
+{
+#define DROP_NAME(n, s) s,
+	static const char *const names[] = { MWAN_DROPS(DROP_NAME) };
+#undef DROP_NAME
+	static const char *const wans[] = { "att", "webpass", "backup" };
+	unsigned int w, i;
+	size_t used = 0;
+
+	for (w = 0; w < 3; w++)
+		for (i = 0; i < MWAN_DROP_MAX_; i++)
+			used += snprintf(
+				buf + used, len - used,
+				"mwan_wan_drops_total{wan=\"%s\",reason=\"%s\"} %u\n",
+				wans[w], names[i],
+				w == 0 && i == MWAN_DROP_INTERNAL_SRC ?
+					2 * fx.ncpus :
+					0);
+}
+
 static void expect_stat_lines(char *buf, size_t len)
 {
 #define DROP_LINE(n, s) "mwan_drops_total{reason=\"" s "\"} %s\n"
@@ -1513,6 +1614,7 @@ static void expect_stat_lines(char *buf, size_t len)
 				 (int)(pct - p), p, num[i]);
 		p = nl + 1;
 	}
+	expect_wan_drop_lines(buf + used, len - used);
 }
 
 /* att healthy but forced down, webpass unhealthy: the tier 2 WAN takes
@@ -1757,7 +1859,8 @@ static void test_metrics_lib(void **state)
 					   .stats = fx.fd[M_STATS],
 					   .wanstat = fx.fd[M_WANSTAT],
 					   .flows = fx.fd[M_FLOWS],
-					   .health = fx.fd[M_HEALTH] };
+					   .health = fx.fd[M_HEALTH],
+					   .wandrop = fx.fd[M_WANDROP] };
 	in.loader_up = true;
 	in.target[0][0] = "192.0.2.1";
 	in.target[0][1] = "2001:db8:ffff::1";
@@ -2309,6 +2412,7 @@ int main(void)
 		cmocka_unit_test_setup(test_flows_filter, reset_admin),
 		cmocka_unit_test(test_flows_ext6),
 		cmocka_unit_test_setup(test_stats, reset_admin),
+		cmocka_unit_test_setup(test_stats_drops_by_wan, reset_admin),
 		cmocka_unit_test_setup(test_stats_all_names, reset_admin),
 		cmocka_unit_test_setup_teardown(test_prometheus, reset_admin,
 						clear_prom_counters),
