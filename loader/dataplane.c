@@ -704,37 +704,43 @@ static void record_attachments(struct loader *l)
 	}
 }
 
-static bool in_config(const struct loader *l, int ifindex)
+static struct dp_iface *in_config(struct loader *l, int ifindex)
 {
 	unsigned int n;
 
 	for (n = 0; n < l->n_ifaces; n++)
 		if (l->ifaces[n].ifindex == ifindex)
-			return true;
-	return false;
+			return &l->ifaces[n];
+	return NULL;
 }
 
 /* What a previous run recorded (fd: its mwan_attach) on interfaces this
- * config does not use comes off:
- * a WAN removed from the config, a LAN moved to a bridge. Only mwan's
- * own programs are touched, whatever now has that index.
+ * config does not use comes off: a WAN removed from the config, a LAN
+ * moved to a bridge; so does the egress program of a WAN that is the
+ * LAN now. Only mwan's own programs are touched, whatever now has that
+ * index.
  */
-static void detach_recorded(const struct loader *l, int fd)
+static void detach_recorded(struct loader *l, int fd)
 {
 	__u32 n;
 
 	for (n = 0; n < MWAN_MAX_ATTACH; n++) {
+		struct dp_iface i = { .wan = -1 }, *now_i;
 		struct mwan_attach v;
-		struct dp_iface i = { .wan = -1 };
 		char now[IF_NAMESIZE];
 
 		if (bpf_map_lookup_elem(fd, &n, &v) || !v.ifindex ||
-		    in_config(l, v.ifindex))
-			continue;
-		if (!if_indextoname(v.ifindex, now))
+		    !if_indextoname(v.ifindex, now))
 			continue; /* gone, and our programs with it */
 		snprintf(i.name, sizeof(i.name), "%s", now);
 		i.ifindex = v.ifindex;
+		now_i = in_config(l, v.ifindex);
+		if (now_i) {
+			if (v.tc_out && now_i->wan < 0)
+				detach_tc(&i, BPF_TC_EGRESS);
+			continue;
+		}
+		/* cleanup_iface detaches egress from WANs only */
 		i.wan = v.tc_out ? 0 : -1;
 		log_info("%s: not in this config; removing the%s%s%s a previous run attached",
 			 now, v.xdp ? " XDP" : "", v.tc_in ? " TC-in" : "",

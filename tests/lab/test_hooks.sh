@@ -261,15 +261,18 @@ check_gateway6() {
 }
 
 check_routing6() {
-	local rules
+	local rules t
 	rules=$(lab_exec router ip -6 rule show)
 	grep -q "^9000:.*to 3d06:bad:b01:fe::/64 lookup main" <<<"$rules" || fail "no LAN rule: $rules"
 	grep -q "^9001:.*fwmark 0x6d770100 lookup 27900" <<<"$rules" || fail "no att rule: $rules"
 	grep -q "^9002:.*fwmark 0x6d770101 lookup 27901" <<<"$rules" || fail "no webpass rule: $rules"
-	lab_exec router ip -6 route show table 27900 | grep -q "^default via 2001:db8:a::1 dev eth1" ||
-		fail "table 27900: $(lab_exec router ip -6 route show table 27900)"
-	lab_exec router ip -6 route show table 27901 | grep -q "^default via 2001:db8:b::1 dev eth2" ||
-		fail "table 27901: $(lab_exec router ip -6 route show table 27901)"
+	# each table: the gateway route, then the unreachable one that ends it
+	t=$(lab_exec router ip -6 route show table 27900)
+	grep -q "^default via 2001:db8:a::1 dev eth1" <<<"$t" || fail "table 27900: $t"
+	grep -q "^unreachable default dev lo .*metric 4294967295" <<<"$t" || fail "table 27900: $t"
+	t=$(lab_exec router ip -6 route show table 27901)
+	grep -q "^default via 2001:db8:b::1 dev eth2" <<<"$t" || fail "table 27901: $t"
+	grep -q "^unreachable default dev lo .*metric 4294967295" <<<"$t" || fail "table 27901: $t"
 }
 
 # map_keys MAP: the keys of an IPv6-keyed map as addresses ("ADDR/LEN" for LPM).
@@ -666,7 +669,7 @@ restart_prepare() {
 check_stopped() {
 	[[ -e $LAB_PIN/mwan_npt ]] || fail "maps unpinned on stop"
 	[[ ! -e $LAB_DIR/run/control ]] || fail "control socket left behind"
-	lab_exec router ip -6 rule show | grep -q fwmark || fail "IPv6 fwmark rules removed on stop"
+	grep -q fwmark <<<"$(lab_exec router ip -6 rule show)" || fail "IPv6 fwmark rules removed on stop"
 	lab_attached | grep -q "^eth3: prog/xdp" || fail "XDP detached on stop: $(lab_attached)"
 }
 

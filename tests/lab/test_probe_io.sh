@@ -142,7 +142,7 @@ check_link_gone() {
 }
 
 check_link_back() {
-	local idx keys
+	local idx keys table
 	t_require_loader
 	wait_for "$UP_WAIT" health_is att up || fail "att still $(wan_get att health) ($(wan_get att reason))"
 	idx=$(lab_exec router cat /sys/class/net/eth1/ifindex)
@@ -154,8 +154,8 @@ check_link_back() {
 	lab_exec router ip link show eth1 | grep -q "prog/xdp" || fail "no XDP program on the new eth1"
 	lab_exec router tc filter show dev eth1 ingress | grep -q mwan_tc_in || fail "no TC ingress on the new eth1"
 	lab_exec router tc filter show dev eth1 egress | grep -q mwan_tc_out || fail "no TC egress on the new eth1"
-	lab_exec router ip route show table 27900 | grep -q "default via 100.64.1.1 dev eth1" ||
-		fail "att's routing table: $(lab_exec router ip route show table 27900)"
+	table=$(lab_exec router ip route show table 27900)
+	grep -q "default via 100.64.1.1 dev eth1" <<<"$table" || fail "att's routing table: $table"
 	echo "eth1 is ifindex $idx (was $OLD_IFINDEX): attached, maps and route follow, att up"
 }
 

@@ -24,20 +24,47 @@ OTHER6=fd00:77::2
 
 # ---- helpers (main shell and checks) ---------------------------------------------------
 
-# lan_to_bridge: the router's LAN address moves from eth3 to br-lan, a
-# bridge with eth3 as its port, and the config names br-lan.
-lan_to_bridge() {
-	lab_exec router ip link add br-lan type bridge stp_state 0
+# The router's LAN interface in this suite (LAN_KIND: how it is made).
+LAN_KIND=${LAN_KIND:-bridge}
+case $LAN_KIND in
+bridge) LAN_IF=br-lan ;;
+vlan) LAN_IF=eth3.10 ;;
+bond) LAN_IF=bond0 ;;
+esac
+
+# lan_move: the router's LAN address moves from eth3 to LAN_IF, built
+# over eth3 as LAN_KIND says, and the config names LAN_IF. bridge:
+# br-lan with eth3 as its port; vlan (8021q): eth3.10, with the LAN
+# side's port tagging and untagging VLAN 10; bond: bond0 (active-backup)
+# with eth3 as its one slave.
+lan_move() {
 	lab_exec router ip addr flush dev eth3
-	lab_exec router ip link set eth3 master br-lan
-	lab_exec router ip link set br-lan up
-	lab_addr router br-lan "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
-	lab_router_if br-lan
+	case $LAN_KIND in
+	bridge)
+		lab_exec router ip link add br-lan type bridge stp_state 0
+		lab_exec router ip link set eth3 master br-lan
+		;;
+	vlan)
+		lab_exec router ip link add link eth3 name "$LAN_IF" type vlan id 10
+		lab_exec lan ip link set p-router nomaster
+		lab_exec lan ip link add link p-router name p-router.10 type vlan id 10
+		lab_exec lan ip link set p-router.10 master br0
+		lab_exec lan ip link set p-router.10 up
+		;;
+	bond)
+		lab_exec router ip link add "$LAN_IF" type bond mode active-backup miimon 100
+		lab_exec router ip link set eth3 down
+		lab_exec router ip link set eth3 master "$LAN_IF"
+		;;
+	esac
+	lab_exec router ip link set "$LAN_IF" up
+	lab_addr router "$LAN_IF" "$LAB_ROUTER_LAN/29" "$LAB_ROUTER_LAN6/64"
+	lab_router_if "$LAN_IF"
 	mapped_config "$FAST" "$LAB_CFG"
 }
 
 # mapped_config FAST FILE [WAN...]: the lab's config (every WAN, or
-# those given) with mappings for MAPPED only, on br-lan.
+# those given) with mappings for MAPPED only, on LAN_IF.
 mapped_config() {
 	local fast=$1 file=$2 hosts=("${LAB_HOSTS[@]}") wans=("${LAB_WANS[@]}")
 	shift 2
@@ -46,10 +73,8 @@ mapped_config() {
 	lab_write_config "$fast" "$file"
 	LAB_HOSTS=("${hosts[@]}")
 	LAB_WANS=("${wans[@]}")
-	bridge_config "$file"
+	sed -i "s/^  interface: eth3\$/  interface: $LAN_IF/" "$file"
 }
-
-bridge_config() { sed -i 's/^  interface: eth3$/  interface: br-lan/' "$1"; }
 
 status_json() { lab_ctl -j status; }
 
@@ -78,11 +103,11 @@ who() {
 	echo "${out##* peer }"
 }
 
-# ifaces_attached: what mwan has on eth1, eth2, eth3 and br-lan, one line
+# ifaces_attached: what mwan has on eth1, eth2, eth3 and LAN_IF, one line
 # per program (empty: nothing).
 ifaces_attached() {
 	local ifn dir
-	for ifn in eth1 eth2 eth3 br-lan; do
+	for ifn in eth1 eth2 eth3 "$LAN_IF"; do
 		lab_exec router ip link show "$ifn" 2>/dev/null | grep -o 'prog/xdp id [0-9]*' |
 			sed "s/^/$ifn: /" || true
 		for dir in ingress egress; do
@@ -94,29 +119,31 @@ ifaces_attached() {
 
 # ---- checks (each runs in a subshell; `fail` ends it) ------------------------------
 
-# check_bridge_started: the loader runs on br-lan (a bridge has generic
-# XDP only) and is still attached there a second later: the bridge's
-# AF_BRIDGE link messages are no "interface gone".
-check_bridge_started() {
-	local json out
+# check_lan_started: the loader runs on LAN_IF (a bridge or a VLAN
+# device has generic XDP only, a bond over veth native) and is still
+# attached there a second later: the bridge's AF_BRIDGE link messages are
+# no "interface gone".
+check_lan_started() {
+	local json out mode
 	cat "$LAB_DIR/loader-start.err"
 	lab_loader_alive || fail "mwan-loader is not running"
 	sleep 1
 	! grep -E "interface gone|attaching again" "$LAB_LOADER_LOG" || fail "the loader let go of an interface"
-	lab_exec router ip -d link show br-lan | grep -q "prog/xdp id [0-9]* name mwan_xdp" ||
-		fail "no mwan_xdp on br-lan: $(lab_exec router ip -d link show br-lan | grep xdp)"
-	lab_exec router tc filter show dev br-lan ingress | grep -q mwan_tc_in || fail "no mwan_tc_in on br-lan"
+	lab_exec router ip -d link show "$LAN_IF" | grep -q "prog/xdp id [0-9]* name mwan_xdp" ||
+		fail "no mwan_xdp on $LAN_IF: $(lab_exec router ip -d link show "$LAN_IF" | grep xdp)"
+	lab_exec router tc filter show dev "$LAN_IF" ingress | grep -q mwan_tc_in || fail "no mwan_tc_in on $LAN_IF"
 	json=$(status_json) || fail "bpfctl -j status failed: $json"
-	out=$(t_labnet attach-check --kernel "$(uname -r)" --ifaces br-lan --xdp-mode generic <<<"$json") ||
+	mode=$(lab_exec router ip -d link show "$LAN_IF" | grep -q xdpgeneric && echo generic || echo native)
+	out=$(t_labnet attach-check --kernel "$(uname -r)" --ifaces "$LAN_IF" --xdp-mode "$mode" <<<"$json") ||
 		fail "$out"
 	out=$(t_labnet attach-check --kernel "$(uname -r)" --ifaces eth1,eth2 <<<"$json") || fail "$out"
 	echo "$out"
 }
 
-# check_bridge_traffic: a new TCP connection from every host behind the
-# bridge reaches the internet from one of its own public addresses, and
+# check_lan_traffic: a new TCP connection from every mapped host behind
+# LAN_IF reaches the internet from one of its own public addresses, and
 # bpfctl records the flows as opened from the LAN.
-check_bridge_traffic() {
+check_lan_traffic() {
 	local h seen flows n
 	t_require_loader
 	for h in "${MAPPED[@]}"; do
@@ -132,8 +159,8 @@ fl = [f for f in json.load(sys.stdin) if f["src"] == sys.argv[1] and f["proto"] 
 print(sum(f["origin"] == "lan" for f in fl), sum(f["origin"] != "lan" for f in fl))' "$(lab_host_ip "$h")" <<<"$flows")
 		[[ $n == "1 0" || $n == "2 0" ]] || fail "$h: TCP flows (origin lan, other): $n"
 	done
-	! grep -q "interface gone" "$LAB_LOADER_LOG" || fail "the loader let go of br-lan"
-	echo "${#MAPPED[@]} hosts behind br-lan: each from its public address, flows origin lan"
+	! grep -q "interface gone" "$LAB_LOADER_LOG" || fail "the loader let go of $LAN_IF"
+	echo "${#MAPPED[@]} hosts behind $LAN_IF: each from its public address, flows origin lan"
 }
 
 # check_gw_moved: att's link moves to another subnet (its gateway4 is no
@@ -247,6 +274,36 @@ check_rp_filter_runtime() {
 	echo "webpass: down with 'strict rp_filter', then up"
 }
 
+# check_renamed: eth2 renamed away (wp0) is no WAN of the config any
+# more: mwan's programs come off it (same index, other name), webpass
+# goes down with its reasons and new flows take att; renamed back, it is
+# attached again and carries.
+check_renamed() {
+	local h seen left
+	t_require_loader
+	lab_exec router ip link set eth2 down
+	lab_exec router ip link set eth2 name wp0
+	lab_exec router ip link set wp0 up
+	wan_is webpass down "link down,no address,no route,health down"
+	left=$(lab_exec router ip link show wp0 | grep -o 'prog/xdp' || true)
+	left+=$(lab_exec router tc filter show dev wp0 ingress | grep -o 'mwan_tc_in' || true)
+	left+=$(lab_exec router tc filter show dev wp0 egress | grep -o 'mwan_tc_out' || true)
+	[[ -z $left ]] || fail "left on the renamed device: $left"
+	for h in "${MAPPED[@]}"; do
+		seen=$(who "$h")
+		[[ $seen == "$(lab_public att "$h")" ]] || fail "$h came from $seen while eth2 was gone"
+	done
+	lab_exec router ip link set wp0 down
+	lab_exec router ip link set wp0 name eth2
+	lab_exec router ip link set eth2 up
+	lab_exec router ip addr add 100.64.2.2/30 dev eth2 2>/dev/null || true
+	wan_is webpass up ""
+	lab_exec router ip link show eth2 | grep -q 'prog/xdp' || fail "eth2 has no XDP after the rename back"
+	lab_exec router tc filter show dev eth2 egress | grep -q mwan_tc_out || fail "eth2 has no egress guard after the rename back"
+	grep -q "eth2: interface gone" "$LAB_LOADER_LOG" || fail "no 'interface gone' line for eth2"
+	echo "renamed: programs off wp0, webpass down, flows via att; back: attached and up"
+}
+
 # check_removed_wan: a restart with webpass gone from the config takes
 # its programs off eth2 and its rule and table away; att still carries.
 check_removed_wan() {
@@ -276,11 +333,12 @@ check_cleanup_recorded() {
 	out=$(lab_exec router "$LAB_LOADER" --cleanup -c "$LAB_DIR/att-only.yaml" 2>&1) ||
 		fail "--cleanup failed: $out"
 	[[ -z $(ifaces_attached) ]] || fail "--cleanup left: $(ifaces_attached | tr '\n' ';')"
-	! lab_exec router ip rule show | grep -q fwmark || fail "--cleanup left rules"
+	out=$(lab_exec router ip rule show)
+	! grep -q fwmark <<<"$out" || fail "--cleanup left rules: $out"
 	out=$(lab_exec router ip route show table all | grep -E "table 279[0-9][0-9]" || true)
 	[[ -z $out ]] || fail "--cleanup left routes: $out"
 	[[ -z $(find "$LAB_PIN" -maxdepth 1 -name 'mwan_*') ]] || fail "--cleanup left pins: $(ls "$LAB_PIN")"
-	echo "nothing left on eth1, eth2, eth3, br-lan; no rules, routes or pins"
+	echo "nothing left on eth1, eth2, eth3, $LAN_IF; no rules, routes or pins"
 }
 
 # check_no_private WAN: the WAN link carried traffic, none of it from a
@@ -300,12 +358,14 @@ check_no_private() {
 
 # ---- one pass --------------------------------------------------------------------
 
-run_pass() {
+# start_pass FAST: a lab whose LAN is LAN_IF, captures, servers, the
+# loader started.
+start_pass() {
 	FAST=$1
-	T_PREFIX=$([[ $FAST == true ]] && echo fast || echo slow)
+	T_PREFIX=${KIND_PREFIX:-}$([[ $FAST == true ]] && echo fast || echo slow)
 	lab_init "$$"
 	lab_up "$FAST"
-	lan_to_bridge
+	lan_move
 	# a network behind h2 that no LAN of the config covers
 	lab_addr h2 eth0 "$OTHER4/24" "$OTHER6/64"
 	lab_route router 192.168.77.0/24 via "$(lab_host_ip h2)"
@@ -315,8 +375,24 @@ run_pass() {
 	serve who inet ident-server --addr "$LAB_SERVER" --port "$PORT_WHO" --name inet
 	serve who6 inet ident-server --addr "$LAB_SERVER6" --port "$PORT_WHO" --name inet6
 	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
-	check "bridge LAN: the loader attaches to br-lan (generic XDP) and stays attached" check_bridge_started
-	check "bridge LAN: every host's TCP leaves from its public address, flows origin lan" check_bridge_traffic
+	check "$LAN_KIND LAN: the loader attaches to $LAN_IF and stays attached" check_lan_started
+	check "$LAN_KIND LAN: every mapped host's TCP leaves from its public address, flows origin lan" \
+		check_lan_traffic
+}
+
+# end_pass: no private source on any WAN's capture; the lab goes.
+end_pass() {
+	local wan
+	stop_captures
+	for wan in "${LAB_WANS[@]}"; do
+		check "capture on the $wan link: no private source" check_no_private "$wan"
+	done
+	lab_down
+	LAB_ID=
+}
+
+run_pass() {
+	start_pass "$1"
 	check "an unmapped LAN host: nothing leaves, dropped at the WAN and counted there, listed by bpfctl, logged once" \
 		check_unmapped
 	check "a private network mwan does not serve (IPv4 and ULA): nothing leaves, private_src_on_wan counts it" \
@@ -328,6 +404,8 @@ run_pass() {
 		check_forwarding_runtime
 	check "rp_filter=1 on eth2 at run time: webpass down with 'strict rp_filter'; =2: up again" \
 		check_rp_filter_runtime
+	check "eth2 renamed away and back: programs off the renamed device, webpass down then attached and up" \
+		check_renamed
 	# the restarts happen here: the loader is this shell's child
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
 	mapped_config "$FAST" "$LAB_DIR/att-only.yaml" att
@@ -338,12 +416,8 @@ run_pass() {
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
 	check "--cleanup with the att-only config after a run with both WANs removes everything" \
 		check_cleanup_recorded
-	stop_captures
-	for wan in "${LAB_WANS[@]}"; do
-		check "capture on the $wan link: no private source" check_no_private "$wan"
-	done
-	lab_down
-	LAB_ID=
+	end_pass
 }
 
-t_main_passes run_pass
+# Sourced (tests/matrix/test_lan_kinds.sh) it only defines the functions.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || t_main_passes run_pass
