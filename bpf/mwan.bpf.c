@@ -20,21 +20,32 @@ static __always_inline const struct mwan_cfg *get_cfg(void)
 	return bpf_map_lookup_elem(&mwan_cfg, &zero);
 }
 
-#define IFACE_LAN MWAN_MAX_WANS /* iface_of(): the LAN */
+#define IFACE_LAN MWAN_MAX_WANS /* iface_of(): a LAN */
 #define IFACE_NONE (MWAN_MAX_WANS + 1) /* not an interface of ours */
 
-/* The interface a packet is on: IFACE_LAN, a WAN id, or IFACE_NONE. */
+/* The interface a packet is on: IFACE_LAN (whichever LAN), a WAN id, or
+ * IFACE_NONE.
+ */
 static __always_inline __u32 iface_of(const struct mwan_cfg *cfg, __u32 ifindex)
 {
 	__u32 i;
 
-	if (ifindex == cfg->lan_ifindex)
-		return IFACE_LAN;
+#pragma clang loop unroll(full)
+	for (i = 0; i < MWAN_MAX_LANS; i++)
+		if (cfg->lan[i].ifindex == ifindex)
+			return IFACE_LAN;
 #pragma clang loop unroll(full)
 	for (i = 0; i < MWAN_MAX_WANS; i++)
 		if (cfg->wan_ifindex[i] == ifindex)
 			return i;
 	return IFACE_NONE;
+}
+
+/* LAN i of the config, for what goes out to it; NULL: none. */
+static __always_inline const struct mwan_lan *lan_at(const struct mwan_cfg *cfg,
+						     __u32 i)
+{
+	return i < MWAN_MAX_LANS && cfg->lan[i].ifindex ? &cfg->lan[i] : NULL;
 }
 
 /* ---- XDP fast path ---- */
@@ -102,17 +113,18 @@ static __always_inline int xdp_send_out(const struct steer *s, __u32 len)
 		flow_account(s->flow, true, len);
 	wanstat_out(s->wan, len);
 	stat_inc(MWAN_EV_XDP_FWD_OUT);
-	return bpf_redirect_map(&mwan_tx, s->w->ifindex, 0);
+	/* an interface mwan_tx does not know (yet) gets it from the kernel */
+	return bpf_redirect_map(&mwan_tx, s->w->ifindex, XDP_PASS);
 }
 
-static __always_inline int xdp_send_in(const struct mwan_cfg *cfg,
+static __always_inline int xdp_send_in(const struct mwan_lan *lan,
 				       const struct steer *s, __u32 len)
 {
 	if (s->flow)
 		flow_account(s->flow, false, len);
 	wanstat_in(s->wan, len);
 	stat_inc(MWAN_EV_XDP_FWD_IN);
-	return bpf_redirect_map(&mwan_tx, cfg->lan_ifindex, 0);
+	return bpf_redirect_map(&mwan_tx, lan->ifindex, XDP_PASS);
 }
 
 static __always_inline int xdp_verdict(struct xdp_md *ctx, int v,
@@ -152,6 +164,7 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	struct decision d = {};
 	struct pkt4 in = {};
 	const struct mwan_nat4 *nat;
+	const struct mwan_lan *lan;
 	__u32 len = ctx_len(ctx, true);
 	int v, why;
 
@@ -159,16 +172,17 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
 	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
-	why = xdp_can_finish(cfg->lan_xdp_tx, p->ttl, p->len, cfg->lan_mtu,
-			     nat && nat->has_mac);
+	lan = nat ? lan_at(cfg, nat->lan) : NULL;
+	if (!lan)
+		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
+	why = xdp_can_finish(lan->xdp_tx, p->ttl, p->len, lan->mtu,
+			     nat->has_mac);
 	if (why)
 		return xdp_pass(why);
-	if (!nat)
-		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
 	if (nat4_dnat(ctx, true, p, &in, d.internal) || xdp_dec_ttl(ctx, p) ||
-	    xdp_set_macs(ctx, nat->mac, cfg->lan_mac))
+	    xdp_set_macs(ctx, nat->mac, lan->mac))
 		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	return xdp_send_in(cfg, &d.s, len);
+	return xdp_send_in(lan, &d.s, len);
 }
 
 static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
@@ -210,6 +224,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	struct decision6 d = {};
 	struct pkt6 in = {};
 	const struct mwan_neigh6 *nb;
+	const struct mwan_lan *lan;
 	__u32 len = ctx_len(ctx, true);
 	int v, why;
 
@@ -217,16 +232,18 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
 	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
-	why = xdp_can_finish(cfg->lan_xdp_tx, p->hop, p->len, cfg->lan_mtu,
-			     nb != NULL);
+	lan = lan_at(cfg, cfg->lan6);
+	if (!lan)
+		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
+	why = xdp_can_finish(lan->xdp_tx, p->hop, p->len, lan->mtu, nb != NULL);
 	if (why)
 		return xdp_pass(why);
 	if (!nb)
 		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
 	if (npt6_dnat(ctx, true, cfg, p, &in, &d, &d.reason) ||
-	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, cfg->lan_mac))
+	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, lan->mac))
 		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
-	return xdp_send_in(cfg, &d.s, len);
+	return xdp_send_in(lan, &d.s, len);
 }
 
 static __always_inline int xdp_ipv6(struct xdp_md *ctx,
@@ -598,7 +615,7 @@ int mwan_tc_out(struct __sk_buff *skb)
 	struct pkt4 p;
 	__u32 wan;
 
-	if (!cfg || !cfg->lan_mask4)
+	if (!cfg || !cfg->n_lans)
 		return TC_ACT_OK;
 	c = parse_l2(skb, false);
 	if (c != L2_IPV4 && c != L2_IPV6)

@@ -28,6 +28,7 @@
 
 struct parser {
 	const char *name;
+	unsigned int root_line; /* where the top-level mapping starts */
 	yaml_document_t *doc;
 	struct mwan_config *cfg;
 	char *err;
@@ -549,31 +550,107 @@ static int parse_flows_max(struct parser *p, const struct item *it, void *obj)
 	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX, &cfg->flows_max);
 }
 
+/* A WAN's or LAN's name: what bpfctl and the pinned maps show. */
+static bool valid_wan_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+
+	return n && n < MWAN_NAME_LEN && !s[n];
+}
+
 static int parse_lan_if(struct parser *p, const struct item *it, void *obj)
 {
-	struct mwan_config *cfg = obj;
+	struct mwan_cfg_lan *lan = obj, *o;
+	struct mwan_config *cfg = p->cfg;
 
-	cfg->lan_iface_line = it->line;
-	return get_ifname(p, it, cfg->lan_ifname);
+	lan->iface_line = it->line;
+	if (get_ifname(p, it, lan->ifname))
+		return -1;
+	for (o = cfg->lans; o < lan; o++)
+		if (!strcmp(o->ifname, lan->ifname))
+			return fail(p, val_line(it), it->field,
+				    "interface '%s' is also %s.interface",
+				    lan->ifname, o->field);
+	return 0;
 }
 
-/* /31 and /32 leave no room for a host to map. */
+static uint32_t mask4(unsigned int plen)
+{
+	return plen ? ~0U << (32 - plen) : 0;
+}
+
+static void net4_text(struct in_addr net, unsigned int plen, char *buf)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &net, a, sizeof(a));
+	sprintf(buf, "%s/%u", a, plen);
+}
+
+/* /31 and /32 leave no room for a host to map; two LANs never overlap
+ * (an address must name one host on one LAN).
+ */
 static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
 {
-	struct mwan_config *cfg = obj;
+	struct mwan_cfg_lan *lan = obj, *o;
+	struct mwan_config *cfg = p->cfg;
+	char other[INET_ADDRSTRLEN + 4];
 
-	cfg->lan_ipv4_line = val_line(it);
-	return get_cidr(p, it, AF_INET, 30, &cfg->lan_net4, &cfg->lan_plen4);
+	lan->ipv4_line = val_line(it);
+	if (get_cidr(p, it, AF_INET, 30, &lan->net4, &lan->plen4))
+		return -1;
+	for (o = cfg->lans; o < lan; o++) {
+		uint32_t m = mask4(o->plen4 < lan->plen4 ? o->plen4 :
+							    lan->plen4);
+
+		if (((ntohl(o->net4.s_addr) ^ ntohl(lan->net4.s_addr)) & m))
+			continue;
+		net4_text(o->net4, o->plen4, other);
+		return fail(p, val_line(it), it->field,
+			    "'%s' overlaps %s.ipv4 %s", str(it), o->field,
+			    other);
+	}
+	return 0;
 }
 
-/* NPTv6 maps whole subnets, so the LAN prefix is at most a /64. */
+/* NPTv6 maps whole subnets, so the LAN prefix is at most a /64; and one
+ * internal prefix per WAN, so one LAN at most has one.
+ */
 static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
 {
-	struct mwan_config *cfg = obj;
+	struct mwan_cfg_lan *lan = obj;
+	struct mwan_config *cfg = p->cfg;
 
+	if (cfg->has_lan6)
+		return fail(
+			p, val_line(it), it->field,
+			"%s.ipv6 is set already: NPTv6 maps one internal prefix per WAN, so one LAN at most has ipv6",
+			cfg->lans[cfg->lan6].field);
 	cfg->has_lan6 = true;
+	cfg->lan6 = lan - cfg->lans;
 	cfg->lan_ipv6_line = val_line(it);
 	return get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6);
+}
+
+static int parse_lan_name(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_lan *lan = obj, *o;
+	struct mwan_config *cfg = p->cfg;
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (!valid_wan_name(str(it)))
+		return fail(p, val_line(it), it->field,
+			    "invalid LAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
+			    q(&qv, str(it)), MWAN_NAME_LEN - 1);
+	for (o = cfg->lans; o < lan; o++)
+		if (!strcmp(o->name, str(it)))
+			return fail(p, val_line(it), it->field,
+				    "duplicate LAN name '%s' (first at line %u)",
+				    str(it), o->line);
+	strcpy(lan->name, str(it));
+	return 0;
 }
 
 static const struct key_spec lan_keys[] = {
@@ -582,9 +659,58 @@ static const struct key_spec lan_keys[] = {
 	{ .key = "ipv6", .fn = parse_lan_ipv6 },
 };
 
+static const struct key_spec lans_keys[] = {
+	{ .key = "name", .fn = parse_lan_name, .required = true },
+	{ .key = "interface", .fn = parse_lan_if, .required = true },
+	{ .key = "ipv4", .fn = parse_lan_ipv4, .required = true },
+	{ .key = "ipv6", .fn = parse_lan_ipv6 },
+};
+
+/* lan: the one-LAN spelling, a LAN named "lan". */
 static int parse_lan(struct parser *p, const struct item *it, void *obj)
 {
-	return PARSE_KEYS(p, it, lan_keys, obj);
+	struct mwan_config *cfg = obj;
+	struct mwan_cfg_lan *lan = &cfg->lans[0];
+
+	strcpy(lan->name, "lan");
+	strcpy(lan->field, "lan");
+	lan->line = it->line;
+	if (PARSE_KEYS(p, it, lan_keys, lan))
+		return -1;
+	cfg->n_lans = 1;
+	return 0;
+}
+
+static int parse_lans(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+	yaml_node_item_t *id;
+	struct item el;
+
+	if (cfg->n_lans)
+		return fail(p, it->line, it->field,
+			    "lan and lans exclude each other (lan is the spelling for one LAN)");
+	if (expect(p, it, YAML_SEQUENCE_NODE))
+		return -1;
+	if (!list_len(it))
+		return fail(p, it->line, it->field, "no LANs configured");
+	if (list_len(it) > MWAN_MAX_LANS)
+		return fail(p, it->line, it->field,
+			    "too many LANs (at most %d)", MWAN_MAX_LANS);
+	cfg->lans_list = true;
+	for (id = it->val->data.sequence.items.start;
+	     id < it->val->data.sequence.items.top; id++) {
+		struct mwan_cfg_lan *lan = &cfg->lans[cfg->n_lans];
+
+		list_item(p, it, *id, cfg->n_lans, &el);
+		snprintf(lan->field, sizeof(lan->field), "lans[%u]",
+			 cfg->n_lans);
+		lan->line = el.line;
+		if (PARSE_KEYS(p, &el, lans_keys, lan))
+			return -1;
+		cfg->n_lans++;
+	}
+	return 0;
 }
 
 /* ---- one WAN ---- */
@@ -593,13 +719,16 @@ static int parse_wan_if(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj, *o;
 	struct mwan_config *cfg = p->cfg;
+	unsigned int i;
 
 	w->iface_line = it->line;
 	if (get_ifname(p, it, w->ifname))
 		return -1;
-	if (!strcmp(w->ifname, cfg->lan_ifname))
-		return fail(p, val_line(it), it->field,
-			    "interface '%s' is also lan.interface", w->ifname);
+	for (i = 0; i < cfg->n_lans; i++)
+		if (!strcmp(w->ifname, cfg->lans[i].ifname))
+			return fail(p, val_line(it), it->field,
+				    "interface '%s' is also %s.interface",
+				    w->ifname, cfg->lans[i].field);
 	for (o = cfg->wans; o < w; o++)
 		if (!strcmp(w->ifname, o->ifname))
 			return fail(p, val_line(it), it->field,
@@ -940,13 +1069,6 @@ static const struct key_spec wan_keys[] = {
 	{ .key = "probe", .fn = parse_probe },
 };
 
-/* The name is what bpfctl and the pinned mwan_names map show. */
-static bool valid_wan_name(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
-
-	return n && n < MWAN_NAME_LEN && !s[n];
-}
 
 static void wan_defaults(struct mwan_cfg_wan *w)
 {
@@ -994,6 +1116,10 @@ static int parse_wans(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 
+	/* lan and lans come first in top_keys: WANs and mappings need them */
+	if (!cfg->n_lans)
+		return fail(p, p->root_line, "lan", "missing required key");
+
 	if (for_each_pair(p, it, parse_wan, cfg))
 		return -1;
 	if (!cfg->n_wans)
@@ -1003,41 +1129,67 @@ static int parse_wans(struct parser *p, const struct item *it, void *obj)
 
 /* ---- nat ---- */
 
-static bool in_lan4(const struct mwan_config *cfg, struct in_addr a)
+int mwan_config_lan_of(const struct mwan_config *cfg, struct in_addr a)
 {
-	uint32_t mask = ~0U << (32 - cfg->lan_plen4);
+	unsigned int i;
 
-	return (ntohl(a.s_addr) & mask) == ntohl(cfg->lan_net4.s_addr);
+	for (i = 0; i < cfg->n_lans; i++)
+		if (!((ntohl(a.s_addr) ^ ntohl(cfg->lans[i].net4.s_addr)) &
+		      mask4(cfg->lans[i].plen4)))
+			return i;
+	return -1;
 }
 
-static void lan4_text(const struct mwan_config *cfg, char *buf)
+/* "lan.ipv4 10.250.250.0/29" for one LAN; "any of lans[].ipv4 (A, B)". */
+static void lans4_text(const struct mwan_config *cfg, char *buf, size_t len)
 {
-	char net[INET_ADDRSTRLEN];
+	char net[INET_ADDRSTRLEN + 4];
+	size_t off;
+	unsigned int i;
 
-	inet_ntop(AF_INET, &cfg->lan_net4, net, sizeof(net));
-	sprintf(buf, "%s/%u", net, cfg->lan_plen4);
+	if (!cfg->lans_list) {
+		net4_text(cfg->lans[0].net4, cfg->lans[0].plen4, net);
+		snprintf(buf, len, "lan.ipv4 %s", net);
+		return;
+	}
+	off = snprintf(buf, len, "any of lans[].ipv4 (");
+	for (i = 0; i < cfg->n_lans && off < len; i++) {
+		net4_text(cfg->lans[i].net4, cfg->lans[i].plen4, net);
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+				net);
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, ")");
 }
 
 static int parse_internal(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_config *cfg = p->cfg;
 	struct mwan_cfg_nat *n = obj, *o;
-	uint32_t host, mask = ~0U << (32 - cfg->lan_plen4);
-	char lan[INET_ADDRSTRLEN + 4];
+	char lans[MWAN_MAX_LANS * 24 + 32], net[INET_ADDRSTRLEN + 4];
+	const struct mwan_cfg_lan *lan;
+	uint32_t host, mask;
+	int i;
 
 	if (get_ipv4(p, it, &n->internal))
 		return -1;
 	n->internal_line = val_line(it);
-	host = ntohl(n->internal.s_addr) & ~mask;
-	lan4_text(cfg, lan);
-	if (!in_lan4(cfg, n->internal))
+	i = mwan_config_lan_of(cfg, n->internal);
+	if (i < 0) {
+		lans4_text(cfg, lans, sizeof(lans));
 		return fail(p, val_line(it), it->field,
-			    "address '%s' not inside lan.ipv4 %s", str(it),
-			    lan);
+			    "address '%s' not inside %s", str(it), lans);
+	}
+	lan = &cfg->lans[i];
+	n->lan = i;
+	mask = mask4(lan->plen4);
+	host = ntohl(n->internal.s_addr) & ~mask;
+	net4_text(lan->net4, lan->plen4, net);
 	if (host == 0 || host == ~mask)
 		return fail(p, val_line(it), it->field,
-			    "address '%s' is the %s address of lan.ipv4 %s",
-			    str(it), host ? "broadcast" : "network", lan);
+			    "address '%s' is the %s address of %s.ipv4 %s",
+			    str(it), host ? "broadcast" : "network", lan->field,
+			    net);
 	for (o = cfg->nat; o < n; o++)
 		if (o->internal.s_addr == n->internal.s_addr)
 			return fail(
@@ -1055,12 +1207,14 @@ static int check_public(struct parser *p, const struct item *it,
 	char lan[INET_ADDRSTRLEN + 4];
 	const struct mwan_cfg_nat *o;
 	unsigned int i;
+	int li;
 
-	if (in_lan4(cfg, a)) {
-		lan4_text(cfg, lan);
+	li = mwan_config_lan_of(cfg, a);
+	if (li >= 0) {
+		net4_text(cfg->lans[li].net4, cfg->lans[li].plen4, lan);
 		return fail(p, val_line(it), it->field,
-			    "public address '%s' inside lan.ipv4 %s", str(it),
-			    lan);
+			    "public address '%s' inside %s.ipv4 %s", str(it),
+			    cfg->lans[li].field, lan);
 	}
 	/* it would take the gateway's traffic, probe replies among it */
 	for (i = 0; i < cfg->n_wans; i++)
@@ -1203,7 +1357,8 @@ static const struct key_spec top_keys[] = {
 	{ .key = "run_dir", .fn = parse_run_dir },
 	{ .key = "fast_path", .fn = parse_fast_path },
 	{ .key = "flows_max", .fn = parse_flows_max },
-	{ .key = "lan", .fn = parse_lan, .required = true },
+	{ .key = "lan", .fn = parse_lan },
+	{ .key = "lans", .fn = parse_lans },
 	{ .key = "wans", .fn = parse_wans, .required = true },
 	{ .key = "nat", .fn = parse_nat },
 	{ .key = "metrics", .fn = parse_metrics },
@@ -1228,6 +1383,7 @@ static int parse_root(struct parser *p, yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(p, it.line, "top level",
 			    "expected a mapping, got %s", kind(root));
+	p->root_line = it.line;
 	return PARSE_KEYS(p, &it, top_keys, p->cfg);
 }
 
@@ -1273,7 +1429,9 @@ static int load_document(struct parser *p, yaml_parser_t *yp,
 int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen)
 {
-	struct parser p = { name, NULL, cfg, err, errlen };
+	struct parser p = {
+		.name = name, .cfg = cfg, .err = err, .errlen = errlen
+	};
 	yaml_parser_t yp;
 	yaml_document_t doc;
 	int ret;
@@ -1498,17 +1656,20 @@ static int check_forwarding(const struct mwan_config *cfg, char *err,
 			    size_t errlen)
 {
 	static const struct {
-		const char *path, *name, *why;
+		const char *path, *name, *key;
 	} need[2] = {
 		{ "/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward",
-		  "lan.ipv4" },
+		  "ipv4" },
 		{ "/proc/sys/net/ipv6/conf/all/forwarding",
-		  "net.ipv6.conf.all.forwarding", "lan.ipv6" },
+		  "net.ipv6.conf.all.forwarding", "ipv6" },
 	};
 	unsigned int i;
 	int v;
 
 	for (i = 0; i < 2; i++) {
+		/* the first LAN's ipv4 line, the ipv6 one's */
+		const struct mwan_cfg_lan *lan = &cfg->lans[i ? cfg->lan6 : 0];
+
 		if (i == 1 && !cfg->has_lan6)
 			break;
 		v = mwan_sysctl_int(need[i].path);
@@ -1516,9 +1677,10 @@ static int check_forwarding(const struct mwan_config *cfg, char *err,
 			continue;
 		mwan_set_err(
 			err, errlen,
-			"%s:%u: %s: the kernel does not forward (%s is %d), so its path would drop what XDP forwards; run: sysctl -w %s=1 (and keep it in /etc/sysctl.d)",
-			cfg->path, i ? cfg->lan_ipv6_line : cfg->lan_ipv4_line,
-			need[i].why, need[i].name, v, need[i].name);
+			"%s:%u: %s.%s: the kernel does not forward (%s is %d), so its path would drop what XDP forwards; run: sysctl -w %s=1 (and keep it in /etc/sysctl.d)",
+			cfg->path, i ? cfg->lan_ipv6_line : lan->ipv4_line,
+			lan->field, need[i].key, need[i].name, v,
+			need[i].name);
 		return -1;
 	}
 	return 0;
@@ -1593,9 +1755,13 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 	char field[FIELD_LEN];
 	unsigned int i;
 
-	if (check_if(cfg, cfg->lan_ifname, cfg->lan_iface_line, "lan.interface",
-		     err, errlen))
-		return -1;
+	for (i = 0; i < cfg->n_lans; i++) {
+		snprintf(field, sizeof(field), "%s.interface",
+			 cfg->lans[i].field);
+		if (check_if(cfg, cfg->lans[i].ifname, cfg->lans[i].iface_line,
+			     field, err, errlen))
+			return -1;
+	}
 	for (i = 0; i < cfg->n_wans; i++) {
 		snprintf(field, sizeof(field), "wans.%s.interface",
 			 cfg->wans[i].name);

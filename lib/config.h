@@ -86,7 +86,20 @@ struct mwan_cfg_wan {
 	unsigned int iface_line; /* where `interface:` stands */
 };
 
+/* One LAN: lan: (the one-LAN spelling, named "lan") or lans[i]. */
+struct mwan_cfg_lan {
+	char name[MWAN_NAME_LEN];
+	char field[16]; /* "lan" or "lans[i]", for messages */
+	char ifname[IF_NAMESIZE];
+	struct in_addr net4; /* masked */
+	unsigned int plen4;
+	unsigned int line;
+	unsigned int iface_line; /* where `interface:` stands */
+	unsigned int ipv4_line;
+};
+
 struct mwan_cfg_nat {
+	unsigned int lan; /* the mwan_config.lans[] internal is in */
 	struct in_addr internal;
 	unsigned int internal_line;
 	struct in_addr ext[MWAN_MAX_WANS]; /* indexed like mwan_config.wans */
@@ -102,12 +115,14 @@ struct mwan_config {
 	bool fast_path;
 	unsigned int flows_max;
 
-	char lan_ifname[IF_NAMESIZE];
-	unsigned int lan_iface_line;
-	unsigned int lan_ipv4_line;
+	unsigned int n_lans;
+	struct mwan_cfg_lan lans[MWAN_MAX_LANS];
+	bool lans_list; /* spelled `lans:` */
+	/* The LAN with ipv6 (at most one: NPTv6 maps one internal prefix
+	 * per WAN) and its prefix.
+	 */
+	unsigned int lan6;
 	unsigned int lan_ipv6_line;
-	struct in_addr lan_net4; /* masked */
-	unsigned int lan_plen4;
 	bool has_lan6;
 	struct in6_addr lan_net6;
 	unsigned int lan_plen6;
@@ -160,6 +175,9 @@ void mwan_config_health_params(const struct mwan_cfg_wan *w,
 			       struct mwan_health_params *p);
 
 int mwan_config_wan_index(const struct mwan_config *cfg, const char *name);
+
+/* The LAN whose ipv4 holds a (network order), or -1. */
+int mwan_config_lan_of(const struct mwan_config *cfg, struct in_addr a);
 
 void mwan_config_free(struct mwan_config *cfg);
 

@@ -129,11 +129,13 @@ static __u32 pinned_layout(const struct loader *l)
  * grew (the loader rewrites it at start anyway) and took over from
  * mwan_ifaces; mwan_flow's pad byte became hostmask, 0 in old flows, which
  * only sends them down the slower path until sync_nat records their host's
- * WANs. A newer layout is never guessed at.
+ * WANs. 2 -> 3: mwan_cfg holds several LANs (rewritten at start) and
+ * mwan_nat4's pad byte became the host's LAN, 0 in old entries: the one
+ * LAN they had. A newer layout is never guessed at.
  */
 static bool layout_migrates(__u32 from)
 {
-	return from == 1 && MWAN_LAYOUT_VERSION == 2;
+	return (from == 1 || from == 2) && MWAN_LAYOUT_VERSION == 3;
 }
 
 static bool is_object_map(const struct loader *l, const char *name)
@@ -951,8 +953,12 @@ int dp_write_status(const struct loader *l)
 		const struct dp_iface *i = &l->ifaces[n];
 		char role[32];
 
-		if (i->wan < 0)
+		/* "lan" for the one-LAN spelling, "lan:NAME" for lans: */
+		if (i->wan < 0 && !l->cfg.lans_list)
 			snprintf(role, sizeof(role), "lan");
+		else if (i->wan < 0)
+			snprintf(role, sizeof(role), "lan:%s",
+				 l->cfg.lans[n].name);
 		else
 			snprintf(role, sizeof(role), "wan:%s",
 				 l->cfg.wans[i->wan].name);

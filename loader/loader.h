@@ -48,7 +48,8 @@ struct loader {
 	struct xdp_program *xdp;
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
 	void *obj_buf; /* the object file's bytes, while skel uses them */
-	struct dp_iface ifaces[1 + MWAN_MAX_WANS]; /* [0]: LAN */
+	/* The LANs in config order, then the WANs (dp_lan, dp_wan) */
+	struct dp_iface ifaces[MWAN_MAX_LANS + MWAN_MAX_WANS];
 	unsigned int n_ifaces;
 	bool routing_installed;
 	/* WAN i's IPv4 gateway route: 0 in place, else why not (netlink.c) */
@@ -57,6 +58,17 @@ struct loader {
 	struct control_state *ctl; /* the control socket, ctlsock.c */
 	struct probe_state *probe; /* WAN health probes, probe.c */
 };
+
+/* LAN k's and WAN w's interfaces in loader.ifaces. */
+static inline struct dp_iface *dp_lan(struct loader *l, unsigned int k)
+{
+	return &l->ifaces[k];
+}
+
+static inline struct dp_iface *dp_wan(struct loader *l, unsigned int w)
+{
+	return &l->ifaces[l->cfg.n_lans + w];
+}
 
 /* main.c: SIGHUP and the control socket's "reload"; msg gets the outcome
  * (the FILE:LINE message of a refused config). Returns 0 when applied.

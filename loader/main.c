@@ -69,22 +69,30 @@ static int load_config(const char *path, struct mwan_config *cfg, char *err,
 	return 0;
 }
 
+/* The next slot of l->ifaces: the LANs first, then the WANs (dp_lan,
+ * dp_wan).
+ */
+static void add_iface(struct loader *l, const char *ifname, int wan)
+{
+	struct dp_iface *i = &l->ifaces[l->n_ifaces++];
+	char name[IF_NAMESIZE];
+
+	snprintf(name, sizeof(name), "%s", ifname);
+	memcpy(i->name, name, sizeof(name));
+	i->ifindex = if_nametoindex(name);
+	i->wan = wan;
+}
+
 static void ifaces_from_config(struct loader *l)
 {
 	unsigned int w;
 
 	memset(l->ifaces, 0, sizeof(l->ifaces));
-	snprintf(l->ifaces[0].name, IF_NAMESIZE, "%s", l->cfg.lan_ifname);
-	l->ifaces[0].ifindex = if_nametoindex(l->cfg.lan_ifname);
-	l->ifaces[0].wan = -1;
-	for (w = 0; w < l->cfg.n_wans; w++) {
-		struct dp_iface *i = &l->ifaces[1 + w];
-
-		snprintf(i->name, IF_NAMESIZE, "%s", l->cfg.wans[w].ifname);
-		i->ifindex = if_nametoindex(i->name);
-		i->wan = w;
-	}
-	l->n_ifaces = 1 + l->cfg.n_wans;
+	l->n_ifaces = 0;
+	for (w = 0; w < l->cfg.n_lans; w++)
+		add_iface(l, l->cfg.lans[w].ifname, -1);
+	for (w = 0; w < l->cfg.n_wans; w++)
+		add_iface(l, l->cfg.wans[w].ifname, w);
 }
 
 static int make_run_dir(const struct loader *l)
@@ -215,10 +223,14 @@ static bool same_interfaces(const struct mwan_config *a,
 {
 	unsigned int w;
 
-	if (strcmp(a->lan_ifname, b->lan_ifname) || a->n_wans != b->n_wans ||
+	if (a->n_lans != b->n_lans || a->n_wans != b->n_wans ||
 	    strcmp(a->pin_dir, b->pin_dir) || strcmp(a->run_dir, b->run_dir) ||
 	    a->flows_max != b->flows_max)
 		return false;
+	for (w = 0; w < a->n_lans; w++)
+		if (strcmp(a->lans[w].name, b->lans[w].name) ||
+		    strcmp(a->lans[w].ifname, b->lans[w].ifname))
+			return false;
 	for (w = 0; w < a->n_wans; w++)
 		if (strcmp(a->wans[w].name, b->wans[w].name) ||
 		    strcmp(a->wans[w].ifname, b->wans[w].ifname))
@@ -318,7 +330,7 @@ int loader_reload(struct loader *l, char *msg, size_t len)
 	if (!same_interfaces(&l->cfg, &next)) {
 		snprintf(
 			msg, len,
-			"%s: interfaces, WAN names, pin_dir, run_dir or flows_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
+			"%s: interfaces, LAN or WAN names, pin_dir, run_dir or flows_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
 			next.path);
 		mwan_config_free(&next);
 		goto refused;
@@ -638,9 +650,10 @@ int main(int argc, char **argv)
 		mwan_config_free(&l.cfg);
 		return 1;
 	}
-	log_info("dataplane ready: LAN %s, %u WAN(s), %u mapping(s), %s path",
-		 l.cfg.lan_ifname, l.cfg.n_wans, l.cfg.n_nat,
-		 l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
+	log_info("dataplane ready: LAN %s%s, %u WAN(s), %u mapping(s), %s path",
+		 l.cfg.lans[0].ifname,
+		 l.cfg.n_lans > 1 ? " and more" : "", l.cfg.n_wans,
+		 l.cfg.n_nat, l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
 	sd_notify(0, "READY=1");
 	err = run(&l, sfd);
 	close(sfd);

@@ -575,20 +575,21 @@ static struct rtnl_rule *rule_new(int family, uint32_t prio, uint32_t table)
 	return r;
 }
 
-/* `to LAN lookup main`; without with_dst it matches the rule at our
- * priority whatever LAN a previous run had, which is what removal wants.
+/* `to LAN lookup main` for LAN k (IPv6: the LAN with ipv6); with k < 0
+ * it matches the rule at our priority whatever LAN a previous run had,
+ * which is what removal wants.
  */
-static struct rtnl_rule *rule_lan(struct loader *l, int family, bool with_dst)
+static struct rtnl_rule *rule_lan(struct loader *l, int family, int k)
 {
 	struct rtnl_rule *r = rule_new(family, MWAN_RULE_PRIO, RT_TABLE_MAIN);
 	struct nl_addr *dst;
 
-	if (!r || !with_dst)
+	if (!r || k < 0)
 		return r;
 	if (family == AF_INET) {
-		dst = nl_addr_build(AF_INET, &l->cfg.lan_net4, 4);
+		dst = nl_addr_build(AF_INET, &l->cfg.lans[k].net4, 4);
 		if (dst)
-			nl_addr_set_prefixlen(dst, l->cfg.lan_plen4);
+			nl_addr_set_prefixlen(dst, l->cfg.lans[k].plen4);
 	} else {
 		dst = nl_addr_build(AF_INET6, &l->cfg.lan_net6, 16);
 		if (dst)
@@ -601,6 +602,59 @@ static struct rtnl_rule *rule_lan(struct loader *l, int family, bool with_dst)
 	rtnl_rule_set_dst(r, dst);
 	nl_addr_put(dst);
 	return r;
+}
+
+struct lan_rule_prune {
+	struct loader *l;
+	int family;
+};
+
+/* Whether rule r is the `to LAN lookup main` of a LAN of this config. */
+static bool lan_rule_current(struct loader *l, int family, struct rtnl_rule *r)
+{
+	struct nl_addr *dst = rtnl_rule_get_dst(r);
+	unsigned int k;
+
+	if (!dst)
+		return false;
+	for (k = 0; k < l->cfg.n_lans; k++) {
+		struct rtnl_rule *want = rule_lan(l, family, k);
+		bool same = want && !nl_addr_cmp(rtnl_rule_get_dst(want), dst);
+
+		rtnl_rule_put(want);
+		if (same)
+			return true;
+		if (family == AF_INET6)
+			break; /* one IPv6 LAN rule */
+	}
+	return false;
+}
+
+static void lan_rule_prune_visit(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+	struct lan_rule_prune *pr = arg;
+
+	if (rtnl_rule_get_family(r) != pr->family ||
+	    rtnl_rule_get_prio(r) != MWAN_RULE_PRIO ||
+	    rtnl_rule_get_table(r) != RT_TABLE_MAIN ||
+	    lan_rule_current(pr->l, pr->family, r))
+		return;
+	rtnl_rule_delete(pr->l->nl->cmd, r, 0);
+}
+
+/* The LAN rules of LANs this config no longer has (another prefix, a
+ * LAN removed).
+ */
+static void lan_rules_prune(struct loader *l, int family)
+{
+	struct lan_rule_prune pr = { l, family };
+	struct nl_cache *rules;
+
+	if (rtnl_rule_alloc_cache(l->nl->cmd, family, &rules))
+		return;
+	nl_cache_foreach(rules, lan_rule_prune_visit, &pr);
+	nl_cache_free(rules);
 }
 
 static struct rtnl_rule *rule_wan(int family, unsigned int w)
@@ -673,7 +727,7 @@ static struct rtnl_route *route_wan(struct loader *l, int family,
 	return route_default(family, w,
 			     family == AF_INET6 ? (const void *)&c->gw6 :
 						  (const void *)&c->gw4,
-			     l->ifaces[1 + w].ifindex);
+			     dp_wan(l, w)->ifindex);
 }
 
 /* Deletes every copy of a rule (a crashed run may have left several). */
@@ -729,8 +783,8 @@ void nlw_routing_remove(struct loader *l)
 	if (!l->nl || !l->nl->cmd)
 		return;
 	sk = l->nl->cmd;
-	rule_delete_all(sk, rule_lan(l, AF_INET, false));
-	rule_delete_all(sk, rule_lan(l, AF_INET6, false));
+	rule_delete_all(sk, rule_lan(l, AF_INET, -1));
+	rule_delete_all(sk, rule_lan(l, AF_INET6, -1));
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
 		rule_delete_all(sk, rule_wan(AF_INET, w));
 		rule_delete_all(sk, rule_wan(AF_INET6, w));
@@ -839,7 +893,7 @@ static bool route_present(struct loader *l, int family, unsigned int w,
 		.gw = last		   ? NULL :
 		      family == AF_INET6 ? (const void *)&c->gw6 :
 					   (const void *)&c->gw4,
-		.ifindex = l->ifaces[1 + w].ifindex,
+		.ifindex = dp_wan(l, w)->ifindex,
 	};
 
 	nl_cache_foreach(l->nl->routes, route_find_visit, &f);
@@ -859,7 +913,7 @@ static int route_refresh(struct loader *l, int family, unsigned int w)
 
 	if (!route_present(l, family, w, true))
 		route_add_last(l, family, w);
-	if (l->ifaces[1 + w].ifindex <= 0) {
+	if (dp_wan(l, w)->ifindex <= 0) {
 		if (family == AF_INET)
 			route4_record(l, w, -ENODEV);
 		return -EAGAIN; /* the interface is gone */
@@ -915,7 +969,10 @@ static int rule_add(struct loader *l, struct rtnl_rule *r)
 static int routing_install4(struct loader *l)
 {
 	unsigned int w;
-	int err = rule_add(l, rule_lan(l, AF_INET, true));
+	int err = 0;
+
+	for (w = 0; !err && w < l->cfg.n_lans; w++)
+		err = rule_add(l, rule_lan(l, AF_INET, w));
 
 	/* The table is complete (ended by its unreachable route) before its
 	 * rule sends anything there; a gateway route that cannot be added
@@ -943,7 +1000,7 @@ static int routing_install6(struct loader *l, char *names, size_t len)
 	names[0] = '\0';
 	if (!l->cfg.has_lan6)
 		return 0;
-	err = rule_add(l, rule_lan(l, AF_INET6, true));
+	err = rule_add(l, rule_lan(l, AF_INET6, l->cfg.lan6));
 	for (w = 0; !err && w < l->cfg.n_wans; w++) {
 		if (!l->cfg.wans[w].has_gw6)
 			continue;
@@ -965,8 +1022,11 @@ static void routing_remove_stale(struct loader *l)
 	struct nl_sock *sk = l->nl->cmd;
 	unsigned int w;
 
+	lan_rules_prune(l, AF_INET);
 	if (!l->cfg.has_lan6)
-		rule_delete_all(sk, rule_lan(l, AF_INET6, false));
+		rule_delete_all(sk, rule_lan(l, AF_INET6, -1));
+	else
+		lan_rules_prune(l, AF_INET6);
 	for (w = 0; w < MWAN_MAX_WANS; w++) {
 		if (w >= l->cfg.n_wans || !l->cfg.wans[w].has_gw6 ||
 		    !l->cfg.has_lan6) {

@@ -263,6 +263,11 @@ static int sync_nat(struct loader *l)
 		 */
 		bpf_map_lookup_elem(nat_fd, &key, &v);
 		memset(v.ext, 0, sizeof(v.ext));
+		if (v.lan != n->lan) { /* another LAN: another MAC */
+			v.lan = n->lan;
+			v.has_mac = 0;
+			memset(v.mac, 0, sizeof(v.mac));
+		}
 		for (w = 0; w < l->cfg.n_wans; w++) {
 			struct mwan_pub4 p = { .internal = key, .wan = w };
 
@@ -346,7 +351,7 @@ int sync_static(struct loader *l)
 static __u8 wan_blocked(struct loader *l, unsigned int w,
 			const struct mwan_wan *v, __u8 was)
 {
-	int ifindex = l->ifaces[1 + w].ifindex, all, dev;
+	int ifindex = dp_wan(l, w)->ifindex, all, dev;
 	bool incomplete;
 	__u8 b = 0;
 
@@ -372,7 +377,7 @@ static void wan_from_system(struct loader *l, unsigned int w,
 			    struct mwan_wan *v, __u8 was_blocked)
 {
 	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
-	const struct dp_iface *i = &l->ifaces[1 + w];
+	const struct dp_iface *i = dp_wan(l, w);
 	struct nlw_link_info link;
 
 	memset(v, 0, sizeof(*v));
@@ -457,11 +462,11 @@ static int sync_wans(struct loader *l)
 static int sync_host_macs(struct loader *l)
 {
 	int fd = MAP_FD(l, mwan_nat4);
-	int lan = l->ifaces[0].ifindex;
 	unsigned int i;
 
 	for (i = 0; i < l->cfg.n_nat; i++) {
 		__u32 key = l->cfg.nat[i].internal.s_addr;
+		int lan = dp_lan(l, l->cfg.nat[i].lan)->ifindex;
 		struct mwan_nat4 v, old;
 
 		if (bpf_map_lookup_elem(fd, &key, &old))
@@ -529,8 +534,8 @@ static bool is_wan_ifindex(const struct loader *l, int ifindex)
 {
 	unsigned int n;
 
-	for (n = 1; n < l->n_ifaces; n++)
-		if (l->ifaces[n].ifindex == ifindex)
+	for (n = 0; n < l->n_ifaces; n++)
+		if (l->ifaces[n].wan >= 0 && l->ifaces[n].ifindex == ifindex)
 			return true;
 	return false;
 }
@@ -665,7 +670,8 @@ static int sync_neigh6(struct loader *l)
 	nw.fd = MAP_FD(l, mwan_neigh6);
 	nw.n = 0;
 	if (l->cfg.has_lan6)
-		nlw_for_each_neigh6(l, l->ifaces[0].ifindex, add_neigh6, &nw);
+		nlw_for_each_neigh6(l, dp_lan(l, l->cfg.lan6)->ifindex,
+				    add_neigh6, &nw);
 	prune_unseen(nw.fd, nw.seen, nw.n, sizeof(nw.seen[0]));
 	return 0;
 }
@@ -735,30 +741,42 @@ static int sync_bypass6(struct loader *l)
 	return 0;
 }
 
+static void cfg_lan(struct loader *l, unsigned int k, struct mwan_lan *v)
+{
+	const struct mwan_cfg_lan *c = &l->cfg.lans[k];
+	struct nlw_link_info link;
+
+	v->ifindex = dp_lan(l, k)->ifindex > 0 ? dp_lan(l, k)->ifindex : 0;
+	v->net4 = c->net4.s_addr;
+	v->mask4 = c->plen4 ? htonl(~0U << (32 - c->plen4)) : 0;
+	v->xdp_tx = dp_xdp_tx(dp_lan(l, k));
+	if (!nlw_link(l, c->ifname, &link) && link.exists) {
+		v->mtu = link.mtu;
+		memcpy(v->mac, link.mac, 6);
+	}
+}
+
 static int sync_cfg(struct loader *l)
 {
 	struct mwan_cfg v = { 0 };
-	struct nlw_link_info link;
 	__u32 zero = 0;
 	unsigned int n;
 
 	v.layout_version = MWAN_LAYOUT_VERSION;
-	v.lan_ifindex = l->ifaces[0].ifindex;
-	v.lan_net4 = l->cfg.lan_net4.s_addr;
-	v.lan_mask4 = l->cfg.lan_plen4 ? htonl(~0U << (32 - l->cfg.lan_plen4)) :
-					 0;
 	v.fast_path = l->cfg.fast_path;
-	v.lan_xdp_tx = dp_xdp_tx(&l->ifaces[0]);
-	for (n = 1; n < l->n_ifaces; n++)
+	v.n_lans = l->cfg.n_lans;
+	/* free slots match no address (see in_lan4) */
+	for (n = 0; n < MWAN_MAX_LANS; n++)
+		v.lan[n].net4 = 0xffffffff;
+	for (n = 0; n < l->cfg.n_lans; n++)
+		cfg_lan(l, n, &v.lan[n]);
+	for (n = 0; n < l->n_ifaces; n++)
 		if (l->ifaces[n].wan >= 0 && l->ifaces[n].ifindex > 0)
 			v.wan_ifindex[l->ifaces[n].wan] = l->ifaces[n].ifindex;
-	if (!nlw_link(l, l->cfg.lan_ifname, &link) && link.exists) {
-		v.lan_mtu = link.mtu;
-		memcpy(v.lan_mac, link.mac, 6);
-	}
 	if (l->cfg.has_lan6) {
 		memcpy(v.lan_net6, &l->cfg.lan_net6, 16);
 		v.lan_plen6 = l->cfg.lan_plen6;
+		v.lan6 = l->cfg.lan6;
 	}
 	v.ready = 1;
 	return map_put(MAP_FD(l, mwan_cfg), &zero, &v, "mwan_cfg");

@@ -9,9 +9,10 @@
 /* Bumped whenever a key or value below changes shape, so a loader never
  * misreads maps pinned by another version.
  */
-#define MWAN_LAYOUT_VERSION 2
+#define MWAN_LAYOUT_VERSION 3
 
 #define MWAN_MAX_WANS 8
+#define MWAN_MAX_LANS 4
 #define MWAN_MAX_HOSTS 4096
 #define MWAN_MAX_LOCAL 256
 #define MWAN_MAX_IFACES 64
@@ -50,18 +51,24 @@
 #define MWAN_MAP_ATTACH "mwan_attach"
 #define MWAN_MAX_ATTACH 32
 
+/* One LAN (lans[i] of the config) as the programs see it. */
+struct mwan_lan {
+	__u32 ifindex; /* 0: no LAN in this slot */
+	__be32 net4; /* network byte order, masked; 0xffffffff in a free slot */
+	__be32 mask4; /* 0 in a free slot: with net4, matches nothing */
+	__u16 mtu;
+	__u8 mac[6];
+	__u8 xdp_tx; /* takes XDP redirects (see MWAN_WAN_XDP_TX) */
+	__u8 pad[3];
+};
+
 /* mwan_cfg[0]: global settings written by the loader. */
 struct mwan_cfg {
 	__u32 layout_version;
-	__u32 lan_ifindex;
-	__be32 lan_net4; /* network byte order, already masked */
-	__be32 lan_mask4;
-	__u16 lan_mtu;
 	__u8 fast_path; /* 0: XDP hands everything to the TC/kernel path */
 	__u8 ready; /* loader finished filling the maps */
-	__u8 lan_mac[6];
-	__u8 lan_xdp_tx; /* the LAN takes XDP redirects (see MWAN_WAN_XDP_TX) */
-	__u8 pad[1];
+	__u8 n_lans;
+	__u8 lan6; /* the LAN lan_net6 is on */
 	__u8 lan_net6[16]; /* internal IPv6 prefix (NPTv6), masked */
 	__u8 lan_plen6; /* 0: no IPv6 translation */
 	__u8 pad6[7];
@@ -70,6 +77,7 @@ struct mwan_cfg {
 	 * lookup. wan_ifindex[id]: WAN id's interface; 0: none.
 	 */
 	__u32 wan_ifindex[MWAN_MAX_WANS];
+	struct mwan_lan lan[MWAN_MAX_LANS];
 };
 
 /* mwan_wans[id] flags */
@@ -204,9 +212,9 @@ struct mwan_name {
 /* mwan_nat4[internal address]: one static 1:1 mapping. */
 struct mwan_nat4 {
 	__be32 ext[MWAN_MAX_WANS]; /* public address per WAN; 0: none */
-	__u8 mac[6]; /* the host's MAC on the LAN, resolved by the loader */
+	__u8 mac[6]; /* the host's MAC on its LAN, resolved by the loader */
 	__u8 has_mac;
-	__u8 pad;
+	__u8 lan; /* mwan_cfg.lan[] the host is on */
 };
 
 /* mwan_pub4[public address]: the reverse of one mwan_nat4 slot. */

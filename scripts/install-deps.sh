@@ -18,6 +18,9 @@ PACKAGES=(
 	# DHCPv6 prefix delegation in the lab: the ISPs' server, the router's
 	# client (dhcpcd-base: the binary without a service for the host)
 	kea-dhcp6-server dhcpcd-base
+	# 802.1X on a WAN in the lab (test_eapol.sh): the ISP's authenticator
+	# (hostapd, driver wired) and the router's supplicant
+	hostapd wpasupplicant
 	# lint
 	shellcheck
 	gnuplot-nox # make bench: results/bench.png

@@ -69,8 +69,9 @@ lab_init() {
 
 lab_ns() { echo "${LAB_PREFIX}$1"; }
 lab_nodes() { echo router lan "${LAB_HOSTS[@]}" "${LAB_WANS[@]}" inet; }
-# Every namespace a lab may have, whichever WANs it was built with.
-lab_all_nodes() { echo router lan "${LAB_HOSTS[@]}" "${LAB_ALL_WANS[@]}" inet; }
+# Every namespace a lab may have, whichever WANs it was built with (guest:
+# a second LAN's hosts, made by tests/lab/test_topology.sh).
+lab_all_nodes() { echo router lan "${LAB_HOSTS[@]}" "${LAB_ALL_WANS[@]}" inet guest; }
 lab_exec() {
 	local node=$1
 	shift

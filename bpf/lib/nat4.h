@@ -119,9 +119,19 @@ static __always_inline int nat4_dnat(void *ctx, bool xdp, const struct pkt4 *p,
 
 /* ---- classification ---- */
 
+/* Inside any LAN's ipv4. A free slot has mask4 0 and net4 0xffffffff:
+ * (a & 0) is never 0xffffffff, so it matches nothing without a branch
+ * of its own.
+ */
 static __always_inline bool in_lan4(const struct mwan_cfg *cfg, __be32 a)
 {
-	return (a & cfg->lan_mask4) == cfg->lan_net4;
+	__u32 i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < MWAN_MAX_LANS; i++)
+		if ((a & cfg->lan[i].mask4) == cfg->lan[i].net4)
+			return true;
+	return false;
 }
 
 static __always_inline bool is_local4(__be32 a)

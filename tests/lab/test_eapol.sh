@@ -24,6 +24,16 @@ VLAN0_PCP=5 # the priority the tagged frames carry (PCP; VLAN ID 0)
 
 # ---- setup (main shell) ----------------------------------------------------------------
 
+# need_tools: what this suite needs beyond the lab's own tools.
+need_tools() {
+	local tool missing=()
+	for tool in hostapd hostapd_cli wpa_supplicant wpa_cli openssl; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	((${#missing[@]} == 0)) ||
+		t_setup_fail "${missing[*]} not installed (hostapd, wpasupplicant: scripts/install-deps.sh)"
+}
+
 # eap_files: a test CA, hostapd's server certificate and the client's
 # certificate for EAP-TLS (P-256, made now), hostapd's users, its config
 # for group-addressed (PAE group 01:80:c2:00:00:03) and individually
@@ -115,9 +125,10 @@ EOF
 }
 
 # vlan0_object: a TC program for att's to-router egress that priority-tags
-# every EAPOL frame in place: 802.1Q, VLAN ID 0, PCP VLAN0_PCP, the
-# EtherType 0x888e behind the tag (this kernel has no act_vlan, and a
-# VLAN tag in skb metadata would never be seen as bytes by the router's XDP).
+# every EAPOL frame in its bytes: 802.1Q, VLAN ID 0, PCP VLAN0_PCP, the
+# EtherType 0x888e behind the tag. (tc's act_vlan, not built into every
+# kernel, and bpf_skb_vlan_push put the tag in the skb's metadata, which
+# veth hands on as such: the router's XDP program would not see it.)
 vlan0_object() {
 	local clang
 	clang=$(command -v clang-16 || command -v clang) || t_setup_fail "no clang for the VLAN 0 tagger"
@@ -270,7 +281,7 @@ check_auth() {
 	status=$(wait_eap_done) || refail "$status"
 	got="PAE $(field "$status" "Supplicant PAE state"), port $(field "$status" suppPortStatus), EAP $(field "$status" "EAP state")"
 	[[ $got == "PAE AUTHENTICATED, port Authorized, EAP SUCCESS" ]] ||
-		fail "not authenticated within $AUTH_TIMEOUT s: $got ($(grep -c 'EAP-FAILURE' "$LAB_DIR/wpa.log") failures logged)"
+		fail "not authenticated (waited up to $AUTH_TIMEOUT s): $got ($(grep -c 'EAP-FAILURE' "$LAB_DIR/wpa.log") failures logged)"
 	[[ $(field "$status" selectedMethod) == *"(EAP-$want)" ]] ||
 		fail "selectedMethod=$(field "$status" selectedMethod), want EAP-$want"
 	if [[ $want == PEAP ]]; then
@@ -358,6 +369,7 @@ check_traffic() {
 run_pass() {
 	FAST=$1
 	T_PREFIX=$([[ $FAST == true ]] && echo fast || echo slow)
+	need_tools
 	lab_init "$$"
 	lab_up "$FAST"
 	EAP_DIR=$LAB_DIR/eapol

@@ -9,6 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT_WHO=5310
+PORT_GUEST=5311
 # Where att's link moves to, as a DHCP lease to another subnet would.
 MOVED_ROUTER=100.64.9.2
 MOVED_GW=100.64.9.1
@@ -18,6 +19,14 @@ PRIVATE6='ip6 and src net fc00::/7'
 # h6 has no mapping in this suite's config: an unmapped LAN host.
 MAPPED=(h2 h3 h4 h5)
 UNMAPPED=h6
+# A second LAN (lans:, GUEST=1): eth5 on the router, the guest
+# namespace's eth0 with a mapped host and an unmapped one.
+GUEST=${GUEST:-0}
+GUEST_NET=10.250.251.0/24
+GUEST_ROUTER=10.250.251.1
+GUEST_HOST=10.250.251.2
+GUEST_UNMAPPED=10.250.251.3
+GUEST_PUBLIC=(198.51.100.197 203.0.113.245) # att, webpass
 # A network behind h2 that mwan does not serve (no LAN of its config).
 OTHER4=192.168.77.2
 OTHER6=fd00:77::2
@@ -63,6 +72,41 @@ lan_move() {
 	mapped_config "$FAST" "$LAB_CFG"
 }
 
+# guest_lan: the guest namespace behind the router's eth5.
+guest_lan() {
+	ip netns add "$(lab_ns guest)"
+	lab_exec guest ip link set lo up
+	lab_link router eth5 guest eth0
+	lab_addr router eth5 "$GUEST_ROUTER/24"
+	lab_router_if eth5
+	lab_addr guest eth0 "$GUEST_HOST/24" "$GUEST_UNMAPPED/24"
+	lab_route guest default via "$GUEST_ROUTER"
+	# XDP_REDIRECT into a veth needs NAPI (GRO) on the peer
+	lab_ethtool guest eth0 gro on tx off
+}
+
+# lans_config FILE: lan: becomes lans: main (LAN_IF) and guest (eth5),
+# and GUEST_HOST gets its public addresses.
+lans_config() {
+	local file=$1
+	{
+		sed -n '1,/^lan:$/p' "$file" | sed '$d'
+		echo "lans:"
+		echo "  - name: main"
+		echo "    interface: $LAN_IF"
+		echo "    ipv4: $LAB_LAN_NET"
+		echo "    ipv6: $LAB_LAN_NET6"
+		echo "  - name: guest"
+		echo "    interface: eth5"
+		echo "    ipv4: $GUEST_NET"
+		echo
+		sed -n '/^wans:$/,$p' "$file"
+		echo "  - internal: $GUEST_HOST"
+		echo "    external: { att: ${GUEST_PUBLIC[0]}, webpass: ${GUEST_PUBLIC[1]} }"
+	} >"$file.new"
+	mv "$file.new" "$file"
+}
+
 # mapped_config FAST FILE [WAN...]: the lab's config (every WAN, or
 # those given) with mappings for MAPPED only, on LAN_IF.
 mapped_config() {
@@ -103,11 +147,11 @@ who() {
 	echo "${out##* peer }"
 }
 
-# ifaces_attached: what mwan has on eth1, eth2, eth3 and LAN_IF, one line
+# ifaces_attached: what mwan has on eth1, eth2, eth3, LAN_IF and eth5, one line
 # per program (empty: nothing).
 ifaces_attached() {
 	local ifn dir
-	for ifn in eth1 eth2 eth3 "$LAN_IF"; do
+	for ifn in eth1 eth2 eth3 "$LAN_IF" eth5; do
 		lab_exec router ip link show "$ifn" 2>/dev/null | grep -o 'prog/xdp id [0-9]*' |
 			sed "s/^/$ifn: /" || true
 		for dir in ingress egress; do
@@ -223,6 +267,57 @@ check_forwarding_runtime() {
 	echo "every WAN: down with 'forwarding off', then up"
 }
 
+# check_guest_lan: the second LAN is mwan's too (attached, role
+# lan:guest, its own `to LAN lookup main` rule); its mapped host reaches
+# the internet from its public addresses and is reached on them; traffic
+# between the LANs is routed untranslated.
+check_guest_lan() {
+	local json out seen peer
+	t_require_loader
+	lab_exec router ip link show eth5 | grep -q 'prog/xdp' || fail "no XDP on eth5"
+	json=$(status_json) || fail "bpfctl -j status failed: $json"
+	"$LAB_PY" -c '
+import json, sys
+i = {x["name"]: x for x in json.load(sys.stdin)["interfaces"]}
+assert i["eth5"]["role"] == "lan:guest" and i["eth5"]["xdp_mode"] != "none", i.get("eth5")
+assert i[sys.argv[1]]["role"] == "lan:main", i.get(sys.argv[1])' "$LAN_IF" <<<"$json" ||
+		fail "interfaces in bpfctl -j status: $json"
+	out=$(lab_exec router ip rule show)
+	grep -q "^9000:.*to $GUEST_NET lookup main" <<<"$out" || fail "no LAN rule for $GUEST_NET: $out"
+	grep -q "^9000:.*to $LAB_LAN_NET lookup main" <<<"$out" || fail "no LAN rule for $LAB_LAN_NET: $out"
+	out=$(lab_py guest ident-query --proto tcp --timeout 3 --bind "$GUEST_HOST" \
+		--target "$LAB_SERVER:$PORT_WHO")
+	seen=${out%%$'\t'*}
+	seen=${seen##* peer }
+	[[ " ${GUEST_PUBLIC[*]} " == *" $seen "* ]] || fail "$GUEST_HOST came from '$seen': $out"
+	# inbound to its att address, from the internet
+	out=$(lab_py inet ident-query --proto tcp --timeout 3 --target "${GUEST_PUBLIC[0]}:$PORT_GUEST")
+	[[ $out == "ident $GUEST_HOST "* ]] || fail "inbound to ${GUEST_PUBLIC[0]}: $out"
+	# between the LANs: routed, untranslated
+	out=$(lab_py h2 ident-query --proto tcp --timeout 3 --bind "$(lab_host_ip h2)" \
+		--target "$GUEST_HOST:$PORT_GUEST")
+	peer=${out%%$'\t'*}
+	peer=${peer##* peer }
+	[[ $peer == "$(lab_host_ip h2)" ]] || fail "h2 reached $GUEST_HOST as '$peer': $out"
+	echo "guest: out from $seen, in via ${GUEST_PUBLIC[0]}, h2 seen as $peer"
+}
+
+# check_guest_unmapped: the guest LAN's unmapped host, dropped at the WAN
+# and named like any other LAN's.
+check_guest_unmapped() {
+	local out json
+	t_require_loader
+	for _ in 1 2 3; do
+		out=$(lab_py guest ident-query --proto udp --timeout 1 --bind "$GUEST_UNMAPPED" \
+			--target "$LAB_SERVER:$PORT_WHO")
+		[[ $out == error:* ]] || fail "$GUEST_UNMAPPED got an answer: $out"
+	done
+	json=$(lab_ctl -j stats) || fail "bpfctl -j stats failed: $json"
+	out=$(t_labnet unmapped-check --src "$GUEST_UNMAPPED" --dst "$LAB_SERVER" --min 3 <<<"$json") ||
+		fail "$out"
+	echo "$out"
+}
+
 # check_unmapped: h6 has no mapping: its traffic leaves no WAN, the
 # drop is counted at the WAN it was routed to (internal_src_on_wan),
 # bpfctl lists h6 among the unmapped sources, and the loader logs it
@@ -312,15 +407,16 @@ check_removed_wan() {
 	t_require_loader
 	grep -q "eth2: not in this config; removing the XDP TC-in TC-out a previous run attached" "$LAB_LOADER_LOG" ||
 		fail "no line about eth2 in the log: $(grep -i eth2 "$LAB_LOADER_LOG" | head -n 3)"
-	left=$(ifaces_attached | grep '^eth2' || true)
-	[[ -z $left ]] || fail "left on eth2: $left"
+	left=$(ifaces_attached | grep '^eth2\|^eth5' || true)
+	[[ -z $left ]] || fail "left on eth2 or eth5 (the guest LAN, gone from the config): $left"
 	out=$(lab_exec router ip rule show)
 	! grep -q "fwmark 0x6d770101" <<<"$out" || fail "webpass's rule is still there"
+	! grep -q "to $GUEST_NET lookup main" <<<"$out" || fail "the guest LAN's rule is still there"
 	out=$(lab_exec router ip route show table 27901; lab_exec router ip -6 route show table 27901)
 	[[ -z $out ]] || fail "table 27901 still has: $out"
 	out=$(who h2)
 	[[ $out == "$(lab_public att h2)" ]] || fail "h2 came from $out, not its att address"
-	echo "eth2 clean, table 27901 empty, h2 via att"
+	echo "eth2 and eth5 clean, table 27901 empty, guest's rule gone, h2 via att"
 }
 
 # check_cleanup_recorded: after a run with both WANs, --cleanup given the
@@ -366,6 +462,11 @@ start_pass() {
 	lab_init "$$"
 	lab_up "$FAST"
 	lan_move
+	if ((GUEST)); then
+		guest_lan
+		lans_config "$LAB_CFG"
+		serve guest-who guest ident-server --addr "$GUEST_HOST" --port "$PORT_GUEST" --name guest
+	fi
 	# a network behind h2 that no LAN of the config covers
 	lab_addr h2 eth0 "$OTHER4/24" "$OTHER6/64"
 	lab_route router 192.168.77.0/24 via "$(lab_host_ip h2)"
@@ -393,6 +494,9 @@ end_pass() {
 
 run_pass() {
 	start_pass "$1"
+	check "a second LAN (lans: guest on eth5): attached, its rule, its host out and in by its public addresses, routed to the main LAN untranslated" \
+		check_guest_lan
+	check "the guest LAN's unmapped host: dropped at the WAN, listed by bpfctl" check_guest_unmapped
 	check "an unmapped LAN host: nothing leaves, dropped at the WAN and counted there, listed by bpfctl, logged once" \
 		check_unmapped
 	check "a private network mwan does not serve (IPv4 and ULA): nothing leaves, private_src_on_wan counts it" \
@@ -410,7 +514,8 @@ run_pass() {
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
 	mapped_config "$FAST" "$LAB_DIR/att-only.yaml" att
 	lab_start_loader "$LAB_DIR/att-only.yaml" 2>"$LAB_DIR/loader-start.err" || true
-	check "restart without webpass: eth2's programs, rule and table removed; att carries" check_removed_wan
+	check "restart without webpass and the guest LAN: their programs, rules and table removed; att carries" \
+		check_removed_wan
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
 	lab_start_loader "$LAB_CFG" 2>"$LAB_DIR/loader-start.err" || true
 	lab_stop_loader 2>>"$LAB_LOADER_LOG" || true
@@ -420,4 +525,4 @@ run_pass() {
 }
 
 # Sourced (tests/matrix/test_lan_kinds.sh) it only defines the functions.
-[[ ${BASH_SOURCE[0]} != "$0" ]] || t_main_passes run_pass
+[[ ${BASH_SOURCE[0]} != "$0" ]] || GUEST=1 t_main_passes run_pass

@@ -278,6 +278,9 @@ static inline void fill_ifaces(void)
 
 		put(MAP(mwan_tx), &idx, &idx);
 	}
+	/* IF_OTHER is no interface of ours until a test makes it one */
+	i = fx.ifindex[IF_OTHER];
+	bpf_map_delete_elem(MAP(mwan_tx), &i);
 }
 
 static inline void fill_wans(void)
@@ -444,21 +447,24 @@ static inline void fill_cfg(void)
 {
 	struct mwan_cfg c = {
 		.layout_version = MWAN_LAYOUT_VERSION,
-		.lan_ifindex = fx.ifindex[IF_LAN],
-		.lan_net4 = htonl(LAN_NET),
-		.lan_mask4 = htonl(LAN_MASK),
-		.lan_mtu = 1500,
-		.lan_xdp_tx = 1,
 		.fast_path = 1,
 		.ready = 1,
+		.n_lans = 1,
 		.lan_plen6 = LAN_PLEN6,
 	};
 
 	int i;
 
+	for (i = 0; i < MWAN_MAX_LANS; i++)
+		c.lan[i].net4 = 0xffffffff; /* a free slot, as the loader's */
+	c.lan[0].ifindex = fx.ifindex[IF_LAN];
+	c.lan[0].net4 = htonl(LAN_NET);
+	c.lan[0].mask4 = htonl(LAN_MASK);
+	c.lan[0].mtu = 1500;
+	c.lan[0].xdp_tx = 1;
+	memcpy(c.lan[0].mac, if_macs[IF_LAN], ETH_ALEN);
 	for (i = IF_ATT; i <= IF_WP; i++)
 		c.wan_ifindex[i - IF_ATT] = fx.ifindex[i];
-	memcpy(c.lan_mac, if_macs[IF_LAN], ETH_ALEN);
 	memcpy(c.lan_net6, &lan_net6, sizeof(c.lan_net6));
 	cfg_put(&c);
 }
@@ -482,6 +488,9 @@ static inline void fx_reset(void)
 	zero_percpu(MAP(mwan_stats), MWAN_STAT_MAX, sizeof(__u64));
 	zero_percpu(MAP(mwan_wanstat), MWAN_MAX_WANS,
 		    sizeof(struct mwan_wan_counters));
+	zero_percpu(MAP(mwan_wandrop), MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_,
+		    sizeof(__u64));
+	clear_hash(MAP(mwan_unmapped));
 	fill_ifaces();
 	fill_wans();
 	fill_nat();

@@ -86,11 +86,16 @@ static void test_example(void **state)
 	assert_true(cfg.fast_path);
 	assert_int_equal(cfg.flows_max, MWAN_FLOWS_DEFAULT);
 
-	assert_string_equal(cfg.lan_ifname, "eth3");
-	assert_int_equal(cfg.lan_iface_line, 27);
-	assert_ip4(cfg.lan_net4, "10.250.250.0");
-	assert_int_equal(cfg.lan_plen4, 29);
+	assert_int_equal(cfg.n_lans, 1);
+	assert_false(cfg.lans_list);
+	assert_string_equal(cfg.lans[0].name, "lan");
+	assert_string_equal(cfg.lans[0].field, "lan");
+	assert_string_equal(cfg.lans[0].ifname, "eth3");
+	assert_int_equal(cfg.lans[0].iface_line, 27);
+	assert_ip4(cfg.lans[0].net4, "10.250.250.0");
+	assert_int_equal(cfg.lans[0].plen4, 29);
 	assert_true(cfg.has_lan6);
+	assert_int_equal(cfg.lan6, 0);
 	assert_ip6(&cfg.lan_net6, "3d06:bad:b01:fe::");
 	assert_int_equal(cfg.lan_plen6, 64);
 
@@ -608,6 +613,74 @@ static const struct bad_case bad_cases[] = {
 	  LAN WANS
 	  "    probe:\n      rtt_raise_ms: 100\n      rtt_clear_ms: 150\n",
 	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '150' above rtt_raise_ms 100" },
+	/* several LANs (lans:) */
+	{ "lan_and_lans",
+	  LAN "lans:\n"
+	      "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS,
+	  "t.yaml:4: lans: lan and lans exclude each other (lan is the spelling for one LAN)" },
+	{ "no_lan", WANS, "t.yaml:1: lan: missing required key" },
+	{ "lans_empty", "lans: []\n" WANS, "t.yaml:1: lans: no LANs configured" },
+	{ "lans_not_list", "lans: { name: main }\n" WANS,
+	  "t.yaml:1: lans: expected a list, got a mapping" },
+	{ "lans_missing_name",
+	  "lans:\n"
+	  "  - { interface: eth3, ipv4: 10.250.250.0/29 }\n" WANS,
+	  "t.yaml:2: lans[0].name: missing required key" },
+	{ "lans_bad_name",
+	  "lans:\n"
+	  "  - { name: Main, interface: eth3, ipv4: 10.250.250.0/29 }\n" WANS,
+	  "t.yaml:2: lans[0].name: invalid LAN name 'Main' (1 to 15 of a-z, 0-9, _ and -)" },
+	{ "lans_duplicate_name",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: main, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS,
+	  "t.yaml:3: lans[1].name: duplicate LAN name 'main' (first at line 2)" },
+	{ "lans_same_interface",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth3, ipv4: 10.250.251.0/24 }\n" WANS,
+	  "t.yaml:3: lans[1].interface: interface 'eth3' is also lans[0].interface" },
+	{ "lans_overlap",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.0.0/16 }\n" WANS,
+	  "t.yaml:3: lans[1].ipv4: '10.250.0.0/16' overlaps lans[0].ipv4 10.250.250.0/29" },
+	{ "lans_two_ipv6",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29, ipv6: 3d06:bad:b01:fe::/64 }\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24, ipv6: 3d06:bad:b01:fd::/64 }\n" WANS,
+	  "t.yaml:3: lans[1].ipv6: lans[0].ipv6 is set already: NPTv6 maps one internal prefix per WAN, so one LAN at most has ipv6" },
+	{ "lans_too_many",
+	  "lans:\n"
+	  "  - { name: a, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: b, interface: eth5, ipv4: 10.250.251.0/29 }\n"
+	  "  - { name: c, interface: eth6, ipv4: 10.250.252.0/29 }\n"
+	  "  - { name: d, interface: eth7, ipv4: 10.250.253.0/29 }\n"
+	  "  - { name: e, interface: eth8, ipv4: 10.250.254.0/29 }\n" WANS,
+	  "t.yaml:1: lans: too many LANs (at most 4)" },
+	{ "wan_is_lans_interface",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth1, ipv4: 10.250.251.0/24 }\n" WANS,
+	  "t.yaml:6: wans.att.interface: interface 'eth1' is also lans[1].interface" },
+	{ "lans_nat_outside",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS
+	  "nat:\n  - { internal: 10.250.252.2, external: { att: 198.51.100.193 } }\n",
+	  "t.yaml:12: nat[0].internal: address '10.250.252.2' not inside any of lans[].ipv4 (10.250.250.0/29, 10.250.251.0/24)" },
+	{ "lans_nat_broadcast",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS
+	  "nat:\n  - { internal: 10.250.251.255, external: { att: 198.51.100.193 } }\n",
+	  "t.yaml:12: nat[0].internal: address '10.250.251.255' is the broadcast address of lans[1].ipv4 10.250.251.0/24" },
+	{ "lans_public_inside",
+	  "lans:\n"
+	  "  - { name: main, interface: eth3, ipv4: 10.250.250.0/29 }\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS
+	  "nat:\n  - { internal: 10.250.250.2, external: { att: 10.250.251.9 } }\n",
+	  "t.yaml:12: nat[0].external.att: public address '10.250.251.9' inside lans[1].ipv4 10.250.251.0/24" },
 	{ "nat_internal_outside_lan",
 	  LAN WANS NAT_HEAD "  - internal: 10.250.251.2\n"
 			    "    external: { att: 198.51.100.193 }\n",
@@ -882,6 +955,58 @@ static bool netns_with_devices(void)
 	"    interface: mwan-tap1\n" \
 	"    gateway4: 100.64.1.1\n"
 
+/* lans: each LAN with its name, interface and prefixes; mappings on any
+ * of them know theirs; ipv6 on the one LAN that has it.
+ */
+static void test_lans(void **state)
+{
+	static const char text[] =
+		"lans:\n"
+		"  - name: main\n"
+		"    interface: br-lan\n"
+		"    ipv4: 10.250.250.0/29\n"
+		"  - name: guest\n"
+		"    interface: eth5\n"
+		"    ipv4: 10.250.251.0/24\n"
+		"    ipv6: 3d06:bad:b01:fd::/64\n"
+		"wans:\n"
+		"  att: { interface: eth1, gateway4: 100.64.1.1 }\n"
+		"nat:\n"
+		"  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n"
+		"  - { internal: 10.250.251.2, external: { att: 198.51.100.194 } }\n";
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	struct in_addr a;
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_int_equal(cfg.n_lans, 2);
+	assert_true(cfg.lans_list);
+	assert_string_equal(cfg.lans[0].name, "main");
+	assert_string_equal(cfg.lans[0].field, "lans[0]");
+	assert_string_equal(cfg.lans[0].ifname, "br-lan");
+	assert_int_equal(cfg.lans[0].iface_line, 3);
+	assert_string_equal(cfg.lans[1].name, "guest");
+	assert_string_equal(cfg.lans[1].ifname, "eth5");
+	assert_ip4(cfg.lans[1].net4, "10.250.251.0");
+	assert_int_equal(cfg.lans[1].plen4, 24);
+	assert_int_equal(cfg.lans[1].ipv4_line, 7);
+	assert_true(cfg.has_lan6);
+	assert_int_equal(cfg.lan6, 1);
+	assert_int_equal(cfg.lan_ipv6_line, 8);
+	assert_ip6(&cfg.lan_net6, "3d06:bad:b01:fd::");
+	assert_int_equal(cfg.n_nat, 2);
+	assert_int_equal(cfg.nat[0].lan, 0);
+	assert_int_equal(cfg.nat[1].lan, 1);
+	inet_pton(AF_INET, "10.250.251.200", &a);
+	assert_int_equal(mwan_config_lan_of(&cfg, a), 1);
+	inet_pton(AF_INET, "10.250.250.7", &a);
+	assert_int_equal(mwan_config_lan_of(&cfg, a), 0);
+	inet_pton(AF_INET, "10.250.250.8", &a);
+	assert_int_equal(mwan_config_lan_of(&cfg, a), -1);
+	mwan_config_free(&cfg);
+}
+
 static void test_check_interfaces(void **state)
 {
 	static const char text[] = "lan:\n"
@@ -903,7 +1028,7 @@ static void test_check_interfaces(void **state)
 		err,
 		"t.yaml:2: lan.interface: 'lo' is the loopback device; mwan supports Ethernet interfaces only (README: Interfaces)");
 
-	strcpy(cfg.lan_ifname, "mwan-none1");
+	strcpy(cfg.lans[0].ifname, "mwan-none1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
@@ -943,7 +1068,7 @@ static void test_check_interface_kinds(void **state)
 			 0);
 	assert_string_equal(err, "");
 
-	strcpy(cfg.lan_ifname, "mwan-tun0");
+	strcpy(cfg.lans[0].ifname, "mwan-tun0");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
@@ -1168,6 +1293,7 @@ int main(void)
 		cmocka_unit_test(test_check_interfaces),
 		cmocka_unit_test(test_check_interface_kinds),
 		cmocka_unit_test(test_check_router_addresses),
+		cmocka_unit_test(test_lans),
 		cmocka_unit_test(test_check_forwarding),
 		cmocka_unit_test(test_check_rp_filter),
 		cmocka_unit_test(test_metrics),

@@ -1770,7 +1770,7 @@ static void tw_lan_no_xdp_tx(void)
 {
 	struct mwan_cfg c = cfg_get();
 
-	c.lan_xdp_tx = 0;
+	c.lan[0].xdp_tx = 0;
 	cfg_put(&c);
 }
 
@@ -1816,7 +1816,7 @@ static void tw_lan_mtu_1400(void)
 {
 	struct mwan_cfg c = cfg_get();
 
-	c.lan_mtu = 1400;
+	c.lan[0].mtu = 1400;
 	cfg_put(&c);
 }
 
@@ -2355,6 +2355,41 @@ static void test_routed_elsewhere_icmp_error(void **state)
 
 /* ---- the TC egress guard on the WANs ---- */
 
+/* A second LAN, as `lans:` writes it: 10.250.251.0/24 on IF_OTHER. */
+#define LAN2_NET IP(10, 250, 251, 0)
+#define LAN2_HOST IP(10, 250, 251, 9) /* no mapping */
+#define OTHER_NET4 IP(192, 168, 77, 2) /* behind the router, no LAN */
+#define WAN_LINK_PRIVATE IP(192, 168, 1, 2) /* behind an ISP's modem */
+#define ULA_OTHER A6(0xfd00, 0x77, 0, 0, 0, 0, 0, 2)
+#define ULA_ROUTER A6(0xfd00, 0x1, 0, 0, 0, 0, 0, 2)
+
+static void tw_second_lan(void)
+{
+	struct mwan_cfg c = cfg_get();
+	__u32 idx = fx.ifindex[IF_OTHER];
+
+	put(MAP(mwan_tx), &idx, &idx); /* as sync_ifaces does */
+
+	c.n_lans = 2;
+	c.lan[1].ifindex = fx.ifindex[IF_OTHER];
+	c.lan[1].net4 = htonl(LAN2_NET);
+	c.lan[1].mask4 = htonl(IP(255, 255, 255, 0));
+	c.lan[1].mtu = 1500;
+	c.lan[1].xdp_tx = 1;
+	memcpy(c.lan[1].mac, if_macs[IF_OTHER], ETH_ALEN);
+	cfg_put(&c);
+}
+
+/* The router's own private addresses (a WAN link behind a modem). */
+static void tw_router_private(void)
+{
+	struct mwan_local4 v = { .ifindex = fx.ifindex[IF_ATT] };
+	__be32 a = htonl(WAN_LINK_PRIVATE);
+
+	put(MAP(mwan_local4), &a, &v);
+	local6_put(&ULA_ROUTER, IF_ATT);
+}
+
 enum guard_fix { G_KEEP, G_SNAT, G_QUOTE };
 
 struct guard_case {
@@ -2389,6 +2424,23 @@ struct guard_case {
 static const struct guard_case guard_cases[] = {
 	G_SHOT("unmapped_internal_src", ATT, U_GUARD(UNMAPPED),
 	       MWAN_DROP_INTERNAL_SRC),
+	G_SHOT("second_lan_unmapped_src", WP, U_GUARD(LAN2_HOST),
+	       MWAN_DROP_INTERNAL_SRC, .tweak = tw_second_lan),
+	/* private sources from networks no LAN names, unless the router's */
+	G_SHOT("private_src_no_lan", ATT, U_GUARD(OTHER_NET4),
+	       MWAN_DROP_PRIVATE_SRC),
+	G_SHOT("private_src_172_16", WP, U_GUARD(IP(172, 31, 255, 254)),
+	       MWAN_DROP_PRIVATE_SRC),
+	G_SHOT("private_src_10_8", WP, U_GUARD(IP(10, 0, 0, 1)),
+	       MWAN_DROP_PRIVATE_SRC),
+	GUARD("router_own_private_src", ATT, U_GUARD(WAN_LINK_PRIVATE),
+	      TC_ACT_OK, -1, G_KEEP, .tweak = tw_router_private),
+	GUARD("public_untranslated_src", ATT, U_GUARD(IP(192, 0, 2, 77)),
+	      TC_ACT_OK, -1, G_KEEP),
+	G_SHOT("ipv6_ula_src_no_lan", ATT, U6_GUARD(ULA_OTHER),
+	       MWAN_DROP_PRIVATE_SRC),
+	GUARD("ipv6_router_own_ula_src", WP, U6_GUARD(ULA_ROUTER), TC_ACT_OK,
+	      -1, G_KEEP, .tweak = tw_router_private),
 	G_SHOT("router_lan_src", WP, U_GUARD(ROUTER_LAN),
 	       MWAN_DROP_INTERNAL_SRC),
 	G_SHOT("unmapped_host", ATT, U_GUARD(HOST(4)), MWAN_DROP_INTERNAL_SRC,
@@ -2488,6 +2540,88 @@ static void test_guard(void **state)
 	}
 	expect_frame(TC_OUT, WAN_IF(c->wan), &in, c->action, &want);
 	expect_stats({ c->stat, 1 });
+}
+
+/* The guard remembers an unmapped LAN source (mwan_unmapped): where it
+ * was going and by which WAN, for the loader's log and bpfctl.
+ */
+static void test_guard_notes_unmapped(void **state)
+{
+	struct ip46 ip = U_GUARD(UNMAPPED);
+	struct pkt p = to_gateway(arriving(IF_LAN, &ip, NULL, 0), WP);
+	struct mwan_unmapped u;
+	__be32 key = htonl(UNMAPPED);
+
+	(void)state;
+	expect(TC_OUT, IF_WP, &p, TC_ACT_SHOT, NULL);
+	expect(TC_OUT, IF_WP, &p, TC_ACT_SHOT, NULL);
+	assert_int_equal(bpf_map_lookup_elem(MAP(mwan_unmapped), &key, &u), 0);
+	assert_int_equal(u.packets, 2);
+	assert_int_equal(u.wan, WP);
+	assert_int_equal(u.dst, htonl(REMOTE));
+	assert_true(u.last_ns > 0);
+	expect_stats({ MWAN_DROP_INTERNAL_SRC, 2 });
+}
+
+/* A host on the second LAN: its packets on IF_OTHER are the LAN's
+ * (translated out of a WAN), and what comes back for it leaves by
+ * IF_OTHER with that LAN's MAC; that LAN's own xdp_tx and MTU count.
+ */
+static void test_second_lan(void **state)
+{
+	struct ip46 out = U_OUT, back = T_IN(0);
+	struct mwan_nat4 n;
+	__be32 key = htonl(HOST(0));
+	struct pkt a, r, want;
+	struct mwan_flow_key k;
+	struct mwan_cfg c;
+	int wan;
+
+	(void)state;
+	tw_second_lan();
+	assert_int_equal(bpf_map_lookup_elem(MAP(mwan_nat4), &key, &n), 0);
+	n.lan = 1;
+	put(MAP(mwan_nat4), &key, &n);
+	/* out by IF_OTHER: the fast path translates it as from any LAN */
+	a = arriving(IF_OTHER, &out, NULL, 0);
+	k = key_out(&out);
+	wan = predict(&k);
+	want = hop_out(snat(a, wan), wan);
+	expect(XDP, IF_OTHER, &a, XDP_REDIRECT, &want);
+	/* in: to the second LAN, with its MAC as the source */
+	r = arriving(IF_ATT, &back, NULL, 0);
+	want = hop_in(dnat(r, ATT));
+	memcpy(want.smac, if_macs[IF_OTHER], ETH_ALEN);
+	expect(XDP, IF_ATT, &r, XDP_REDIRECT, &want);
+	/* an interface mwan_tx does not know yet: the translated packet
+	 * goes to the kernel, not lost
+	 */
+	c = cfg_get();
+	assert_int_equal(bpf_map_delete_elem(MAP(mwan_tx), &c.lan[1].ifindex),
+			 0);
+	expect(XDP, IF_ATT, &r, XDP_PASS, &want);
+	tw_second_lan();
+	/* that LAN takes no redirects: the kernel forwards it */
+	c = cfg_get();
+	c.lan[1].xdp_tx = 0;
+	cfg_put(&c);
+	expect(XDP, IF_ATT, &r, XDP_PASS, NULL);
+	expect_stats({ MWAN_EV_FLOW_NEW, 2 }, { MWAN_EV_XDP_FWD_OUT, 1 },
+		     { MWAN_EV_XDP_FWD_IN, 2 }, { MWAN_EV_PASS_NO_XDP_TX, 1 });
+}
+
+/* An unmapped host of the second LAN is the LAN's (pass_unmapped), not
+ * some other network's.
+ */
+static void test_second_lan_unmapped(void **state)
+{
+	struct ip46 ip = UDP(LAN2_HOST, REMOTE, 40000, 53, 32);
+	struct pkt a = arriving(IF_OTHER, &ip, NULL, 0);
+
+	(void)state;
+	tw_second_lan();
+	expect(XDP, IF_OTHER, &a, XDP_PASS, NULL);
+	expect_stats({ MWAN_EV_PASS_UNMAPPED, 1 });
 }
 
 /* mwan_tc_out leaves the LAN's egress alone. */
@@ -2825,6 +2959,9 @@ int main(void)
 	ADD_TABLE("frag_in", test_frag_in, frag_tc_cases, ON_TC);
 	ADD_TABLE("verdict", test_verdict, verdict_cases, 0);
 	ADD_TABLE("guard", test_guard, guard_cases, 0);
+	add("guard_notes_unmapped", test_guard_notes_unmapped, NULL);
+	add("second_lan", test_second_lan, NULL);
+	add("second_lan_unmapped", test_second_lan_unmapped, NULL);
 	add("routed_elsewhere_later_frags", test_routed_elsewhere_frags, NULL);
 	add("routed_elsewhere_icmp_error", test_routed_elsewhere_icmp_error,
 	    NULL);

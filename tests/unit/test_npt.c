@@ -1431,20 +1431,23 @@ static void bpf_fill(void)
 {
 	struct mwan_cfg cfg = {
 		.layout_version = MWAN_LAYOUT_VERSION,
-		.lan_ifindex = (__u32)bpf.ifindex[IF_LAN],
-		/* lan.ipv4 is required; mwan_tc_out does nothing without it. */
-		.lan_net4 = htonl(0x0afafa00),
-		.lan_mask4 = htonl(0xffffff00),
-		.lan_mtu = 1500,
-		.lan_xdp_tx = 1,
 		.fast_path = 1,
 		.ready = 1,
+		/* a LAN is required; mwan_tc_out does nothing without one */
+		.n_lans = 1,
 	};
 	__u32 zero = 0, i;
 
+	for (i = 0; i < MWAN_MAX_LANS; i++)
+		cfg.lan[i].net4 = 0xffffffff; /* a free slot */
+	cfg.lan[0].ifindex = (__u32)bpf.ifindex[IF_LAN];
+	cfg.lan[0].net4 = htonl(0x0afafa00);
+	cfg.lan[0].mask4 = htonl(0xffffff00);
+	cfg.lan[0].mtu = 1500;
+	cfg.lan[0].xdp_tx = 1;
 	for (i = 0; i < N_WANS; i++)
 		cfg.wan_ifindex[i] = (__u32)bpf.ifindex[IF_WAN0 + i];
-	mac(cfg.lan_mac, MAC_IF, IF_LAN);
+	mac(cfg.lan[0].mac, MAC_IF, IF_LAN);
 	put(MAP(mwan_cfg), &zero, &cfg);
 	for (i = 0; i < N_IFS; i++) {
 		__u32 idx = (__u32)bpf.ifindex[i];
