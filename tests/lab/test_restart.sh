@@ -130,10 +130,23 @@ check_layout_refused() {
 	[[ $(pinned_cfg_layout) == 99 ]] || fail "the pinned maps were touched (layout $(pinned_cfg_layout))"
 }
 
+# The layout this build writes (maps/mwan_maps.h).
+LAYOUT=$(awk '/define MWAN_LAYOUT_VERSION/ { print $3 }' "$LAB_REPO/maps/mwan_maps.h")
+
+# check_migrated FROM: the start migrated FROM's maps to this layout.
 check_migrated() {
-	grep -q 'migrating the maps pinned under .* from layout 1 to 2' "$LAB_LOADER_LOG" || fail "no migration logged"
+	grep -q "migrating the maps pinned under .* from layout $1 to $LAYOUT" "$LAB_LOADER_LOG" ||
+		fail "no migration from $1 logged"
 	[[ ! -e $LAB_PIN/mwan_ifaces ]] || fail "the old layout's mwan_ifaces is still pinned"
-	[[ $(pinned_cfg_layout) == 2 ]] || fail "pinned layout $(pinned_cfg_layout) after the migration"
+	[[ $(pinned_cfg_layout) == "$LAYOUT" ]] || fail "pinned layout $(pinned_cfg_layout) after the migration"
+}
+
+# pin_layout2_cfg: mwan_cfg as layout 2 pinned it: one LAN, 84 bytes.
+pin_layout2_cfg() {
+	rm -f "$LAB_PIN/mwan_cfg"
+	bpftool map create "$LAB_PIN/mwan_cfg" type array key 4 value 84 entries 1 name mwan_cfg
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$LAB_PIN/mwan_cfg" key 0 0 0 0 value 2 0 0 0 $(printf '0 %.0s' $(seq 80))
 }
 
 check_lossless() {
@@ -261,7 +274,12 @@ run_restarts() {
 	pinned_cfg_layout 1
 	bpftool map create "$LAB_PIN/mwan_ifaces" type hash key 4 value 8 entries 64 name mwan_ifaces
 	restart_loader || t_setup_fail "start on layout 1: $(tail -n 5 "$LAB_LOADER_LOG")"
-	check "maps of layout 1: migrated in place (stale maps unpinned)" check_migrated
+	check "maps of layout 1: migrated in place (stale maps unpinned)" check_migrated 1
+	sleep 1
+	lab_stop_loader
+	pin_layout2_cfg
+	restart_loader || t_setup_fail "start on layout 2: $(tail -n 5 "$LAB_LOADER_LOG")"
+	check "maps of layout 2 (one LAN, an 84-byte mwan_cfg): migrated in place" check_migrated 2
 
 	sleep 1.5
 	lab_stop_streams restart
