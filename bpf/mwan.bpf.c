@@ -355,10 +355,31 @@ static __always_inline int tc_dnat_done(struct __sk_buff *skb, __u32 wan,
 	return TC_ACT_OK;
 }
 
-static __always_inline int tc_parse(struct __sk_buff *skb, struct pkt4 *p)
+/* What a TC program sees on interface ifc, and where its IP header
+ * starts (*l3): after the Ethernet header, or at 0 on an L3 WAN, whose
+ * skb->protocol says what it carries.
+ */
+static __always_inline enum l2_class tc_classify(struct __sk_buff *skb,
+						 __u32 ifc, __u32 *l3)
 {
-	__u32 l3 = sizeof(struct ethhdr);
+	const struct mwan_wan *w = NULL;
 
+	*l3 = sizeof(struct ethhdr);
+	if (ifc < MWAN_MAX_WANS)
+		w = bpf_map_lookup_elem(&mwan_wans, &ifc);
+	if (!w || !(w->flags & MWAN_WAN_L3))
+		return parse_l2(skb, false);
+	*l3 = 0;
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return L2_IPV4;
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return L2_IPV6;
+	return L2_OTHER;
+}
+
+static __always_inline int tc_parse(struct __sk_buff *skb, __u32 l3,
+				    struct pkt4 *p)
+{
 	if (skb->len < l3)
 		return PARSE_BAD;
 	return parse_ipv4(skb, false, l3, skb->len - l3, false, p);
@@ -394,10 +415,9 @@ static __always_inline int tc_inbound(struct __sk_buff *skb,
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
-static __always_inline int tc_parse6(struct __sk_buff *skb, struct pkt6 *p)
+static __always_inline int tc_parse6(struct __sk_buff *skb, __u32 l3,
+				     struct pkt6 *p)
 {
-	__u32 l3 = sizeof(struct ethhdr);
-
 	if (skb->len < l3)
 		return PARSE_BAD;
 	return parse_ipv6(skb, false, l3, skb->len - l3, false, p);
@@ -434,14 +454,15 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 }
 
 static __always_inline int tc_in6(struct __sk_buff *skb,
-				  const struct mwan_cfg *cfg, __u32 ifc)
+				  const struct mwan_cfg *cfg, __u32 ifc,
+				  __u32 l3)
 {
 	struct pkt6 p;
 	int err;
 
 	if (!cfg->lan_plen6)
 		return TC_ACT_OK;
-	err = tc_parse6(skb, &p);
+	err = tc_parse6(skb, l3, &p);
 	if (err == PARSE_DEFER)
 		return TC_ACT_OK;
 	if (err)
@@ -457,19 +478,19 @@ int mwan_tc_in(struct __sk_buff *skb)
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
 	struct pkt4 p;
-	__u32 ifc;
+	__u32 ifc, l3;
 
 	if (!cfg || !cfg->ready)
-		return TC_ACT_OK;
-	c = parse_l2(skb, false);
-	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
 	ifc = iface_of(cfg, skb->ifindex);
 	if (ifc == IFACE_NONE)
 		return TC_ACT_OK;
+	c = tc_classify(skb, ifc, &l3);
+	if (c != L2_IPV4 && c != L2_IPV6)
+		return TC_ACT_OK;
 	if (c == L2_IPV6)
-		return tc_in6(skb, cfg, ifc);
-	if (tc_parse(skb, &p))
+		return tc_in6(skb, cfg, ifc, l3);
+	if (tc_parse(skb, l3, &p))
 		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	if (ifc == IFACE_LAN)
 		return tc_outbound(skb, cfg, &p);
@@ -559,16 +580,17 @@ static __always_inline int tc_snat(struct __sk_buff *skb,
  * errors about inbound packets their external quote.
  */
 static __always_inline int tc_out6(struct __sk_buff *skb,
-				   const struct mwan_cfg *cfg, __u32 wan)
+				   const struct mwan_cfg *cfg, __u32 wan,
+				   __u32 l3)
 {
 	const struct mwan_npt *e = npt_get(wan);
 	struct pkt6 p, in = {};
 	__u32 reason = 0;
 
-	if (tc_parse6(skb, &p)) {
+	if (tc_parse6(skb, l3, &p)) {
 		struct addr6 src;
 
-		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 8, &src, 16))
+		if (bpf_skb_load_bytes(skb, l3 + 8, &src, 16))
 			return TC_ACT_OK;
 		if (in_lan6(cfg, &src))
 			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
@@ -613,23 +635,24 @@ int mwan_tc_out(struct __sk_buff *skb)
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
 	struct pkt4 p;
-	__u32 wan;
+	__u32 wan, l3;
 
 	if (!cfg || !cfg->n_lans)
-		return TC_ACT_OK;
-	c = parse_l2(skb, false);
-	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
 	wan = iface_of(cfg, skb->ifindex);
 	if (wan >= MWAN_MAX_WANS)
 		return TC_ACT_OK;
+	c = tc_classify(skb, wan, &l3);
+	if (c != L2_IPV4 && c != L2_IPV6)
+		return TC_ACT_OK;
+	/* without lan.ipv6 nothing is translated, but no ULA leaves */
 	if (c == L2_IPV6)
-		return cfg->lan_plen6 ? tc_out6(skb, cfg, wan) : TC_ACT_OK;
-	if (tc_parse(skb, &p)) {
+		return tc_out6(skb, cfg, wan, l3);
+	if (tc_parse(skb, l3, &p)) {
 		/* Unparseable but plainly internal: still never let it out. */
 		__be32 src;
 
-		if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr) + 12, &src, 4))
+		if (bpf_skb_load_bytes(skb, l3 + 12, &src, 4))
 			return TC_ACT_OK;
 		if (in_lan4(cfg, src))
 			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);

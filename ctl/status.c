@@ -153,8 +153,12 @@ static void print_wan(const struct ctl_wans *wans, unsigned int id,
 	if (c->w.flags & MWAN_WAN_NEIGH4)
 		print_str("gateway_mac", "%-17s ",
 			  ctl_mac_str(c->w.gw_mac, mac));
+	else if (c->w.flags & MWAN_WAN_L3)
+		print_null("gateway_mac", "none (L3)         ");
 	else
 		print_null("gateway_mac", "unresolved        ");
+	/* no Ethernet header (a tunnel, PPP): the kernel's path only */
+	print_bool("l3", NULL, c->w.flags & MWAN_WAN_L3);
 	print_u64("fwmark", "0x%" PRIx64, c->w.fwmark);
 	print_wan6(wans, c, npt);
 	print_bool("usable", NULL, c->usable);

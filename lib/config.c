@@ -1508,36 +1508,39 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	return ret;
 }
 
-/* Why an interface of this link type cannot be mwan's, or NULL. The
- * programs read an Ethernet header on every interface, the egress guard
- * among them: on a device without one (WireGuard, tun, GRE, PPP) they
- * would misread every packet and let internal sources out, so such a
- * device is refused until those kinds are supported.
- */
-static const char *link_refusal(unsigned short type)
+bool mwan_link_l3(int type)
 {
 	switch (type) {
-	case ARPHRD_ETHER:
-		return NULL; /* NICs, virtio, veth, VLAN, bridge, bond, macvlan */
-	case ARPHRD_NONE:
-		return "has no link-layer header (tun, WireGuard)";
+	case ARPHRD_NONE: /* tun, WireGuard */
 	case ARPHRD_IPGRE:
-		return "is a GRE tunnel without an Ethernet header (gretap has one)";
 	case ARPHRD_TUNNEL:
 	case ARPHRD_TUNNEL6:
 	case ARPHRD_SIT:
-		return "is an IP-in-IP tunnel";
 	case ARPHRD_PPP:
-		return "is a PPP link";
-	case ARPHRD_LOOPBACK:
-		return "is the loopback device";
-	default:
-		return "has no Ethernet header";
+	case ARPHRD_RAWIP: /* LTE modems (rmnet, qmi_wwan raw-ip) */
+		return true;
 	}
+	return false;
 }
 
-/* The interface's ARPHRD_* link type, or -errno. */
-static int link_type(const char *ifname)
+/* Why the device cannot be this role; NULL when it can. Every program
+ * reads an Ethernet header on a LAN; a WAN may also be an L3 device
+ * (WireGuard, GRE, IP-in-IP, tun, PPP), whose packets start at the IP
+ * header: the TC programs are told so (MWAN_WAN_L3) and XDP stays off.
+ */
+static const char *link_refusal(int type, bool wan)
+{
+	if (type == ARPHRD_ETHER)
+		return NULL; /* NICs, virtio, veth, VLAN, bridge, bond, macvlan */
+	if (mwan_link_l3(type))
+		return wan ? NULL :
+			     "has no link-layer header (WireGuard, GRE, tun, PPP); a LAN must be Ethernet";
+	if (type == ARPHRD_LOOPBACK)
+		return "is the loopback device; mwan supports Ethernet and, as WANs, L3 tunnel and PPP interfaces";
+	return "has neither an Ethernet header nor an IP one; mwan supports Ethernet and, as WANs, L3 tunnel and PPP interfaces";
+}
+
+int mwan_link_type(const char *ifname)
 {
 	struct ifreq ifr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
@@ -1553,7 +1556,7 @@ static int link_type(const char *ifname)
 }
 
 static int check_if(const struct mwan_config *cfg, const char *ifname,
-		    unsigned int line, const char *field, char *err,
+		    unsigned int line, const char *field, bool wan, char *err,
 		    size_t errlen)
 {
 	const char *why;
@@ -1564,20 +1567,18 @@ static int check_if(const struct mwan_config *cfg, const char *ifname,
 			     cfg->path, line, field, ifname);
 		return -1;
 	}
-	type = link_type(ifname);
+	type = mwan_link_type(ifname);
 	if (type < 0) {
 		mwan_set_err(err, errlen,
 			     "%s:%u: %s: cannot read the link type of '%s': %s",
 			     cfg->path, line, field, ifname, strerror(-type));
 		return -1;
 	}
-	why = link_refusal((unsigned short)type);
+	why = link_refusal(type, wan);
 	if (!why)
 		return 0;
-	mwan_set_err(
-		err, errlen,
-		"%s:%u: %s: '%s' %s; mwan supports Ethernet interfaces only (README: Interfaces)",
-		cfg->path, line, field, ifname, why);
+	mwan_set_err(err, errlen, "%s:%u: %s: '%s' %s (README: Interfaces)",
+		     cfg->path, line, field, ifname, why);
 	return -1;
 }
 
@@ -1759,14 +1760,14 @@ int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 		snprintf(field, sizeof(field), "%s.interface",
 			 cfg->lans[i].field);
 		if (check_if(cfg, cfg->lans[i].ifname, cfg->lans[i].iface_line,
-			     field, err, errlen))
+			     field, false, err, errlen))
 			return -1;
 	}
 	for (i = 0; i < cfg->n_wans; i++) {
 		snprintf(field, sizeof(field), "wans.%s.interface",
 			 cfg->wans[i].name);
 		if (check_if(cfg, cfg->wans[i].ifname, cfg->wans[i].iface_line,
-			     field, err, errlen))
+			     field, true, err, errlen))
 			return -1;
 	}
 	if (check_router_addresses(cfg, err, errlen) ||

@@ -149,13 +149,23 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen);
 
 /* The only checks that look at the system: every named interface exists
- * and has an Ethernet header, no mapping names an address the router
- * itself owns, the kernel forwards the families mwan translates, no WAN
- * filters by reverse path strictly, and metrics.textfile is not a
- * directory. Same message format as the parser.
+ * and is of a kind its role allows (LANs Ethernet, WANs Ethernet or L3),
+ * no mapping names an address the router itself owns, the kernel
+ * forwards the families mwan translates, no WAN filters by reverse path
+ * strictly, and metrics.textfile is not a directory. Same message format
+ * as the parser.
  */
 int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
 				 size_t errlen);
+
+/* The interface's ARPHRD_* link type, or -errno. */
+int mwan_link_type(const char *ifname);
+
+/* Whether a link type has no link-layer header: packets start at the IP
+ * header (WireGuard, GRE, IP-in-IP, tun, PPP). Such a device may be a
+ * WAN, never a LAN.
+ */
+bool mwan_link_l3(int type);
 
 /* A sysctl's value (path under /proc/sys) as an integer, or -1 when it
  * cannot be read.

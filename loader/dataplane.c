@@ -664,6 +664,10 @@ static int attach_guard(struct loader *l, struct dp_iface *i)
 	return err;
 }
 
+/* An L3 WAN (WireGuard, GRE, PPP) gets the TC programs only: XDP there
+ * would read an Ethernet header that is not there, and the TC programs
+ * learn from MWAN_WAN_L3 where the IP header starts.
+ */
 static int attach_iface(struct loader *l, struct dp_iface *i)
 {
 	int err = attach_guard(l, i);
@@ -675,6 +679,10 @@ static int attach_iface(struct loader *l, struct dp_iface *i)
 	if (err)
 		return err;
 	i->tc_in = true;
+	if (i->l3) {
+		log_info("%s: no Ethernet header: TC only, no XDP", i->name);
+		return 0;
+	}
 	return attach_xdp(l, i);
 }
 
@@ -762,8 +770,8 @@ static void detach_stale(struct loader *l)
  */
 static void log_attach_modes(const struct loader *l)
 {
-	char native[128] = "", generic[128] = "";
-	size_t nn = 0, ng = 0;
+	char native[128] = "", generic[128] = "", l3[128] = "";
+	size_t nn = 0, ng = 0, nl = 0;
 	unsigned int n;
 
 	for (n = 0; n < l->n_ifaces; n++) {
@@ -778,10 +786,15 @@ static void log_attach_modes(const struct loader *l)
 			nn += snprintf(native + nn, sizeof(native) - nn, " %s",
 				       i->name);
 	}
+	for (n = 0; n < l->n_ifaces; n++)
+		if (l->ifaces[n].l3 && nl < sizeof(l3))
+			nl += snprintf(l3 + nl, sizeof(l3) - nl, " %s",
+				       l->ifaces[n].name);
 	log_info(
-		"kernel %s: XDP single-program, native on%s, generic on%s; TC %s on every interface",
+		"kernel %s: XDP single-program, native on%s, generic on%s; TC %s on every interface%s%s",
 		l->kernel.release, nn ? native : " none",
-		ng ? generic : " none", MWAN_TC_MODE);
+		ng ? generic : " none", MWAN_TC_MODE,
+		nl ? "; no XDP on L3" : "", l3);
 }
 
 /* Every WAN's guard first: a start that fails after them (an interface
@@ -793,6 +806,9 @@ int dp_attach(struct loader *l)
 	unsigned int n;
 	int err;
 
+	for (n = 0; n < l->n_ifaces; n++)
+		l->ifaces[n].l3 = l->ifaces[n].wan >= 0 &&
+				  mwan_link_l3(mwan_link_type(l->ifaces[n].name));
 	detach_stale(l);
 	for (n = 0; n < l->n_ifaces; n++) {
 		err = attach_guard(l, &l->ifaces[n]);
@@ -896,6 +912,7 @@ bool dp_follow_links(struct loader *l)
 			"%s: interface is back as ifindex %d (was %d); attaching again",
 			i->name, now, i->ifindex);
 		i->ifindex = now;
+		i->l3 = i->wan >= 0 && mwan_link_l3(mwan_link_type(i->name));
 		if (attach_iface(l, i))
 			log_err("%s: attaching again failed; its traffic is left to the kernel",
 				i->name);

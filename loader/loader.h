@@ -39,6 +39,7 @@ struct dp_iface {
 	bool legacy; /* single-program mode (no libxdp dispatcher) */
 	bool tc_in;
 	bool tc_out;
+	bool l3; /* no Ethernet header (a tunnel, PPP): TC only, no XDP */
 };
 
 struct loader {

@@ -366,7 +366,7 @@ static __u8 wan_blocked(struct loader *l, unsigned int w,
 		b |= MWAN_WAN_BLOCK_GW_OFFLINK;
 	if (l->route4_err[w])
 		b |= MWAN_WAN_BLOCK_NO_ROUTE;
-	if (!(v->flags & MWAN_WAN_NEIGH4) &&
+	if (!(v->flags & (MWAN_WAN_NEIGH4 | MWAN_WAN_L3)) &&
 	    (nlw_neigh_failed(l, ifindex, AF_INET, &v->gw4, &incomplete) ||
 	     (incomplete && (was & MWAN_WAN_BLOCK_GW_FAILED))))
 		b |= MWAN_WAN_BLOCK_GW_FAILED;
@@ -384,6 +384,8 @@ static void wan_from_system(struct loader *l, unsigned int w,
 	v->flags = MWAN_WAN_CONFIGURED;
 	if (dp_xdp_tx(i))
 		v->flags |= MWAN_WAN_XDP_TX;
+	if (i->l3)
+		v->flags |= MWAN_WAN_L3;
 	v->ifindex = i->ifindex;
 	v->fwmark = MWAN_FWMARK_BASE + w;
 	v->gw4 = c->gw4.s_addr;
@@ -405,6 +407,10 @@ static void wan_from_system(struct loader *l, unsigned int w,
 		memcpy(v->if_mac, link.mac, 6);
 	}
 	nlw_first_addr4(l, i->ifindex, &v->addr4);
+	if (i->l3) { /* no neighbours: the route is all it takes */
+		v->blocked = wan_blocked(l, w, v, was_blocked);
+		return;
+	}
 	if (!nlw_neigh(l, i->ifindex, AF_INET, &v->gw4, v->gw_mac))
 		v->flags |= MWAN_WAN_NEIGH4;
 	else if (v->flags & MWAN_WAN_LINK_UP)
@@ -448,6 +454,7 @@ static int sync_wans(struct loader *l)
 				 l->cfg.wans[w].name,
 				 v.flags & MWAN_WAN_LINK_UP ? "up" : "down",
 				 v.flags & MWAN_WAN_NEIGH4 ? "resolved" :
+				 v.flags & MWAN_WAN_L3	   ? "point-to-point" :
 							     "unresolved",
 				 gw6_state(&v), v.blocked ? "; blocked: " : "",
 				 why);

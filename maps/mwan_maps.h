@@ -91,6 +91,12 @@ struct mwan_cfg {
  * from native XDP, so the fast path hands such packets to the kernel.
  */
 #define MWAN_WAN_XDP_TX (1U << 4)
+/* No link-layer header (WireGuard, GRE, IP-in-IP, tun, PPP): packets on
+ * it start at the IP header, so only the TC programs run there (told by
+ * this flag where the header is) and the fast path leaves what goes out
+ * by it to the kernel.
+ */
+#define MWAN_WAN_L3 (1U << 5)
 
 /* mwan_wans[id].blocked: what keeps the kernel from routing a WAN's
  * traffic, whatever the probes say; any bit makes it unusable (unless

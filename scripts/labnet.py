@@ -207,6 +207,37 @@ def _big_intact(data):
     return hashlib.sha256(body).hexdigest() == parts[3].decode()
 
 
+def _tun_open(netns, name):
+    """A tun device NAME (IFF_TUN, no packet info) in network namespace
+    NETNS (/run/netns/NETNS), as an open fd; it lives while the fd does."""
+    import ctypes
+    import fcntl
+    import struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(f"/run/netns/{netns}") as ns:
+        if libc.setns(ns.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), f"setns {netns}")
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    ifr = struct.pack("16sH22x", name.encode(), 0x0001 | 0x1000)  # IFF_TUN | IFF_NO_PI
+    fcntl.ioctl(fd, 0x400454CA, ifr)  # TUNSETIFF
+    return fd
+
+
+def cmd_tun_pair(a):
+    """A point-to-point L3 link (no Ethernet header, as WireGuard, GRE or
+    PPP give): tun IF_A in NS_A and tun IF_B in NS_B, every packet of one
+    written to the other, until killed."""
+    ends = [_tun_open(a.ns_a, a.if_a), _tun_open(a.ns_b, a.if_b)]
+    print(f"listening tun pair {a.ns_a}/{a.if_a} <-> {a.ns_b}/{a.if_b}", flush=True)
+    while True:
+        ready, _, _ = select.select(ends, [], [])
+        for fd in ready:
+            try:
+                os.write(ends[1 - ends.index(fd)], os.read(fd, 65536))
+            except OSError:
+                pass  # the other end is down: the packet is lost, as on a link
+
+
 def cmd_udp_sink(a):
     """Log every datagram: arrival time, source, ingress interface, length, head, integrity."""
     s = _pktinfo_socket(family(a.addr))
@@ -1211,6 +1242,8 @@ def main():
         o("--weights", default="att=3,webpass=1"), o("--tolerance", type=float, default=5))
     add("big-check", cmd_big_check, o("--log", required=True), nat,
         o("--expect", type=int, required=True), o("--size", type=int, default=4000))
+    add("tun-pair", cmd_tun_pair, o("--ns-a", required=True), o("--if-a", required=True),
+        o("--ns-b", required=True), o("--if-b", required=True))
     add("counter", cmd_counter, o("name"))
     add("unmapped-check", cmd_unmapped_check, o("--src", required=True), o("--dst", required=True),
         o("--min", type=int, default=1))

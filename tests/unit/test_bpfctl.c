@@ -81,7 +81,7 @@ static const struct {
 	[M_HEALTH] = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
 		       sizeof(struct mwan_health_info), MWAN_MAX_WANS },
 	[M_WANDROP] = { MWAN_MAP_WANDROP, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			sizeof(__u64), MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_ },
+			sizeof(__u64), MWAN_WANDROP_SLOTS *MWAN_DROP_MAX_ },
 	[M_UNMAPPED] = { MWAN_MAP_UNMAPPED, BPF_MAP_TYPE_LRU_HASH,
 			 sizeof(__be32), sizeof(struct mwan_unmapped),
 			 MWAN_MAX_UNMAPPED },
@@ -549,8 +549,8 @@ static void fill_drops(void)
 	struct mwan_unmapped u = { .packets = 3, .wan = 1 };
 	__be32 h6 = ip4("10.250.250.6");
 
-	put_percpu(M_WANDROP, 0 * MWAN_DROP_MAX_ + MWAN_DROP_INTERNAL_SRC,
-		   &two, 1, false);
+	put_percpu(M_WANDROP, 0 * MWAN_DROP_MAX_ + MWAN_DROP_INTERNAL_SRC, &two,
+		   1, false);
 	put_percpu(M_WANDROP,
 		   MWAN_WANDROP_OTHER * MWAN_DROP_MAX_ + MWAN_DROP_NO_WAN, &one,
 		   1, false);
@@ -741,23 +741,24 @@ static void snapshot_admin(__u32 *v)
 	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\"," \
 	"\"ifindex\":1,\"weight\":3,\"tier\":1,"                  \
 	"\"gateway4\":\"100.64.1.1\","                            \
-	"\"gateway_mac\":\"02:00:00:00:01:01\",\"fwmark\":256,"   \
+	"\"gateway_mac\":\"02:00:00:00:01:01\",\"l3\":false,"     \
+	"\"fwmark\":256,"                                         \
 	"\"gateway6\":\"2001:db8:a::1\","                         \
 	"\"gateway6_mac\":\"02:00:00:00:01:01\","                 \
 	"\"prefix\":\"2001:db8:a0:100::/56\","                    \
 	"\"external\":\"2001:db8:a0:1fe::/64\","                  \
 	"\"prefix_source\":\"pd\",\"prefix_valid_s\":N,"
-#define WEBPASS_TAIL                                                \
-	"\"health\":\"down\",\"link\":\"up\",\"interface\":null,"   \
-	"\"ifindex\":999999,\"weight\":1,\"tier\":1,"               \
-	"\"gateway4\":\"100.64.2.1\",\"gateway_mac\":null,"         \
-	"\"fwmark\":512,\"gateway6\":null,\"gateway6_mac\":null,"   \
-	"\"prefix\":null,\"external\":null,\"prefix_source\":null," \
+#define WEBPASS_TAIL                                                     \
+	"\"health\":\"down\",\"link\":\"up\",\"interface\":null,"        \
+	"\"ifindex\":999999,\"weight\":1,\"tier\":1,"                    \
+	"\"gateway4\":\"100.64.2.1\",\"gateway_mac\":null,\"l3\":false," \
+	"\"fwmark\":512,\"gateway6\":null,\"gateway6_mac\":null,"        \
+	"\"prefix\":null,\"external\":null,\"prefix_source\":null,"      \
 	"\"prefix_valid_s\":null,"
 #define BACKUP_TAIL                                                \
 	"\"health\":\"up\",\"link\":\"up\",\"interface\":\"lo\","  \
 	"\"ifindex\":1,\"weight\":1,\"tier\":2,\"gateway4\":null," \
-	"\"gateway_mac\":null,\"fwmark\":768,"                     \
+	"\"gateway_mac\":null,\"l3\":false,\"fwmark\":768,"        \
 	"\"gateway6\":null,\"gateway6_mac\":null,"                 \
 	"\"prefix\":\"2001:db8:c0:300::/56\","                     \
 	"\"external\":\"2001:db8:c0:301::/64\","                   \
@@ -873,13 +874,15 @@ static void test_status(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"auto\"," ATT_TAIL
-		"\"usable\":true,\"failopen\":false" ATT_HEALTH REASONS("") "},"
-		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH
-		REASONS("\"health down\"") "},"
-		/* healthy, but tier 1 is usable: no new flows */
-		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
+		"\"usable\":true,\"failopen\":false" ATT_HEALTH REASONS(
+			"") "},"
+			    "{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
+			    "\"usable\":false,\"failopen\":false" WEBPASS_HEALTH REASONS(
+				    "\"health down\"") "},"
+						       /* healthy, but tier 1 is usable: no new flows */
+						       "{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
+						       "\"usable\":true,\"failopen\":false" BACKUP_HEALTH
+							       REASONS("") "}");
 	assert_string_equal(err, "");
 }
 
@@ -893,13 +896,15 @@ static void test_status_admin_override(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false" ATT_HEALTH
-		REASONS("\"admin down\"") "},"
-		/* forced up: no reason counts */
-		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"up\"," WEBPASS_TAIL
-		"\"usable\":true,\"failopen\":false" WEBPASS_HEALTH REASONS("") "},"
-		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH REASONS(
+			"\"admin down\"") "},"
+					  /* forced up: no reason counts */
+					  "{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"up\"," WEBPASS_TAIL
+					  "\"usable\":true,\"failopen\":false" WEBPASS_HEALTH REASONS(
+						  "") "},"
+						      "{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"auto\"," BACKUP_TAIL
+						      "\"usable\":true,\"failopen\":false" BACKUP_HEALTH
+							      REASONS("") "}");
 }
 
 /* With tier 1 gone the failover WAN takes new flows. */
@@ -912,13 +917,14 @@ static void test_status_failover_tier(void **state)
 	expect_status(
 		"false",
 		"{\"name\":\"att\",\"state\":\"down\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":false" ATT_HEALTH
-		REASONS("\"admin down\"") "},"
-		"{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":false" WEBPASS_HEALTH
-		REASONS("\"health down\"") "},"
-		"{\"name\":\"backup\",\"state\":\"up\",\"admin\":\"auto\"," BACKUP_TAIL
-		"\"usable\":true,\"failopen\":false" BACKUP_HEALTH REASONS("") "}");
+		"\"usable\":false,\"failopen\":false" ATT_HEALTH REASONS(
+			"\"admin down\"") "},"
+					  "{\"name\":\"webpass\",\"state\":\"down\",\"admin\":\"auto\"," WEBPASS_TAIL
+					  "\"usable\":false,\"failopen\":false" WEBPASS_HEALTH REASONS(
+						  "\"health down\"") "},"
+								     "{\"name\":\"backup\",\"state\":\"up\",\"admin\":\"auto\"," BACKUP_TAIL
+								     "\"usable\":true,\"failopen\":false" BACKUP_HEALTH
+									     REASONS("") "}");
 }
 
 static void test_status_failopen(void **state)
@@ -931,15 +937,15 @@ static void test_status_failopen(void **state)
 	expect_status(
 		"true",
 		"{\"name\":\"att\",\"state\":\"up\",\"admin\":\"down\"," ATT_TAIL
-		"\"usable\":false,\"failopen\":true" ATT_HEALTH
-		REASONS("\"admin down\"") "},"
-		"{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"auto\"," WEBPASS_TAIL
-		"\"usable\":false,\"failopen\":true" WEBPASS_HEALTH
-		REASONS("\"health down\"") "},"
-		/* fail-open, like steering, stays within the best tier */
-		"{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"down\"," BACKUP_TAIL
-		"\"usable\":false,\"failopen\":false" BACKUP_HEALTH
-		REASONS("\"admin down\"") "}");
+		"\"usable\":false,\"failopen\":true" ATT_HEALTH REASONS(
+			"\"admin down\"") "},"
+					  "{\"name\":\"webpass\",\"state\":\"up\",\"admin\":\"auto\"," WEBPASS_TAIL
+					  "\"usable\":false,\"failopen\":true" WEBPASS_HEALTH REASONS(
+						  "\"health down\"") "},"
+								     /* fail-open, like steering, stays within the best tier */
+								     "{\"name\":\"backup\",\"state\":\"down\",\"admin\":\"down\"," BACKUP_TAIL
+								     "\"usable\":false,\"failopen\":false" BACKUP_HEALTH
+									     REASONS("\"admin down\"") "}");
 }
 
 /* A WAN the kernel cannot route: every reason by name, in JSON and in
@@ -967,7 +973,8 @@ static void test_status_blocked(void **state)
 	/* webpass is down by health: backup (tier 2) takes the flows */
 	assert_non_null(strstr(out, "{\"name\":\"backup\",\"state\":\"up\","));
 	assert_int_equal(RUN("status", DIRS), 0);
-	assert_non_null(strstr(out, " 0x100  blocked: gateway not on-link, no route"));
+	assert_non_null(
+		strstr(out, " 0x100  blocked: gateway not on-link, no route"));
 	w.blocked = 0;
 	put(M_WANS, &id, &w);
 }
@@ -1350,7 +1357,8 @@ static void test_stats(void **state)
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(out, "},\"events\":{\"xdp_forward_out\":0,"));
 	assert_non_null(strstr(
-		out, "\"pass_not_ready\":0,\"pass_no_xdp_tx\":0},\"drops_by_wan\":["));
+		out,
+		"\"pass_not_ready\":0,\"pass_no_xdp_tx\":0},\"drops_by_wan\":["));
 }
 
 /* Drops by where they happened: every configured WAN and "other", all
@@ -1366,9 +1374,10 @@ static void test_stats_drops_by_wan(void **state)
 	need_maps();
 	assert_int_equal(RUN("-j stats", DIRS), 0);
 	assert_valid_json(out);
-	snprintf(expect, sizeof(expect),
-		 ",\"drops_by_wan\":[{\"name\":\"att\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":%u,\"private_src_on_wan\":0,",
-		 2 * n);
+	snprintf(
+		expect, sizeof(expect),
+		",\"drops_by_wan\":[{\"name\":\"att\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":%u,\"private_src_on_wan\":0,",
+		2 * n);
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(
 		out,
@@ -1382,7 +1391,10 @@ static void test_stats_drops_by_wan(void **state)
 		out,
 		"],\"unmapped\":[{\"src\":\"10.250.250.6\",\"dst\":\"192.0.2.10\",\"wan\":\"webpass\",\"packets\":3,\"ago_s\":");
 	assert_non_null(p);
-	ago = strtod(strchr(p, ':') + strlen(":[{\"src\":\"10.250.250.6\",\"dst\":\"192.0.2.10\",\"wan\":\"webpass\",\"packets\":3,\"ago_s\":"), &end);
+	ago = strtod(
+		strchr(p, ':') +
+			strlen(":[{\"src\":\"10.250.250.6\",\"dst\":\"192.0.2.10\",\"wan\":\"webpass\",\"packets\":3,\"ago_s\":"),
+		&end);
 	assert_true(ago >= 2.0 && ago <= 2.0 + since(fx.setup_ns) + 0.001);
 	assert_string_equal(end, "}]}\n");
 
@@ -1393,10 +1405,14 @@ static void test_stats_drops_by_wan(void **state)
 		 "other           no_usable_wan            %12u\n",
 		 2 * n, n);
 	assert_non_null(strstr(out, expect));
-	assert_non_null(strstr(
+	p = strstr(
 		out,
 		"\nunmapped LAN sources (dropped):\nSOURCE          LAST_DST        WAN                PACKETS LAST\n"
-		"10.250.250.6    192.0.2.10      webpass                  3 2."));
+		"10.250.250.6    192.0.2.10      webpass                  3 ");
+	assert_non_null(p);
+	ago = strtod(strstr(p, "webpass                  3 ") + 27, &end);
+	assert_true(ago >= 2.0 && ago <= 2.0 + since(fx.setup_ns) + 0.001);
+	assert_prefix(end, " s ago\n");
 }
 
 /* Every reason in the X-macros appears, zero or not, exactly once in

@@ -1026,7 +1026,7 @@ static void test_check_interfaces(void **state)
 			 -1);
 	assert_string_equal(
 		err,
-		"t.yaml:2: lan.interface: 'lo' is the loopback device; mwan supports Ethernet interfaces only (README: Interfaces)");
+		"t.yaml:2: lan.interface: 'lo' is the loopback device; mwan supports Ethernet and, as WANs, L3 tunnel and PPP interfaces (README: Interfaces)");
 
 	strcpy(cfg.lans[0].ifname, "mwan-none1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
@@ -1036,9 +1036,9 @@ static void test_check_interfaces(void **state)
 	mwan_config_free(&cfg);
 }
 
-/* Ethernet devices pass; a device without an Ethernet header is refused
- * naming it and why: the programs (the egress guard among them) would
- * misread its packets.
+/* Ethernet devices pass in either role; a device without an Ethernet
+ * header (tun here, as WireGuard, GRE or PPP) may be a WAN, never a LAN:
+ * the LAN's programs read an Ethernet header.
  */
 static void test_check_interface_kinds(void **state)
 {
@@ -1056,24 +1056,21 @@ static void test_check_interface_kinds(void **state)
 				 "no such interface 'mwan-none0'");
 
 	strcpy(cfg.wans[0].ifname, "mwan-tun0");
-	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
-			 -1);
-	assert_string_equal(
-		err,
-		"t.yaml:6: wans.att.interface: 'mwan-tun0' has no link-layer header (tun, WireGuard); mwan supports Ethernet interfaces only (README: Interfaces)");
-
-	strcpy(cfg.wans[0].ifname, "mwan-tap1");
 	err[0] = '\0';
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 0);
 	assert_string_equal(err, "");
+	assert_true(mwan_link_l3(mwan_link_type("mwan-tun0")));
+	assert_false(mwan_link_l3(mwan_link_type("mwan-tap1")));
+	assert_true(mwan_link_type("mwan-none0") < 0);
 
+	strcpy(cfg.wans[0].ifname, "mwan-tap1");
 	strcpy(cfg.lans[0].ifname, "mwan-tun0");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
 	assert_string_equal(
 		err,
-		"t.yaml:2: lan.interface: 'mwan-tun0' has no link-layer header (tun, WireGuard); mwan supports Ethernet interfaces only (README: Interfaces)");
+		"t.yaml:2: lan.interface: 'mwan-tun0' has no link-layer header (WireGuard, GRE, tun, PPP); a LAN must be Ethernet (README: Interfaces)");
 	mwan_config_free(&cfg);
 }
 
