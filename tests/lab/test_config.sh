@@ -85,12 +85,13 @@ check_foreign_xdp() {
 	echo "internal_src_on_wan $before -> $after; $(grep -c '"src"' "$LAB_DIR/foreign.jsonl" || true) datagrams arrived, none from 10.250.250.0/29"
 }
 
-# check_forwarding_off: with net.ipv4.ip_forward=0 the kernel's path
-# would drop what XDP forwards: --check and a real start refuse at the
-# lan.ipv4 line with the sysctl command that fixes it, attaching nothing.
-check_forwarding_off() {
+# check_sysctl_refused SYSCTL=BAD SYSCTL=GOOD PATTERN: with the first
+# setting --check and a real start exit non-zero with a line matching
+# PATTERN (FILE:LINE: field: ... the fix) and attach nothing; then the
+# second setting is restored.
+check_sysctl_refused() {
 	local mode out rc
-	lab_sysctl router net.ipv4.ip_forward=0
+	lab_sysctl router "$1"
 	for mode in --check start; do
 		rc=0
 		if [[ $mode == --check ]]; then
@@ -99,36 +100,28 @@ check_forwarding_off() {
 			out=$(run_loader "$LAB_CFG") || rc=$?
 		fi
 		((rc != 0 && rc != 124)) || fail "$mode: exit status $rc: $(tail -n 1 <<<"$out")"
-		grep -q "$LAB_CFG:$(grep -n '^  ipv4:' "$LAB_CFG" | cut -d: -f1): lan.ipv4: .*run: sysctl -w net.ipv4.ip_forward=1" <<<"$out" ||
-			fail "$mode: no FILE:LINE: lan.ipv4 line with the fix: $(tail -n 1 <<<"$out")"
+		grep -q -- "$3" <<<"$out" || fail "$mode: no line like '$3': $(tail -n 1 <<<"$out")"
 		[[ -z $(lab_attached) ]] || fail "$mode left attached: $(lab_attached | tr '\n' ';')"
 	done
-	lab_sysctl router net.ipv4.ip_forward=1
-	grep -m 1 "ip_forward" <<<"$out"
+	lab_sysctl router "$2"
+	grep -m 1 -o -- "$3" <<<"$out"
+}
+
+# check_forwarding_off: with net.ipv4.ip_forward=0 the kernel's path
+# would drop what XDP forwards: refused at the lan.ipv4 line with the
+# sysctl command that fixes it.
+check_forwarding_off() {
+	check_sysctl_refused net.ipv4.ip_forward=0 net.ipv4.ip_forward=1 \
+		"$LAB_CFG:$(grep -n '^  ipv4:' "$LAB_CFG" | cut -d: -f1): lan.ipv4: .*run: sysctl -w net.ipv4.ip_forward=1"
 }
 
 # check_rp_filter_strict: strict reverse-path filtering on a WAN (eth2)
 # would make the kernel's path drop the replies webpass brings in (XDP
-# forwards them): --check and a real start refuse at webpass's interface
-# line with the sysctl command that fixes it, attaching nothing.
+# forwards them): refused at webpass's interface line with the sysctl
+# command that fixes it.
 check_rp_filter_strict() {
-	local mode out rc line
-	line=$(grep -n '^    interface: eth2$' "$LAB_CFG" | cut -d: -f1)
-	lab_sysctl router net.ipv4.conf.eth2.rp_filter=1
-	for mode in --check start; do
-		rc=0
-		if [[ $mode == --check ]]; then
-			out=$(run_loader "$LAB_CFG" --check) || rc=$?
-		else
-			out=$(run_loader "$LAB_CFG") || rc=$?
-		fi
-		((rc != 0 && rc != 124)) || fail "$mode: exit status $rc: $(tail -n 1 <<<"$out")"
-		grep -q "$LAB_CFG:$line: wans.webpass.interface: 'eth2' filters by reverse path strictly.*run: sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth2.rp_filter=2" <<<"$out" ||
-			fail "$mode: no FILE:LINE: wans.webpass.interface line with the fix: $(tail -n 1 <<<"$out")"
-		[[ -z $(lab_attached) ]] || fail "$mode left attached: $(lab_attached | tr '\n' ';')"
-	done
-	lab_sysctl router net.ipv4.conf.eth2.rp_filter=0
-	grep -m 1 -o "wans.webpass.interface: .*strictly" <<<"$out"
+	check_sysctl_refused net.ipv4.conf.eth2.rp_filter=1 net.ipv4.conf.eth2.rp_filter=0 \
+		"$LAB_CFG:$(grep -n '^    interface: eth2$' "$LAB_CFG" | cut -d: -f1): wans.webpass.interface: 'eth2' filters by reverse path strictly.*run: sysctl -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth2.rp_filter=2"
 }
 
 # In make matrix (MWAN_MATRIX) only the cases that ask the system: the

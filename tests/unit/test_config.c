@@ -1036,6 +1036,16 @@ static void test_check_interfaces(void **state)
 	mwan_config_free(&cfg);
 }
 
+/* The TAP_LAN TAP_WAN config, parsed, inside netns_with_devices();
+ * skips the test when not root.
+ */
+static void parse_tap(struct mwan_config *cfg, char *err)
+{
+	if (!netns_with_devices())
+		skip();
+	assert_int_equal(parse(TAP_LAN TAP_WAN, cfg, err), 0);
+}
+
 /* Ethernet devices pass in either role; a device without an Ethernet
  * header (tun here, as WireGuard, GRE or PPP) may be a WAN, never a LAN:
  * the LAN's programs read an Ethernet header.
@@ -1046,9 +1056,7 @@ static void test_check_interface_kinds(void **state)
 	struct mwan_config cfg;
 
 	(void)state;
-	if (!netns_with_devices())
-		skip();
-	assert_int_equal(parse(TAP_LAN TAP_WAN, &cfg, err), 0);
+	parse_tap(&cfg, err);
 	strcpy(cfg.wans[0].ifname, "mwan-none0");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
@@ -1161,9 +1169,7 @@ static void test_check_rp_filter(void **state)
 	struct mwan_config cfg;
 
 	(void)state;
-	if (!netns_with_devices())
-		skip();
-	assert_int_equal(parse(TAP_LAN TAP_WAN, &cfg, err), 0);
+	parse_tap(&cfg, err);
 	set_sysctl("/proc/sys/net/ipv4/conf/mwan-tap1/rp_filter", "1");
 	assert_int_equal(mwan_config_check_interfaces(&cfg, err, sizeof(err)),
 			 -1);
