@@ -7,6 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lab.sh"
 
 T_PREFIX= # "fast"/"slow": prepended to every check name
 T_FAILED=0
+# The map layout this build writes (maps/mwan_maps.h).
+# shellcheck disable=SC2034 # read by the suites
+T_LAYOUT=$(awk '/define MWAN_LAYOUT_VERSION/ { print $3 }' "$LAB_REPO/maps/mwan_maps.h")
 
 t_name() { echo "${T_PREFIX:+$T_PREFIX: }$1"; }
 

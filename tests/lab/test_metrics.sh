@@ -76,7 +76,7 @@ check_content() {
 	t_require_loader
 	s=$(prom "$TEXTFILE")
 	[[ $(value "$s" mwan_loader_up) == 1 ]] || fail "mwan_loader_up is not 1"
-	[[ $(value "$s" 'mwan_info{layout="2"}') == 1 ]] || fail "no mwan_info{layout=\"2\"} 1"
+	[[ $(value "$s" "mwan_info{layout=\"$T_LAYOUT\"}") == 1 ]] || fail "no mwan_info{layout=\"$T_LAYOUT\"} 1"
 	drops=$(grep -c '^mwan_drops_total{reason="' <<<"$s")
 	want=$(lab_ctl -j stats | "$LAB_PY" -c 'import json,sys; print(len(json.load(sys.stdin)["drops"]))')
 	((drops == want)) || fail "$drops drop reasons in the file, bpfctl has $want"

@@ -130,15 +130,12 @@ check_layout_refused() {
 	[[ $(pinned_cfg_layout) == 99 ]] || fail "the pinned maps were touched (layout $(pinned_cfg_layout))"
 }
 
-# The layout this build writes (maps/mwan_maps.h).
-LAYOUT=$(awk '/define MWAN_LAYOUT_VERSION/ { print $3 }' "$LAB_REPO/maps/mwan_maps.h")
-
 # check_migrated FROM: the start migrated FROM's maps to this layout.
 check_migrated() {
-	grep -q "migrating the maps pinned under .* from layout $1 to $LAYOUT" "$LAB_LOADER_LOG" ||
+	grep -q "migrating the maps pinned under .* from layout $1 to $T_LAYOUT" "$LAB_LOADER_LOG" ||
 		fail "no migration from $1 logged"
 	[[ ! -e $LAB_PIN/mwan_ifaces ]] || fail "the old layout's mwan_ifaces is still pinned"
-	[[ $(pinned_cfg_layout) == "$LAYOUT" ]] || fail "pinned layout $(pinned_cfg_layout) after the migration"
+	[[ $(pinned_cfg_layout) == "$T_LAYOUT" ]] || fail "pinned layout $(pinned_cfg_layout) after the migration"
 }
 
 # pin_layout2_cfg: mwan_cfg as layout 2 pinned it: one LAN, 84 bytes.
