@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Matrix only (needs 8021q and bonding): the LAN on an 802.1Q VLAN device and on a bond; mapped hosts reach the internet from their public addresses, no private source leaves, on both paths.
+# Matrix only (needs 8021q and bonding): the LAN on an 802.1Q VLAN device and on a bond; mapped hosts reach the internet from their public addresses, no private source leaves, on the fast path (make check runs both on a bridge).
 # Check functions run through `check`, which shellcheck cannot follow:
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -47,7 +47,8 @@ for LAN_KIND in vlan bond; do
 	bond) LAN_IF=bond0 ;;
 	esac
 	KIND_PREFIX="$LAN_KIND LAN, "
-	for fast in ${MWAN_FAST_PATHS:-true false}; do
+	# the fast path: the kernel's own is what make check runs on a bridge
+	for fast in ${MWAN_FAST_PATHS:-true}; do
 		run_kind_pass "$fast"
 	done
 done
