@@ -156,7 +156,8 @@ lab_make_namespaces() {
 
 # lab_router_if IF: what every router interface gets.
 lab_router_if() {
-	lab_sysctl router "net.ipv4.conf.$1.rp_filter=0" "net.ipv6.conf.$1.accept_ra=0"
+	# the slash form: a VLAN device's name (eth3.10) has a dot
+	lab_sysctl router "net/ipv4/conf/$1/rp_filter=0" "net/ipv6/conf/$1/accept_ra=0"
 }
 
 # lab_setup_router: after lab_setup_isp (the WAN links) and lab_setup_lan.

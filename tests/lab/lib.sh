@@ -64,10 +64,12 @@ t_cleanup() {
 	exit "$rc"
 }
 
-# t_on_err: a setup step failed (errexit is about to end the test).
+# t_on_err: a setup step failed (errexit is about to end the test). To
+# the test's own stdout (T_OUT): the trap runs where the command failed,
+# maybe inside a function whose output goes to /dev/null.
 t_on_err() {
 	T_FAILED=$((T_FAILED + 1))
-	echo "not ok - $(t_name setup): '$BASH_COMMAND' failed (${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]})"
+	echo "not ok - $(t_name setup): '$BASH_COMMAND' failed (${BASH_SOURCE[1]##*/} line ${BASH_LINENO[0]})" >&"${T_OUT:-1}"
 }
 
 # t_setup_fail REASON: report a broken setup step and end the test.
@@ -80,6 +82,7 @@ t_setup_fail() {
 }
 
 t_install_traps() {
+	exec {T_OUT}>&1
 	T_TRAPS=1
 	set -E
 	trap t_on_err ERR
