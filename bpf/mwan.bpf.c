@@ -127,8 +127,7 @@ static __always_inline int xdp_send_in(const struct mwan_lan *lan,
 	return bpf_redirect_map(&mwan_tx, lan->ifindex, XDP_PASS);
 }
 
-static __always_inline int xdp_verdict(struct xdp_md *ctx, int v,
-				       __u32 reason)
+static __always_inline int xdp_verdict(struct xdp_md *ctx, int v, __u32 reason)
 {
 	return v == V_PASS ? xdp_pass(reason) : xdp_drop(ctx, reason);
 }
@@ -453,9 +452,8 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
-static __always_inline int tc_in6(struct __sk_buff *skb,
-				  const struct mwan_cfg *cfg, __u32 ifc,
-				  __u32 l3)
+static __always_inline int
+tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 ifc, __u32 l3)
 {
 	struct pkt6 p;
 	int err;
@@ -526,7 +524,8 @@ static __always_inline int tc_guard_quote(struct __sk_buff *skb,
  */
 static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
 {
-	struct mwan_unmapped *u = bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
+	struct mwan_unmapped *u =
+		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
 	struct mwan_unmapped v = {};
 
 	if (u) {
@@ -579,9 +578,8 @@ static __always_inline int tc_snat(struct __sk_buff *skb,
  * source, or drop it when the WAN has no prefix; give router-generated
  * errors about inbound packets their external quote.
  */
-static __always_inline int tc_out6(struct __sk_buff *skb,
-				   const struct mwan_cfg *cfg, __u32 wan,
-				   __u32 l3)
+static __always_inline int
+tc_out6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan, __u32 l3)
 {
 	const struct mwan_npt *e = npt_get(wan);
 	struct pkt6 p, in = {};

@@ -85,7 +85,8 @@ static void print_drops_by_wan(const struct ctl_wans *wans,
 			print_u64(mwan_drop_names[i].name, NULL, v);
 			if (v)
 				print_text("%-15s %-24s %12" PRIu64 "\n", name,
-					   mwan_drop_names[i].name, (uint64_t)v);
+					   mwan_drop_names[i].name,
+					   (uint64_t)v);
 		}
 		print_close_object();
 		print_close_object();
@@ -129,8 +130,9 @@ static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 		return 0;
 	if (fd < 0)
 		return -1;
-	print_text("\nunmapped LAN sources (dropped):\n%-15s %-15s %-15s %10s %s\n",
-		   "SOURCE", "LAST_DST", "WAN", "PACKETS", "LAST");
+	print_text(
+		"\nunmapped LAN sources (dropped):\n%-15s %-15s %-15s %10s %s\n",
+		"SOURCE", "LAST_DST", "WAN", "PACKETS", "LAST");
 	print_open_array("unmapped");
 	err = ctl_map_walk(fd, &ctl_map_unmapped, print_unmapped_one, &w);
 	print_close_array();
@@ -258,9 +260,9 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 
 static void close_fds(struct mwan_metrics_fds *fd)
 {
-	int *all[] = { &fd->cfg,     &fd->wans,	 &fd->names,
-		       &fd->admin,   &fd->stats, &fd->wanstat,
-		       &fd->flows,   &fd->health, &fd->wandrop };
+	int *all[] = { &fd->cfg,   &fd->wans,	&fd->names,
+		       &fd->admin, &fd->stats,	&fd->wanstat,
+		       &fd->flows, &fd->health, &fd->wandrop };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)

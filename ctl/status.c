@@ -120,8 +120,7 @@ static void print_reasons(const struct ctl_wan *c)
 			print_str(NULL, NULL, "link down");
 		for (bit = 1; bit <= MWAN_WAN_BLOCK_ALL; bit <<= 1)
 			if ((c->w.blocked & bit) && mwan_wan_block_name(bit))
-				print_str(NULL, NULL,
-					  mwan_wan_block_name(bit));
+				print_str(NULL, NULL, mwan_wan_block_name(bit));
 		if (c->w.health != MWAN_HEALTH_UP)
 			print_str(NULL, NULL, "health down");
 	}

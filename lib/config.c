@@ -600,8 +600,8 @@ static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
 	if (get_cidr(p, it, AF_INET, 30, &lan->net4, &lan->plen4))
 		return -1;
 	for (o = cfg->lans; o < lan; o++) {
-		uint32_t m = mask4(o->plen4 < lan->plen4 ? o->plen4 :
-							    lan->plen4);
+		uint32_t m =
+			mask4(o->plen4 < lan->plen4 ? o->plen4 : lan->plen4);
 
 		if (((ntohl(o->net4.s_addr) ^ ntohl(lan->net4.s_addr)) & m))
 			continue;
@@ -641,14 +641,16 @@ static int parse_lan_name(struct parser *p, const struct item *it, void *obj)
 	if (get_str(p, it))
 		return -1;
 	if (!valid_wan_name(str(it)))
-		return fail(p, val_line(it), it->field,
-			    "invalid LAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
-			    q(&qv, str(it)), MWAN_NAME_LEN - 1);
+		return fail(
+			p, val_line(it), it->field,
+			"invalid LAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
+			q(&qv, str(it)), MWAN_NAME_LEN - 1);
 	for (o = cfg->lans; o < lan; o++)
 		if (!strcmp(o->name, str(it)))
-			return fail(p, val_line(it), it->field,
-				    "duplicate LAN name '%s' (first at line %u)",
-				    str(it), o->line);
+			return fail(
+				p, val_line(it), it->field,
+				"duplicate LAN name '%s' (first at line %u)",
+				str(it), o->line);
 	strcpy(lan->name, str(it));
 	return 0;
 }
@@ -688,8 +690,9 @@ static int parse_lans(struct parser *p, const struct item *it, void *obj)
 	struct item el;
 
 	if (cfg->n_lans)
-		return fail(p, it->line, it->field,
-			    "lan and lans exclude each other (lan is the spelling for one LAN)");
+		return fail(
+			p, it->line, it->field,
+			"lan and lans exclude each other (lan is the spelling for one LAN)");
 	if (expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
 	if (!list_len(it))
@@ -1068,7 +1071,6 @@ static const struct key_spec wan_keys[] = {
 	{ .key = "npt", .fn = parse_npt },
 	{ .key = "probe", .fn = parse_probe },
 };
-
 
 static void wan_defaults(struct mwan_cfg_wan *w)
 {
@@ -1680,8 +1682,7 @@ static int check_forwarding(const struct mwan_config *cfg, char *err,
 			err, errlen,
 			"%s:%u: %s.%s: the kernel does not forward (%s is %d), so its path would drop what XDP forwards; run: sysctl -w %s=1 (and keep it in /etc/sysctl.d)",
 			cfg->path, i ? cfg->lan_ipv6_line : lan->ipv4_line,
-			lan->field, need[i].key, need[i].name, v,
-			need[i].name);
+			lan->field, need[i].key, need[i].name, v, need[i].name);
 		return -1;
 	}
 	return 0;

@@ -149,10 +149,10 @@ static int read_counters(const struct mwan_metrics_fds *fd, struct snap *s,
 		return 0;
 	s->has_wandrop = true;
 	for (i = 0; i < MWAN_MAX_WANS * MWAN_DROP_MAX_; i++)
-		if (read_percpu(fd->wandrop, MWAN_MAP_WANDROP, i,
-				&s->wandrop[i / MWAN_DROP_MAX_]
-					   [i % MWAN_DROP_MAX_],
-				1, err, errlen))
+		if (read_percpu(
+			    fd->wandrop, MWAN_MAP_WANDROP, i,
+			    &s->wandrop[i / MWAN_DROP_MAX_][i % MWAN_DROP_MAX_],
+			    1, err, errlen))
 			return -1;
 	return 0;
 }
@@ -243,8 +243,8 @@ static int check_map(int fd, const char *name, __u32 key_size, __u32 value_size,
 	__u32 len = sizeof(info);
 	bool is_percpu;
 
-	if (fd < 0 && (!strcmp(name, MWAN_MAP_HEALTH) ||
-		       !strcmp(name, MWAN_MAP_WANDROP)))
+	if (fd < 0 &&
+	    (!strcmp(name, MWAN_MAP_HEALTH) || !strcmp(name, MWAN_MAP_WANDROP)))
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,

@@ -698,7 +698,7 @@ static void record_attachments(struct loader *l)
 	for (n = 0; n < MWAN_MAX_ATTACH; n++) {
 		struct mwan_attach v = { 0 };
 		const struct dp_iface *i = n < l->n_ifaces ? &l->ifaces[n] :
-							      NULL;
+							     NULL;
 
 		if (i && i->ifindex > 0 &&
 		    (i->xdp_attached || i->tc_in || i->tc_out)) {
@@ -752,9 +752,10 @@ static void detach_recorded(struct loader *l, int fd)
 		}
 		/* cleanup_iface detaches egress from WANs only */
 		i.wan = v.tc_out ? 0 : -1;
-		log_info("%s: not in this config; removing the%s%s%s a previous run attached",
-			 now, v.xdp ? " XDP" : "", v.tc_in ? " TC-in" : "",
-			 v.tc_out ? " TC-out" : "");
+		log_info(
+			"%s: not in this config; removing the%s%s%s a previous run attached",
+			now, v.xdp ? " XDP" : "", v.tc_in ? " TC-in" : "",
+			v.tc_out ? " TC-out" : "");
 		cleanup_iface(&i);
 	}
 }
@@ -807,8 +808,9 @@ int dp_attach(struct loader *l)
 	int err;
 
 	for (n = 0; n < l->n_ifaces; n++)
-		l->ifaces[n].l3 = l->ifaces[n].wan >= 0 &&
-				  mwan_link_l3(mwan_link_type(l->ifaces[n].name));
+		l->ifaces[n].l3 =
+			l->ifaces[n].wan >= 0 &&
+			mwan_link_l3(mwan_link_type(l->ifaces[n].name));
 	detach_stale(l);
 	for (n = 0; n < l->n_ifaces; n++) {
 		err = attach_guard(l, &l->ifaces[n]);

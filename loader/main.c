@@ -651,9 +651,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("dataplane ready: LAN %s%s, %u WAN(s), %u mapping(s), %s path",
-		 l.cfg.lans[0].ifname,
-		 l.cfg.n_lans > 1 ? " and more" : "", l.cfg.n_wans,
-		 l.cfg.n_nat, l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
+		 l.cfg.lans[0].ifname, l.cfg.n_lans > 1 ? " and more" : "",
+		 l.cfg.n_wans, l.cfg.n_nat,
+		 l.cfg.fast_path ? "fast (XDP)" : "slow (TC + kernel)");
 	sd_notify(0, "READY=1");
 	err = run(&l, sfd);
 	close(sfd);

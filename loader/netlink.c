@@ -890,7 +890,7 @@ static bool route_present(struct loader *l, int family, unsigned int w,
 	struct route_find f = {
 		.family = family,
 		.table = MWAN_TABLE_BASE + w,
-		.gw = last		   ? NULL :
+		.gw = last		 ? NULL :
 		      family == AF_INET6 ? (const void *)&c->gw6 :
 					   (const void *)&c->gw4,
 		.ifindex = dp_wan(l, w)->ifindex,

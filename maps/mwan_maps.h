@@ -103,7 +103,8 @@ struct mwan_cfg {
  * forced up). The loader checks them on every netlink change.
  */
 #define MWAN_WAN_BLOCK_NO_ADDR (1U << 0) /* no IPv4 address on the link */
-#define MWAN_WAN_BLOCK_GW_OFFLINK (1U << 1) /* gateway4 in none of its subnets */
+#define MWAN_WAN_BLOCK_GW_OFFLINK \
+	(1U << 1) /* gateway4 in none of its subnets */
 #define MWAN_WAN_BLOCK_NO_ROUTE (1U << 2) /* its table has no gateway route */
 #define MWAN_WAN_BLOCK_GW_FAILED (1U << 3) /* ARP for gateway4 failed */
 #define MWAN_WAN_BLOCK_NO_FORWARDING (1U << 4) /* net.ipv4.ip_forward is 0 */
@@ -383,6 +384,7 @@ struct mwan_wan_counters {
  */
 #define MWAN_WANDROP_OTHER MWAN_MAX_WANS
 #define MWAN_WANDROP_SLOTS (MWAN_MAX_WANS + 1)
+#define MWAN_WANDROP_ENTRIES (MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_)
 
 /* mwan_unmapped[source]: a LAN address with no mapping on the WAN its
  * traffic was routed to, dropped at that WAN's egress. Written only by

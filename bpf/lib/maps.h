@@ -156,7 +156,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_);
+	__uint(max_entries, MWAN_WANDROP_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } mwan_wandrop SEC(".maps");

@@ -488,8 +488,7 @@ static inline void fx_reset(void)
 	zero_percpu(MAP(mwan_stats), MWAN_STAT_MAX, sizeof(__u64));
 	zero_percpu(MAP(mwan_wanstat), MWAN_MAX_WANS,
 		    sizeof(struct mwan_wan_counters));
-	zero_percpu(MAP(mwan_wandrop), MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_,
-		    sizeof(__u64));
+	zero_percpu(MAP(mwan_wandrop), MWAN_WANDROP_ENTRIES, sizeof(__u64));
 	clear_hash(MAP(mwan_unmapped));
 	fill_ifaces();
 	fill_wans();

@@ -81,7 +81,7 @@ static const struct {
 	[M_HEALTH] = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
 		       sizeof(struct mwan_health_info), MWAN_MAX_WANS },
 	[M_WANDROP] = { MWAN_MAP_WANDROP, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			sizeof(__u64), MWAN_WANDROP_SLOTS *MWAN_DROP_MAX_ },
+			sizeof(__u64), MWAN_WANDROP_ENTRIES },
 	[M_UNMAPPED] = { MWAN_MAP_UNMAPPED, BPF_MAP_TYPE_LRU_HASH,
 			 sizeof(__be32), sizeof(struct mwan_unmapped),
 			 MWAN_MAX_UNMAPPED },

@@ -615,11 +615,13 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '150' above rtt_raise_ms 100" },
 	/* several LANs (lans:) */
 	{ "lan_and_lans",
-	  LAN "lans:\n"
-	      "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS,
+	  LAN
+	  "lans:\n"
+	  "  - { name: guest, interface: eth5, ipv4: 10.250.251.0/24 }\n" WANS,
 	  "t.yaml:4: lans: lan and lans exclude each other (lan is the spelling for one LAN)" },
 	{ "no_lan", WANS, "t.yaml:1: lan: missing required key" },
-	{ "lans_empty", "lans: []\n" WANS, "t.yaml:1: lans: no LANs configured" },
+	{ "lans_empty", "lans: []\n" WANS,
+	  "t.yaml:1: lans: no LANs configured" },
 	{ "lans_not_list", "lans: { name: main }\n" WANS,
 	  "t.yaml:1: lans: expected a list, got a mapping" },
 	{ "lans_missing_name",
