@@ -9,10 +9,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/test_topology.sh"
 
 # One pass per LAN kind and path: the start, traffic from every mapped
-# host, an unmapped one and a private network behind the LAN dropped at
-# the WANs, and the captures.
+# host by both WANs, an unmapped one and a private network behind the LAN
+# dropped at the WANs, and the captures.
 run_kind_pass() {
 	start_pass "$1"
+	# webpass too, so its capture holds traffic worth checking
+	lab_ctl wan att down >/dev/null
+	check "$LAN_KIND LAN, att down: every mapped host's TCP leaves by webpass from its public address" \
+		check_lan_traffic
+	lab_ctl wan att auto >/dev/null
 	check "an unmapped LAN host: nothing leaves, dropped at the WAN and counted there, listed by bpfctl, logged once" \
 		check_unmapped
 	check "a private network mwan does not serve (IPv4 and ULA): nothing leaves, private_src_on_wan counts it" \
