@@ -184,14 +184,18 @@ check_lan_started() {
 	echo "$out"
 }
 
-# check_lan_traffic: a new TCP connection from every mapped host behind
-# LAN_IF reaches the internet from one of its own public addresses, and
-# bpfctl records the flows as opened from the LAN.
+# check_lan_traffic [WAN]: a new TCP connection from every mapped host
+# behind LAN_IF reaches the internet from one of its own public addresses
+# (WAN's, if given), and bpfctl records the flows as opened from the LAN.
 check_lan_traffic() {
 	local h seen flows n
 	t_require_loader
 	for h in "${MAPPED[@]}"; do
 		seen=$(who "$h")
+		if [[ -n ${1:-} ]]; then
+			[[ $seen == "$(lab_public "$1" "$h")" ]] || fail "$h came from $seen, not its $1 address"
+			continue
+		fi
 		[[ $seen == "$(lab_public att "$h")" || $seen == "$(lab_public webpass "$h")" ]] ||
 			fail "$h came from $seen, none of its public addresses"
 	done

@@ -16,7 +16,7 @@ run_kind_pass() {
 	# webpass too, so its capture holds traffic worth checking
 	lab_ctl wan att down >/dev/null
 	check "$LAN_KIND LAN, att down: every mapped host's TCP leaves by webpass from its public address" \
-		check_lan_traffic
+		check_lan_traffic webpass
 	lab_ctl wan att auto >/dev/null
 	check "an unmapped LAN host: nothing leaves, dropped at the WAN and counted there, listed by bpfctl, logged once" \
 		check_unmapped
