@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -264,6 +265,31 @@ static bool ipv4_unicast(struct in_addr a)
 	uint32_t h = ntohl(a.s_addr);
 
 	return h >> 24 != 0 && h >> 24 != 127 && h < 0xe0000000U;
+}
+
+/* Whether a is inside prefix/plen (IPv6, 16 bytes each). */
+static bool in_prefix6(const struct in6_addr *a, const struct in6_addr *prefix,
+		       unsigned int plen)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16 && plen; i++) {
+		unsigned int bits = plen >= 8 ? 8 : plen;
+		unsigned char m = (unsigned char)(0xff << (8 - bits));
+
+		if ((a->s6_addr[i] ^ prefix->s6_addr[i]) & m)
+			return false;
+		plen -= bits;
+	}
+	return true;
+}
+
+/* Link-local (fe80::/10) and multicast (ff00::/8): never a LAN's or a
+ * delegated prefix.
+ */
+static bool ipv6_scoped(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MULTICAST(a);
 }
 
 static int get_ipv4(struct parser *p, const struct item *it,
@@ -529,11 +555,21 @@ static int parse_pin_dir(struct parser *p, const struct item *it, void *obj)
 	return get_path(p, it, cfg->pin_dir);
 }
 
+/* The control socket RUN_DIR/control must fit a socket address. */
 static int parse_run_dir(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) -
+		     sizeof("/control");
 
-	return get_path(p, it, cfg->run_dir);
+	if (get_path(p, it, cfg->run_dir))
+		return -1;
+	if (strlen(cfg->run_dir) > max)
+		return fail(
+			p, val_line(it), it->field,
+			"too long for the control socket's path (at most %zu characters)",
+			max);
+	return 0;
 }
 
 static int parse_fast_path(struct parser *p, const struct item *it, void *obj)
@@ -629,7 +665,13 @@ static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
 	cfg->has_lan6 = true;
 	cfg->lan6 = lan - cfg->lans;
 	cfg->lan_ipv6_line = val_line(it);
-	return get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6);
+	if (get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6))
+		return -1;
+	if (ipv6_scoped(&cfg->lan_net6))
+		return fail(p, val_line(it), it->field,
+			    "'%s' is link-local or multicast, no prefix to translate",
+			    str(it));
+	return 0;
 }
 
 static int parse_lan_name(struct parser *p, const struct item *it, void *obj)
@@ -740,20 +782,37 @@ static int parse_wan_if(struct parser *p, const struct item *it, void *obj)
 	return 0;
 }
 
+/* A gateway is on the WAN's own link, never a LAN host. */
 static int parse_gw4(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
+	int lan;
 
 	w->has_gw4 = true;
-	return get_ipv4(p, it, &w->gw4);
+	if (get_ipv4(p, it, &w->gw4))
+		return -1;
+	lan = mwan_config_lan_of(p->cfg, w->gw4);
+	if (lan >= 0)
+		return fail(p, val_line(it), it->field,
+			    "gateway '%s' is inside %s.ipv4, a LAN", str(it),
+			    p->cfg->lans[lan].field);
+	return 0;
 }
 
 static int parse_gw6(struct parser *p, const struct item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
+	const struct mwan_config *cfg = p->cfg;
 
 	w->has_gw6 = true;
-	return get_ipv6(p, it, &w->gw6);
+	if (get_ipv6(p, it, &w->gw6))
+		return -1;
+	if (cfg->has_lan6 &&
+	    in_prefix6(&w->gw6, &cfg->lan_net6, cfg->lan_plen6))
+		return fail(p, val_line(it), it->field,
+			    "gateway '%s' is inside %s.ipv6, a LAN", str(it),
+			    cfg->lans[cfg->lan6].field);
+	return 0;
 }
 
 static int parse_weight(struct parser *p, const struct item *it, void *obj)
@@ -782,6 +841,16 @@ static int parse_npt_prefix(struct parser *p, const struct item *it, void *obj)
 		return fail(p, val_line(it), it->field,
 			    "prefix '%s' longer than lan.ipv6 /%u", str(it),
 			    lan_plen);
+	if (ipv6_scoped(&w->npt_prefix))
+		return fail(p, val_line(it), it->field,
+			    "'%s' is link-local or multicast, no delegated prefix",
+			    str(it));
+	/* lan.ipv6 inside it would be its own external prefix */
+	if (p->cfg->has_lan6 &&
+	    in_prefix6(&p->cfg->lan_net6, &w->npt_prefix, w->npt_plen))
+		return fail(p, val_line(it), it->field,
+			    "prefix '%s' contains lan.ipv6: the internal prefix cannot be the external one",
+			    str(it));
 	return 0;
 }
 
@@ -868,6 +937,20 @@ static bool same_target(const struct mwan_cfg_probe_target *a,
 	return IN6_ARE_ADDR_EQUAL(&a->addr6, &b->addr6);
 }
 
+/* What a probe through a WAN can reach: a unicast address off the
+ * router, not in the link-local ranges.
+ */
+static bool target_reachable(const struct mwan_cfg_probe_target *t)
+{
+	if (t->family == AF_INET)
+		return ipv4_unicast(t->addr4) &&
+		       (ntohl(t->addr4.s_addr) >> 16) != 0xa9fe; /* 169.254/16 */
+	return !IN6_IS_ADDR_UNSPECIFIED(&t->addr6) &&
+	       !IN6_IS_ADDR_LOOPBACK(&t->addr6) &&
+	       !IN6_IS_ADDR_MULTICAST(&t->addr6) &&
+	       !IN6_IS_ADDR_LINKLOCAL(&t->addr6);
+}
+
 static int parse_one_target(struct parser *p, const struct item *it,
 			    struct mwan_cfg_wan *w)
 {
@@ -883,6 +966,11 @@ static int parse_one_target(struct parser *p, const struct item *it,
 			"invalid probe target '%s' (use IPv4, IPv6 or tcp:ADDR:PORT)",
 			q(&qv, str(it)));
 	t->line = val_line(it);
+	if (!target_reachable(t))
+		return fail(
+			p, val_line(it), it->field,
+			"probe target '%s' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)",
+			q(&qv, str(it)));
 	for (i = 0; i < w->n_probe_targets; i++)
 		if (same_target(t, &w->probe_targets[i]))
 			return fail(p, val_line(it), it->field,
@@ -900,6 +988,9 @@ static int parse_targets(struct parser *p, const struct item *it, void *obj)
 
 	if (expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
+	if (!list_len(it))
+		return fail(p, it->line, it->field,
+			    "no targets (without probe: the WAN's health follows its link)");
 	if (list_len(it) > MWAN_MAX_PROBE_TARGETS)
 		return fail(p, it->line, it->field,
 			    "too many targets (at most %d)",
@@ -1412,7 +1503,8 @@ static int load_document(struct parser *p, yaml_parser_t *yp,
 		return yaml_fail(p, yp);
 	if (!yaml_document_get_root_node(doc)) {
 		mwan_set_err(p->err, p->errlen,
-			     "%s: cannot read: no YAML document", p->name);
+			     "%s:1: top level: no YAML document (empty or comments only)",
+			     p->name);
 		ret = -1;
 	} else if (!yaml_parser_load(yp, &extra)) {
 		ret = yaml_fail(p, yp);
@@ -1440,7 +1532,7 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 
 	config_defaults(cfg, name);
 	if (!len) {
-		mwan_set_err(err, errlen, "%s: cannot read: file is empty",
+		mwan_set_err(err, errlen, "%s:1: top level: the file is empty",
 			     name);
 		return -1;
 	}
@@ -1499,6 +1591,13 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	int ret;
 
 	ret = read_file(path, &buf, &len);
+	if (ret == -EFBIG) {
+		memset(cfg, 0, sizeof(*cfg));
+		mwan_set_err(err, errlen,
+			     "%s:1: top level: larger than %d bytes, no mwan.yaml",
+			     path, MAX_FILE_SIZE);
+		return -1;
+	}
 	if (ret) {
 		memset(cfg, 0, sizeof(*cfg));
 		mwan_set_err(err, errlen, "%s: cannot read: %s", path,

@@ -613,6 +613,67 @@ static const struct bad_case bad_cases[] = {
 	  LAN WANS
 	  "    probe:\n      rtt_raise_ms: 100\n      rtt_clear_ms: 150\n",
 	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '150' above rtt_raise_ms 100" },
+	/* what --check must not accept (issue 13) */
+	{ "run_dir_too_long",
+	  "run_dir: /run/mwan/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n" LAN WANS,
+	  "t.yaml:1: run_dir: too long for the control socket's path (at most 99 characters)" },
+	{ "lan_ipv6_link_local", LAN "  ipv6: fe80::/64\n" WANS,
+	  "t.yaml:4: lan.ipv6: 'fe80::/64' is link-local or multicast, no prefix to translate" },
+	{ "lan_ipv6_multicast", LAN "  ipv6: ff05::/64\n" WANS,
+	  "t.yaml:4: lan.ipv6: 'ff05::/64' is link-local or multicast, no prefix to translate" },
+	{ "npt_prefix_link_local",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    npt: { prefix: fe80::/56 }\n",
+	  "t.yaml:9: wans.att.npt.prefix: 'fe80::/56' is link-local or multicast, no delegated prefix" },
+	{ "npt_prefix_contains_lan6",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    npt: { prefix: 3d06:bad:b01::/48, subnet: 0xfe }\n",
+	  "t.yaml:9: wans.att.npt.prefix: prefix '3d06:bad:b01::/48' contains lan.ipv6: the internal prefix cannot be the external one" },
+	{ "gateway4_lan_host",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 10.250.250.4\n",
+	  "t.yaml:7: wans.att.gateway4: gateway '10.250.250.4' is inside lan.ipv4, a LAN" },
+	{ "gateway6_lan_host",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n"
+	      "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 100.64.1.1\n"
+	      "    gateway6: 3d06:bad:b01:fe::4\n",
+	  "t.yaml:9: wans.att.gateway6: gateway '3d06:bad:b01:fe::4' is inside lan.ipv6, a LAN" },
+	{ "gateway4_is_public_address",
+	  LAN "wans:\n"
+	      "  att:\n"
+	      "    interface: eth1\n"
+	      "    gateway4: 198.51.100.193\n"
+	      "nat:\n  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n",
+	  "t.yaml:9: nat[0].external.att: public address '198.51.100.193' is wans.att.gateway4" },
+	{ "probe_targets_empty", LAN WANS "    probe: { targets: [] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets: no targets (without probe: the WAN's health follows its link)" },
+	{ "probe_target_unspecified", LAN WANS "    probe: { targets: [0.0.0.0] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '0.0.0.0' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_broadcast", LAN WANS "    probe: { targets: [255.255.255.255] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '255.255.255.255' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_multicast", LAN WANS "    probe: { targets: [192.0.2.1, 224.0.0.1] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[1]: probe target '224.0.0.1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_loopback", LAN WANS "    probe: { targets: [\"tcp:127.0.0.1:80\"] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target 'tcp:127.0.0.1:80' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_link_local4", LAN WANS "    probe: { targets: [169.254.1.1] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '169.254.1.1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_link_local6", LAN WANS "    probe: { targets: [\"fe80::1\"] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target 'fe80::1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
+	{ "probe_target_loopback6", LAN WANS "    probe: { targets: [\"::1\"] }\n",
+	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '::1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
 	/* several LANs (lans:) */
 	{ "lan_and_lans",
 	  LAN
@@ -860,7 +921,29 @@ static void test_load_empty_file(void **state)
 	close(fd);
 	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), -1);
 	unlink(path);
-	snprintf(want, sizeof(want), "%s: cannot read: file is empty", path);
+	snprintf(want, sizeof(want), "%s:1: top level: the file is empty",
+		 path);
+	assert_string_equal(err, want);
+}
+
+/* Over the size cap: refused at line 1, before any parsing. */
+static void test_load_too_large(void **state)
+{
+	char path[] = "/tmp/mwan-test-XXXXXX", want[MWAN_ERR_LEN];
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (1 << 20) + 1), 0);
+	close(fd);
+	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), -1);
+	unlink(path);
+	snprintf(want, sizeof(want),
+		 "%s:1: top level: larger than 1048576 bytes, no mwan.yaml",
+		 path);
 	assert_string_equal(err, want);
 }
 
@@ -871,7 +954,9 @@ static void test_comments_only(void **state)
 
 	(void)state;
 	assert_int_equal(parse("# nothing yet\n", &cfg, err), -1);
-	assert_string_equal(err, "t.yaml: cannot read: no YAML document");
+	assert_string_equal(
+		err,
+		"t.yaml:1: top level: no YAML document (empty or comments only)");
 }
 
 static void set_sysctl(const char *path, const char *value)
@@ -1294,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_directory),
 		cmocka_unit_test(test_load_empty_file),
+		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_comments_only),
 		cmocka_unit_test(test_check_interfaces),
 		cmocka_unit_test(test_check_interface_kinds),
