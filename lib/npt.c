@@ -154,6 +154,35 @@ static void set_bit(struct in6_addr *a, unsigned int bit)
 	a->s6_addr[bit / 8] |= (__u8)(0x80 >> (bit % 8));
 }
 
+int mwan_npt_check_delegated(const struct in6_addr *delegated,
+			     unsigned int dlen, const struct in6_addr *inside,
+			     unsigned int plen, char *err, size_t errlen)
+{
+	char d[INET6_ADDRSTRLEN], in[INET6_ADDRSTRLEN];
+	unsigned int i;
+	bool contains = dlen <= plen;
+
+	inet_ntop(AF_INET6, delegated, d, sizeof(d));
+	if (IN6_IS_ADDR_LINKLOCAL(delegated) ||
+	    IN6_IS_ADDR_MULTICAST(delegated)) {
+		mwan_set_err(err, errlen,
+			     "delegated prefix %s/%u is link-local or multicast",
+			     d, dlen);
+		return -1;
+	}
+	for (i = 0; contains && i < sizeof(delegated->s6_addr); i++)
+		contains = !((delegated->s6_addr[i] ^ inside->s6_addr[i]) &
+			     prefix_byte_mask(dlen, i));
+	if (!contains)
+		return 0;
+	inet_ntop(AF_INET6, inside, in, sizeof(in));
+	mwan_set_err(
+		err, errlen,
+		"delegated prefix %s/%u contains the internal prefix %s/%u, which cannot be its own external prefix",
+		d, dlen, in, plen);
+	return -1;
+}
+
 int mwan_npt_derive(const struct in6_addr *delegated, unsigned int dlen,
 		    unsigned int subnet, unsigned int plen,
 		    struct in6_addr *ext, char *err, size_t errlen)

@@ -29,6 +29,15 @@ __u16 mwan_npt_adjustment(const struct in6_addr *from,
 bool mwan_npt_translate(struct in6_addr *addr, const struct in6_addr *to,
 			unsigned int plen, __u16 adj);
 
+/* Whether a delegated prefix can serve as one at all: neither
+ * link-local nor multicast, and not containing the internal prefix
+ * (inside/plen), which would then be its own external prefix. Fails with
+ * a message quoting the prefix.
+ */
+int mwan_npt_check_delegated(const struct in6_addr *delegated,
+			     unsigned int dlen, const struct in6_addr *inside,
+			     unsigned int plen, char *err, size_t errlen);
+
 /* The external prefix of length plen for a WAN: `subnet` numbers the
  * plen-sized subnets of the delegated prefix (delegated/dlen). Fails with
  * a message (quoting the bad value) when dlen > plen, the delegated prefix

@@ -128,7 +128,9 @@ static int entry_build(const struct loader *l, unsigned int w,
 	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
 	struct in6_addr ext;
 
-	if (mwan_npt_derive(delegated, dlen, c->npt_subnet, l->cfg.lan_plen6,
+	if (mwan_npt_check_delegated(delegated, dlen, &l->cfg.lan_net6,
+				     l->cfg.lan_plen6, err, errlen) ||
+	    mwan_npt_derive(delegated, dlen, c->npt_subnet, l->cfg.lan_plen6,
 			    &ext, err, errlen))
 		return -1;
 	mwan_npt_fill(&l->cfg.lan_net6, &ext, l->cfg.lan_plen6, e);

@@ -139,7 +139,13 @@ check_l3_in() {
 # check_l3_npt6: IPv6 across the L3 WAN, translated by NPTv6 to the
 # delegated prefix's subnet, and back.
 check_l3_npt6() {
-	local seen want
+	local seen want out
+	# a "delegated" prefix holding the LAN's own is refused, naming both
+	if out=$(lab_ctl pd webpass 3d06:bad:b01::/48 2>&1); then
+		fail "bpfctl pd with a prefix containing lan.ipv6 succeeded: $out"
+	fi
+	grep -q "delegated prefix 3d06:bad:b01::/48 contains the internal prefix 3d06:bad:b01:fe::/64" <<<"$out" ||
+		fail "bpfctl pd refused it without saying why: $out"
 	lab_ctl pd webpass "${LAB_WAN_PD[webpass]}" >/dev/null || fail "bpfctl pd failed"
 	want=$(t_labnet npt --internal "$LAB_LAN_NET6" --delegated "${LAB_WAN_PD[webpass]}" \
 		--subnet "$LAB_NPT_SUBNET" "$(lab_host_ip6 h2)") || fail "no NPT reference: $want"
@@ -207,7 +213,8 @@ run_pass() {
 	lab_ctl wan att down >/dev/null
 	check "out by the L3 WAN: every host from its webpass address, TCP and UDP" check_l3_out
 	check "in by the L3 WAN: TCP to h2's webpass address reaches h2" check_l3_in
-	check "IPv6 by the L3 WAN: NPTv6 to the delegated prefix and back" check_l3_npt6
+	check "IPv6 by the L3 WAN: NPTv6 to the delegated prefix and back (one holding lan.ipv6 refused)" \
+		check_l3_npt6
 	check "probes through the L3 WAN answered" check_l3_probes
 	check "an unmapped source routed to the L3 WAN: dropped there, counted" check_l3_unmapped
 	lab_ctl wan att auto >/dev/null

@@ -377,6 +377,46 @@ static void test_derive(void **state)
 	expect_derive("2001:db8::", 32, 0xffffffff, 64, "2001:db8:ffff:ffff::");
 }
 
+/* A delegated prefix that is none (link-local, multicast) or holds the
+ * internal prefix (3d06:bad:b01:fe::/64 here) is refused; others pass.
+ */
+static void test_check_delegated(void **state)
+{
+	struct in6_addr in = addr6("3d06:bad:b01:fe::"), d;
+	char err[256] = "";
+
+	(void)state;
+	d = addr6("3d06:bad:b01::");
+	assert_int_equal(mwan_npt_check_delegated(&d, 48, &in, 64, err,
+						  sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"delegated prefix 3d06:bad:b01::/48 contains the internal prefix 3d06:bad:b01:fe::/64, which cannot be its own external prefix");
+	d = addr6("3d06:bad:b01:fe::");
+	assert_int_equal(mwan_npt_check_delegated(&d, 64, &in, 64, err,
+						  sizeof(err)),
+			 -1);
+	d = addr6("fe80::");
+	assert_int_equal(mwan_npt_check_delegated(&d, 56, &in, 64, err,
+						  sizeof(err)),
+			 -1);
+	assert_string_equal(err,
+			    "delegated prefix fe80::/56 is link-local or multicast");
+	d = addr6("ff05::");
+	assert_int_equal(
+		mwan_npt_check_delegated(&d, 56, &in, 64, NULL, 0), -1);
+	/* next door, and a longer prefix than the LAN's: fine here */
+	d = addr6("3d06:bad:b01:ff::");
+	assert_int_equal(mwan_npt_check_delegated(&d, 64, &in, 64, err,
+						  sizeof(err)),
+			 0);
+	d = addr6("2001:db8:a0:100::");
+	assert_int_equal(mwan_npt_check_delegated(&d, 56, &in, 64, err,
+						  sizeof(err)),
+			 0);
+}
+
 static void test_derive_rejects(void **state)
 {
 	(void)state;
@@ -1765,6 +1805,7 @@ int main(void)
 		cmocka_unit_test(test_translate_longer_than_64),
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_derive_rejects),
+		cmocka_unit_test(test_check_delegated),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_random_against_model),
 		TRANSLATOR_TEST(
