@@ -615,7 +615,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:13: wans.webpass.probe.rtt_clear_ms: value '150' above rtt_raise_ms 100" },
 	/* what --check must not accept (issue 13) */
 	{ "run_dir_too_long",
-	  "run_dir: /run/mwan/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n" LAN WANS,
+	  "run_dir: /run/mwan/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n" LAN
+		  WANS,
 	  "t.yaml:1: run_dir: too long for the control socket's path (at most 99 characters)" },
 	{ "lan_ipv6_link_local", LAN "  ipv6: fe80::/64\n" WANS,
 	  "t.yaml:4: lan.ipv6: 'fe80::/64' is link-local or multicast, no prefix to translate" },
@@ -652,27 +653,35 @@ static const struct bad_case bad_cases[] = {
 	      "    gateway6: 3d06:bad:b01:fe::4\n",
 	  "t.yaml:9: wans.att.gateway6: gateway '3d06:bad:b01:fe::4' is inside lan.ipv6, a LAN" },
 	{ "gateway4_is_public_address",
-	  LAN "wans:\n"
-	      "  att:\n"
-	      "    interface: eth1\n"
-	      "    gateway4: 198.51.100.193\n"
-	      "nat:\n  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n",
+	  LAN
+	  "wans:\n"
+	  "  att:\n"
+	  "    interface: eth1\n"
+	  "    gateway4: 198.51.100.193\n"
+	  "nat:\n  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n",
 	  "t.yaml:9: nat[0].external.att: public address '198.51.100.193' is wans.att.gateway4" },
 	{ "probe_targets_empty", LAN WANS "    probe: { targets: [] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets: no targets (without probe: the WAN's health follows its link)" },
-	{ "probe_target_unspecified", LAN WANS "    probe: { targets: [0.0.0.0] }\n",
+	{ "probe_target_unspecified",
+	  LAN WANS "    probe: { targets: [0.0.0.0] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '0.0.0.0' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_broadcast", LAN WANS "    probe: { targets: [255.255.255.255] }\n",
+	{ "probe_target_broadcast",
+	  LAN WANS "    probe: { targets: [255.255.255.255] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '255.255.255.255' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_multicast", LAN WANS "    probe: { targets: [192.0.2.1, 224.0.0.1] }\n",
+	{ "probe_target_multicast",
+	  LAN WANS "    probe: { targets: [192.0.2.1, 224.0.0.1] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[1]: probe target '224.0.0.1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_loopback", LAN WANS "    probe: { targets: [\"tcp:127.0.0.1:80\"] }\n",
+	{ "probe_target_loopback",
+	  LAN WANS "    probe: { targets: [\"tcp:127.0.0.1:80\"] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target 'tcp:127.0.0.1:80' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_link_local4", LAN WANS "    probe: { targets: [169.254.1.1] }\n",
+	{ "probe_target_link_local4",
+	  LAN WANS "    probe: { targets: [169.254.1.1] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '169.254.1.1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_link_local6", LAN WANS "    probe: { targets: [\"fe80::1\"] }\n",
+	{ "probe_target_link_local6",
+	  LAN WANS "    probe: { targets: [\"fe80::1\"] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target 'fe80::1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
-	{ "probe_target_loopback6", LAN WANS "    probe: { targets: [\"::1\"] }\n",
+	{ "probe_target_loopback6",
+	  LAN WANS "    probe: { targets: [\"::1\"] }\n",
 	  "t.yaml:11: wans.webpass.probe.targets[0]: probe target '::1' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)" },
 	/* several LANs (lans:) */
 	{ "lan_and_lans",
@@ -908,43 +917,39 @@ static void test_load_directory(void **state)
 	assert_string_equal(err, "/: cannot read: Is a directory");
 }
 
-static void test_load_empty_file(void **state)
+/* A temporary file of `size` zero bytes loaded: refused with `want`
+ * (after "PATH:").
+ */
+static void expect_load_refused(off_t size, const char *want)
 {
-	char path[] = "/tmp/mwan-test-XXXXXX", want[MWAN_ERR_LEN];
+	char path[] = "/tmp/mwan-test-XXXXXX", full[MWAN_ERR_LEN];
 	char err[MWAN_ERR_LEN] = "";
 	struct mwan_config cfg;
 	int fd;
 
-	(void)state;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
 	close(fd);
 	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), -1);
 	unlink(path);
-	snprintf(want, sizeof(want), "%s:1: top level: the file is empty",
-		 path);
-	assert_string_equal(err, want);
+	snprintf(full, sizeof(full), "%s:%s", path, want);
+	assert_string_equal(err, full);
+}
+
+static void test_load_empty_file(void **state)
+{
+	(void)state;
+	expect_load_refused(0, "1: top level: the file is empty");
 }
 
 /* Over the size cap: refused at line 1, before any parsing. */
 static void test_load_too_large(void **state)
 {
-	char path[] = "/tmp/mwan-test-XXXXXX", want[MWAN_ERR_LEN];
-	char err[MWAN_ERR_LEN] = "";
-	struct mwan_config cfg;
-	int fd;
-
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (1 << 20) + 1), 0);
-	close(fd);
-	assert_int_equal(mwan_config_load(path, &cfg, err, sizeof(err)), -1);
-	unlink(path);
-	snprintf(want, sizeof(want),
-		 "%s:1: top level: larger than 1048576 bytes, no mwan.yaml",
-		 path);
-	assert_string_equal(err, want);
+	expect_load_refused(
+		(1 << 20) + 1,
+		"1: top level: larger than 1048576 bytes, no mwan.yaml");
 }
 
 static void test_comments_only(void **state)
