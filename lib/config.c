@@ -668,9 +668,10 @@ static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
 	if (get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6))
 		return -1;
 	if (ipv6_scoped(&cfg->lan_net6))
-		return fail(p, val_line(it), it->field,
-			    "'%s' is link-local or multicast, no prefix to translate",
-			    str(it));
+		return fail(
+			p, val_line(it), it->field,
+			"'%s' is link-local or multicast, no prefix to translate",
+			str(it));
 	return 0;
 }
 
@@ -842,15 +843,17 @@ static int parse_npt_prefix(struct parser *p, const struct item *it, void *obj)
 			    "prefix '%s' longer than lan.ipv6 /%u", str(it),
 			    lan_plen);
 	if (ipv6_scoped(&w->npt_prefix))
-		return fail(p, val_line(it), it->field,
-			    "'%s' is link-local or multicast, no delegated prefix",
-			    str(it));
+		return fail(
+			p, val_line(it), it->field,
+			"'%s' is link-local or multicast, no delegated prefix",
+			str(it));
 	/* lan.ipv6 inside it would be its own external prefix */
 	if (p->cfg->has_lan6 &&
 	    in_prefix6(&p->cfg->lan_net6, &w->npt_prefix, w->npt_plen))
-		return fail(p, val_line(it), it->field,
-			    "prefix '%s' contains lan.ipv6: the internal prefix cannot be the external one",
-			    str(it));
+		return fail(
+			p, val_line(it), it->field,
+			"prefix '%s' contains lan.ipv6: the internal prefix cannot be the external one",
+			str(it));
 	return 0;
 }
 
@@ -944,7 +947,8 @@ static bool target_reachable(const struct mwan_cfg_probe_target *t)
 {
 	if (t->family == AF_INET)
 		return ipv4_unicast(t->addr4) &&
-		       (ntohl(t->addr4.s_addr) >> 16) != 0xa9fe; /* 169.254/16 */
+		       (ntohl(t->addr4.s_addr) >> 16) !=
+			       0xa9fe; /* 169.254/16 */
 	return !IN6_IS_ADDR_UNSPECIFIED(&t->addr6) &&
 	       !IN6_IS_ADDR_LOOPBACK(&t->addr6) &&
 	       !IN6_IS_ADDR_MULTICAST(&t->addr6) &&
@@ -989,8 +993,9 @@ static int parse_targets(struct parser *p, const struct item *it, void *obj)
 	if (expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
 	if (!list_len(it))
-		return fail(p, it->line, it->field,
-			    "no targets (without probe: the WAN's health follows its link)");
+		return fail(
+			p, it->line, it->field,
+			"no targets (without probe: the WAN's health follows its link)");
 	if (list_len(it) > MWAN_MAX_PROBE_TARGETS)
 		return fail(p, it->line, it->field,
 			    "too many targets (at most %d)",
@@ -1502,9 +1507,10 @@ static int load_document(struct parser *p, yaml_parser_t *yp,
 	if (!yaml_parser_load(yp, doc))
 		return yaml_fail(p, yp);
 	if (!yaml_document_get_root_node(doc)) {
-		mwan_set_err(p->err, p->errlen,
-			     "%s:1: top level: no YAML document (empty or comments only)",
-			     p->name);
+		mwan_set_err(
+			p->err, p->errlen,
+			"%s:1: top level: no YAML document (empty or comments only)",
+			p->name);
 		ret = -1;
 	} else if (!yaml_parser_load(yp, &extra)) {
 		ret = yaml_fail(p, yp);
@@ -1593,9 +1599,10 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	ret = read_file(path, &buf, &len);
 	if (ret == -EFBIG) {
 		memset(cfg, 0, sizeof(*cfg));
-		mwan_set_err(err, errlen,
-			     "%s:1: top level: larger than %d bytes, no mwan.yaml",
-			     path, MAX_FILE_SIZE);
+		mwan_set_err(
+			err, errlen,
+			"%s:1: top level: larger than %d bytes, no mwan.yaml",
+			path, MAX_FILE_SIZE);
 		return -1;
 	}
 	if (ret) {

@@ -165,9 +165,10 @@ int mwan_npt_check_delegated(const struct in6_addr *delegated,
 	inet_ntop(AF_INET6, delegated, d, sizeof(d));
 	if (IN6_IS_ADDR_LINKLOCAL(delegated) ||
 	    IN6_IS_ADDR_MULTICAST(delegated)) {
-		mwan_set_err(err, errlen,
-			     "delegated prefix %s/%u is link-local or multicast",
-			     d, dlen);
+		mwan_set_err(
+			err, errlen,
+			"delegated prefix %s/%u is link-local or multicast", d,
+			dlen);
 		return -1;
 	}
 	for (i = 0; contains && i < sizeof(delegated->s6_addr); i++)

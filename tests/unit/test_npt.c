@@ -401,20 +401,18 @@ static void test_check_delegated(void **state)
 	assert_int_equal(mwan_npt_check_delegated(&d, 56, &in, 64, err,
 						  sizeof(err)),
 			 -1);
-	assert_string_equal(err,
-			    "delegated prefix fe80::/56 is link-local or multicast");
+	assert_string_equal(
+		err, "delegated prefix fe80::/56 is link-local or multicast");
 	d = addr6("ff05::");
-	assert_int_equal(
-		mwan_npt_check_delegated(&d, 56, &in, 64, NULL, 0), -1);
+	assert_int_equal(mwan_npt_check_delegated(&d, 56, &in, 64, NULL, 0),
+			 -1);
 	/* next door, and a longer prefix than the LAN's: fine here */
 	d = addr6("3d06:bad:b01:ff::");
-	assert_int_equal(mwan_npt_check_delegated(&d, 64, &in, 64, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+		mwan_npt_check_delegated(&d, 64, &in, 64, err, sizeof(err)), 0);
 	d = addr6("2001:db8:a0:100::");
-	assert_int_equal(mwan_npt_check_delegated(&d, 56, &in, 64, err,
-						  sizeof(err)),
-			 0);
+	assert_int_equal(
+		mwan_npt_check_delegated(&d, 56, &in, 64, err, sizeof(err)), 0);
 }
 
 static void test_derive_rejects(void **state)
