@@ -192,7 +192,7 @@ static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
 	return ctx_store(ctx, true, p->l3 + IP6_HOP_OFF, &hop, 1);
 }
 
-static __always_inline int xdp_outbound6(struct xdp_md *ctx,
+static __noinline int xdp_outbound6(struct xdp_md *ctx,
 					 const struct mwan_cfg *cfg,
 					 const struct pkt6 *p)
 {
@@ -216,7 +216,7 @@ static __always_inline int xdp_outbound6(struct xdp_md *ctx,
 	return xdp_send_out(&d.s, len);
 }
 
-static __always_inline int xdp_inbound6(struct xdp_md *ctx,
+static __noinline int xdp_inbound6(struct xdp_md *ctx,
 					const struct mwan_cfg *cfg, __u32 wan,
 					const struct pkt6 *p)
 {
@@ -245,7 +245,7 @@ static __always_inline int xdp_inbound6(struct xdp_md *ctx,
 	return xdp_send_in(lan, &d.s, len);
 }
 
-static __always_inline int xdp_ipv6(struct xdp_md *ctx,
+static __noinline int xdp_ipv6(struct xdp_md *ctx,
 				    const struct mwan_cfg *cfg, __u32 ifc)
 {
 	struct pkt6 p;
@@ -276,12 +276,29 @@ static __always_inline int l2_pass(enum l2_class c)
 	return MWAN_EV_PASS_NOT_IP;
 }
 
+static __noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			       __u32 ifc)
+{
+	struct pkt4 p;
+
+	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
+		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
+		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
+	if (p.ihl != 5)
+		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
+	if (ifc == IFACE_LAN)
+		return xdp_outbound(ctx, cfg, &p);
+	return xdp_inbound(ctx, cfg, ifc, &p);
+}
+
+/* One subprogram per family: each keeps its own stack frame and verifier
+ * states, and the ingress filter's global functions fit under both.
+ */
 SEC("xdp")
 int mwan_xdp(struct xdp_md *ctx)
 {
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
-	struct pkt4 p;
 	__u32 ifc;
 
 	if (!cfg || !cfg->ready)
@@ -296,14 +313,7 @@ int mwan_xdp(struct xdp_md *ctx)
 		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
 	if (c == L2_IPV6)
 		return xdp_ipv6(ctx, cfg, ifc);
-	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
-		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
-		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	if (p.ihl != 5)
-		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
-	if (ifc == IFACE_LAN)
-		return xdp_outbound(ctx, cfg, &p);
-	return xdp_inbound(ctx, cfg, ifc, &p);
+	return xdp_ipv4(ctx, cfg, ifc);
 }
 
 /* ---- TC slow path ----
@@ -422,7 +432,7 @@ static __always_inline int tc_parse6(struct __sk_buff *skb, __u32 l3,
 	return parse_ipv6(skb, false, l3, skb->len - l3, false, p);
 }
 
-static __always_inline int tc_outbound6(struct __sk_buff *skb,
+static __noinline int tc_outbound6(struct __sk_buff *skb,
 					const struct mwan_cfg *cfg,
 					const struct pkt6 *p)
 {
@@ -436,7 +446,7 @@ static __always_inline int tc_outbound6(struct __sk_buff *skb,
 	return tc_mark(skb, &d.s);
 }
 
-static __always_inline int tc_inbound6(struct __sk_buff *skb,
+static __noinline int tc_inbound6(struct __sk_buff *skb,
 				       const struct mwan_cfg *cfg, __u32 wan,
 				       const struct pkt6 *p)
 {
@@ -452,30 +462,55 @@ static __always_inline int tc_inbound6(struct __sk_buff *skb,
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
-static __always_inline int
+static __noinline int
 tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 ifc, __u32 l3)
 {
 	struct pkt6 p;
+	__u32 why;
 	int err;
 
-	if (!cfg->lan_plen6)
-		return TC_ACT_OK;
 	err = tc_parse6(skb, l3, &p);
-	if (err == PARSE_DEFER)
-		return TC_ACT_OK;
+	/* What is not translated (no lan.ipv6, headers too deep to parse)
+	 * still meets the ingress filter's address checks on a WAN: the
+	 * fast path left it to this program.
+	 */
+	if (err == PARSE_DEFER || (!err && !cfg->lan_plen6)) {
+		why = 0;
+		if (ifc < MWAN_MAX_WANS) {
+			p.icmp_error = false;
+			why = wan_ingress6(cfg, ifc, &p);
+			if (!why && cfg->lan_plen6)
+				why = wan_prefix6_elsewhere(ifc, &p.daddr,
+							    cfg->lan_plen6);
+		}
+		return why ? tc_drop(skb, why) : TC_ACT_OK;
+	}
 	if (err)
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
+		return cfg->lan_plen6 ? tc_drop(skb, MWAN_DROP_TRUNCATED) :
+					TC_ACT_OK;
 	if (ifc == IFACE_LAN)
 		return tc_outbound6(skb, cfg, &p);
 	return tc_inbound6(skb, cfg, ifc, &p);
 }
 
+static __noinline int tc_in4(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+			     __u32 ifc, __u32 l3)
+{
+	struct pkt4 p;
+
+	if (tc_parse(skb, l3, &p))
+		return tc_drop(skb, MWAN_DROP_TRUNCATED);
+	if (ifc == IFACE_LAN)
+		return tc_outbound(skb, cfg, &p);
+	return tc_inbound(skb, cfg, ifc, &p);
+}
+
+/* One subprogram per family, as mwan_xdp. */
 SEC("tc")
 int mwan_tc_in(struct __sk_buff *skb)
 {
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
-	struct pkt4 p;
 	__u32 ifc, l3;
 
 	if (!cfg || !cfg->ready)
@@ -488,11 +523,7 @@ int mwan_tc_in(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (c == L2_IPV6)
 		return tc_in6(skb, cfg, ifc, l3);
-	if (tc_parse(skb, l3, &p))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	if (ifc == IFACE_LAN)
-		return tc_outbound(skb, cfg, &p);
-	return tc_inbound(skb, cfg, ifc, &p);
+	return tc_in4(skb, cfg, ifc, l3);
 }
 
 /* A router-generated ICMP error about an inbound packet quotes the internal
@@ -540,6 +571,39 @@ static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
 	v.dst = p->daddr;
 	v.wan = wan;
 	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
+}
+
+/* A source that may not leave (BCP 38, or transit between WANs): kept
+ * for the loader's log (mwan_spoofed), counted where it came in (its
+ * LAN, or the WAN it arrived on), dropped. IPv4 as ::ffff:a.b.c.d.
+ */
+static __always_inline int tc_spoofed(struct __sk_buff *skb, __u32 wan,
+				      __u32 reason, const void *src,
+				      const void *dst, __u32 alen)
+{
+	struct in6_addr_raw key = {};
+	struct mwan_spoofed v = {}, *u;
+
+	if (alen == 4) {
+		key.a[10] = 0xff;
+		key.a[11] = 0xff;
+		__builtin_memcpy(&key.a[12], src, 4);
+		v.dst[10] = 0xff;
+		v.dst[11] = 0xff;
+		__builtin_memcpy(&v.dst[12], dst, 4);
+	} else {
+		__builtin_memcpy(key.a, src, 16);
+		__builtin_memcpy(v.dst, dst, 16);
+	}
+	v.last_ns = bpf_ktime_get_ns();
+	v.wan = wan;
+	v.in_ifindex = skb->ingress_ifindex;
+	v.reason = reason;
+	u = bpf_map_lookup_elem(&mwan_spoofed, &key);
+	v.packets = u ? u->packets + 1 : 1;
+	bpf_map_update_elem(&mwan_spoofed, &key, &v, BPF_ANY);
+	count_drop(skb->ingress_ifindex, reason);
+	return TC_ACT_SHOT;
 }
 
 /* What leaves a WAN untranslated with a private source the router does
@@ -594,6 +658,9 @@ tc_out6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan, __u32 l3)
 			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
 		if (is_ula6(&src) && !is_local6(&src))
 			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
+		reason = wan_egress6(cfg, wan, &src, skb->ingress_ifindex);
+		if (reason)
+			return tc_drop(skb, reason);
 		return TC_ACT_OK;
 	}
 	if (in_lan6(cfg, &p.saddr)) {
@@ -611,6 +678,9 @@ tc_out6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan, __u32 l3)
 	}
 	if (is_ula6(&p.saddr) && !is_local6(&p.saddr))
 		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
+	reason = wan_egress6(cfg, wan, &p.saddr, skb->ingress_ifindex);
+	if (reason)
+		return tc_spoofed(skb, wan, reason, &p.saddr, &p.daddr, 16);
 	if (!p.icmp_error || p.later_frag || parse_quote6(skb, false, &p, &in))
 		return TC_ACT_OK;
 	if (in_lan6(cfg, &in.saddr))
@@ -633,7 +703,7 @@ int mwan_tc_out(struct __sk_buff *skb)
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
 	struct pkt4 p;
-	__u32 wan, l3;
+	__u32 wan, l3, reason;
 
 	if (!cfg || !cfg->n_lans)
 		return TC_ACT_OK;
@@ -656,12 +726,18 @@ int mwan_tc_out(struct __sk_buff *skb)
 			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
 		if (private_leak4(src))
 			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
+		reason = wan_egress4(cfg, wan, src, skb->ingress_ifindex);
+		if (reason)
+			return tc_drop(skb, reason);
 		return TC_ACT_OK;
 	}
 	if (in_lan4(cfg, p.saddr))
 		return tc_snat(skb, cfg, wan, &p);
 	if (private_leak4(p.saddr))
 		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
+	reason = wan_egress4(cfg, wan, p.saddr, skb->ingress_ifindex);
+	if (reason)
+		return tc_spoofed(skb, wan, reason, &p.saddr, &p.daddr, 4);
 	if (p.icmp_error && !p.later_frag)
 		return tc_guard_quote(skb, cfg, wan, &p);
 	return TC_ACT_OK;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +56,16 @@ static int read_drops(const struct ctl *ctl, struct stats *s)
 	return 0;
 }
 
-/* Every drop by where it happened: each WAN's interface (in or out),
- * and "other" (the LAN). JSON has every reason; text only what counted.
+/* Every drop by where it is counted: each WAN's interface (in or out),
+ * each LAN's (what it sent that may not leave, by its interface name)
+ * and "other". JSON has every reason; text only what counted.
  */
 static void print_drops_by_wan(const struct ctl_wans *wans,
 			       const struct stats *s)
 {
+	char ifname[IF_NAMESIZE];
 	unsigned int slot;
+	const char *name, *kind;
 	size_t i;
 
 	if (!s->have_drop)
@@ -69,15 +73,29 @@ static void print_drops_by_wan(const struct ctl_wans *wans,
 	print_text("\n%-15s %-24s %12s\n", "DROPS_AT", "REASON", "PACKETS");
 	print_open_array("drops_by_wan");
 	for (slot = 0; slot < MWAN_WANDROP_SLOTS; slot++) {
-		const char *name = slot == MWAN_WANDROP_OTHER ?
-					   "other" :
-					   wans->wan[slot].name;
+		if (slot == MWAN_WANDROP_OTHER) {
+			name = "other";
+			kind = "other";
+		} else if (slot >= MWAN_WANDROP_LAN) {
+			__u32 ifindex =
+				wans->cfg.lan[slot - MWAN_WANDROP_LAN].ifindex;
 
-		if (slot != MWAN_WANDROP_OTHER &&
-		    !mwan_wan_configured(&wans->wan[slot].w))
-			continue;
+			if (!ifindex)
+				continue;
+			if (!if_indextoname(ifindex, ifname))
+				snprintf(ifname, sizeof(ifname), "if%u",
+					 ifindex);
+			name = ifname;
+			kind = "lan";
+		} else {
+			if (!mwan_wan_configured(&wans->wan[slot].w))
+				continue;
+			name = wans->wan[slot].name;
+			kind = "wan";
+		}
 		print_open_object(NULL);
 		print_str("name", NULL, name);
+		print_str("kind", NULL, kind);
 		print_open_object("drops");
 		for (i = 0; i < mwan_n_drops; i++) {
 			__u64 v = s->drop[slot][mwan_drop_names[i].id];

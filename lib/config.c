@@ -1158,6 +1158,149 @@ static int parse_probe(struct parser *p, const struct item *it, void *obj)
 	return 0;
 }
 
+/* ---- prefix lists: wans.NAME.allow_sources, ingress_filter ---- */
+
+bool mwan_prefix_has(const struct mwan_cfg_prefix *pfx, const void *a)
+{
+	struct in_addr v;
+
+	if (pfx->family == AF_INET6)
+		return in_prefix6(a, &pfx->addr6, pfx->plen);
+	memcpy(&v, a, sizeof(v));
+	return !((ntohl(v.s_addr) ^ ntohl(pfx->addr4.s_addr)) &
+		 mask4(pfx->plen));
+}
+
+static const void *prefix_addr(const struct mwan_cfg_prefix *pfx)
+{
+	return pfx->family == AF_INET ? (const void *)&pfx->addr4 :
+					(const void *)&pfx->addr6;
+}
+
+bool mwan_prefix_overlaps(const struct mwan_cfg_prefix *a,
+			  const struct mwan_cfg_prefix *b)
+{
+	const struct mwan_cfg_prefix *wide = a->plen <= b->plen ? a : b;
+
+	return a->family == b->family &&
+	       mwan_prefix_has(wide, prefix_addr(wide == a ? b : a));
+}
+
+static void prefix_text(const struct mwan_cfg_prefix *pfx, char *buf,
+			size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(pfx->family, prefix_addr(pfx), a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, pfx->plen);
+}
+
+typedef int (*prefix_fn)(struct parser *p, const struct item *it,
+			 const struct mwan_cfg_prefix *pfx, void *obj);
+
+/* A list of prefixes of either family, no two overlapping, each one
+ * also judged by `check`.
+ */
+static int parse_prefix_list(struct parser *p, const struct item *it,
+			     struct mwan_cfg_prefix *list, unsigned int *n,
+			     prefix_fn check, void *obj)
+{
+	yaml_node_item_t *id;
+	struct item el;
+	char t[INET6_ADDRSTRLEN + 8];
+	unsigned int i;
+
+	if (expect(p, it, YAML_SEQUENCE_NODE))
+		return -1;
+	if (list_len(it) > MWAN_MAX_PREFIX_LIST)
+		return fail(p, it->line, it->field,
+			    "too many prefixes (at most %d)",
+			    MWAN_MAX_PREFIX_LIST);
+	for (id = it->val->data.sequence.items.start;
+	     id < it->val->data.sequence.items.top; id++) {
+		struct mwan_cfg_prefix *pfx = &list[*n];
+
+		list_item(p, it, *id, *n, &el);
+		if (get_str(p, &el))
+			return -1;
+		pfx->family = strchr(str(&el), ':') ? AF_INET6 : AF_INET;
+		if (get_cidr(p, &el, pfx->family,
+			     pfx->family == AF_INET ? 32 : 128,
+			     pfx->family == AF_INET ? (void *)&pfx->addr4 :
+						      (void *)&pfx->addr6,
+			     &pfx->plen))
+			return -1;
+		pfx->line = val_line(&el);
+		for (i = 0; i < *n; i++) {
+			if (!mwan_prefix_overlaps(pfx, &list[i]))
+				continue;
+			prefix_text(&list[i], t, sizeof(t));
+			return fail(p, pfx->line, el.field,
+				    "'%s' overlaps %s (line %u)", str(&el), t,
+				    list[i].line);
+		}
+		if (check(p, &el, pfx, obj))
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* What may leave untranslated must be neither a LAN's (those leave
+ * translated) nor private (which never leaves a WAN as it is).
+ */
+static int check_allow(struct parser *p, const struct item *it,
+		       const struct mwan_cfg_prefix *pfx, void *obj)
+{
+	const struct mwan_cfg_prefix private4[] = {
+		{ .family = AF_INET, .addr4 = { htonl(0x0a000000) }, .plen = 8 },
+		{ .family = AF_INET, .addr4 = { htonl(0xac100000) }, .plen = 12 },
+		{ .family = AF_INET, .addr4 = { htonl(0xc0a80000) }, .plen = 16 },
+	};
+	static const struct mwan_cfg_prefix ula = {
+		.family = AF_INET6, .addr6 = { { { 0xfc } } }, .plen = 7
+	};
+	const struct mwan_config *cfg = p->cfg;
+	struct mwan_cfg_prefix lan = { .family = AF_INET };
+	unsigned int i;
+
+	(void)obj;
+	for (i = 0; i < cfg->n_lans; i++) {
+		lan.addr4 = cfg->lans[i].net4;
+		lan.plen = cfg->lans[i].plen4;
+		if (mwan_prefix_overlaps(pfx, &lan))
+			return fail(
+				p, val_line(it), it->field,
+				"'%s' overlaps %s.ipv4: LAN addresses leave translated, never as they are",
+				str(it), cfg->lans[i].field);
+	}
+	lan.family = AF_INET6;
+	lan.addr6 = cfg->lan_net6;
+	lan.plen = cfg->lan_plen6;
+	if (cfg->has_lan6 && mwan_prefix_overlaps(pfx, &lan))
+		return fail(
+			p, val_line(it), it->field,
+			"'%s' overlaps %s.ipv6: LAN addresses leave translated, never as they are",
+			str(it), cfg->lans[cfg->lan6].field);
+	for (i = 0; i < ARRAY_SIZE(private4); i++)
+		if (mwan_prefix_overlaps(pfx, &private4[i]))
+			break;
+	if (i < ARRAY_SIZE(private4) || mwan_prefix_overlaps(pfx, &ula))
+		return fail(
+			p, val_line(it), it->field,
+			"'%s' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated",
+			str(it));
+	return 0;
+}
+
+static int parse_allow(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_cfg_wan *w = obj;
+
+	return parse_prefix_list(p, it, w->allow_sources, &w->n_allow,
+				 check_allow, w);
+}
+
 static const struct key_spec wan_keys[] = {
 	{ .key = "interface", .fn = parse_wan_if, .required = true },
 	{ .key = "gateway4", .fn = parse_gw4, .required = true },
@@ -1166,6 +1309,7 @@ static const struct key_spec wan_keys[] = {
 	{ .key = "tier", .fn = parse_tier },
 	{ .key = "npt", .fn = parse_npt },
 	{ .key = "probe", .fn = parse_probe },
+	{ .key = "allow_sources", .fn = parse_allow },
 };
 
 static void wan_defaults(struct mwan_cfg_wan *w)
@@ -1450,6 +1594,82 @@ static int parse_metrics(struct parser *p, const struct item *it, void *obj)
 	return PARSE_KEYS(p, it, metrics_keys, obj);
 }
 
+/* ---- ingress_filter ---- */
+
+static int parse_bogons(struct parser *p, const struct item *it, void *obj)
+{
+	struct mwan_config *cfg = obj;
+	struct quoted qv;
+
+	if (get_str(p, it))
+		return -1;
+	if (strcmp(str(it), "default") && strcmp(str(it), "none"))
+		return fail(p, val_line(it), it->field,
+			    "invalid value '%s' (use default or none)",
+			    q(&qv, str(it)));
+	cfg->bogons = !strcmp(str(it), "default");
+	return 0;
+}
+
+/* A source dropped on every WAN must not be one the WANs need: a
+ * gateway or a probe target (their answers would be dropped too).
+ */
+static int check_drop(struct parser *p, const struct item *it,
+		      const struct mwan_cfg_prefix *pfx, void *obj)
+{
+	const struct mwan_config *cfg = obj;
+	const struct mwan_cfg_wan *w;
+	unsigned int i;
+
+	for (w = cfg->wans; w < cfg->wans + cfg->n_wans; w++) {
+		if (w->has_gw4 && pfx->family == AF_INET &&
+		    mwan_prefix_has(pfx, &w->gw4))
+			return fail(p, val_line(it), it->field,
+				    "'%s' holds wans.%s.gateway4, whose packets it would drop",
+				    str(it),
+				    w->name);
+		if (w->has_gw6 && pfx->family == AF_INET6 &&
+		    mwan_prefix_has(pfx, &w->gw6))
+			return fail(p, val_line(it), it->field,
+				    "'%s' holds wans.%s.gateway6, whose packets it would drop",
+				    str(it),
+				    w->name);
+		for (i = 0; i < w->n_probe_targets; i++) {
+			const struct mwan_cfg_probe_target *t =
+				&w->probe_targets[i];
+
+			if (t->family == pfx->family &&
+			    mwan_prefix_has(pfx, t->family == AF_INET ?
+							 (const void *)&t->addr4 :
+							 (const void *)&t->addr6))
+				return fail(
+					p, val_line(it), it->field,
+					"'%s' holds probe target %s of wans.%s (line %u), whose answers it would drop",
+					str(it), t->text, w->name, t->line);
+		}
+	}
+	return 0;
+}
+
+static int parse_drop_sources(struct parser *p, const struct item *it,
+			      void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return parse_prefix_list(p, it, cfg->drop_sources, &cfg->n_drop,
+				 check_drop, cfg);
+}
+
+static const struct key_spec ingress_keys[] = {
+	{ .key = "bogons", .fn = parse_bogons },
+	{ .key = "drop_sources", .fn = parse_drop_sources },
+};
+
+static int parse_ingress(struct parser *p, const struct item *it, void *obj)
+{
+	return PARSE_KEYS(p, it, ingress_keys, obj);
+}
+
 static const struct key_spec top_keys[] = {
 	{ .key = "pin_dir", .fn = parse_pin_dir },
 	{ .key = "run_dir", .fn = parse_run_dir },
@@ -1459,6 +1679,7 @@ static const struct key_spec top_keys[] = {
 	{ .key = "lans", .fn = parse_lans },
 	{ .key = "wans", .fn = parse_wans, .required = true },
 	{ .key = "nat", .fn = parse_nat },
+	{ .key = "ingress_filter", .fn = parse_ingress },
 	{ .key = "metrics", .fn = parse_metrics },
 };
 
@@ -1470,6 +1691,7 @@ static void config_defaults(struct mwan_config *cfg, const char *name)
 	strcpy(cfg->run_dir, MWAN_DEFAULT_RUN_DIR);
 	cfg->fast_path = true;
 	cfg->flows_max = MWAN_FLOWS_DEFAULT;
+	cfg->bogons = true;
 	cfg->metrics_interval_s = MWAN_METRICS_INTERVAL_S;
 }
 

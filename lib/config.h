@@ -46,6 +46,20 @@
 /* Room left in PATH_MAX for the ".tmp.PID" of the atomic rewrite. */
 #define MWAN_METRICS_PATH_MAX (PATH_MAX - 32)
 
+/* At most this many prefixes in each of ingress_filter.drop_sources and
+ * wans.NAME.allow_sources.
+ */
+#define MWAN_MAX_PREFIX_LIST 64
+
+/* One prefix of a list, either family. */
+struct mwan_cfg_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	struct in_addr addr4; /* masked */
+	struct in6_addr addr6; /* masked */
+	unsigned int plen;
+	unsigned int line;
+};
+
 struct mwan_cfg_probe_target {
 	char text[128]; /* as written: "192.0.2.1", "2001:db8::1" */
 	int family; /* AF_INET or AF_INET6 */
@@ -82,6 +96,9 @@ struct mwan_cfg_wan {
 	unsigned int probe_loss_clear_pct; /* 0..loss_raise_pct */
 	unsigned int probe_rtt_raise_ms; /* 0 (off)..60000 */
 	unsigned int probe_rtt_clear_ms; /* 1..rtt_raise_ms; 0 if raise off */
+	/* Sources besides translated ones that may leave by this WAN. */
+	unsigned int n_allow;
+	struct mwan_cfg_prefix allow_sources[MWAN_MAX_PREFIX_LIST];
 	unsigned int line; /* where the WAN's key stands */
 	unsigned int iface_line; /* where `interface:` stands */
 };
@@ -132,6 +149,13 @@ struct mwan_config {
 
 	unsigned int n_nat;
 	struct mwan_cfg_nat *nat;
+
+	/* ingress_filter: the RFC 6890 bogon list (bogons: default) and
+	 * more sources to drop on every WAN.
+	 */
+	bool bogons;
+	unsigned int n_drop;
+	struct mwan_cfg_prefix drop_sources[MWAN_MAX_PREFIX_LIST];
 
 	char metrics_textfile[PATH_MAX]; /* absolute; "": no textfile */
 	unsigned int metrics_textfile_line;
@@ -185,6 +209,13 @@ void mwan_config_health_params(const struct mwan_cfg_wan *w,
 			       struct mwan_health_params *p);
 
 int mwan_config_wan_index(const struct mwan_config *cfg, const char *name);
+
+/* Whether prefix pfx holds address a (of pfx->family, network order). */
+bool mwan_prefix_has(const struct mwan_cfg_prefix *pfx, const void *a);
+
+/* Whether two prefixes of the same family share an address. */
+bool mwan_prefix_overlaps(const struct mwan_cfg_prefix *a,
+			  const struct mwan_cfg_prefix *b);
 
 /* The LAN whose ipv4 holds a (network order), or -1. */
 int mwan_config_lan_of(const struct mwan_config *cfg, struct in_addr a);

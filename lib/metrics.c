@@ -2,6 +2,7 @@
 /* Prometheus text exposition (format 0.0.4) of mwan's maps, from plain fds. */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ struct snap {
 	struct mwan_wan_counters traffic[MWAN_MAX_WANS];
 	__u64 stat[MWAN_STAT_MAX];
 	bool has_wandrop;
-	__u64 wandrop[MWAN_MAX_WANS][MWAN_DROP_MAX_];
+	__u64 wandrop[MWAN_WANDROP_SLOTS][MWAN_DROP_MAX_];
 	bool has_health;
 	struct mwan_health_info health[MWAN_MAX_WANS];
 	__u64 flows;
@@ -148,7 +149,7 @@ static int read_counters(const struct mwan_metrics_fds *fd, struct snap *s,
 	if (fd->wandrop < 0)
 		return 0;
 	s->has_wandrop = true;
-	for (i = 0; i < MWAN_MAX_WANS * MWAN_DROP_MAX_; i++)
+	for (i = 0; i < MWAN_WANDROP_ENTRIES; i++)
 		if (read_percpu(
 			    fd->wandrop, MWAN_MAP_WANDROP, i,
 			    &s->wandrop[i / MWAN_DROP_MAX_][i % MWAN_DROP_MAX_],
@@ -682,6 +683,35 @@ static void write_wan_drops(FILE *f, const struct snap *s)
 	}
 }
 
+/* What a LAN sent that may not leave (BCP 38), by its interface. */
+static void write_lan_drops(FILE *f, const struct snap *s)
+{
+	struct fam drops = FAM("mwan_lan_drops_total", "counter",
+			       "Packets from the LAN's interface mwan dropped, "
+			       "by reason (bpfctl stats DROPS_AT).");
+	char ifname[IF_NAMESIZE];
+	struct val v;
+	unsigned int k;
+	size_t i;
+
+	if (!s->has_wandrop)
+		return;
+	for (k = 0; k < MWAN_MAX_LANS; k++) {
+		__u32 ifindex = s->cfg.lan[k].ifindex;
+
+		if (!ifindex)
+			continue;
+		if (!if_indextoname(ifindex, ifname))
+			snprintf(ifname, sizeof(ifname), "if%u", ifindex);
+		for (i = 0; i < mwan_n_drops; i++)
+			sample(f, &drops,
+			       v_u64(&v, s->wandrop[MWAN_WANDROP_LAN + k]
+						   [mwan_drop_names[i].id]),
+			       "lan", ifname, "reason", mwan_drop_names[i].name,
+			       NULL);
+	}
+}
+
 int mwan_metrics_render(const struct mwan_metrics_in *in, char **buf,
 			size_t *len, char *err, size_t errlen)
 {
@@ -710,6 +740,7 @@ int mwan_metrics_render(const struct mwan_metrics_in *in, char **buf,
 	write_table(f, s);
 	write_stats(f, s);
 	write_wan_drops(f, s);
+	write_lan_drops(f, s);
 	bad = ferror(f);
 	if (fclose(f) || bad) {
 		free(*buf);

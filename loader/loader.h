@@ -130,7 +130,8 @@ unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd,
 void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n);
 
 /* unmapped.c: once a second, a log line (rate-limited per source) for
- * each LAN source the egress guard dropped for want of a mapping.
+ * each source the egress guard dropped: a LAN source without a mapping,
+ * one that may not leave untranslated (BCP 38), transit between WANs.
  */
 void unmapped_tick(struct loader *l);
 

@@ -9,6 +9,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "../lib/filter.h"
 #include "../lib/steer.h"
 #include "probe.h"
 #include "mwan.skel.h"
@@ -331,10 +332,66 @@ static int sync_names(struct loader *l)
 	return 0;
 }
 
+/* One family's entries of a filter list into its LPM map; entries of
+ * an earlier config go.
+ */
+static void prune_unseen(int fd, void *seen, size_t n, size_t size);
+
+static int put_filter(int fd, const char *what, int family, bool ingress,
+		      const struct mwan_filter_rule *r, size_t n)
+{
+	struct mwan_bypass6_key seen[MWAN_FILTER_RULES_MAX];
+	size_t alen = family == AF_INET ? 4 : 16;
+	size_t ksize = sizeof(__u32) + alen, i, ns = 0;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct mwan_bypass6_key k = { .prefixlen = r[i].plen };
+		struct mwan_ingress in = { .kind = r[i].value };
+		struct mwan_egress eg = { .wans = r[i].value };
+
+		if (r[i].family != family)
+			continue;
+		memcpy(k.addr, r[i].addr, alen);
+		err = map_put(fd, &k, ingress ? (void *)&in : (void *)&eg,
+			      what);
+		if (err)
+			return err;
+		memcpy((unsigned char *)seen + ns++ * ksize, &k, ksize);
+	}
+	prune_unseen(fd, seen, ns, ksize);
+	return 0;
+}
+
+/* ingress_filter and allow_sources (lib/filter.c says which entries). */
+static int sync_filters(struct loader *l)
+{
+	static struct mwan_filter_rule r[MWAN_FILTER_RULES_MAX];
+	size_t n = mwan_ingress_rules(&l->cfg, r);
+	int err;
+
+	err = put_filter(MAP_FD(l, mwan_ingress4), MWAN_MAP_INGRESS4, AF_INET,
+			 true, r, n);
+	if (!err)
+		err = put_filter(MAP_FD(l, mwan_ingress6), MWAN_MAP_INGRESS6,
+				 AF_INET6, true, r, n);
+	n = mwan_egress_rules(&l->cfg, r);
+	if (!err)
+		err = put_filter(MAP_FD(l, mwan_egress4), MWAN_MAP_EGRESS4,
+				 AF_INET, false, r, n);
+	if (!err)
+		err = put_filter(MAP_FD(l, mwan_egress6), MWAN_MAP_EGRESS6,
+				 AF_INET6, false, r, n);
+	return err;
+}
+
 /* What never changes while this config is in force. */
 int sync_static(struct loader *l)
 {
 	int err = sync_names(l);
+
+	if (!err)
+		err = sync_filters(l);
 
 	if (!err)
 		err = sync_ifaces(l);

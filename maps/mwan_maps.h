@@ -50,6 +50,13 @@
 #define MWAN_MAX_UNMAPPED 256
 #define MWAN_MAP_ATTACH "mwan_attach"
 #define MWAN_MAX_ATTACH 32
+#define MWAN_MAP_INGRESS4 "mwan_ingress4"
+#define MWAN_MAP_INGRESS6 "mwan_ingress6"
+#define MWAN_MAP_EGRESS4 "mwan_egress4"
+#define MWAN_MAP_EGRESS6 "mwan_egress6"
+#define MWAN_MAX_FILTER 1024
+#define MWAN_MAP_SPOOFED "mwan_spoofed"
+#define MWAN_MAX_SPOOFED 256
 
 /* One LAN (lans[i] of the config) as the programs see it. */
 struct mwan_lan {
@@ -255,6 +262,47 @@ struct mwan_bypass6_key {
 	__u8 addr[16];
 };
 
+/* ---- Filtering at the WANs (the security model in the README) ----
+ *
+ * mwan_ingress4/6 (LPM, keys as mwan_bypass4/6): sources dropped when
+ * they arrive on any WAN. Written only by the loader (the RFC 6890 bogon
+ * list unless `ingress_filter.bogons: none`, and drop_sources). LAN
+ * prefixes and the router's own public addresses need no entry: the
+ * programs check them from mwan_cfg, mwan_pub4, mwan_local4 and mwan_npt.
+ */
+enum mwan_ingress_kind {
+	MWAN_INGRESS_BOGON = 1, /* not on packets for the router itself */
+	MWAN_INGRESS_CONFIGURED = 2, /* ingress_filter.drop_sources: always */
+};
+
+struct mwan_ingress {
+	__u8 kind; /* enum mwan_ingress_kind */
+	__u8 pad[3];
+};
+
+/* mwan_egress4/6 (LPM): wans.NAME.allow_sources, the sources other than
+ * translated ones and the router's own that may leave by a WAN. Written
+ * only by the loader.
+ */
+struct mwan_egress {
+	__u32 wans; /* bit i: may leave by WAN i */
+};
+
+/* mwan_spoofed[source]: a source that tried to leave a WAN untranslated
+ * without allow_sources (BCP 38) or that came in on a WAN and was routed
+ * out of one. IPv4 as ::ffff:a.b.c.d. Written only by mwan_tc_out; the
+ * loader logs each source (rate-limited).
+ */
+struct mwan_spoofed {
+	__u64 last_ns; /* bpf_ktime_get_ns() of the last drop */
+	__u64 packets;
+	__u8 dst[16]; /* where the last one was going, same form */
+	__u32 wan; /* the WAN it tried to leave by */
+	__u32 in_ifindex; /* where it came in (a LAN, a WAN, another link) */
+	__u32 reason; /* MWAN_DROP_BCP38_SRC or MWAN_DROP_WAN_TO_WAN */
+	__u32 pad;
+};
+
 /* ---- NPTv6 (RFC 6296) ---- */
 
 enum mwan_npt_source {
@@ -379,11 +427,14 @@ struct mwan_wan_counters {
 #include "mwan_reasons.h"
 
 /* mwan_wandrop[slot * MWAN_DROP_MAX_ + reason] (per CPU): every drop by
- * the interface it happened on: slot = WAN id, or MWAN_WANDROP_OTHER for
- * the LAN and anything else. Written only by the programs.
+ * the interface it happened on: slot = WAN id, MWAN_WANDROP_LAN + i for
+ * mwan_cfg.lan[i] (what a LAN sent that may not leave is counted at the
+ * LAN it came from), MWAN_WANDROP_OTHER for anything else. Written only
+ * by the programs.
  */
-#define MWAN_WANDROP_OTHER MWAN_MAX_WANS
-#define MWAN_WANDROP_SLOTS (MWAN_MAX_WANS + 1)
+#define MWAN_WANDROP_LAN MWAN_MAX_WANS
+#define MWAN_WANDROP_OTHER (MWAN_MAX_WANS + MWAN_MAX_LANS)
+#define MWAN_WANDROP_SLOTS (MWAN_WANDROP_OTHER + 1)
 #define MWAN_WANDROP_ENTRIES (MWAN_WANDROP_SLOTS * MWAN_DROP_MAX_)
 
 /* mwan_unmapped[source]: a LAN address with no mapping on the WAN its

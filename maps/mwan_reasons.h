@@ -17,7 +17,14 @@
 	X(FLOW_INSERT, "flow_insert_failed")      \
 	X(WRONG_WAN, "public_addr_wrong_wan")     \
 	X(NPT_NO_PREFIX, "npt_no_prefix")         \
-	X(NPT_UNMAPPABLE, "npt_unmappable_addr")
+	X(NPT_UNMAPPABLE, "npt_unmappable_addr")  \
+	X(SPOOFED_LAN_SRC, "spoofed_lan_src")     \
+	X(SPOOFED_OWN_SRC, "spoofed_own_src")     \
+	X(BOGON_SRC, "bogon_src")                 \
+	X(FILTERED_SRC, "filtered_src")           \
+	X(INTERNAL_DST, "internal_dst_on_wan")    \
+	X(BCP38_SRC, "bcp38_src")                 \
+	X(WAN_TO_WAN, "wan_to_wan")
 
 #define MWAN_EVENTS(X)                        \
 	X(XDP_FWD_OUT, "xdp_forward_out")     \

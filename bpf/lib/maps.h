@@ -98,6 +98,45 @@ struct {
 } mwan_bypass6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_FILTER);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass4_key);
+	__type(value, struct mwan_ingress);
+} mwan_ingress4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_FILTER);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass6_key);
+	__type(value, struct mwan_ingress);
+} mwan_ingress6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_FILTER);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass4_key);
+	__type(value, struct mwan_egress);
+} mwan_egress4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MWAN_MAX_FILTER);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mwan_bypass6_key);
+	__type(value, struct mwan_egress);
+} mwan_egress6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_MAX_SPOOFED);
+	__type(key, struct in6_addr_raw);
+	__type(value, struct mwan_spoofed);
+} mwan_spoofed SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MWAN_MAX_WANS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

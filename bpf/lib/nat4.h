@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "steer.h"
+#include "filter.h"
 
 #define TCP_CSUM_OFF 16
 #define UDP_CSUM_OFF 6
@@ -118,48 +119,6 @@ static __always_inline int nat4_dnat(void *ctx, bool xdp, const struct pkt4 *p,
 }
 
 /* ---- classification ---- */
-
-/* Inside any LAN's ipv4. A free slot has mask4 0 and net4 0xffffffff:
- * (a & 0) is never 0xffffffff, so it matches nothing without a branch
- * of its own.
- */
-static __always_inline bool in_lan4(const struct mwan_cfg *cfg, __be32 a)
-{
-	__u32 i;
-
-#pragma clang loop unroll(full)
-	for (i = 0; i < MWAN_MAX_LANS; i++)
-		if ((a & cfg->lan[i].mask4) == cfg->lan[i].net4)
-			return true;
-	return false;
-}
-
-static __always_inline bool is_local4(__be32 a)
-{
-	return bpf_map_lookup_elem(&mwan_local4, &a) != NULL;
-}
-
-/* RFC 1918: sources that must never leave a WAN untranslated, whichever
- * network behind the router they come from, unless the router owns
- * them (a WAN link in a private subnet behind an ISP's modem).
- */
-static __always_inline bool is_private4(__be32 a)
-{
-	__u32 h = bpf_ntohl(a);
-
-	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8;
-}
-
-/* Addresses that are never routed to the Internet: this network,
- * loopback, link-local, multicast and class E/broadcast.
- */
-static __always_inline bool is_special4(__be32 a)
-{
-	__u32 h = bpf_ntohl(a);
-
-	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 16) == 0xa9fe ||
-	       (h >> 28) >= 0xe;
-}
 
 /* Parse the packet an ICMP error quotes. */
 static __always_inline int
@@ -372,6 +331,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 	const struct mwan_pub4 *pub =
 		bpf_map_lookup_elem(&mwan_pub4, &p->daddr);
 	struct mwan_flow_key k;
+	__u32 why;
 
 	d->s.wan = wan;
 	d->s.ext = p->daddr;
@@ -383,17 +343,21 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		if (d->s.flow)
 			goto flow_found;
 	}
-	/* Sources the kernel would reject as martian must meet the same
-	 * fate on the fast path: leave them to the kernel.
+	why = wan_ingress4(cfg, wan, p->saddr, p->daddr, p->icmp_error);
+	if (why) {
+		d->reason = why;
+		return V_DROP;
+	}
+	/* What the kernel would reject as martian (bogons: none) meets
+	 * the same fate on the fast path: leave it to the kernel.
 	 */
-	if (is_special4(p->saddr) || in_lan4(cfg, p->saddr) ||
-	    is_local4(p->saddr)) {
+	if (is_special4(p->saddr)) {
 		d->reason = MWAN_EV_PASS_MARTIAN;
 		return V_PASS;
 	}
 	if (!pub) {
-		d->reason = is_local4(p->daddr) ? MWAN_EV_PASS_LOCAL :
-						  MWAN_EV_PASS_UNMAPPED;
+		d->reason = to_router4(p->daddr) ? MWAN_EV_PASS_LOCAL :
+						   MWAN_EV_PASS_UNMAPPED;
 		return V_PASS;
 	}
 	if (pub->wan != wan) {
@@ -406,9 +370,17 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		return V_FWD;
 	}
 	if (p->icmp_error) {
-		/* The quote is what this public address sent out. */
+		/* The quote is what this public address sent out, in a
+		 * flow that is alive (RFC 5508: an error no mapping
+		 * explains is not translated).
+		 */
 		if (parse_quote(ctx, xdp, p, in) || in->saddr != p->daddr) {
 			d->reason = MWAN_DROP_ICMP_BAD_INNER;
+			return V_DROP;
+		}
+		flow_key_of(&k, in, pub->internal, true);
+		if (!bpf_map_lookup_elem(&mwan_flows, &k)) {
+			d->reason = MWAN_DROP_ICMP_NO_FLOW;
 			return V_DROP;
 		}
 		stat_inc(MWAN_EV_ICMP_ERR_IN);

@@ -13,60 +13,6 @@
 #define IP6_DADDR_OFF 24
 #define IP6_HOP_OFF 7
 
-/* ---- addresses ---- */
-
-/* Never translated: unspecified, loopback, IPv4-mapped/compatible (all
- * in ::/64), link-local, multicast. ND, RA, MLD and DHCPv6 all live here.
- */
-static __always_inline bool addr6_special(const struct addr6 *a)
-{
-	__u32 w0 = bpf_ntohl(a->w[0]);
-
-	return (w0 >> 24) == 0xff || (w0 & 0xffc00000) == 0xfe800000 ||
-	       (!a->w[0] && !a->w[1]);
-}
-
-/* Network-order mask of the prefix bits that fall in 32-bit word i. */
-static __always_inline __u32 pfx_mask(__u32 plen, int i)
-{
-	int bits = (int)plen - 32 * i;
-
-	if (bits <= 0)
-		return 0;
-	if (bits >= 32)
-		return 0xffffffff;
-	return bpf_htonl(~0U << (32 - bits));
-}
-
-/* Prefixes here are at most /64 (the config allows no longer lan.ipv6). */
-static __always_inline bool in_prefix6(const struct addr6 *a, const void *pfx,
-				       __u32 plen)
-{
-	const struct addr6 *p = pfx;
-	__u32 m0 = pfx_mask(plen, 0), m1 = pfx_mask(plen, 1);
-
-	return !plen ? false :
-		       ((a->w[0] ^ p->w[0]) & m0) == 0 &&
-			       ((a->w[1] ^ p->w[1]) & m1) == 0;
-}
-
-static __always_inline bool in_lan6(const struct mwan_cfg *cfg,
-				    const struct addr6 *a)
-{
-	return in_prefix6(a, cfg->lan_net6, cfg->lan_plen6);
-}
-
-static __always_inline bool is_local6(const struct addr6 *a)
-{
-	return bpf_map_lookup_elem(&mwan_local6, a) != NULL;
-}
-
-/* Unique local addresses (fc00::/7, RFC 4193): IPv6's private sources. */
-static __always_inline bool is_ula6(const struct addr6 *a)
-{
-	return (((const __u8 *)a)[0] & 0xfe) == 0xfc;
-}
-
 /* ---- RFC 6296 ---- */
 
 static __always_inline void npt6_adjust(__u16 *w, __u16 adj)
@@ -342,6 +288,70 @@ steered:
 	return V_FWD;
 }
 
+/* Whether the packet an ICMPv6 error quotes (one that left by the WAN
+ * with external prefix e) belongs to a live flow.
+ */
+static __always_inline bool live_flow6(const struct mwan_cfg *cfg,
+				       const struct pkt6 *in,
+				       const struct mwan_npt *e)
+{
+	struct mwan_flow_key k;
+	struct addr6 inner = in->saddr;
+
+	if (npt6_map(&inner, cfg->lan_net6, cfg->lan_plen6, e->adj_in))
+		return false;
+	flow_key_of6(&k, in, &inner, true);
+	return bpf_map_lookup_elem(&mwan_flows, &k) != NULL;
+}
+
+/* Inbound to another WAN's external prefix: accepted only on the WAN
+ * that owns it (as mwan_pub4 says for IPv4). Global, as wan_ingress4.
+ */
+__noinline __u32 wan_prefix6_elsewhere(__u32 wan, const struct addr6 *dst,
+				       __u32 plen)
+{
+	__u32 i;
+
+	if (!dst)
+		return 0;
+	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		const struct mwan_npt *e;
+
+		if (i == wan)
+			continue;
+		e = npt_get(i);
+		if (e && in_prefix6(dst, e->ext, plen))
+			return MWAN_DROP_WRONG_WAN;
+	}
+	return 0;
+}
+
+/* The ingress filter's verdict on an IPv6 packet that arrived on WAN
+ * `wan`: a global function, as wan_ingress4.
+ */
+__noinline __u32 wan_ingress6(const struct mwan_cfg *cfg, __u32 wan,
+			      const struct pkt6 *p)
+{
+	const struct mwan_npt *own;
+	__u32 why;
+
+	/* few live values and one key at a time: this frame sits on top of
+	 * the pipeline's, under the 512-byte limit of them all
+	 */
+	if (!cfg || !p)
+		return 0;
+	own = npt_get(wan);
+	if (own && in_prefix6(&p->saddr, own->ext, cfg->lan_plen6))
+		return MWAN_DROP_SPOOFED_OWN_SRC;
+	if (own && in_prefix6(&p->daddr, own->ext, cfg->lan_plen6)) {
+		why = ingress_check6(cfg, &p->saddr, &p->daddr, false);
+		/* as wan_ingress4: an error from a bogon to this prefix */
+		return why == MWAN_DROP_BOGON_SRC && p->icmp_error ? 0 : why;
+	}
+	return ingress_check6(cfg, &p->saddr, &p->daddr,
+			      to_router6(&p->daddr));
+}
+
 /* WAN -> LAN for IPv6: a destination inside the arrival WAN's external
  * prefix goes back to its internal address.
  */
@@ -350,16 +360,17 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 					   __u32 wan, const struct pkt6 *p,
 					   struct pkt6 *in, struct decision6 *d)
 {
-	__u32 plen = cfg->lan_plen6;
+	__u32 plen = cfg->lan_plen6, why;
 	struct mwan_flow_key k;
 
+	/* the kernel's: ND, RA, MLD, DHCPv6, multicast; it drops martians */
 	if (addr6_special(&p->daddr) || addr6_special(&p->saddr)) {
 		d->reason = MWAN_EV_PASS_LOCAL;
 		return V_PASS;
 	}
 	if (in_lan6(cfg, &p->saddr)) {
-		d->reason = MWAN_EV_PASS_MARTIAN;
-		return V_PASS;
+		d->reason = MWAN_DROP_SPOOFED_LAN_SRC;
+		return V_DROP;
 	}
 	d->npt = npt_get(wan);
 	d->s.wan = wan;
@@ -376,11 +387,15 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 				goto flow_found;
 		}
 	}
-	if (is_local6(&p->saddr)) {
-		d->reason = MWAN_EV_PASS_MARTIAN;
-		return V_PASS;
+	why = wan_ingress6(cfg, wan, p);
+	if (why) {
+		d->reason = why;
+		return V_DROP;
 	}
 	if (!d->npt || !in_prefix6(&p->daddr, d->npt->ext, plen)) {
+		d->reason = wan_prefix6_elsewhere(wan, &p->daddr, plen);
+		if (d->reason)
+			return V_DROP;
 		d->reason = is_local6(&p->daddr) ? MWAN_EV_PASS_LOCAL :
 						   MWAN_EV_PASS_UNMAPPED;
 		return V_PASS;
@@ -395,10 +410,14 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 		return V_FWD;
 	}
 	if (p->icmp_error) {
-		/* The quote is what we sent: its source must be ours. */
+		/* The quote is what we sent, in a live flow (as IPv4). */
 		if (parse_quote6(ctx, xdp, p, in) ||
 		    !in_prefix6(&in->saddr, d->npt->ext, plen)) {
 			d->reason = MWAN_DROP_ICMP_BAD_INNER;
+			return V_DROP;
+		}
+		if (!live_flow6(cfg, in, d->npt)) {
+			d->reason = MWAN_DROP_ICMP_NO_FLOW;
 			return V_DROP;
 		}
 		stat_inc(MWAN_EV_ICMP_ERR_IN);

@@ -3,6 +3,7 @@
 #ifndef MWAN_BPF_PARSE6_H
 #define MWAN_BPF_PARSE6_H
 
+#include <stddef.h>
 #include <linux/ipv6.h>
 
 #include "parse.h"
@@ -157,23 +158,29 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, __u32 l3,
 				      __u32 avail, bool embedded,
 				      struct pkt6 *p)
 {
-	struct ipv6hdr ip;
+	/* The first 8 bytes of the header here, the addresses straight into
+	 * p: no copy of the whole header on the stack, which every frame
+	 * that parses would carry.
+	 */
+	__u8 h[8]; /* version.., payload length, next header, hop limit */
 	__u32 end;
 
-	if (avail < sizeof(ip) || ctx_load(ctx, xdp, l3, &ip, sizeof(ip)))
+	_Static_assert(offsetof(struct pkt6, daddr) ==
+			       offsetof(struct pkt6, saddr) + 16,
+		       "saddr and daddr are loaded in one go");
+	if (avail < sizeof(struct ipv6hdr) || ctx_load(ctx, xdp, l3, h, 8) ||
+	    ctx_load(ctx, xdp, l3 + 8, &p->saddr, 32))
 		return PARSE_BAD;
-	if (ip.version != 6)
+	if (h[0] >> 4 != 6)
 		return PARSE_BAD;
-	p->len = sizeof(ip) + bpf_ntohs(ip.payload_len);
+	p->len = sizeof(struct ipv6hdr) + (h[4] << 8 | h[5]);
 	if (!embedded && p->len > avail)
 		return PARSE_BAD;
 	end = l3 + (embedded ? avail : p->len);
 	p->l3 = l3;
-	p->l4 = l3 + sizeof(ip);
-	__builtin_memcpy(&p->saddr, &ip.saddr, 16);
-	__builtin_memcpy(&p->daddr, &ip.daddr, 16);
-	p->proto = ip.nexthdr;
-	p->hop = ip.hop_limit;
+	p->l4 = l3 + sizeof(struct ipv6hdr);
+	p->proto = h[6];
+	p->hop = h[7];
 	p->ext_hdr = false;
 	p->frag = false;
 	p->later_frag = false;

@@ -13,9 +13,9 @@ static __always_inline void stat_inc(__u32 stat)
 		*v += 1;
 }
 
-/* A drop, counted by reason and by the WAN (or not) whose interface it
- * happened on. A global function: the verifier checks it once, not at
- * every drop of every program.
+/* A drop, counted by reason and by the WAN or LAN (or neither) whose
+ * interface it is counted at. A global function: the verifier checks it
+ * once, not at every drop of every program.
  */
 __noinline int count_drop(__u32 ifindex, __u32 reason)
 {
@@ -31,6 +31,9 @@ __noinline int count_drop(__u32 ifindex, __u32 reason)
 		for (i = 0; i < MWAN_MAX_WANS; i++)
 			if (cfg->wan_ifindex[i] == ifindex)
 				slot = i;
+		for (i = 0; i < MWAN_MAX_LANS; i++)
+			if (cfg->lan[i].ifindex == ifindex)
+				slot = MWAN_WANDROP_LAN + i;
 	}
 	key = slot * MWAN_DROP_MAX_ + reason;
 	v = bpf_map_lookup_elem(&mwan_wandrop, &key);

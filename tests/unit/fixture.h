@@ -10,6 +10,8 @@
 #ifndef FX_FAIL
 #error "define FX_FAIL(fmt, ...) before including fixture.h"
 #endif
+#include "lib/filter.h"
+
 #define FX_CHECK(cond)                                                   \
 	do {                                                             \
 		if (!(cond))                                             \
@@ -395,6 +397,57 @@ static inline void fill_bypass(void)
 	put(MAP(mwan_bypass6), &k6, &v);
 }
 
+/* The lab's filter lists: the default bogons, FILTERED4 dropped on
+ * every WAN, ALLOWED4 (a routed public block) allowed to leave by att
+ * untranslated; into the maps as lib/filter.c computes them for the
+ * loader.
+ */
+#define FILTERED4 IP(203, 0, 113, 0) /* /28 */
+#define ALLOWED4 IP(198, 51, 100, 0) /* /26 */
+#define ALLOWED6 A6(0x2001, 0xdb8, 0xa1, 0, 0, 0, 0, 0) /* /48 */
+
+static inline void filter_put(int fd4, int fd6, const struct mwan_filter_rule *r,
+			      size_t n, bool ingress)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct mwan_bypass6_key k = { .prefixlen = r[i].plen };
+		struct mwan_ingress in = { .kind = r[i].value };
+		struct mwan_egress eg = { .wans = r[i].value };
+
+		memcpy(k.addr, r[i].addr, r[i].family == AF_INET ? 4 : 16);
+		put(r[i].family == AF_INET ? fd4 : fd6, &k,
+		    ingress ? (void *)&in : (void *)&eg);
+	}
+}
+
+static inline void fill_filters(void)
+{
+	static struct mwan_config c;
+	static struct mwan_filter_rule r[MWAN_FILTER_RULES_MAX];
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	c.bogons = true;
+	c.n_drop = 1;
+	c.drop_sources[0] = (struct mwan_cfg_prefix){
+		.family = AF_INET, .addr4 = { htonl(FILTERED4) }, .plen = 28
+	};
+	c.n_wans = N_WANS;
+	c.wans[0].n_allow = 2;
+	c.wans[0].allow_sources[0] = (struct mwan_cfg_prefix){
+		.family = AF_INET, .addr4 = { htonl(ALLOWED4) }, .plen = 26
+	};
+	c.wans[0].allow_sources[1] = (struct mwan_cfg_prefix){
+		.family = AF_INET6, .addr6 = ALLOWED6, .plen = 48
+	};
+	n = mwan_ingress_rules(&c, r);
+	filter_put(MAP(mwan_ingress4), MAP(mwan_ingress6), r, n, true);
+	n = mwan_egress_rules(&c, r);
+	filter_put(MAP(mwan_egress4), MAP(mwan_egress6), r, n, false);
+}
+
 /* mwan_npt[w] as the loader writes it for a delegated prefix: subnet 0xfe
  * of the WAN's /56, the adjustments from lib/npt.c. `valid_until_ns` 0:
  * no expiry.
@@ -485,6 +538,11 @@ static inline void fx_reset(void)
 	clear_hash(MAP(mwan_npt));
 	clear_hash(MAP(mwan_bypass4));
 	clear_hash(MAP(mwan_bypass6));
+	clear_hash(MAP(mwan_ingress4));
+	clear_hash(MAP(mwan_ingress6));
+	clear_hash(MAP(mwan_egress4));
+	clear_hash(MAP(mwan_egress6));
+	clear_hash(MAP(mwan_spoofed));
 	zero_percpu(MAP(mwan_stats), MWAN_STAT_MAX, sizeof(__u64));
 	zero_percpu(MAP(mwan_wanstat), MWAN_MAX_WANS,
 		    sizeof(struct mwan_wan_counters));
@@ -496,6 +554,7 @@ static inline void fx_reset(void)
 	fill_local();
 	fill_local6();
 	fill_bypass();
+	fill_filters();
 	fill_npt();
 	steer_sync();
 	fill_cfg();

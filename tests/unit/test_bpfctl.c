@@ -316,6 +316,8 @@ static void fill_wans(void)
 
 	inet_pton(AF_INET6, "3d06:bad:b01:fe::", cfg.lan_net6);
 	inet_pton(AF_INET6, "2001:db8:a::1", att.gw6);
+	cfg.n_lans = 1;
+	cfg.lan[0].ifindex = 1; /* lo, as att */
 	put(M_CFG, &zero, &cfg);
 	put_wan(0, "att", &att);
 	put_wan(1, "webpass", &webpass);
@@ -553,6 +555,9 @@ static void fill_drops(void)
 		   1, false);
 	put_percpu(M_WANDROP,
 		   MWAN_WANDROP_OTHER * MWAN_DROP_MAX_ + MWAN_DROP_NO_WAN, &one,
+		   1, false);
+	put_percpu(M_WANDROP,
+		   MWAN_WANDROP_LAN * MWAN_DROP_MAX_ + MWAN_DROP_BCP38_SRC, &two,
 		   1, false);
 	u.last_ns = now_ns() - 2000000000ULL;
 	u.dst = ip4("192.0.2.10");
@@ -1376,15 +1381,23 @@ static void test_stats_drops_by_wan(void **state)
 	assert_valid_json(out);
 	snprintf(
 		expect, sizeof(expect),
-		",\"drops_by_wan\":[{\"name\":\"att\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":%u,\"private_src_on_wan\":0,",
+		",\"drops_by_wan\":[{\"name\":\"att\",\"kind\":\"wan\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":%u,\"private_src_on_wan\":0,",
 		2 * n);
 	assert_non_null(strstr(out, expect));
 	assert_non_null(strstr(
 		out,
-		"{\"name\":\"webpass\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":0,"));
-	assert_non_null(strstr(out, "{\"name\":\"backup\",\"drops\":{"));
+		"{\"name\":\"webpass\",\"kind\":\"wan\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":0,"));
+	assert_non_null(
+		strstr(out, "{\"name\":\"backup\",\"kind\":\"wan\",\"drops\":{"));
+	/* what a LAN sent that may not leave, at the LAN's interface */
+	snprintf(expect, sizeof(expect), "\"bcp38_src\":%u,", 2 * n);
+	p = strstr(out,
+		   "{\"name\":\"lo\",\"kind\":\"lan\",\"drops\":{\"truncated\":0,");
+	assert_non_null(p);
+	assert_non_null(strstr(p, expect));
 	snprintf(expect, sizeof(expect), "\"no_usable_wan\":%u,", n);
-	p = strstr(out, "{\"name\":\"other\",\"drops\":{\"truncated\":0,");
+	p = strstr(out,
+		   "{\"name\":\"other\",\"kind\":\"other\",\"drops\":{\"truncated\":0,");
 	assert_non_null(p);
 	assert_non_null(strstr(p, expect));
 	p = strstr(
@@ -1402,8 +1415,9 @@ static void test_stats_drops_by_wan(void **state)
 	snprintf(expect, sizeof(expect),
 		 "\nDROPS_AT        REASON                        PACKETS\n"
 		 "att             internal_src_on_wan      %12u\n"
+		 "lo              bcp38_src                %12u\n"
 		 "other           no_usable_wan            %12u\n",
-		 2 * n, n);
+		 2 * n, 2 * n, n);
 	assert_non_null(strstr(out, expect));
 	p = strstr(
 		out,
@@ -1603,6 +1617,11 @@ static void expect_wan_drop_lines(char *buf, size_t len)
 				w == 0 && i == MWAN_DROP_INTERNAL_SRC ?
 					2 * fx.ncpus :
 					0);
+	for (i = 0; i < MWAN_DROP_MAX_; i++)
+		used += snprintf(buf + used, len - used,
+				 "mwan_lan_drops_total{lan=\"lo\",reason=\"%s\"} %u\n",
+				 names[i],
+				 i == MWAN_DROP_BCP38_SRC ? 2 * fx.ncpus : 0);
 }
 
 static void expect_stat_lines(char *buf, size_t len)

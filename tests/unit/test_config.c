@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/config.h"
+#include "lib/filter.h"
 #include "lib/health.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -843,6 +844,45 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:2: syntax error: found character that cannot start any token (while scanning for the next token)" },
 	{ "yaml_unclosed_flow", LAN "wans: { att: { interface: eth1\n",
 	  "t.yaml:5: syntax error: did not find expected ',' or '}' (while parsing a flow mapping)" },
+	/* wans.NAME.allow_sources and ingress_filter */
+	{ "allow_sources_lan",
+	  LAN WANS "    allow_sources: [198.51.100.0/26, 10.250.250.0/30]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[1]: '10.250.250.0/30' overlaps lan.ipv4: LAN addresses leave translated, never as they are" },
+	{ "allow_sources_lan6",
+	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n" WANS
+	      "    allow_sources: [3d06:bad:b01::/48]\n",
+	  "t.yaml:12: wans.webpass.allow_sources[0]: '3d06:bad:b01::/48' overlaps lan.ipv6: LAN addresses leave translated, never as they are" },
+	{ "allow_sources_private", LAN WANS "    allow_sources: [192.168.5.0/24]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[0]: '192.168.5.0/24' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
+	{ "allow_sources_covers_private", LAN WANS "    allow_sources: [172.0.0.0/8]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[0]: '172.0.0.0/8' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
+	{ "allow_sources_ula", LAN WANS "    allow_sources: [fd00::/8]\n", "t.yaml:11: wans.webpass.allow_sources[0]: 'fd00::/8' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
+	{ "allow_sources_overlap",
+	  LAN WANS
+	  "    allow_sources:\n      - 198.51.100.0/26\n      - 198.51.100.32/27\n",
+	  "t.yaml:13: wans.webpass.allow_sources[1]: '198.51.100.32/27' overlaps 198.51.100.0/26 (line 12)" },
+	{ "allow_sources_host_bits", LAN WANS "    allow_sources: [198.51.100.1/26]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[0]: host bits set in '198.51.100.1/26'" },
+	{ "allow_sources_not_cidr", LAN WANS "    allow_sources: [198.51.100.1]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[0]: invalid IPv4 CIDR '198.51.100.1'" },
+	{ "allow_sources_scalar", LAN WANS "    allow_sources: 198.51.100.0/26\n",
+	  "t.yaml:11: wans.webpass.allow_sources: expected a list, got a scalar" },
+	{ "ingress_bogons_value", LAN WANS "ingress_filter:\n  bogons: some\n",
+	  "t.yaml:12: ingress_filter.bogons: invalid value 'some' (use default or none)" },
+	{ "ingress_unknown_key", LAN WANS "ingress_filter:\n  drop: []\n", "t.yaml:12: ingress_filter.drop: unknown key 'drop'" },
+	{ "ingress_drop_gateway", LAN WANS
+	  "ingress_filter:\n  drop_sources: [198.18.0.0/15, 100.64.0.0/16]\n",
+	  "t.yaml:12: ingress_filter.drop_sources[1]: '100.64.0.0/16' holds wans.att.gateway4, whose packets it would drop" },
+	{ "ingress_drop_gateway6",
+	  LAN "wans:\n  att:\n    interface: eth1\n    gateway4: 100.64.1.1\n"
+	      "    gateway6: 2001:db8:a::1\n"
+	      "ingress_filter:\n  drop_sources: [2001:db8::/32]\n",
+	  "t.yaml:10: ingress_filter.drop_sources[0]: '2001:db8::/32' holds wans.att.gateway6, whose packets it would drop" },
+	{ "ingress_drop_probe_target",
+	  LAN "wans:\n  att:\n    interface: eth1\n    gateway4: 100.64.1.1\n"
+	      "    probe: { targets: [192.0.2.1] }\n"
+	      "ingress_filter:\n  drop_sources: [192.0.2.0/24]\n",
+	  "t.yaml:10: ingress_filter.drop_sources[0]: '192.0.2.0/24' holds probe target 192.0.2.1 of wans.att (line 8), whose answers it would drop" },
 	{ "yaml_two_documents", LAN WANS "---\nlan: {}\n",
 	  "t.yaml:11: syntax error: more than one YAML document" },
 };
@@ -858,6 +898,122 @@ static void test_bad(void **state)
 	assert_int_equal(parse(c->text, &cfg, err), -1);
 	assert_string_equal(err, c->err);
 	assert_memory_equal(&cfg, &zero, sizeof(cfg));
+}
+
+/* The rule for prefix TEXT among r[0..n), or a failed test. */
+static const struct mwan_filter_rule *rule_for(const struct mwan_filter_rule *r,
+					       size_t n, const char *text)
+{
+	struct mwan_filter_rule want = { 0 };
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t i;
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - text), text);
+	want.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(want.family, addr, want.addr), 1);
+	want.plen = atoi(slash + 1);
+	for (i = 0; i < n; i++)
+		if (r[i].family == want.family && r[i].plen == want.plen &&
+		    !memcmp(r[i].addr, want.addr, sizeof(want.addr)))
+			return &r[i];
+	fail_msg("no rule for %s", text);
+	return NULL;
+}
+
+/* ingress_filter and allow_sources, parsed and turned into the LPM
+ * entries the loader writes (lib/filter.c).
+ */
+static void test_filters(void **state)
+{
+	static const char text[] =
+		LAN WANS
+		"    allow_sources: [198.51.100.0/25]\n" /* webpass, line 11 */
+		"ingress_filter:\n"
+		"  drop_sources: [10.1.0.0/16, 192.0.0.0/8, 2001:db8:dead::/48]\n";
+	static struct mwan_filter_rule r[MWAN_FILTER_RULES_MAX];
+	char err[MWAN_ERR_LEN] = "", t[1024];
+	struct mwan_config cfg;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_true(cfg.bogons);
+	assert_int_equal(cfg.n_drop, 3);
+	assert_int_equal(cfg.drop_sources[2].family, AF_INET6);
+	assert_int_equal(cfg.drop_sources[2].plen, 48);
+	assert_int_equal(cfg.drop_sources[1].line, 13);
+	assert_int_equal(cfg.wans[1].n_allow, 1);
+	assert_int_equal(cfg.wans[1].allow_sources[0].plen, 25);
+
+	/* the RFC 6890 list, what drop_sources adds, and a bogon inside a
+	 * configured prefix dropped as configured (the longest match is
+	 * the only one a lookup sees)
+	 */
+	n = mwan_ingress_rules(&cfg, r);
+	assert_int_equal(n, 11 + 3);
+	assert_int_equal(rule_for(r, n, "10.0.0.0/8")->value,
+			 MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "10.1.0.0/16")->value,
+			 MWAN_INGRESS_CONFIGURED);
+	assert_int_equal(rule_for(r, n, "192.168.0.0/16")->value,
+			 MWAN_INGRESS_CONFIGURED);
+	assert_int_equal(rule_for(r, n, "172.16.0.0/12")->value,
+			 MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "224.0.0.0/3")->value,
+			 MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "fc00::/7")->value,
+			 MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "::1/128")->value, MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "2001:db8:dead::/48")->value,
+			 MWAN_INGRESS_CONFIGURED);
+	n = mwan_egress_rules(&cfg, r);
+	assert_int_equal(n, 1);
+	assert_int_equal(rule_for(r, n, "198.51.100.0/25")->value, 1U << 1);
+	mwan_config_free(&cfg);
+
+	/* bogons: none leaves drop_sources alone; an allowed prefix inside
+	 * another WAN's also leaves by that WAN
+	 */
+	snprintf(t, sizeof(t), "%s",
+		 LAN "wans:\n"
+		     "  att:\n"
+		     "    interface: eth1\n"
+		     "    gateway4: 100.64.1.1\n"
+		     "    allow_sources: [198.51.100.0/26, 2001:db8:a1::/48]\n"
+		     "  webpass:\n"
+		     "    interface: eth2\n"
+		     "    gateway4: 100.64.2.1\n"
+		     "    allow_sources: [198.51.100.0/25]\n"
+		     "ingress_filter: { bogons: none, drop_sources: [10.1.0.0/16] }\n");
+	assert_int_equal(parse(t, &cfg, err), 0);
+	assert_false(cfg.bogons);
+	n = mwan_ingress_rules(&cfg, r);
+	assert_int_equal(n, 1);
+	assert_int_equal(rule_for(r, n, "10.1.0.0/16")->value,
+			 MWAN_INGRESS_CONFIGURED);
+	n = mwan_egress_rules(&cfg, r);
+	assert_int_equal(n, 3);
+	assert_int_equal(rule_for(r, n, "198.51.100.0/26")->value, 3);
+	assert_int_equal(rule_for(r, n, "198.51.100.0/25")->value, 2);
+	assert_int_equal(rule_for(r, n, "2001:db8:a1::/48")->value, 1);
+	mwan_config_free(&cfg);
+}
+
+static void test_too_many_prefixes(void **state)
+{
+	char text[8192] = LAN WANS "    allow_sources:\n", err[MWAN_ERR_LEN];
+	struct mwan_config cfg;
+	int i;
+
+	(void)state;
+	for (i = 0; i <= MWAN_MAX_PREFIX_LIST; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "      - 198.51.%d.0/24\n", i);
+	assert_int_equal(parse(text, &cfg, err), -1);
+	assert_string_equal(
+		err,
+		"t.yaml:11: wans.webpass.allow_sources: too many prefixes (at most 64)");
 }
 
 static void test_too_many_wans(void **state)
@@ -1380,6 +1536,8 @@ int main(void)
 		cmocka_unit_test(test_loss_thresholds),
 		cmocka_unit_test(test_rtt_thresholds),
 		cmocka_unit_test(test_too_many_wans),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_too_many_prefixes),
 		cmocka_unit_test(test_too_many_targets),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_load_directory),

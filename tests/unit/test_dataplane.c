@@ -1384,6 +1384,31 @@ static void test_icmp_in(void **state)
 	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_IN, 1 });
 }
 
+/* The same error from a privately numbered hop (an ISP's link in 10/8 or
+ * fc00::/7): a bogon source, yet about a live flow, so it is translated
+ * like any other (PMTUD and traceroute keep working).
+ */
+static void test_icmp_in_private_hop(void **state)
+{
+	const struct variant *v = *state;
+	const struct icmp_case *c = v->c;
+	const struct path *p = v->path;
+	struct mwan_flow_key k = key_out(&c->orig);
+	int wan = predict(&k);
+	struct pkt o = arriving(IF_LAN, &c->orig, NULL, 0);
+	struct pkt sent = hop_out(snat(o, wan), wan);
+	struct ip46 err = error_about(c, &sent.ip, true);
+	struct pkt e;
+
+	err.src = IP(10, 0, 0, 254);
+	err.src6 = A6(0xfd00, 0xfe, 0, 0, 0, 0, 0, 1);
+	e = arriving(WAN_IF(wan), &err, &sent.ip, c->qlen);
+	p->out(&o, wan);
+	p->in(&e, wan);
+	expect_route(&k, wan, flow_ext4(&sent.ip, SRC), MWAN_ORIGIN_LAN);
+	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_IN, 1 });
+}
+
 static void test_icmp_out(void **state)
 {
 	const struct variant *v = *state;
@@ -1932,6 +1957,7 @@ struct verdict_case {
 #define HOST6_QUOTE(h) UDP6(REMOTE6_2, HOST6(h), 5353, 53, 40)
 #define HOP6_ERR ICMP6_ERR(HOP6, EXT6_ATT(2), ICMP6_TIME_EXCEEDED, 0, 0)
 #define HOP6_QUOTE(s) TCP6(s, REMOTE6, 40000, 443, SYN, 0)
+#define ULA_OTHER A6(0xfd00, 0x77, 0, 0, 0, 0, 0, 2) /* no LAN's */
 /* Link-scoped: hop limit 1 (DHCPv6, MLD) or 255 (ND, RA). */
 #define PKT6_LINK(p, s, d, ...) PKT6H(p, 1, s, d, __VA_ARGS__)
 #define ND6(s, d, t, len) ICMP6_LINK(255, s, d, t, len)
@@ -2055,6 +2081,59 @@ static const struct verdict_case verdict_cases[] = {
 	       .tweak = tw_no_weight),
 	/* a public address that belongs to the other WAN */
 	V_DROP("wan_wrong_wan", IF_WP, T_IN(1), MWAN_DROP_WRONG_WAN),
+	/* the ingress filter (security model): spoofed, bogon, listed */
+	V_DROP("wan_spoofed_lan_src", IF_ATT,
+	       TCP(HOST(2), PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_SPOOFED_LAN_SRC),
+	V_DROP("wan_spoofed_lan_src_to_router", IF_ATT,
+	       TCP(HOST(2), ATT_ADDR, 41000, 53, SYN, 0),
+	       MWAN_DROP_SPOOFED_LAN_SRC),
+	V_DROP("wan_internal_dst", IF_ATT, TCP(REMOTE, HOST(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_INTERNAL_DST),
+	V_DROP("wan_router_lan_addr_dst", IF_ATT,
+	       TCP(REMOTE, ROUTER_LAN, 41000, 22, SYN, 0),
+	       MWAN_DROP_INTERNAL_DST),
+	V_DROP("wan_spoofed_router_src", IF_ATT,
+	       TCP(ATT_ADDR, PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_SPOOFED_OWN_SRC),
+	V_DROP("wan_spoofed_own_public_src", IF_ATT,
+	       TCP(PUB_ATT(2), PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_SPOOFED_OWN_SRC),
+	V_DROP("wan_bogon_src_10", IF_ATT,
+	       TCP(IP(10, 250, 251, 3), PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_DROP("wan_bogon_src_172_16", IF_ATT,
+	       TCP(IP(172, 16, 0, 1), PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_DROP("wan_bogon_src_192_168", IF_WP,
+	       TCP(IP(192, 168, 1, 1), PUB_WP(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_DROP("wan_bogon_src_loopback", IF_ATT,
+	       TCP(IP(127, 0, 0, 1), PUB_ATT(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_DROP("wan_bogon_src_unmapped_dst", IF_ATT,
+	       TCP(IP(10, 1, 1, 1), IP(198, 51, 100, 200), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_PASS("wan_bogon_src_to_router", IF_ATT,
+	       TCP(IP(192, 168, 1, 1), ATT_ADDR, 41000, 22, SYN, 0),
+	       MWAN_EV_PASS_LOCAL),
+	V_PASS("wan_bogon_src_to_broadcast", IF_ATT,
+	       UDP(IP(10, 0, 0, 1), IP(255, 255, 255, 255), 67, 68, 300),
+	       MWAN_EV_PASS_LOCAL),
+	V_DROP("wan_filtered_src", IF_WP,
+	       TCP(FILTERED4 + 5, PUB_WP(1), 41000, 22, SYN, 0),
+	       MWAN_DROP_FILTERED_SRC),
+	V_DROP("wan_filtered_src_to_router", IF_ATT,
+	       TCP(FILTERED4 + 15, ATT_ADDR, 41000, 22, SYN, 0),
+	       MWAN_DROP_FILTERED_SRC),
+	V_PASS("wan_next_to_filtered_src_to_router", IF_ATT,
+	       TCP(FILTERED4 + 16, ATT_ADDR, 41000, 22, SYN, 0),
+	       MWAN_EV_PASS_LOCAL),
+	V_DROP("wan_bogon_error_no_flow", IF_ATT,
+	       ICMP_ERR(IP(10, 9, 9, 9), PUB_ATT(0), ICMP_TIME_EXCEEDED, 0, 0),
+	       MWAN_DROP_ICMP_NO_FLOW, .q = HOP_QUOTE(0)),
+	V_DROP("wan_error_no_flow", IF_ATT, HOP_ERR, MWAN_DROP_ICMP_NO_FLOW,
+	       .q = HOP_QUOTE(0)),
 
 	/* IPv6: the kernel's job */
 	V_SLOW("ipv6_hop_limit_1", IF_LAN, U6_OUT, MWAN_EV_PASS_TTL,
@@ -2124,16 +2203,16 @@ static const struct verdict_case verdict_cases[] = {
 	       .tweak = tw_no_lan6),
 	V_PASS("wan6_to_router_addr", IF_ATT,
 	       TCP6(REMOTE6, ATT_ADDR6, 1, 22, SYN, 0), MWAN_EV_PASS_LOCAL),
-	V_PASS("wan6_to_other_wan_prefix", IF_ATT,
+	V_DROP("wan6_to_other_wan_prefix", IF_ATT,
 	       TCP6(REMOTE6, EXT6_WP(3), 41000, 22, SYN, 0),
-	       MWAN_EV_PASS_UNMAPPED),
+	       MWAN_DROP_WRONG_WAN),
 	V_PASS("wan6_to_unmapped_addr", IF_ATT,
 	       TCP6(REMOTE6, A6(0x2001, 0xdb8, 0xa0, 0x1ff, 0, 0, 0, 3), 41000,
 		    22, SYN, 0),
 	       MWAN_EV_PASS_UNMAPPED),
-	V_PASS("wan6_to_internal_addr", IF_ATT,
+	V_DROP("wan6_to_internal_addr", IF_ATT,
 	       TCP6(REMOTE6, HOST6(1), 41000, 22, SYN, 0),
-	       MWAN_EV_PASS_UNMAPPED),
+	       MWAN_DROP_INTERNAL_DST),
 	V_PASS("wan6_nd_ns", IF_ATT,
 	       ND6(LL6(1), SOLICITED6(2), ND_NEIGHBOR_SOLICIT, 24),
 	       MWAN_EV_PASS_LOCAL),
@@ -2142,12 +2221,30 @@ static const struct verdict_case verdict_cases[] = {
 	V_PASS("wan6_dhcp6_reply", IF_ATT,
 	       UDP_(PKT6_LINK, LL6(1), LL6(0xa), 547, 546, 80),
 	       MWAN_EV_PASS_LOCAL),
-	V_PASS("wan6_martian_internal_src", IF_ATT,
+	/* the ingress filter (security model): spoofed, bogon, listed */
+	V_DROP("wan6_spoofed_internal_src", IF_ATT,
 	       TCP6(HOST6(0), EXT6_ATT(3), 41000, 22, SYN, 0),
-	       MWAN_EV_PASS_MARTIAN),
-	V_PASS("wan6_martian_router_src", IF_ATT,
+	       MWAN_DROP_SPOOFED_LAN_SRC),
+	V_DROP("wan6_spoofed_router_src", IF_ATT,
 	       TCP6(ATT_ADDR6, EXT6_ATT(3), 41000, 22, SYN, 0),
-	       MWAN_EV_PASS_MARTIAN),
+	       MWAN_DROP_SPOOFED_OWN_SRC),
+	V_DROP("wan6_spoofed_own_prefix_src", IF_ATT,
+	       TCP6(EXT6_ATT(4), EXT6_ATT(3), 41000, 22, SYN, 0),
+	       MWAN_DROP_SPOOFED_OWN_SRC),
+	V_DROP("wan6_ula_src", IF_ATT,
+	       TCP6(ULA_OTHER, EXT6_ATT(3), 41000, 22, SYN, 0),
+	       MWAN_DROP_BOGON_SRC),
+	V_DROP("wan6_ula_src_to_router_internal_addr", IF_ATT,
+	       TCP6(ULA_OTHER, ROUTER6, 41000, 22, SYN, 0),
+	       MWAN_DROP_INTERNAL_DST),
+	V_PASS("wan6_ula_src_to_router", IF_ATT,
+	       TCP6(ULA_OTHER, ATT_ADDR6, 41000, 22, SYN, 0),
+	       MWAN_EV_PASS_LOCAL),
+	V_DROP("wan6_bogon_error_no_flow", IF_ATT,
+	       ICMP6_ERR(ULA_OTHER, EXT6_ATT(2), ICMP6_TIME_EXCEEDED, 0, 0),
+	       MWAN_DROP_ICMP_NO_FLOW, .q = HOP6_QUOTE(EXT6_ATT(2))),
+	V_DROP("wan6_error_no_flow", IF_ATT, HOP6_ERR, MWAN_DROP_ICMP_NO_FLOW,
+	       .q = HOP6_QUOTE(EXT6_ATT(2))),
 	/* special sources are the kernel's too, counted as pass_local */
 	V_PASS("wan6_loopback_src", IF_ATT,
 	       TCP6(LOOPBACK6, EXT6_ATT(3), 41000, 22, SYN, 0),
@@ -2360,7 +2457,6 @@ static void test_routed_elsewhere_icmp_error(void **state)
 #define LAN2_HOST IP(10, 250, 251, 9) /* no mapping */
 #define OTHER_NET4 IP(192, 168, 77, 2) /* behind the router, no LAN */
 #define WAN_LINK_PRIVATE IP(192, 168, 1, 2) /* behind an ISP's modem */
-#define ULA_OTHER A6(0xfd00, 0x77, 0, 0, 0, 0, 0, 2)
 #define ULA_ROUTER A6(0xfd00, 0x1, 0, 0, 0, 0, 0, 2)
 
 static void tw_second_lan(void)
@@ -2435,8 +2531,30 @@ static const struct guard_case guard_cases[] = {
 	       MWAN_DROP_PRIVATE_SRC),
 	GUARD("router_own_private_src", ATT, U_GUARD(WAN_LINK_PRIVATE),
 	      TC_ACT_OK, -1, G_KEEP, .tweak = tw_router_private),
-	GUARD("public_untranslated_src", ATT, U_GUARD(IP(192, 0, 2, 77)),
+	/* BCP 38: what the router did not translate, only by allow_sources */
+	G_SHOT("public_untranslated_src", ATT, U_GUARD(IP(192, 0, 2, 77)),
+	       MWAN_DROP_BCP38_SRC),
+	G_SHOT("other_wans_public_src", ATT, U_GUARD(PUB_WP(1)),
+	       MWAN_DROP_BCP38_SRC),
+	GUARD("allowed_src", ATT, U_GUARD(ALLOWED4 + 63), TC_ACT_OK, -1,
+	      G_KEEP),
+	G_SHOT("allowed_src_other_wan", WP, U_GUARD(ALLOWED4 + 1),
+	       MWAN_DROP_BCP38_SRC),
+	G_SHOT("allowed_src_next_door", ATT, U_GUARD(ALLOWED4 + 64),
+	       MWAN_DROP_BCP38_SRC),
+	GUARD("dhcp_client_unspecified_src", WP,
+	      UDP(IP(0, 0, 0, 0), IP(255, 255, 255, 255), 68, 67, 300),
 	      TC_ACT_OK, -1, G_KEEP),
+	G_SHOT("ipv6_public_untranslated_src", ATT, U6_GUARD(HOP6),
+	       MWAN_DROP_BCP38_SRC),
+	GUARD("ipv6_allowed_src", ATT,
+	      U6_GUARD(A6(0x2001, 0xdb8, 0xa1, 0x77, 0, 0, 0, 1)), TC_ACT_OK,
+	      -1, G_KEEP),
+	G_SHOT("ipv6_allowed_src_other_wan", WP,
+	       U6_GUARD(A6(0x2001, 0xdb8, 0xa1, 0x77, 0, 0, 0, 1)),
+	       MWAN_DROP_BCP38_SRC),
+	GUARD("ipv6_link_local_src", ATT, U6_GUARD(LL6(2)), TC_ACT_OK, -1,
+	      G_KEEP),
 	G_SHOT("ipv6_ula_src_no_lan", ATT, U6_GUARD(ULA_OTHER),
 	       MWAN_DROP_PRIVATE_SRC),
 	GUARD("ipv6_router_own_ula_src", WP, U6_GUARD(ULA_ROUTER), TC_ACT_OK,
@@ -2871,7 +2989,7 @@ static void test_not_root(void **state)
 	skip();
 }
 
-#define MAX_TESTS 320
+#define MAX_TESTS 512
 static struct CMUnitTest tests[MAX_TESTS];
 static struct variant variants[MAX_TESTS];
 static size_t n_tests, n_variants;
@@ -2952,6 +3070,8 @@ int main(void)
 	add("npt6_iid_all_ones_out", test_npt6_unmappable_out, NULL);
 	ADD_TABLE("udp_csum_ffff", test_udp_csum_ffff, one_case, ON_BOTH);
 	ADD_TABLE("icmp_in", test_icmp_in, icmp_in_cases, ON_BOTH);
+	ADD_TABLE("icmp_in_private_hop", test_icmp_in_private_hop,
+		  icmp_in_cases, ON_BOTH);
 	ADD_TABLE("icmp_out", test_icmp_out, icmp_out_cases, ON_BOTH);
 	ADD_TABLE("frag_out", test_frag_out, frag_cases, ON_BOTH);
 	ADD_TABLE("frag_out", test_frag_out, frag_tc_cases, ON_TC);
