@@ -223,6 +223,43 @@ def _tun_open(netns, name):
     return fd
 
 
+def cmd_forge(a):
+    """Send hand-made frames out of an interface (scapy): SPEC is
+    SRC>DST[/PROTO:DPORT][+ttl=N][+xh], PROTO udp (default) or tcp (a SYN);
+    +xh puts an IPv6 destination-options header before it. Each spec is
+    sent --count times from source port --sport."""
+    from scapy.all import Ether, IP, IPv6, IPv6ExtHdrDestOpt, TCP, UDP, Raw, sendp  # noqa: E501 pylint: disable=import-outside-toplevel
+    frames = []
+    for spec in a.spec:
+        addrs, _, rest = spec.partition("/")
+        opts = rest.split("+") if rest else []
+        if "+" in addrs:
+            addrs, *more = addrs.split("+")
+            opts += more
+        src, dst = addrs.split(">")
+        proto, dport = "udp", a.dport
+        ttl, xh = 64, False
+        for o in opts:
+            if o.startswith("ttl="):
+                ttl = int(o[4:])
+            elif o == "xh":
+                xh = True
+            elif ":" in o:
+                proto, port = o.split(":")
+                dport = int(port)
+        if ":" in dst:
+            l3 = IPv6(src=src, dst=dst, hlim=ttl)
+            if xh:
+                l3 = l3 / IPv6ExtHdrDestOpt()
+        else:
+            l3 = IP(src=src, dst=dst, ttl=ttl)
+        l4 = TCP(sport=a.sport, dport=dport, flags="S") if proto == "tcp" else \
+            UDP(sport=a.sport, dport=dport) / Raw(b"mwan-forged")
+        frames.append(Ether(dst=a.dst_mac) / l3 / l4)
+    sendp(frames * a.count, iface=a.iface, verbose=False)
+    print(f"sent {len(frames) * a.count} frames on {a.iface}")
+
+
 def cmd_tun_pair(a):
     """A point-to-point L3 link (no Ethernet header, as WireGuard, GRE or
     PPP give): tun IF_A in NS_A and tun IF_B in NS_B, every packet of one
@@ -1242,6 +1279,9 @@ def main():
         o("--weights", default="att=3,webpass=1"), o("--tolerance", type=float, default=5))
     add("big-check", cmd_big_check, o("--log", required=True), nat,
         o("--expect", type=int, required=True), o("--size", type=int, default=4000))
+    add("forge", cmd_forge, o("--iface", required=True), o("--dst-mac", required=True),
+        o("--sport", type=int, default=40404), o("--dport", type=int, default=9999),
+        o("--count", type=int, default=1), o("spec", nargs="+"))
     add("tun-pair", cmd_tun_pair, o("--ns-a", required=True), o("--if-a", required=True),
         o("--ns-b", required=True), o("--if-b", required=True))
     add("counter", cmd_counter, o("name"))
