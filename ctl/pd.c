@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* bpfctl pd and wan-of: delegated prefixes over the loader's control socket. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -120,6 +122,18 @@ static int pd_request(const struct pd_args *a, char *req, size_t len)
 	return 0;
 }
 
+/* How long bpfctl waits out a control socket that is busy (every
+ * connection in use, or the backlog full) before it gives up; the
+ * environment's MWAN_CTL_RETRY_S (0 to 3600) may say otherwise.
+ */
+#define BUSY_RETRY_S 10
+#define BUSY_FIRST_WAIT_MS 20
+#define BUSY_MAX_WAIT_MS 1000
+#define BUSY_REPLY "error: too many control connections"
+
+/* A connected socket, -1 after an error (reported), or -2 when the
+ * loader is busy: its backlog is full (not reported: the caller retries).
+ */
 static int control_connect(const struct ctl *ctl)
 {
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
@@ -132,17 +146,22 @@ static int control_connect(const struct ctl *ctl)
 			  ctl->run_dir);
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* non-blocking for connect(): a full backlog says EAGAIN at once */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		ctl_error("socket: %s", strerror(errno));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fcntl(fd, F_SETFL, 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		return fd;
+	}
 	err = errno;
 	close(fd);
+	if (err == EAGAIN)
+		return -2;
 	if (err == ENOENT || err == ECONNREFUSED)
 		ctl_error("loader not running (no control socket at %s)",
 			  sa.sun_path);
@@ -155,15 +174,17 @@ static int control_connect(const struct ctl *ctl)
 	return -1;
 }
 
-/* Sends one request, waits for its reply (NUL-terminated in reply). */
-static int control_call(const struct ctl *ctl, const char *req, char *reply,
-			size_t len)
+/* One request, one reply (NUL-terminated in reply): 0, -1 after an error
+ * (reported), -2 when the loader was too busy to take it.
+ */
+static int control_call_once(const struct ctl *ctl, const char *req,
+			     char *reply, size_t len)
 {
 	int fd = control_connect(ctl), err;
 	ssize_t n;
 
 	if (fd < 0)
-		return -1;
+		return fd;
 	/* a loader that refuses may answer and hang up before the request
 	 * is sent: its answer is still there to read
 	 */
@@ -178,7 +199,7 @@ static int control_call(const struct ctl *ctl, const char *req, char *reply,
 	close(fd);
 	if (n > 0) {
 		reply[n] = '\0';
-		return 0;
+		return strncmp(reply, BUSY_REPLY, strlen(BUSY_REPLY)) ? 0 : -2;
 	}
 	if (n == 0)
 		ctl_error("the loader closed the connection without a reply");
@@ -188,6 +209,46 @@ static int control_call(const struct ctl *ctl, const char *req, char *reply,
 	else
 		ctl_error("cannot read the loader's reply: %s", strerror(err));
 	return -1;
+}
+
+static unsigned int retry_s(void)
+{
+	const char *v = getenv("MWAN_CTL_RETRY_S");
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return BUSY_RETRY_S;
+	n = strtoul(v, &end, 10);
+	return *end || n > 3600 ? BUSY_RETRY_S : (unsigned int)n;
+}
+
+/* The request, retried with backoff while the loader is busy (other
+ * clients hold every connection), for up to BUSY_RETRY_MS: a DHCP hook's
+ * prefix change waits its turn instead of being lost.
+ */
+static int control_call(const struct ctl *ctl, const char *req, char *reply,
+			size_t len)
+{
+	unsigned int wait_ms = BUSY_FIRST_WAIT_MS, waited = 0;
+	unsigned int limit_s = retry_s();
+	int rc;
+
+	while ((rc = control_call_once(ctl, req, reply, len)) == -2) {
+		if (waited >= limit_s * 1000)
+			return ctl_error(
+				"the loader's control socket stayed busy (every connection in use) for %u s; gave up: '%s' was not applied",
+				limit_s, req);
+		if (!waited)
+			fprintf(stderr,
+				"bpfctl: the loader's control socket is busy; retrying for up to %u s\n",
+				limit_s);
+		usleep(wait_ms * 1000);
+		waited += wait_ms;
+		wait_ms = wait_ms * 2 > BUSY_MAX_WAIT_MS ? BUSY_MAX_WAIT_MS :
+							   wait_ms * 2;
+	}
+	return rc;
 }
 
 static int print_reply(const char *reply)

@@ -20,6 +20,7 @@
 
 struct ctl_client {
 	int fd; /* -1: free */
+	__u64 since_ms; /* accepted then */
 	__u64 deadline_ms;
 	char refusal[96]; /* non-empty: the only reply this client gets */
 };
@@ -265,45 +266,56 @@ static bool peer_is_root(int fd, struct ucred *cred)
 	return cred->uid == 0;
 }
 
-/* No room for another client: answer at once and hang up. */
-static void refuse_now(int fd, const char *text)
+/* A slot for a new client. When all are taken, the client that has held
+ * one longest makes room (it had its turn): a newcomer is never refused,
+ * so no set of clients, however busy, keeps the others out.
+ */
+static struct ctl_client *free_slot(struct control_state *c)
 {
-	drain(fd);
-	reply(fd, text);
-	close(fd);
+	struct ctl_client *oldest = &c->c[0];
+	unsigned int i;
+
+	for (i = 0; i < CTL_CLIENTS; i++) {
+		if (c->c[i].fd < 0)
+			return &c->c[i];
+		if (c->c[i].since_ms < oldest->since_ms)
+			oldest = &c->c[i];
+	}
+	log_warn("control: all %d connections in use; closing the oldest for a new one",
+		 CTL_CLIENTS);
+	drain(oldest->fd);
+	reply(oldest->fd,
+	      "error: too many control connections; this one was closed for a newer one, try again");
+	client_close(oldest);
+	return oldest;
 }
 
 /* Clients that are not root get a refusal as the answer to their request
- * (answering before it arrives would leave them with a broken pipe).
+ * (answering before it arrives would leave them with a broken pipe). A
+ * request already waiting is served at once: a client is not at the
+ * mercy of the next poll round, in which newer ones may push it out.
  */
-static void accept_one(struct control_state *c, int fd)
+static void accept_one(struct loader *l, struct control_state *c, int fd)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
-	struct ctl_client *cl = NULL;
-	unsigned int i;
+	struct ctl_client *cl = free_slot(c);
 
-	for (i = 0; i < CTL_CLIENTS && !cl; i++)
-		if (c->c[i].fd < 0)
-			cl = &c->c[i];
-	if (!cl) {
-		log_warn("control: too many clients; refusing one");
-		refuse_now(fd,
-			   "error: too many control connections; try again");
-		return;
-	}
 	cl->fd = fd;
-	cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+	cl->since_ms = now_ms();
+	cl->deadline_ms = cl->since_ms + CTL_IDLE_MS;
 	cl->refusal[0] = '\0';
-	if (peer_is_root(fd, &cred))
-		return;
-	log_warn("control: refused a client: uid %d (pid %d) is not root",
-		 (int)cred.uid, (int)cred.pid);
-	snprintf(cl->refusal, sizeof(cl->refusal),
-		 "error: permission denied (uid %d is not root)",
-		 (int)cred.uid);
+	if (!peer_is_root(fd, &cred)) {
+		log_warn("control: refused a client: uid %d (pid %d) is not root",
+			 (int)cred.uid, (int)cred.pid);
+		snprintf(cl->refusal, sizeof(cl->refusal),
+			 "error: permission denied (uid %d is not root)",
+			 (int)cred.uid);
+	}
+	if (!serve(l, cl))
+		client_close(cl);
 }
 
-static void accept_all(struct control_state *c)
+static void accept_all(struct loader *l, struct control_state *c)
 {
 	int i, fd;
 
@@ -312,7 +324,7 @@ static void accept_all(struct control_state *c)
 		fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		accept_one(c, fd);
+		accept_one(l, c, fd);
 	}
 }
 
@@ -339,5 +351,5 @@ void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n)
 		if (c->c[i].fd >= 0 && now > c->c[i].deadline_ms)
 			client_close(&c->c[i]);
 	if (pfd[0].revents & POLLIN)
-		accept_all(c);
+		accept_all(l, c);
 }

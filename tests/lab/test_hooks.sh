@@ -616,6 +616,81 @@ EOF
 		fail "loader unresponsive afterwards: $out"
 }
 
+# 24 root clients that never stop asking (more than the 16 connections the
+# loader serves at once): a prefix change from bpfctl still gets through,
+# the busy clients being closed oldest first, never the newcomer.
+check_socket_fairness() {
+	local out pid
+	"$LAB_PY" - "$LAB_DIR/run/control" >"$LAB_DIR/busy.log" 2>&1 <<'EOF' &
+import socket, sys, threading, time
+path, stop = sys.argv[1], time.monotonic() + 8
+def busy():
+    while time.monotonic() < stop:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.settimeout(1)
+            s.connect(path)
+            while time.monotonic() < stop:
+                s.send(b"pd nope clear")
+                if not s.recv(4096).startswith(b"error: unknown WAN"):
+                    break
+        except OSError:
+            pass
+        finally:
+            s.close()
+threads = [threading.Thread(target=busy) for i in range(24)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+EOF
+	pid=$!
+	sleep 1 # every connection taken
+	out=$(timeout 12 ip netns exec "$(lab_ns router)" "$LAB_BPFCTL" -c "$CFG" pd att "$ATT_PD" 2>&1) ||
+		{
+			kill "$pid" 2>/dev/null
+			fail "bpfctl pd under 24 busy clients: $out"
+		}
+	wait "$pid" || true
+	expect_prefix att "$ATT_PD" "$ATT_EXT" pd null null
+	grep -q "control: all 16 connections in use; closing the oldest for a new one" "$LAB_LOADER_LOG" ||
+		fail "the clients never filled the socket: $(tail -n 3 "$LAB_DIR/busy.log")"
+	ctl pd att clear >/dev/null
+	echo "bpfctl pd applied while 24 clients kept the socket busy"
+}
+
+# A socket that is always busy (a stand-in server): bpfctl retries for
+# MWAN_CTL_RETRY_S, then gives up saying the request was not applied.
+check_busy_gives_up() {
+	local out rc=0 dir=$LAB_DIR/busy-run pid
+	mkdir -p "$dir"
+	"$LAB_PY" - "$dir/control" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(16)
+s.settimeout(6)
+try:
+    while True:
+        c, _ = s.accept()
+        c.recv(4096)  # as the loader: read, so close() resets nothing
+        c.send(b"error: too many control connections; try again")
+        c.close()
+except socket.timeout:
+    pass
+EOF
+	pid=$!
+	sleep 0.3
+	out=$(MWAN_CTL_RETRY_S=2 "$LAB_BPFCTL" --pin-dir "$LAB_PIN" --run-dir "$dir" pd att clear 2>&1) || rc=$?
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	((rc == 1)) || fail "exit $rc: $out"
+	grep -q "the loader's control socket is busy; retrying for up to 2 s" <<<"$out" || fail "no retry notice: $out"
+	grep -q "stayed busy (every connection in use) for 2 s; gave up: 'pd att clear' was not applied" <<<"$out" ||
+		fail "no give-up message: $out"
+	echo "${out##*$'\n'}"
+}
+
 # ---- checks: lifetime, reload, restart, cleanup --------------------------------------
 
 # Milliseconds since the epoch.
@@ -738,6 +813,8 @@ main() {
 	check "odhcp6c script: bound, updated, rebound, unbound, stopped" check_odhcp6c
 	check "odhcp6c script: hostile input is rejected" check_odhcp6c_hostile
 	check "control socket: oversized, binary, idle clients" check_socket_abuse
+	check "control socket: a request gets through 24 clients that never stop" check_socket_fairness
+	check "bpfctl retries a busy socket, then says the request was not applied" check_busy_gives_up
 	check "a prefix valid 2 s expires by itself" check_expiry
 	check "a static npt.prefix via SIGHUP; pd refused for it" check_static_reload
 	restart_prepare
