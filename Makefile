@@ -11,7 +11,7 @@ B := build
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -I. -I$(B) -D_GNU_SOURCE \
 	  $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
-LDLIBS_LOADER := -lxdp -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -lsystemd
+LDLIBS_LOADER := -pthread -lxdp -lbpf -lelf -lz -lyaml -lnl-route-3 -lnl-3 -lsystemd
 LDLIBS_CTL := -lbpf -lelf -lz -lyaml
 LDLIBS_TEST := -lcmocka -lbpf -lelf -lz -lyaml
 

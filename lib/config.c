@@ -26,6 +26,10 @@
 #define QUOTE_LEN 72
 #define MAX_KEYS 12
 #define MAX_FILE_SIZE (1 << 20)
+/* The schema nests 5 deep (wans.NAME.probe.targets[i]); flow style and
+ * anchors leave some room.
+ */
+#define MWAN_YAML_MAX_DEPTH 16
 
 struct parser {
 	const char *name;
@@ -1716,6 +1720,48 @@ static int yaml_fail(struct parser *p, const yaml_parser_t *yp)
 		    yp->context ? yp->context : "", yp->context ? ")" : "");
 }
 
+/* Refuses nesting deeper than the schema could use before the document
+ * is built: libyaml's scanner takes time quadratic in the depth (a 200 kB
+ * file of brackets kept it busy for a minute), and this pass stops at the
+ * first level too many. Syntax errors are left to the real load.
+ */
+static int check_depth(struct parser *p, const char *buf, size_t len)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	unsigned int depth = 0;
+	int ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&yp))
+		return 0; /* the load reports it */
+	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
+	while (!done && !ret && yaml_parser_parse(&yp, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MWAN_YAML_MAX_DEPTH)
+				ret = fail(p, ev.start_mark.line + 1,
+					   "syntax error",
+					   "nested deeper than %d levels",
+					   MWAN_YAML_MAX_DEPTH);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return ret;
+}
+
 /* Loads the only document; a second one would be ignored by the walk,
  * which is worse than refusing it.
  */
@@ -1770,7 +1816,9 @@ int mwan_config_parse(const char *buf, size_t len, const char *name,
 		return -1;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
-	ret = load_document(&p, &yp, &doc);
+	ret = check_depth(&p, buf, len);
+	if (!ret)
+		ret = load_document(&p, &yp, &doc);
 	if (!ret) {
 		p.doc = &doc;
 		ret = parse_root(&p, yaml_document_get_root_node(&doc));

@@ -16,12 +16,14 @@
 
 #define CTL_CLIENTS 16
 #define CTL_IDLE_MS 5000 /* a silent client is dropped after this */
+#define CTL_RELOAD_MS 60000 /* one waiting for a reload, after this */
 #define CTL_BACKLOG 16
 
 struct ctl_client {
 	int fd; /* -1: free */
 	__u64 since_ms; /* accepted then */
 	__u64 deadline_ms;
+	bool reloading; /* waits for the outcome of the reload it asked for */
 	char refusal[96]; /* non-empty: the only reply this client gets */
 };
 
@@ -140,6 +142,7 @@ static void client_close(struct ctl_client *cl)
 	if (cl->fd >= 0)
 		close(cl->fd);
 	cl->fd = -1;
+	cl->reloading = false;
 	cl->refusal[0] = '\0';
 }
 
@@ -187,7 +190,10 @@ static void reply(int fd, const char *text)
 		log_debug("control: reply lost: %s", strerror(errno));
 }
 
-static void handle(struct loader *l, const char *buf, size_t len, char *out,
+/* The reply to one request in out; false when it comes later (a reload:
+ * ctl_reload_done).
+ */
+static bool handle(struct loader *l, const char *buf, size_t len, char *out,
 		   size_t outlen)
 {
 	char err[MWAN_CONTROL_REPLY_MAX - 16], msg[MWAN_CONTROL_REPLY_MAX - 16];
@@ -196,21 +202,22 @@ static void handle(struct loader *l, const char *buf, size_t len, char *out,
 	if (mwan_ctl_parse(buf, len, &l->cfg, &req, err, sizeof(err))) {
 		log_warn("control: request refused: %s", err);
 		snprintf(out, outlen, "error: %s", err);
-		return;
+		return true;
 	}
 	if (req.op == MWAN_CTL_RELOAD) {
-		if (loader_reload(l, msg, sizeof(msg)))
-			snprintf(out, outlen, "error: %s", msg);
-		else
-			snprintf(out, outlen, "ok %s", msg);
-		return;
+		if (!reload_start(l))
+			return false;
+		snprintf(out, outlen,
+			 "error: cannot start a reload; the running dataplane is unchanged");
+		return true;
 	}
 	if (prefix_apply(l, &req, msg, sizeof(msg))) {
 		log_warn("control: request failed: %s", msg);
 		snprintf(out, outlen, "error: %s", msg);
-		return;
+		return true;
 	}
 	snprintf(out, outlen, "ok %s", msg);
+	return true;
 }
 
 /* Unread requests make close() reset the connection, and the client
@@ -249,12 +256,34 @@ static bool serve(struct loader *l, struct ctl_client *cl)
 		snprintf(out, sizeof(out),
 			 "error: request too long (more than %d bytes)",
 			 MWAN_CONTROL_MAX);
-	} else {
-		handle(l, buf, n, out, sizeof(out));
+	} else if (!handle(l, buf, n, out, sizeof(out))) {
+		cl->reloading = true;
+		cl->deadline_ms = now_ms() + CTL_RELOAD_MS;
+		return true;
 	}
 	reply(cl->fd, out);
 	cl->deadline_ms = now_ms() + CTL_IDLE_MS;
 	return true;
+}
+
+void ctl_reload_done(struct loader *l, const char *msg, int rc)
+{
+	struct control_state *c = l->ctl;
+	char out[MWAN_CONTROL_REPLY_MAX];
+	unsigned int i;
+
+	if (!c)
+		return;
+	snprintf(out, sizeof(out), "%s%s", rc ? "error: " : "ok ", msg);
+	for (i = 0; i < CTL_CLIENTS; i++) {
+		struct ctl_client *cl = &c->c[i];
+
+		if (cl->fd < 0 || !cl->reloading)
+			continue;
+		reply(cl->fd, out);
+		cl->reloading = false;
+		cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+	}
 }
 
 static bool peer_is_root(int fd, struct ucred *cred)
@@ -303,6 +332,7 @@ static void accept_one(struct loader *l, struct control_state *c, int fd)
 	cl->fd = fd;
 	cl->since_ms = now_ms();
 	cl->deadline_ms = cl->since_ms + CTL_IDLE_MS;
+	cl->reloading = false;
 	cl->refusal[0] = '\0';
 	if (!peer_is_root(fd, &cred)) {
 		log_warn("control: refused a client: uid %d (pid %d) is not root",

@@ -29,6 +29,7 @@ struct mwan_bpf;
 struct mwan_ctl_req;
 struct control_state;
 struct probe_state;
+struct reload_state;
 
 struct dp_iface {
 	char name[IF_NAMESIZE];
@@ -58,6 +59,7 @@ struct loader {
 	struct netlink_state *nl;
 	struct control_state *ctl; /* the control socket, ctlsock.c */
 	struct probe_state *probe; /* WAN health probes, probe.c */
+	struct reload_state *reload; /* a reload being parsed, reload.c */
 };
 
 /* LAN k's and WAN w's interfaces in loader.ifaces. */
@@ -71,10 +73,23 @@ static inline struct dp_iface *dp_wan(struct loader *l, unsigned int w)
 	return &l->ifaces[l->cfg.n_lans + w];
 }
 
-/* main.c: SIGHUP and the control socket's "reload"; msg gets the outcome
- * (the FILE:LINE message of a refused config). Returns 0 when applied.
+/* reload.c: SIGHUP and the control socket's "reload". The config is
+ * parsed by a worker thread; the loop polls reload_fd and calls
+ * reload_finish, which applies it (or not) and gives the outcome in msg
+ * (the FILE:LINE message of a refused config) and *rc (0: applied).
  */
-int loader_reload(struct loader *l, char *msg, size_t len);
+int reload_open(struct loader *l);
+void reload_close(struct loader *l);
+int reload_fd(const struct loader *l);
+/* Starts a parse; one asked for while another runs follows it. */
+int reload_start(struct loader *l);
+/* After reload_fd was readable: true when a verdict is in msg and *rc. */
+bool reload_finish(struct loader *l, char *msg, size_t len, int *rc);
+/* Whether another parse is queued or running. */
+bool reload_busy(const struct loader *l);
+/* Start-up: the config file parsed and checked against the system. */
+int reload_load_config(const char *path, struct mwan_config *cfg, char *err,
+		       size_t errlen);
 
 /* dataplane.c */
 int dp_prepare_pin_dir(const char *pin_dir);
@@ -126,8 +141,12 @@ void ctl_close(struct loader *l);
 /* Adds the socket's descriptors to pfd (at most max); returns how many. */
 unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd,
 			 unsigned int max);
-/* Serves whatever poll() reported on the descriptors ctl_pollfds added. */
+/* Serves whatever poll() reported on the descriptors ctl_pollfds added;
+ * a "reload" request starts one (reload_start) and waits for it.
+ */
 void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n);
+/* Answers the clients waiting for a reload with its outcome. */
+void ctl_reload_done(struct loader *l, const char *msg, int rc);
 
 /* unmapped.c: once a second, a log line (rate-limited per source) for
  * each source the egress guard dropped: a LAN source without a mapping,

@@ -58,16 +58,6 @@ static int libxdp_log(enum libxdp_print_level level, const char *fmt,
 /* Everything that can be checked without touching the system is checked
  * before anything is touched, so a bad config changes nothing.
  */
-static int load_config(const char *path, struct mwan_config *cfg, char *err,
-		       size_t errlen)
-{
-	if (mwan_config_load(path, cfg, err, errlen) ||
-	    mwan_config_check_interfaces(cfg, err, errlen)) {
-		mwan_config_free(cfg);
-		return -1;
-	}
-	return 0;
-}
 
 /* The next slot of l->ifaces: the LANs first, then the WANs (dp_lan,
  * dp_wan).
@@ -139,7 +129,9 @@ static int start(struct loader *l)
 	int err;
 
 	ifaces_from_config(l);
-	err = make_run_dir(l);
+	err = reload_open(l);
+	if (!err)
+		err = make_run_dir(l);
 	if (!err)
 		err = ctl_open(l);
 	if (err)
@@ -182,6 +174,7 @@ static void stop(struct loader *l)
 {
 	bool owner = l->ctl != NULL; /* else run_dir is another loader's */
 
+	reload_close(l);
 	metrics_stop(l);
 	probe_close(l);
 	dp_close(l);
@@ -216,147 +209,6 @@ static void reopen_netlink(struct loader *l)
 		nlw_close(l);
 		log_err("netlink reopen failed; will retry");
 	}
-}
-
-static bool same_interfaces(const struct mwan_config *a,
-			    const struct mwan_config *b)
-{
-	unsigned int w;
-
-	if (a->n_lans != b->n_lans || a->n_wans != b->n_wans ||
-	    strcmp(a->pin_dir, b->pin_dir) || strcmp(a->run_dir, b->run_dir) ||
-	    a->flows_max != b->flows_max)
-		return false;
-	for (w = 0; w < a->n_lans; w++)
-		if (strcmp(a->lans[w].name, b->lans[w].name) ||
-		    strcmp(a->lans[w].ifname, b->lans[w].ifname))
-			return false;
-	for (w = 0; w < a->n_wans; w++)
-		if (strcmp(a->wans[w].name, b->wans[w].name) ||
-		    strcmp(a->wans[w].ifname, b->wans[w].ifname))
-			return false;
-	return true;
-}
-
-/* Everything of a WAN but its name and interface (which same_interfaces
- * held equal) and where in the file it stands: the parser zeroes the
- * config first, so the rest compares as bytes.
- */
-static bool same_wan_settings(const struct mwan_cfg_wan *a,
-			      const struct mwan_cfg_wan *b)
-{
-	struct mwan_cfg_wan x = *a, y = *b;
-	unsigned int t;
-
-	x.line = y.line = x.iface_line = y.iface_line = 0;
-	for (t = 0; t < MWAN_MAX_PROBE_TARGETS; t++)
-		x.probe_targets[t].line = y.probe_targets[t].line = 0;
-	return !memcmp(&x, &y, sizeof(x));
-}
-
-static const struct mwan_cfg_nat *find_nat(const struct mwan_config *c,
-					   struct in_addr internal)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->n_nat; i++)
-		if (c->nat[i].internal.s_addr == internal.s_addr)
-			return &c->nat[i];
-	return NULL;
-}
-
-static bool same_nat(const struct mwan_cfg_nat *a, const struct mwan_cfg_nat *b)
-{
-	unsigned int w;
-
-	for (w = 0; w < MWAN_MAX_WANS; w++)
-		if (a->has_ext[w] != b->has_ext[w] ||
-		    (a->has_ext[w] && a->ext[w].s_addr != b->ext[w].s_addr))
-			return false;
-	return true;
-}
-
-/* "2 mapping(s) added, 1 removed, 0 changed; WAN(s) changed: att" */
-static void describe_diff(const struct mwan_config *old,
-			  const struct mwan_config *new, char *buf, size_t len)
-{
-	unsigned int i, added = 0, removed = 0, changed = 0;
-	int n;
-
-	for (i = 0; i < new->n_nat; i++) {
-		const struct mwan_cfg_nat *o =
-			find_nat(old, new->nat[i].internal);
-
-		if (!o)
-			added++;
-		else if (!same_nat(o, &new->nat[i]))
-			changed++;
-	}
-	for (i = 0; i < old->n_nat; i++)
-		if (!find_nat(new, old->nat[i].internal))
-			removed++;
-	n = snprintf(buf, len, "%u mapping(s) added, %u removed, %u changed",
-		     added, removed, changed);
-	for (i = 0; i < new->n_wans &&n > 0 && (size_t)n < len; i++)
-		if (!same_wan_settings(&old->wans[i], &new->wans[i]))
-			n += snprintf(buf + n, len - n, "; wan %s changed",
-				      new->wans[i].name);
-	if (n > 0 && (size_t)n < len && old->fast_path != new->fast_path)
-		snprintf(buf + n, len - n, "; fast_path %s",
-			 new->fast_path ? "on" : "off");
-}
-
-/* SIGHUP and `bpfctl reload`: the new config is validated whole first; a
- * bad one changes nothing. Only what differs is written to the maps
- * (mappings, weights, tiers, gateways, probes, fast_path), in an order
- * that keeps every intermediate state consistent; flows of removed or
- * changed mappings go. A different set of interfaces or WANs needs a
- * restart. msg gets the outcome; returns 0 when applied.
- */
-int loader_reload(struct loader *l, char *msg, size_t len)
-{
-	struct mwan_config next = { 0 }, old;
-	char err[MWAN_ERR_LEN], diff[256];
-
-	sd_notify(0, "RELOADING=1");
-	log_info("reloading %s", l->cfg.path);
-	if (load_config(l->cfg.path, &next, err, sizeof(err))) {
-		snprintf(
-			msg, len,
-			"%s; reload refused, the running dataplane is unchanged",
-			err);
-		goto refused;
-	}
-	if (!same_interfaces(&l->cfg, &next)) {
-		snprintf(
-			msg, len,
-			"%s: interfaces, LAN or WAN names, pin_dir, run_dir or flows_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
-			next.path);
-		mwan_config_free(&next);
-		goto refused;
-	}
-	describe_diff(&l->cfg, &next, diff, sizeof(diff));
-	old = l->cfg;
-	l->cfg = next;
-	probe_reload(l);
-	if (prefix_reconcile(l) || sync_static(l) || sync_dynamic(l) ||
-	    nlw_routing_install(l) || dp_write_status(l)) {
-		snprintf(msg, len, "reload: applying %s failed part-way: %s",
-			 l->cfg.path, diff);
-		log_err("%s", msg);
-		mwan_config_free(&old);
-		sd_notify(0, "READY=1");
-		return -1;
-	}
-	snprintf(msg, len, "reload: applied: %s", diff);
-	log_info("%s", msg);
-	mwan_config_free(&old);
-	sd_notify(0, "READY=1");
-	return 0;
-refused:
-	log_err("%s", msg);
-	sd_notify(0, "READY=1");
-	return -1;
 }
 
 /* Links, addresses or routes changed (or netlink was reopened): an
@@ -419,6 +271,21 @@ static bool any_revents(const struct pollfd *pfd, unsigned int n)
 	return false;
 }
 
+/* A parsed reload is applied; the clients that asked for it hear the
+ * outcome once no newer one is queued behind it. True when applied.
+ */
+static bool reloaded(struct loader *l)
+{
+	char msg[MWAN_ERR_LEN + 256];
+	int rc;
+
+	if (!reload_finish(l, msg, sizeof(msg), &rc))
+		return false;
+	if (!reload_busy(l))
+		ctl_reload_done(l, msg, rc);
+	return rc == 0;
+}
+
 /* Under systemd with WatchdogSec=, ping at half the interval; the loop
  * wakes at least once per RESYNC_MS, far more often.
  */
@@ -461,21 +328,21 @@ static int run(struct loader *l, int sfd)
 		pfd[1].events = POLLIN;
 		pfd[2].fd = probe_fd(l);
 		pfd[2].events = POLLIN;
-		nctl = ctl_pollfds(l, pfd + 3, POLL_FDS - 3);
+		pfd[3].fd = reload_fd(l);
+		pfd[3].events = POLLIN;
+		nctl = ctl_pollfds(l, pfd + 4, POLL_FDS - 4);
 		/* wakes in time for the next probe, deadline or expiry */
 		wait_ms = next_sync > now ? (int)(next_sync - now) : 0;
 		wait_ms = min_int(prefix_timeout_ms(l, wait_ms),
 				  probe_timeout_ms(l, wait_ms));
 		wait_ms = metrics_timeout_ms(l, now, wait_ms);
-		n = poll(pfd, 3 + nctl, wait_ms);
+		n = poll(pfd, 4 + nctl, wait_ms);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
-				char msg[MWAN_ERR_LEN + 256];
-
-				loader_reload(l, msg, sizeof(msg));
+				reload_start(l);
 				continue;
 			}
 			log_info(
@@ -486,8 +353,10 @@ static int run(struct loader *l, int sfd)
 		}
 		resync = handle_netlink(l, &pfd[1], n);
 		probe_process(l);
-		if (n > 0 && any_revents(pfd + 3, nctl)) {
-			ctl_process(l, pfd + 3, nctl);
+		if (n > 0 && (pfd[3].revents & POLLIN))
+			resync |= reloaded(l);
+		if (n > 0 && any_revents(pfd + 4, nctl)) {
+			ctl_process(l, pfd + 4, nctl);
 			resync = true;
 		}
 		prefix_expire(l);
@@ -617,7 +486,7 @@ int main(int argc, char **argv)
 		mwan_config_free(&l.cfg);
 		return err;
 	}
-	if (load_config(path, &l.cfg, msg, sizeof(msg))) {
+	if (reload_load_config(path, &l.cfg, msg, sizeof(msg))) {
 		/* --check's answer is the bare FILE:LINE: message */
 		if (check)
 			fprintf(stderr, "%s\n", msg);

@@ -691,6 +691,35 @@ EOF
 	echo "${out##*$'\n'}"
 }
 
+# A reload whose parse takes as long as it likes (the config is a FIFO
+# no one writes yet): the loop goes on serving (a prefix change gets
+# through), `bpfctl reload` waits for the verdict, which comes once the
+# parse ends (here: refused, the FIFO cannot be read as a file).
+check_reload_off_loop() {
+	local out pid rc=0 real=$CFG.real
+	mv "$CFG" "$real"
+	mkfifo "$CFG"
+	ip netns exec "$(lab_ns router)" "$LAB_BPFCTL" -c "$real" reload >"$LAB_DIR/reload.out" 2>&1 &
+	pid=$!
+	if ! lab_wait_log "$LAB_LOADER_LOG" "reloading $CFG" 5; then
+		kill "$pid" 2>/dev/null
+		rm -f "$CFG" && mv "$real" "$CFG"
+		fail "no reload started"
+	fi
+	out=$(timeout 3 ip netns exec "$(lab_ns router)" "$LAB_BPFCTL" -c "$real" pd att "$ATT_PD" 2>&1) || rc=$?
+	kill -0 "$pid" 2>/dev/null || rc=99
+	echo "not: [yaml" >"$CFG" # the parser's open() returns
+	wait "$pid" || true
+	rm -f "$CFG" && mv "$real" "$CFG"
+	((rc != 99)) || fail "bpfctl reload returned before the parse ended: $(cat "$LAB_DIR/reload.out")"
+	((rc == 0)) || fail "pd while a reload was parsed: exit $rc: $out"
+	expect_prefix att "$ATT_PD" "$ATT_EXT" pd null null
+	grep -q "reload refused, the running dataplane is unchanged" "$LAB_DIR/reload.out" ||
+		fail "bpfctl reload: $(cat "$LAB_DIR/reload.out")"
+	ctl pd att clear >/dev/null
+	echo "pd served while the parse waited; reload: $(tail -n 1 "$LAB_DIR/reload.out")"
+}
+
 # ---- checks: lifetime, reload, restart, cleanup --------------------------------------
 
 # Milliseconds since the epoch.
@@ -815,6 +844,8 @@ main() {
 	check "control socket: oversized, binary, idle clients" check_socket_abuse
 	check "control socket: a request gets through 24 clients that never stop" check_socket_fairness
 	check "bpfctl retries a busy socket, then says the request was not applied" check_busy_gives_up
+	check "a reload is parsed off the loop: pd served meanwhile, reload waits for its verdict" \
+		check_reload_off_loop
 	check "a prefix valid 2 s expires by itself" check_expiry
 	check "a static npt.prefix via SIGHUP; pd refused for it" check_static_reload
 	restart_prepare

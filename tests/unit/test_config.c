@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cfgdiff.h"
 #include "lib/config.h"
 #include "lib/filter.h"
 #include "lib/health.h"
@@ -1016,6 +1017,80 @@ static void test_too_many_prefixes(void **state)
 		"t.yaml:11: wans.webpass.allow_sources: too many prefixes (at most 64)");
 }
 
+/* Nesting beyond what the schema uses is refused where it goes too deep,
+ * before libyaml builds the document (100 000 levels once took a minute).
+ */
+static void test_too_deep(void **state)
+{
+	static char text[300000];
+	char err[MWAN_ERR_LEN] = "";
+	struct mwan_config cfg;
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	n += snprintf(text, sizeof(text), LAN WANS "metrics:\n  x: ");
+	for (i = 0; i < 100000; i++)
+		text[n++] = '[';
+	text[n] = '\0';
+	assert_int_equal(parse(text, &cfg, err), -1);
+	assert_string_equal(err,
+			    "t.yaml:12: syntax error: nested deeper than 16 levels");
+	/* in block style too, each level on its own line */
+	n = snprintf(text, sizeof(text), LAN WANS "x:\n");
+	for (i = 1; i <= 17; i++)
+		n += snprintf(text + n, sizeof(text) - n, "%*sk%d:\n", i, "", i);
+	assert_int_equal(parse(text, &cfg, err), -1);
+	assert_string_equal(err,
+			    "t.yaml:27: syntax error: nested deeper than 16 levels");
+}
+
+/* What a reload may change, and how it is described (lib/cfgdiff.c). */
+static void test_diff(void **state)
+{
+	static const char base[] =
+		LAN WANS NAT_HEAD
+		"  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n"
+		"  - { internal: 10.250.250.3, external: { att: 198.51.100.194 } }\n";
+	static const char next[] =
+		LAN "wans:\n"
+		    "  att:\n"
+		    "    interface: eth1\n"
+		    "    gateway4: 100.64.1.1\n"
+		    "    weight: 5\n"
+		    "  webpass:\n"
+		    "    interface: eth2\n"
+		    "    gateway4: 100.64.2.1\n"
+		    "fast_path: false\n" NAT_HEAD
+		    "  - { internal: 10.250.250.3, external: { att: 198.51.100.195 } }\n"
+		    "  - { internal: 10.250.250.4, external: { att: 198.51.100.196 } }\n"
+		    "  - { internal: 10.250.250.5, external: { att: 198.51.100.197 } }\n";
+	struct mwan_config a, b;
+	char err[MWAN_ERR_LEN] = "", buf[256];
+
+	(void)state;
+	assert_int_equal(parse(base, &a, err), 0);
+	assert_int_equal(parse(next, &b, err), 0);
+	assert_true(mwan_config_same_interfaces(&a, &b));
+	mwan_config_describe_diff(&a, &b, buf, sizeof(buf));
+	assert_string_equal(
+		buf,
+		"2 mapping(s) added, 1 removed, 1 changed; wan att changed; fast_path off");
+	mwan_config_describe_diff(&a, &a, buf, sizeof(buf));
+	assert_string_equal(buf, "0 mapping(s) added, 0 removed, 0 changed");
+	/* a WAN on another interface, or renamed: a restart's business */
+	strcpy(b.wans[1].ifname, "eth9");
+	assert_false(mwan_config_same_interfaces(&a, &b));
+	strcpy(b.wans[1].ifname, "eth2");
+	strcpy(b.wans[1].name, "wp");
+	assert_false(mwan_config_same_interfaces(&a, &b));
+	strcpy(b.wans[1].name, "webpass");
+	b.flows_max *= 2;
+	assert_false(mwan_config_same_interfaces(&a, &b));
+	mwan_config_free(&a);
+	mwan_config_free(&b);
+}
+
 static void test_too_many_wans(void **state)
 {
 	char text[2048] = LAN "wans:\n", err[MWAN_ERR_LEN] = "";
@@ -1537,6 +1612,8 @@ int main(void)
 		cmocka_unit_test(test_rtt_thresholds),
 		cmocka_unit_test(test_too_many_wans),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_too_deep),
+		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_too_many_prefixes),
 		cmocka_unit_test(test_too_many_targets),
 		cmocka_unit_test(test_load_missing_file),
