@@ -55,6 +55,7 @@ struct ctl_map {
 
 extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
 	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
+	ctl_map_flows_in, ctl_map_flowstat,
 	ctl_map_stats, ctl_map_wanstat, ctl_map_npt, ctl_map_health,
 	ctl_map_wandrop, ctl_map_unmapped;
 
@@ -142,6 +143,10 @@ const char *ctl_mac_str(const __u8 mac[6], char buf[18]);
  */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A map a loader from before it did not pin: nothing to show, no error.
+ * Returns the fd, -1 on error (reported), -2 when absent.
+ */
+int ctl_map_open_optional(const struct ctl *ctl, const struct ctl_map *m);
 /* The loader's pid if its pid file names a live process, else 0. */
 pid_t ctl_loader_pid(const char *run_dir);
 

@@ -33,6 +33,13 @@ const struct ctl_map ctl_map_nat4 = { MWAN_MAP_NAT4, BPF_MAP_TYPE_HASH,
 const struct ctl_map ctl_map_flows = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
 				       sizeof(struct mwan_flow_key),
 				       sizeof(struct mwan_flow) };
+const struct ctl_map ctl_map_flows_in = { MWAN_MAP_FLOWS_IN,
+					  BPF_MAP_TYPE_LRU_HASH,
+					  sizeof(struct mwan_flow_key),
+					  sizeof(struct mwan_flow) };
+const struct ctl_map ctl_map_flowstat = { MWAN_MAP_FLOWSTAT,
+					  BPF_MAP_TYPE_ARRAY, 4,
+					  sizeof(struct mwan_flowstat) };
 const struct ctl_map ctl_map_stats = { MWAN_MAP_STATS,
 				       BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 				       sizeof(__u64) };
@@ -64,6 +71,16 @@ int ctl_error(const char *fmt, ...)
 	vreport(fmt, ap);
 	va_end(ap);
 	return CTL_EXIT_FAIL;
+}
+
+int ctl_map_open_optional(const struct ctl *ctl, const struct ctl_map *m)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, m->name);
+	if (access(path, F_OK) && errno == ENOENT)
+		return -2;
+	return ctl_map_open(ctl, m, false);
 }
 
 /* Plain and LRU hashes read the same, so the loader may pick either. */

@@ -203,20 +203,33 @@ static int flows_parse_args(int argc, char **argv, const char **wan)
 	return ctl_usage_error("unexpected argument '%s'", argv[3]);
 }
 
-static int flows_read(const struct ctl *ctl, struct flow_dump *d)
+static int table_read(const struct ctl *ctl, const struct ctl_map *m,
+		      struct flow_dump *d)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_flows, false);
+	bool optional = m == &ctl_map_flows_in; /* new in a later loader */
+	int fd = optional ? ctl_map_open_optional(ctl, m) :
+			    ctl_map_open(ctl, m, false);
 	int ret;
 
+	if (fd == -2)
+		return 0;
 	if (fd < 0)
 		return -1;
-	ret = ctl_map_walk(fd, &ctl_map_flows, flow_collect, d);
+	ret = ctl_map_walk(fd, m, flow_collect, d);
 	close(fd);
 	if (ret || d->vec.oom) {
-		ctl_error("cannot read %s", MWAN_MAP_FLOWS);
+		ctl_error("cannot read %s", m->name);
 		return -1;
 	}
 	return 0;
+}
+
+/* Both flow tables: opened from a LAN, and from outside. */
+static int flows_read(const struct ctl *ctl, struct flow_dump *d)
+{
+	if (table_read(ctl, &ctl_map_flows, d))
+		return -1;
+	return table_read(ctl, &ctl_map_flows_in, d);
 }
 
 static void print_flows(const struct ctl_wans *wans, const struct ctl_npt *npt,

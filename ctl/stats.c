@@ -21,22 +21,10 @@ struct stats {
 	bool have_drop; /* a loader from before mwan_wandrop has none */
 };
 
-/* A map a loader from before it did not pin: nothing to show, no error.
- * Returns the fd, -1 on error, -2 when absent.
- */
-static int open_optional(const struct ctl *ctl, const struct ctl_map *m)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, m->name);
-	if (access(path, F_OK) && errno == ENOENT)
-		return -2;
-	return ctl_map_open(ctl, m, false);
-}
 
 static int read_drops(const struct ctl *ctl, struct stats *s)
 {
-	int fd = open_optional(ctl, &ctl_map_wandrop);
+	int fd = ctl_map_open_optional(ctl, &ctl_map_wandrop);
 	__u32 slot, r;
 
 	if (fd == -2)
@@ -142,7 +130,7 @@ static void print_unmapped_one(const void *key, const void *value, void *arg)
 static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 {
 	struct unmapped_walk w = { wans, ctl_now_ns() };
-	int fd = open_optional(ctl, &ctl_map_unmapped), err;
+	int fd = ctl_map_open_optional(ctl, &ctl_map_unmapped), err;
 
 	if (fd == -2)
 		return 0;
@@ -247,6 +235,18 @@ static int open_health(const struct ctl *ctl, int *fd)
 	return *fd < 0 ? -1 : 0;
 }
 
+/* A map an older loader did not pin: -1 in *fd, no error. */
+static int open_optional_fd(const struct ctl *ctl, const struct ctl_map *m,
+			    int *fd)
+{
+	*fd = ctl_map_open_optional(ctl, m);
+	if (*fd == -1)
+		return -1;
+	if (*fd < 0)
+		*fd = -1;
+	return 0;
+}
+
 static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 {
 	struct {
@@ -268,11 +268,10 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 		if (*want[i].fd < 0)
 			return -1;
 	}
-	fd->wandrop = open_optional(ctl, &ctl_map_wandrop);
-	if (fd->wandrop == -1)
+	if (open_optional_fd(ctl, &ctl_map_wandrop, &fd->wandrop) ||
+	    open_optional_fd(ctl, &ctl_map_flows_in, &fd->flows_in) ||
+	    open_optional_fd(ctl, &ctl_map_flowstat, &fd->flowstat))
 		return -1;
-	if (fd->wandrop < 0)
-		fd->wandrop = -1;
 	return open_health(ctl, &fd->health);
 }
 
@@ -280,7 +279,8 @@ static void close_fds(struct mwan_metrics_fds *fd)
 {
 	int *all[] = { &fd->cfg,   &fd->wans,	&fd->names,
 		       &fd->admin, &fd->stats,	&fd->wanstat,
-		       &fd->flows, &fd->health, &fd->wandrop };
+		       &fd->flows, &fd->health, &fd->wandrop,
+		       &fd->flows_in, &fd->flowstat };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -309,7 +309,9 @@ static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
 					   .wanstat = -1,
 					   .flows = -1,
 					   .health = -1,
-					   .wandrop = -1 };
+					   .wandrop = -1,
+					   .flows_in = -1,
+					   .flowstat = -1 };
 	/* mwan_loader_up is status's "health data not frozen", judged by
 	 * health.c. Its pid-file half is status.c's own (true: skipped); a
 	 * stopped loader's records go stale within CTL_HEALTH_STALE_S anyway.

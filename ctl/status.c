@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpfctl.h"
 #include "lib/control.h"
+#include "lib/metrics.h"
 #include "lib/print.h"
 #include "lib/steer.h"
 
@@ -351,6 +353,74 @@ static void print_kernel(const struct status_line *l, unsigned int n)
 	print_close_array();
 }
 
+static void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Each flow table's use; a table near full gets a warning line (its
+ * least recently used flows are being pushed out, or soon will be).
+ */
+static int print_flow_tables(const struct ctl *ctl)
+{
+	static const char *const names[MWAN_TABLES] = { "lan", "inbound" };
+	static const char *const what[MWAN_TABLES] = {
+		"flows opened from a LAN (flows_max)",
+		"flows opened from outside (flows_inbound_max)"
+	};
+	struct mwan_table_use use[MWAN_TABLES];
+	int flows = ctl_map_open(ctl, &ctl_map_flows, false);
+	int in = ctl_map_open_optional(ctl, &ctl_map_flows_in);
+	int stat = ctl_map_open_optional(ctl, &ctl_map_flowstat);
+	int stats = ctl_map_open(ctl, &ctl_map_stats, false);
+	char err[256];
+	unsigned int t;
+	int ret = -1;
+
+	if (flows < 0 || in == -1 || stat == -1 || stats < 0)
+		goto out;
+	if (mwan_flow_tables(flows, in, stat, stats, use, err, sizeof(err))) {
+		ctl_error("%s", err);
+		goto out;
+	}
+	print_open_array("flow_tables");
+	print_text("flows:");
+	for (t = 0; t < MWAN_TABLES; t++) {
+		bool near = use[t].size && use[t].entries * 100 >=
+						   (__u64)use[t].size *
+							   MWAN_TABLE_WARN_PCT;
+
+		if (!use[t].present)
+			continue;
+		print_open_object(NULL);
+		print_str("table", " %s", names[t]);
+		print_u64("entries", " %" PRIu64, use[t].entries);
+		print_u64("size", "/%" PRIu64, use[t].size);
+		print_u64("evicted", " (%" PRIu64 " evicted)", use[t].evicted);
+		print_bool("near_full", near ? " NEAR FULL" : NULL, near);
+		print_close_object();
+	}
+	print_text("\n");
+	print_close_array();
+	for (t = 0; t < MWAN_TABLES; t++)
+		if (use[t].present && use[t].size &&
+		    use[t].entries * 100 >=
+			    (__u64)use[t].size * MWAN_TABLE_WARN_PCT)
+			print_text(
+				"warning: the table of %s is %" PRIu64
+				"%% full: its least recently used flows are pushed out\n",
+				what[t],
+				(uint64_t)(use[t].entries * 100 / use[t].size));
+	ret = 0;
+out:
+	close_if_open(flows);
+	close_if_open(in);
+	close_if_open(stat);
+	close_if_open(stats);
+	return ret;
+}
+
 int cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
 	static struct status_line lines[STATUS_LINES];
@@ -377,6 +447,10 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv)
 			"fail-open: no WAN is usable, so the best tier carries new flows anyway\n");
 	ctl_health_print_frozen(&health);
 	print_wans(&wans, npt, &health);
+	if (print_flow_tables(ctl)) {
+		print_close_object();
+		return CTL_EXIT_FAIL;
+	}
 	n = read_status(ctl, lines);
 	print_interfaces(lines, n);
 	print_kernel(lines, n);

@@ -12,7 +12,8 @@ bool mwan_config_same_interfaces(const struct mwan_config *a,
 
 	if (a->n_lans != b->n_lans || a->n_wans != b->n_wans ||
 	    strcmp(a->pin_dir, b->pin_dir) || strcmp(a->run_dir, b->run_dir) ||
-	    a->flows_max != b->flows_max)
+	    a->flows_max != b->flows_max ||
+	    a->flows_inbound_max != b->flows_inbound_max)
 		return false;
 	for (w = 0; w < a->n_lans; w++)
 		if (strcmp(a->lans[w].name, b->lans[w].name) ||

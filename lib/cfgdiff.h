@@ -9,7 +9,8 @@
 #include "config.h"
 
 /* Whether b keeps a's interfaces, LAN and WAN names (in order), pin_dir,
- * run_dir and flows_max: what a reload cannot change (a restart can).
+ * run_dir and flow table sizes: what a reload cannot change (a restart
+ * can).
  */
 bool mwan_config_same_interfaces(const struct mwan_config *a,
 				 const struct mwan_config *b);

@@ -590,6 +590,15 @@ static int parse_flows_max(struct parser *p, const struct item *it, void *obj)
 	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX, &cfg->flows_max);
 }
 
+static int parse_flows_inbound_max(struct parser *p, const struct item *it,
+				   void *obj)
+{
+	struct mwan_config *cfg = obj;
+
+	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX,
+			&cfg->flows_inbound_max);
+}
+
 /* A WAN's or LAN's name: what bpfctl and the pinned maps show. */
 static bool valid_wan_name(const char *s)
 {
@@ -1679,6 +1688,7 @@ static const struct key_spec top_keys[] = {
 	{ .key = "run_dir", .fn = parse_run_dir },
 	{ .key = "fast_path", .fn = parse_fast_path },
 	{ .key = "flows_max", .fn = parse_flows_max },
+	{ .key = "flows_inbound_max", .fn = parse_flows_inbound_max },
 	{ .key = "lan", .fn = parse_lan },
 	{ .key = "lans", .fn = parse_lans },
 	{ .key = "wans", .fn = parse_wans, .required = true },
@@ -1708,7 +1718,14 @@ static int parse_root(struct parser *p, yaml_node_t *root)
 		return fail(p, it.line, "top level",
 			    "expected a mapping, got %s", kind(root));
 	p->root_line = it.line;
-	return PARSE_KEYS(p, &it, top_keys, p->cfg);
+	if (PARSE_KEYS(p, &it, top_keys, p->cfg))
+		return -1;
+	if (!p->cfg->flows_inbound_max)
+		p->cfg->flows_inbound_max =
+			p->cfg->flows_max / 4 > MWAN_FLOWS_MIN ?
+				p->cfg->flows_max / 4 :
+				MWAN_FLOWS_MIN;
+	return 0;
 }
 
 static int yaml_fail(struct parser *p, const yaml_parser_t *yp)

@@ -130,7 +130,9 @@ struct mwan_config {
 	char pin_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
 	bool fast_path;
-	unsigned int flows_max;
+	unsigned int flows_max; /* mwan_flows: flows opened from a LAN */
+	/* mwan_flows_in, those opened from outside; default flows_max / 4 */
+	unsigned int flows_inbound_max;
 
 	unsigned int n_lans;
 	struct mwan_cfg_lan lans[MWAN_MAX_LANS];

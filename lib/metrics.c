@@ -39,6 +39,7 @@ struct snap {
 	__u64 flows;
 	__u64 wan_flows[MWAN_MAX_WANS];
 	__u32 flows_max;
+	struct mwan_table_use table[MWAN_TABLES];
 	__u64 now_ns;
 };
 
@@ -183,7 +184,8 @@ static void tally_flows(struct snap *s, const struct mwan_flow *v, __u32 n)
 /* A snapshot of a table the datapath keeps changing: entries added or
  * evicted meanwhile may be missed or counted twice, as with any walk.
  */
-static int count_flows(int fd, struct snap *s, char *err, size_t errlen)
+static int count_flows(int fd, const char *name, struct snap *s, __u64 *entries,
+		       __u32 *size, char *err, size_t errlen)
 {
 	struct mwan_flow_key *keys = calloc(FLOW_BATCH, sizeof(*keys));
 	struct mwan_flow *vals = calloc(FLOW_BATCH, sizeof(*vals));
@@ -200,20 +202,21 @@ static int count_flows(int fd, struct snap *s, char *err, size_t errlen)
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		mwan_set_err(err, errlen, "cannot inspect %s: %s",
-			     MWAN_MAP_FLOWS, strerror(errno));
+			     name, strerror(errno));
 		goto out;
 	}
-	s->flows_max = info.max_entries;
+	*size = info.max_entries;
 	for (;;) {
 		n = FLOW_BATCH;
 		r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					 vals, &n, NULL);
 		if (r && errno != ENOENT) {
 			mwan_set_err(err, errlen, "cannot read %s: %s",
-				     MWAN_MAP_FLOWS, strerror(errno));
+				     name, strerror(errno));
 			goto out;
 		}
 		tally_flows(s, vals, n);
+		*entries += n;
 		if (r) /* ENOENT: that was the last batch */
 			break;
 		in = out;
@@ -223,6 +226,79 @@ static int count_flows(int fd, struct snap *s, char *err, size_t errlen)
 out:
 	free(keys);
 	free(vals);
+	return ret;
+}
+
+static int flowstat_removed(int fd, __u32 table, __u64 *removed)
+{
+	struct mwan_flowstat v;
+
+	*removed = 0;
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &table, &v))
+		return -1;
+	*removed = v.removed;
+	return 0;
+}
+
+/* Counters first, then the walk: a flow created meanwhile can only make
+ * the estimate of evictions lower, never invent one.
+ */
+static int tables_read(int flows, int flows_in, int flowstat,
+		       const __u64 *stat, struct snap *s,
+		       struct mwan_table_use use[MWAN_TABLES], char *err,
+		       size_t errlen)
+{
+	__u64 created[MWAN_TABLES], removed;
+	int fd[MWAN_TABLES] = { flows, flows_in };
+	const char *name[MWAN_TABLES] = { MWAN_MAP_FLOWS, MWAN_MAP_FLOWS_IN };
+	unsigned int t;
+
+	created[MWAN_TABLE_INBOUND] = stat[MWAN_EV_FLOW_NEW_IN];
+	created[MWAN_TABLE_LAN] =
+		stat[MWAN_EV_FLOW_NEW] > stat[MWAN_EV_FLOW_NEW_IN] ?
+			stat[MWAN_EV_FLOW_NEW] - stat[MWAN_EV_FLOW_NEW_IN] :
+			0;
+	memset(use, 0, sizeof(*use) * MWAN_TABLES);
+	for (t = 0; t < MWAN_TABLES; t++) {
+		if (fd[t] < 0)
+			continue;
+		use[t].present = true;
+		if (count_flows(fd[t], name[t], s, &use[t].entries,
+				&use[t].size, err, errlen))
+			return -1;
+		if (flowstat_removed(flowstat, t, &removed)) {
+			mwan_set_err(err, errlen, "cannot read %s: %s",
+				     MWAN_MAP_FLOWSTAT, strerror(errno));
+			return -1;
+		}
+		if (created[t] > use[t].entries + removed)
+			use[t].evicted = created[t] - use[t].entries - removed;
+	}
+	return 0;
+}
+
+int mwan_flow_tables(int flows, int flows_in, int flowstat, int stats,
+		     struct mwan_table_use use[MWAN_TABLES], char *err,
+		     size_t errlen)
+{
+	__u64 stat[MWAN_STAT_MAX] = { 0 };
+	struct snap *s = calloc(1, sizeof(*s));
+	int ret = -1;
+	__u32 i;
+
+	if (!s) {
+		mwan_set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < MWAN_STAT_MAX; i++)
+		if (read_percpu(stats, MWAN_MAP_STATS, i, &stat[i], 1, err,
+				errlen))
+			goto out;
+	ret = tables_read(flows, flows_in, flowstat, stat, s, use, err, errlen);
+out:
+	free(s);
 	return ret;
 }
 
@@ -245,7 +321,9 @@ static int check_map(int fd, const char *name, __u32 key_size, __u32 value_size,
 	bool is_percpu;
 
 	if (fd < 0 &&
-	    (!strcmp(name, MWAN_MAP_HEALTH) || !strcmp(name, MWAN_MAP_WANDROP)))
+	    (!strcmp(name, MWAN_MAP_HEALTH) || !strcmp(name, MWAN_MAP_WANDROP) ||
+	     !strcmp(name, MWAN_MAP_FLOWS_IN) ||
+	     !strcmp(name, MWAN_MAP_FLOWSTAT)))
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,
@@ -287,6 +365,10 @@ static int check_maps(const struct mwan_metrics_fds *fd, char *err,
 		{ fd->health, MWAN_MAP_HEALTH, 4,
 		  sizeof(struct mwan_health_info), false },
 		{ fd->wandrop, MWAN_MAP_WANDROP, 4, sizeof(__u64), true },
+		{ fd->flows_in, MWAN_MAP_FLOWS_IN, sizeof(struct mwan_flow_key),
+		  sizeof(struct mwan_flow), false },
+		{ fd->flowstat, MWAN_MAP_FLOWSTAT, 4,
+		  sizeof(struct mwan_flowstat), false },
 	};
 	size_t i;
 
@@ -305,8 +387,11 @@ static int read_all(const struct mwan_metrics_fds *fd, struct snap *s,
 	    read_slot(fd->cfg, MWAN_MAP_CFG, 0, &s->cfg, err, errlen) ||
 	    read_wans(fd, s, err, errlen) ||
 	    read_counters(fd, s, err, errlen) ||
-	    count_flows(fd->flows, s, err, errlen))
+	    tables_read(fd->flows, fd->flows_in, fd->flowstat, s->stat, s,
+			s->table, err, errlen))
 		return -1;
+	s->flows_max =
+		s->table[MWAN_TABLE_LAN].size + s->table[MWAN_TABLE_INBOUND].size;
 	read_health(fd, s);
 	s->now_ns = now_ns();
 	return 0;
@@ -626,16 +711,38 @@ static void write_probes(FILE *f, const struct mwan_metrics_in *in,
 
 static void write_table(FILE *f, const struct snap *s)
 {
+	static const char *const names[MWAN_TABLES] = { "lan", "inbound" };
 	struct fam flows = FAM("mwan_flows", "gauge",
-			       "Tracked flows (entries of mwan_flows).");
-	struct fam max =
-		FAM("mwan_flows_max", "gauge",
-		    "Capacity of the flow table (flows_max); beyond it "
-		    "the least recently used flows are evicted.");
+			       "Tracked flows, both tables.");
+	struct fam max = FAM("mwan_flows_max", "gauge",
+			     "Capacity of both flow tables (flows_max + "
+			     "flows_inbound_max).");
+	struct fam entries = FAM("mwan_flow_table_entries", "gauge",
+				 "Flows in each table: opened from a LAN, "
+				 "opened from outside.");
+	struct fam size = FAM("mwan_flow_table_size", "gauge",
+			      "Capacity of each flow table; beyond it the "
+			      "least recently used flows of that table go.");
+	struct fam evicted = FAM("mwan_flow_table_evicted", "gauge",
+				 "Flows each table pushed out so far (an "
+				 "estimate: created - present - removed).");
 	struct val v;
+	unsigned int t;
 
 	sample(f, &flows, v_u64(&v, s->flows), NULL);
 	sample(f, &max, v_u64(&v, s->flows_max), NULL);
+	for (t = 0; t < MWAN_TABLES; t++)
+		if (s->table[t].present)
+			sample(f, &entries, v_u64(&v, s->table[t].entries),
+			       "table", names[t], NULL);
+	for (t = 0; t < MWAN_TABLES; t++)
+		if (s->table[t].present)
+			sample(f, &size, v_u64(&v, s->table[t].size), "table",
+			       names[t], NULL);
+	for (t = 0; t < MWAN_TABLES; t++)
+		if (s->table[t].present)
+			sample(f, &evicted, v_u64(&v, s->table[t].evicted),
+			       "table", names[t], NULL);
 }
 
 static void write_stats(FILE *f, const struct snap *s)

@@ -22,7 +22,35 @@ struct mwan_metrics_fds {
 	int flows;
 	int health; /* -1: a loader from before mwan_health */
 	int wandrop; /* -1: a loader from before mwan_wandrop */
+	int flows_in; /* -1: a loader from before mwan_flows_in */
+	int flowstat; /* -1: likewise mwan_flowstat */
 };
+
+/* One flow table's use (mwan_flows: MWAN_TABLE_LAN, mwan_flows_in:
+ * MWAN_TABLE_INBOUND).
+ */
+enum { MWAN_TABLE_LAN, MWAN_TABLE_INBOUND, MWAN_TABLES };
+
+struct mwan_table_use {
+	bool present;
+	__u64 entries; /* counted by a walk */
+	__u32 size; /* max_entries */
+	/* created (flow_new counters) - entries - removed by the loader: the
+	 * flows the LRU pushed out. An estimate: flows created during the
+	 * walk are not in it.
+	 */
+	__u64 evicted;
+};
+
+/* Near full: bpfctl status warns from this share of a table on. */
+#define MWAN_TABLE_WARN_PCT 90
+
+/* Both flow tables' use, from their fds (flows_in, flowstat may be -1)
+ * and the global counters (stats); -1 with err on a read error.
+ */
+int mwan_flow_tables(int flows, int flows_in, int flowstat, int stats,
+		     struct mwan_table_use use[MWAN_TABLES], char *err,
+		     size_t errlen);
 
 struct mwan_metrics_in {
 	struct mwan_metrics_fds fd;

@@ -419,6 +419,9 @@ int dp_load(struct loader *l)
 	if (!err)
 		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows,
 					       l->cfg.flows_max);
+	if (!err)
+		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows_in,
+					       l->cfg.flows_inbound_max);
 	if (err) {
 		log_err("cannot configure the BPF object: %s", strerror(-err));
 		return err;
@@ -432,6 +435,7 @@ int dp_load(struct loader *l)
 	 * untouched.
 	 */
 	err = kernel_check(l->kernel.release, l->skel->obj,
+			   l->skel->skeleton->data, l->skel->skeleton->data_sz,
 			   &kernel_probes_libbpf, msg, sizeof(msg));
 	if (err) {
 		log_err("%s", msg);

@@ -10,6 +10,7 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "../lib/objcalls.h"
 
 /* Helper names by id, from the UAPI header's own list (whatever its
  * form, __BPF_FUNC_MAPPER applies FN to each name in id order).
@@ -79,27 +80,28 @@ static int lacks(char *msg, size_t len, const char *release, const char *what,
 	return -EOPNOTSUPP;
 }
 
-/* The helpers a program calls: BPF_CALL with src_reg 0 (1 is a call to
- * a subprogram, 2 a kfunc). Every function of ours is inlined, so the
- * program's own instructions are all of its code.
+/* The helpers a program calls, itself or through the subprograms it
+ * reaches (lib/objcalls.c reads them from the object file: libbpf links
+ * subprograms in only at load).
  */
 static int check_helpers(const char *release, const struct bpf_program *prog,
+			 const void *elf, size_t elf_size,
 			 const struct kernel_probes *p, char *msg, size_t len)
 {
-	const struct bpf_insn *insn = bpf_program__insns(prog);
-	size_t n = bpf_program__insn_cnt(prog), i;
 	enum bpf_prog_type type = bpf_program__type(prog);
 	char tb[16], hb[24], what[96];
-	bool seen[256] = { false };
+	bool used[MWAN_HELPERS_MAX];
+	unsigned int id;
+	int err;
 
-	for (i = 0; i < n; i++) {
-		unsigned int id = (unsigned int)insn[i].imm;
-
-		if (insn[i].code != (BPF_JMP | BPF_CALL) || insn[i].src_reg ||
-		    id >= sizeof(seen) || seen[id])
-			continue;
-		seen[id] = true;
-		if (p->helper(type, id) != 0)
+	err = mwan_obj_helpers(elf, elf_size, bpf_program__name(prog), used);
+	if (err) {
+		snprintf(msg, len, "cannot read the helpers %s calls: %s",
+			 bpf_program__name(prog), strerror(-err));
+		return err;
+	}
+	for (id = 0; id < MWAN_HELPERS_MAX; id++) {
+		if (!used[id] || p->helper(type, id) != 0)
 			continue; /* supported, or the probe cannot tell */
 		snprintf(what, sizeof(what), "the BPF helper %s in %s programs",
 			 helper_name(id, hb, sizeof(hb)),
@@ -112,6 +114,7 @@ static int check_helpers(const char *release, const struct bpf_program *prog,
 }
 
 int kernel_check(const char *release, struct bpf_object *obj,
+		 const void *elf, size_t elf_size,
 		 const struct kernel_probes *p, char *msg, size_t len)
 {
 	struct bpf_program *prog;
@@ -132,7 +135,7 @@ int kernel_check(const char *release, struct bpf_object *obj,
 			return lacks(msg, len, release, what,
 				     bpf_program__name(prog), "is");
 		}
-		err = check_helpers(release, prog, p, msg, len);
+		err = check_helpers(release, prog, elf, elf_size, p, msg, len);
 		if (err)
 			return err;
 	}

@@ -40,11 +40,13 @@ extern const struct kernel_probes kernel_probes_libbpf;
 /* uname's release into k->release. */
 void kernel_release(struct kernel_info *k);
 
-/* Before obj (opened, not loaded) is loaded: every program type, map
- * type and helper it uses must exist in this kernel. 0, or -EOPNOTSUPP
- * with one line in msg naming the first missing one and who needs it.
+/* Before obj (opened, not loaded; its ELF bytes in elf) is loaded: every
+ * program type, map type and helper it uses must exist in this kernel.
+ * 0, or -EOPNOTSUPP with one line in msg naming the first missing one and
+ * who needs it.
  */
 int kernel_check(const char *release, struct bpf_object *obj,
+		 const void *elf, size_t elf_size,
 		 const struct kernel_probes *p, char *msg, size_t len);
 
 /* After obj is loaded: the instructions the verifier processed for each

@@ -111,6 +111,8 @@ static void fill_input(const struct loader *l, bool up,
 	in->fd.flows = MAP_FD(l, mwan_flows);
 	in->fd.health = MAP_FD(l, mwan_health);
 	in->fd.wandrop = MAP_FD(l, mwan_wandrop);
+	in->fd.flows_in = MAP_FD(l, mwan_flows_in);
+	in->fd.flowstat = MAP_FD(l, mwan_flowstat);
 	in->loader_up = up;
 	for (w = 0; w < l->cfg.n_wans && w < MWAN_MAX_WANS; w++)
 		for (t = 0; t < l->cfg.wans[w].n_probe_targets &&

@@ -136,7 +136,7 @@ static int apply(struct loader *l, struct mwan_config *parsed, int rc,
 	if (!mwan_config_same_interfaces(&l->cfg, &next)) {
 		snprintf(
 			msg, len,
-			"%s: interfaces, LAN or WAN names, pin_dir, run_dir or flows_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
+			"%s: interfaces, LAN or WAN names, pin_dir, run_dir, flows_max or flows_inbound_max changed; reload refused (restart mwan-loader to apply them), the running dataplane is unchanged",
 			next.path);
 		mwan_config_free(&next);
 		goto refused;

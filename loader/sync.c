@@ -155,14 +155,31 @@ struct flow_change {
 	bool rewrite;
 };
 
-/* Applies `judge` to every flow. Changes are collected first: deleting
- * during the walk would restart it. A rewrite races with the datapath's
- * counters and may lose the few packets counted in between.
- */
-static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
+/* Adds the flows removed by origin to mwan_flowstat. */
+static void count_removed(const struct loader *l, const __u64 removed[2])
 {
-	int fd = MAP_FD(l, mwan_flows);
+	int fd = MAP_FD(l, mwan_flowstat);
+	struct mwan_flowstat v;
+	__u32 o;
+
+	for (o = 0; o < 2; o++) {
+		if (!removed[o] || bpf_map_lookup_elem(fd, &o, &v))
+			continue;
+		v.removed += removed[o];
+		bpf_map_update_elem(fd, &o, &v, BPF_ANY);
+	}
+}
+
+/* Applies `judge` to every flow of one table. Changes are collected
+ * first: deleting during the walk would restart it. A rewrite races with
+ * the datapath's counters and may lose the few packets counted in
+ * between.
+ */
+static void table_walk(const struct loader *l, int fd, flow_judge judge,
+		       __u32 arg)
+{
 	struct mwan_flow_key key, next;
+	__u64 removed[2] = { 0, 0 };
 	struct flow_change *chg = NULL, *tmp;
 	size_t n = 0, cap = 0, i;
 	struct mwan_flow f;
@@ -190,10 +207,18 @@ static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
 		if (chg[i].rewrite)
 			bpf_map_update_elem(fd, &chg[i].key, &chg[i].val,
 					    BPF_EXIST);
-		else
-			bpf_map_delete_elem(fd, &chg[i].key);
+		else if (!bpf_map_delete_elem(fd, &chg[i].key))
+			removed[chg[i].val.origin & 1]++;
 	}
 	free(chg);
+	count_removed(l, removed);
+}
+
+/* Both tables: flows opened from a LAN, and from outside. */
+static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
+{
+	table_walk(l, MAP_FD(l, mwan_flows), judge, arg);
+	table_walk(l, MAP_FD(l, mwan_flows_in), judge, arg);
 }
 
 static enum flow_fate flow_judge_cfg(const struct loader *l,

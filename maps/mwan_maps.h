@@ -28,6 +28,8 @@
 #define MWAN_MAP_PUB4 "mwan_pub4"
 #define MWAN_MAP_LOCAL4 "mwan_local4"
 #define MWAN_MAP_FLOWS "mwan_flows"
+#define MWAN_MAP_FLOWS_IN "mwan_flows_in"
+#define MWAN_MAP_FLOWSTAT "mwan_flowstat"
 #define MWAN_MAP_FRAGS "mwan_frags"
 #define MWAN_MAP_STATS "mwan_stats"
 #define MWAN_MAP_WANSTAT "mwan_wanstat"
@@ -359,6 +361,26 @@ struct mwan_frag6 {
 enum mwan_origin {
 	MWAN_ORIGIN_LAN = 0, /* opened by an internal host */
 	MWAN_ORIGIN_WAN = 1, /* opened from outside to a public address */
+};
+
+/* The flow tables, LRU hashes of mwan_flow_key -> mwan_flow, one per
+ * origin so that a flood from outside can only push out flows opened
+ * from outside: mwan_flows holds the flows LAN hosts open (flows_max),
+ * mwan_flows_in those opened from the Internet to a public address
+ * (flows_inbound_max). Written by the programs (and by the loader when a
+ * mapping or prefix changes under a flow). A LAN flow carries state no
+ * hash can recompute (the WAN it was steered to while others were down);
+ * one from outside does not (its public address says its WAN), so losing
+ * one of those costs the least.
+ */
+
+/* mwan_flowstat[origin] (enum mwan_origin): flows the loader removed
+ * (their mapping or prefix changed), written only by the loader; with
+ * the programs' flow_new counters and a count of the table it gives the
+ * flows the LRU pushed out.
+ */
+struct mwan_flowstat {
+	__u64 removed;
 };
 
 /* Flow key, always in the internal side's view: inner is the internal

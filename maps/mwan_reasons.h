@@ -33,6 +33,7 @@
 	X(TC_DNAT, "tc_dnat")                 \
 	X(TC_MARK, "tc_mark")                 \
 	X(FLOW_NEW, "flow_new")               \
+	X(FLOW_NEW_IN, "flow_new_inbound")    \
 	X(FLOW_MOVED, "flow_moved")           \
 	X(ICMP_ERR_OUT, "icmp_error_out")     \
 	X(ICMP_ERR_IN, "icmp_error_in")       \

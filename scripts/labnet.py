@@ -227,7 +227,8 @@ def cmd_forge(a):
     """Send hand-made frames out of an interface (scapy): SPEC is
     SRC>DST[/PROTO:DPORT][+ttl=N][+xh], PROTO udp (default) or tcp (a SYN);
     +xh puts an IPv6 destination-options header before it. Each spec is
-    sent --count times from source port --sport."""
+    sent --count times from source port --sport, or once from each of
+    --sports ports from --sport on (a flood of new flows)."""
     from scapy.all import Ether, IP, IPv6, IPv6ExtHdrDestOpt, TCP, UDP, Raw, sendp  # noqa: E501 pylint: disable=import-outside-toplevel
     frames = []
     for spec in a.spec:
@@ -253,11 +254,13 @@ def cmd_forge(a):
                 l3 = l3 / IPv6ExtHdrDestOpt()
         else:
             l3 = IP(src=src, dst=dst, ttl=ttl)
-        l4 = TCP(sport=a.sport, dport=dport, flags="S") if proto == "tcp" else \
-            UDP(sport=a.sport, dport=dport) / Raw(b"mwan-forged")
-        frames.append(Ether(dst=a.dst_mac) / l3 / l4)
-    sendp(frames * a.count, iface=a.iface, verbose=False)
-    print(f"sent {len(frames) * a.count} frames on {a.iface}")
+        for sport in range(a.sport, a.sport + (a.sports or 1)):
+            l4 = TCP(sport=sport, dport=dport, flags="S") if proto == "tcp" else \
+                UDP(sport=sport, dport=dport) / Raw(b"mwan-forged")
+            frames.append(Ether(dst=a.dst_mac) / l3 / l4)
+    frames = frames if a.sports else frames * a.count
+    sendp(frames, iface=a.iface, verbose=False)
+    print(f"sent {len(frames)} frames on {a.iface}")
 
 
 def cmd_tun_pair(a):
@@ -1280,7 +1283,8 @@ def main():
     add("big-check", cmd_big_check, o("--log", required=True), nat,
         o("--expect", type=int, required=True), o("--size", type=int, default=4000))
     add("forge", cmd_forge, o("--iface", required=True), o("--dst-mac", required=True),
-        o("--sport", type=int, default=40404), o("--dport", type=int, default=9999),
+        o("--sport", type=int, default=40404), o("--sports", type=int, default=0),
+        o("--dport", type=int, default=9999),
         o("--count", type=int, default=1), o("spec", nargs="+"))
     add("tun-pair", cmd_tun_pair, o("--ns-a", required=True), o("--if-a", required=True),
         o("--ns-b", required=True), o("--if-b", required=True))

@@ -50,6 +50,16 @@ struct {
 	__type(value, struct mwan_health_info);
 } mwan_health SEC(".maps");
 
+/* Not used by the programs either: the loader's count of the flows it
+ * removed, by origin.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct mwan_flowstat);
+} mwan_flowstat SEC(".maps");
+
 /* Not used by the programs either: the loader's record of what it
  * attached, pinned so that the next run finds it.
  */
@@ -178,6 +188,13 @@ struct {
 	__type(key, struct mwan_flow_key);
 	__type(value, struct mwan_flow);
 } mwan_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MWAN_FLOWS_DEFAULT / 4); /* the loader may resize */
+	__type(key, struct mwan_flow_key);
+	__type(value, struct mwan_flow);
+} mwan_flows_in SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -241,7 +241,7 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
 		return V_DROP;
 	}
 	flow_key_of(&k, in, p->saddr, false);
-	f = bpf_map_lookup_elem(&mwan_flows, &k);
+	f = flow_lookup(&k);
 	if (!f) {
 		if (routed_elsewhere(in->saddr)) {
 			d->reason = MWAN_EV_PASS_ROUTED;
@@ -271,7 +271,7 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
 static __always_inline bool established(const struct mwan_flow_key *k,
 					struct decision *d)
 {
-	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+	struct mwan_flow *f = flow_lookup(k);
 
 	return f && flow_keeps_wan(f, f->hostmask) && !steer_by_flow(f, &d->s);
 }
@@ -339,7 +339,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 	/* A flow exists only for sources that passed the checks below. */
 	if (pub && pub->wan == wan && !p->later_frag && !p->icmp_error) {
 		flow_key_of(&k, p, pub->internal, false);
-		d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
+		d->s.flow = flow_lookup(&k);
 		if (d->s.flow)
 			goto flow_found;
 	}
@@ -379,7 +379,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 			return V_DROP;
 		}
 		flow_key_of(&k, in, pub->internal, true);
-		if (!bpf_map_lookup_elem(&mwan_flows, &k)) {
+		if (!flow_lookup(&k)) {
 			d->reason = MWAN_DROP_ICMP_NO_FLOW;
 			return V_DROP;
 		}

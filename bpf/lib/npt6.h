@@ -199,7 +199,7 @@ static __always_inline int steer6_icmp_error_out(void *ctx, bool xdp,
 		return V_DROP;
 	}
 	flow_key_of6(&k, in, &p->saddr, false);
-	f = bpf_map_lookup_elem(&mwan_flows, &k);
+	f = flow_lookup(&k);
 	if (!f) {
 		d->reason = routed_elsewhere6(&in->saddr) ?
 				    MWAN_EV_PASS_ROUTED :
@@ -223,7 +223,7 @@ static __always_inline int steer6_icmp_error_out(void *ctx, bool xdp,
 static __always_inline bool established6(const struct mwan_flow_key *k,
 					 __u32 mask, struct decision6 *d)
 {
-	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+	struct mwan_flow *f = flow_lookup(k);
 
 	if (!f || !flow_keeps_wan(f, mask) || steer_by_flow(f, &d->s))
 		return false;
@@ -301,7 +301,7 @@ static __always_inline bool live_flow6(const struct mwan_cfg *cfg,
 	if (npt6_map(&inner, cfg->lan_net6, cfg->lan_plen6, e->adj_in))
 		return false;
 	flow_key_of6(&k, in, &inner, true);
-	return bpf_map_lookup_elem(&mwan_flows, &k) != NULL;
+	return flow_lookup(&k) != NULL;
 }
 
 /* Inbound to another WAN's external prefix: accepted only on the WAN
@@ -382,7 +382,7 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 		if (!npt6_map(&d->internal, cfg->lan_net6, plen,
 			      d->npt->adj_in)) {
 			flow_key_of6(&k, p, &d->internal, false);
-			d->s.flow = bpf_map_lookup_elem(&mwan_flows, &k);
+			d->s.flow = flow_lookup(&k);
 			if (d->s.flow)
 				goto flow_found;
 		}

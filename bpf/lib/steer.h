@@ -52,6 +52,18 @@ static __always_inline void flow_account(struct mwan_flow *f, bool out,
 	}
 }
 
+/* A flow, in whichever table its origin put it: a flow opened from the
+ * LAN is found by the first lookup, one opened from outside by the
+ * second (maps/mwan_maps.h says why they are apart).
+ */
+static __always_inline struct mwan_flow *
+flow_lookup(const struct mwan_flow_key *k)
+{
+	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+
+	return f ? f : bpf_map_lookup_elem(&mwan_flows_in, k);
+}
+
 static __always_inline struct mwan_flow *
 flow_create(const struct mwan_flow_key *k, __u32 wan, __be32 ext, __u8 origin,
 	    __u32 hostmask)
@@ -67,7 +79,14 @@ flow_create(const struct mwan_flow_key *k, __u32 wan, __be32 ext, __u8 origin,
 	/* NOEXIST: when two CPUs race on a new flow, the first one wins and
 	 * the other adopts its choice.
 	 */
-	if (bpf_map_update_elem(&mwan_flows, k, &f, BPF_NOEXIST) == 0)
+	if (origin == MWAN_ORIGIN_WAN) {
+		if (!bpf_map_update_elem(&mwan_flows_in, k, &f, BPF_NOEXIST)) {
+			stat_inc(MWAN_EV_FLOW_NEW);
+			stat_inc(MWAN_EV_FLOW_NEW_IN);
+		}
+		return bpf_map_lookup_elem(&mwan_flows_in, k);
+	}
+	if (!bpf_map_update_elem(&mwan_flows, k, &f, BPF_NOEXIST))
 		stat_inc(MWAN_EV_FLOW_NEW);
 	return bpf_map_lookup_elem(&mwan_flows, k);
 }
@@ -143,7 +162,7 @@ static __always_inline int steer_flow(const struct mwan_flow_key *k, __u32 mask,
 				      const __be32 *ext_by_wan, struct steer *s)
 {
 	const struct mwan_steer *st;
-	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, k);
+	struct mwan_flow *f = flow_lookup(k);
 	__be32 ext = 0;
 	__u32 wan;
 

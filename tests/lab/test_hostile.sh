@@ -18,6 +18,8 @@ FILTERED_NET=203.0.113.0/28
 FILTERED_SRC=203.0.113.5
 UNUSED4=198.51.100.200      # in att's block, nobody's
 UNUSED6=2001:db8:a0:1fe::77 # in att's external /64 while it has none
+SINK=9996       # inet's UDP sink for the LAN flows of the flood test
+LAN_PORTS=21000 # their source ports, ten from here
 
 # ---- helpers -------------------------------------------------------------------------
 
@@ -184,6 +186,48 @@ check_loop() {
 	lab_ctl pd att "${LAB_WAN_PD[att]}" >/dev/null || fail "bpfctl pd att failed"
 }
 
+# LAN flows placed on webpass while att was down keep webpass once att is
+# back; 4000 new flows from outside (four times what flows_inbound_max
+# holds) push out inbound flows only: every LAN flow keeps its WAN and
+# public address, the inbound table is reported near full and evicting,
+# the LAN table is not.
+check_flood() {
+	local json out
+	t_require_loader
+	lab_ctl wan att down >/dev/null || fail "bpfctl wan att down failed"
+	lab_py h2 udp-flows --dst "$LAB_SERVER:$SINK" --src "$(lab_host_ip h2)" \
+		--count 10 --base-port "$LAN_PORTS" --packets 1 || fail "udp-flows failed"
+	lab_ctl wan att auto >/dev/null || fail "bpfctl wan att auto failed"
+	lab_py att forge --iface to-router --dst-mac "$(mac_of router eth1)" \
+		--sport 1024 --sports 4000 --dport 7777 "$LAB_SERVER>$(lab_public att h2)" >/dev/null ||
+		fail "the flood could not be sent"
+	lab_py h2 udp-flows --dst "$LAB_SERVER:$SINK" --src "$(lab_host_ip h2)" \
+		--count 10 --base-port "$LAN_PORTS" --packets 1 || fail "udp-flows failed"
+	json=$(lab_ctl -j flows) || fail "bpfctl -j flows failed"
+	out=$("$LAB_PY" -c '
+import json, sys
+lo, wp = int(sys.argv[1]), sys.argv[2]
+mine = [f for f in json.load(sys.stdin) if f["proto"] == "udp" and f["src"] == sys.argv[3]
+        and lo <= f["sport"] < lo + 10]
+bad = [f for f in mine if f["wan"] != "webpass" or f["origin"] != "lan" or f["ext"] != wp]
+if len(mine) != 10 or bad:
+    sys.exit(f"{len(mine)} LAN flows, moved or translated otherwise: {bad[:2]}")
+print("10 LAN flows on webpass as", wp)' "$LAN_PORTS" "$(lab_public webpass h2)" "$(lab_host_ip h2)" <<<"$json") ||
+		fail "$out"
+	json=$(lab_ctl -j status) || fail "bpfctl -j status failed"
+	"$LAB_PY" -c '
+import json, sys
+t = {x["table"]: x for x in json.load(sys.stdin)["flow_tables"]}
+lan, inb = t["lan"], t["inbound"]
+assert inb["size"] == 1024 and inb["near_full"] and inb["evicted"] >= 2000, inb
+assert lan["evicted"] == 0 and not lan["near_full"] and lan["entries"] >= 10, lan
+print("inbound %d/%d, %d evicted; lan %d, none evicted" %
+      (inb["entries"], inb["size"], inb["evicted"], lan["entries"]))' <<<"$json" ||
+		fail "status: $(grep -o '"flow_tables".*' <<<"$json" | head -c 400)"
+	lab_ctl status | grep -q "warning: the table of flows opened from outside (flows_inbound_max) is [0-9]*% full" ||
+		fail "no near-full warning in bpfctl status"
+}
+
 # ---- one pass --------------------------------------------------------------------
 
 # hostile_config: the lab's, with a configured drop list and a routed
@@ -192,6 +236,8 @@ hostile_config() {
 	awk -v allow="$ALLOWED_NET" '{ print } /^  att:$/ { print "    allow_sources: [" allow "]" }' \
 		"$LAB_CFG" >"$LAB_CFG.new"
 	printf 'ingress_filter:\n  drop_sources: [%s]\n' "$FILTERED_NET" >>"$LAB_CFG.new"
+	# the smallest tables, so that a flood fills the inbound one
+	printf 'flows_max: 1024\nflows_inbound_max: 1024\n' >>"$LAB_CFG.new"
 	mv "$LAB_CFG.new" "$LAB_CFG"
 }
 
@@ -209,6 +255,9 @@ run_pass() {
 	check "forged by a LAN host: nothing leaves untranslated but allow_sources, counted at the LAN and logged" \
 		check_lan_forged
 	check "an unused public address and a prefix not delegated: no loop, counted as wan_to_wan" check_loop
+	serve sink inet udp-sink --addr "$LAB_SERVER" --port "$SINK" --log "$LAB_DIR/sink.log"
+	check "a flood of 4000 inbound flows: no LAN flow changes WAN, the inbound table warns" check_flood
+	lab_stop_bg sink
 	t_stop_loader_check
 	lab_down
 	LAB_ID=

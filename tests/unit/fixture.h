@@ -528,6 +528,7 @@ static inline void fill_cfg(void)
 static inline void fx_reset(void)
 {
 	clear_hash(MAP(mwan_flows));
+	clear_hash(MAP(mwan_flows_in));
 	clear_hash(MAP(mwan_frags));
 	clear_hash(MAP(mwan_frags6));
 	clear_hash(MAP(mwan_nat4));

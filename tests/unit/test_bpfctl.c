@@ -855,6 +855,7 @@ static void expect_status(const char *failopen, const char *wans)
 		     ago_hi[] = { 125 + since(fx.health_ns) + 1,
 				  61 + since(fx.health_ns) + 1,
 				  7 + since(fx.health_ns) + 1 };
+	unsigned int n = fx.ncpus, made = n * (n + 1) / 2;
 	char expect[8192];
 
 	assert_valid_json(out);
@@ -866,8 +867,14 @@ static void expect_status(const char *failopen, const char *wans)
 		 "{\"loader\":{\"running\":true,\"pid\":%d},"
 		 "\"fast_path\":true,\"ready\":true,\"failopen\":%s,"
 		 "\"health_frozen\":false,"
-		 "\"wans\":[%s]," IFACES "}\n",
-		 (int)getpid(), failopen, wans);
+		 "\"wans\":[%s],"
+		 /* fill_flows' 6, all in mwan_flows (no mwan_flows_in here);
+		  * fill_stats counted flow_new 1 + 2 + ... per CPU
+		  */
+		 "\"flow_tables\":[{\"table\":\"lan\",\"entries\":6,"
+		 "\"size\":4096,\"evicted\":%u,\"near_full\":false}]," IFACES
+		 "}\n",
+		 (int)getpid(), failopen, wans, made > 6 ? made - 6 : 0);
 	assert_string_equal(out, expect);
 }
 
@@ -1729,9 +1736,12 @@ static void test_prometheus(void **state)
 		"mwan_probe_received_total{wan=\"att\",target=\"2001:db8:ffff::1\"} 0\n"
 		"mwan_probe_received_total{wan=\"webpass\",target=\"tcp:192.0.2.10:443\"} 480\n"
 		"mwan_flows 6\n"
-		"mwan_flows_max 4096\n",
+		"mwan_flows_max 4096\n"
+		"mwan_flow_table_entries{table=\"lan\"} 6\n"
+		"mwan_flow_table_size{table=\"lan\"} 4096\n"
+		"mwan_flow_table_evicted{table=\"lan\"} %u\n",
 		MWAN_LAYOUT_VERSION, 5 * n, 7 * n, t, 2 * t, 500 * n, 7000 * n,
-		100 * t, 200 * t);
+		100 * t, 200 * t, t > 6 ? t - 6 : 0);
 	expect_stat_lines(expect + used, sizeof(expect) - used);
 	assert_string_equal(got, expect);
 	/* HELP and TYPE once per family, before its samples */
@@ -1895,7 +1905,9 @@ static void test_metrics_lib(void **state)
 					   .wanstat = fx.fd[M_WANSTAT],
 					   .flows = fx.fd[M_FLOWS],
 					   .health = fx.fd[M_HEALTH],
-					   .wandrop = fx.fd[M_WANDROP] };
+					   .wandrop = fx.fd[M_WANDROP],
+					   .flows_in = -1,
+					   .flowstat = -1 };
 	in.loader_up = true;
 	in.target[0][0] = "192.0.2.1";
 	in.target[0][1] = "2001:db8:ffff::1";

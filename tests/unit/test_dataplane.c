@@ -321,6 +321,12 @@ static __u8 nat_mask_of(__be32 host)
 	return mask;
 }
 
+/* Flows in both tables. */
+static unsigned int n_flows(void)
+{
+	return count_hash(MAP(mwan_flows)) + count_hash(MAP(mwan_flows_in));
+}
+
 /* The flow exists and takes `wan` with `ext` (and, for an IPv4 flow from
  * the LAN, records the WANs of its host's mapping); returns it.
  */
@@ -328,9 +334,16 @@ static struct mwan_flow expect_route(const struct mwan_flow_key *k, int wan,
 				     __u32 ext, int origin)
 {
 	struct mwan_flow f;
+	/* each origin has its table: a flood from outside cannot push out
+	 * the LAN's flows
+	 */
+	int fd = origin == MWAN_ORIGIN_WAN ? MAP(mwan_flows_in) :
+					     MAP(mwan_flows);
 
-	if (bpf_map_lookup_elem(MAP(mwan_flows), k, &f))
-		fail_msg("flow not in mwan_flows");
+	if (bpf_map_lookup_elem(fd, k, &f))
+		fail_msg("flow not in %s",
+			 origin == MWAN_ORIGIN_WAN ? "mwan_flows_in" :
+						     "mwan_flows");
 	assert_int_equal(f.wan, wan);
 	assert_int_equal(ntohl(f.ext4), ext);
 	assert_int_equal(f.origin, origin);
@@ -683,7 +696,7 @@ static void test_flow(void **state)
 	expect_traffic(p, 2, 1, 1);
 	expect_wanstat(wan, 2, la + lb, 1, lr);
 	expect_wanstat(!wan, 0, 0, 0, 0);
-	assert_int_equal(count_hash(MAP(mwan_flows)), 1);
+	assert_int_equal(n_flows(), 1);
 }
 
 /* ---- steering ---- */
@@ -863,7 +876,7 @@ static void test_steer(void **state)
 		assert_in_range(pct, c->att_pct - 5, c->att_pct + 5);
 	expect_stats({ MWAN_EV_FLOW_NEW, N_FLOWS },
 		     { MWAN_EV_XDP_FWD_OUT, N_FLOWS });
-	assert_int_equal(count_hash(MAP(mwan_flows)), N_FLOWS);
+	assert_int_equal(n_flows(), N_FLOWS);
 }
 
 /* `bpfctl wan att down`: new flows avoid att, the flows on it move on
@@ -1006,7 +1019,7 @@ static void test_inbound(void **state)
 					     .bytes_out = 2 * lo,
 					     .pkts_in = 1,
 					     .bytes_in = li });
-	expect_traffic(p, 2, 1, 1);
+	expect_traffic(p, 2, 1, 1, { MWAN_EV_FLOW_NEW_IN, 1 });
 	expect_wanstat(ATT, 2, 2 * lo, 1, li);
 	expect_wanstat(WP, 0, 0, 0, 0);
 }
@@ -1427,7 +1440,8 @@ static void test_icmp_out(void **state)
 	p->out(&e, WP);
 	k = key_in(&wire, WP);
 	expect_route(&k, WP, flow_ext4(&wire, DST), MWAN_ORIGIN_WAN);
-	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_OUT, 1 });
+	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_OUT, 1 },
+		       { MWAN_EV_FLOW_NEW_IN, 1 });
 }
 
 /* ---- a translated UDP checksum of zero ---- */
@@ -1475,7 +1489,7 @@ static void test_udp_csum_ffff(void **state)
 	p->out(&in, wan);
 	in = arriving(IF_WP, &i, NULL, 0);
 	p->in(&in, WP);
-	expect_traffic(p, 1, 1, 2);
+	expect_traffic(p, 1, 1, 2, { MWAN_EV_FLOW_NEW_IN, 1 });
 }
 
 /* ---- fragments ---- */
@@ -1534,7 +1548,7 @@ static void xdp_leaves_ipv6_frags(int iface, const struct ip46 f[3])
 		expect(XDP, iface, &in, XDP_PASS, NULL);
 	}
 	expect_stats({ MWAN_EV_PASS_EXT_HDR, 3 });
-	assert_int_equal(count_hash(MAP(mwan_flows)), 0);
+	assert_int_equal(n_flows(), 0);
 	zero_stats();
 }
 
@@ -1607,7 +1621,8 @@ static void test_frag_in(void **state)
 	}
 	k = key_in(&d, WP);
 	expect_route(&k, WP, flow_ext4(&d, DST), MWAN_ORIGIN_WAN);
-	expect_traffic(p, 0, 3, 1, { MWAN_EV_FRAG_IN, 3 });
+	expect_traffic(p, 0, 3, 1, { MWAN_EV_FRAG_IN, 3 },
+		       { MWAN_EV_FLOW_NEW_IN, 1 });
 }
 
 /* ---- frames the fast path passes or drops ---- */
@@ -2361,8 +2376,9 @@ static void test_verdict(void **state)
 	expect_frame(XDP, c->iface, &in,
 		     c->drop && !c->xdp_ext ? XDP_DROP : XDP_PASS, &in);
 	expect_stats({ c->xdp_ext ? MWAN_EV_PASS_EXT_HDR : c->stat, 1 },
-		     { MWAN_EV_FLOW_NEW, c->flow });
-	assert_int_equal(count_hash(MAP(mwan_flows)), c->flow);
+		     { MWAN_EV_FLOW_NEW, c->flow },
+		     { c->iface == IF_LAN ? -1 : MWAN_EV_FLOW_NEW_IN, c->flow });
+	assert_int_equal(n_flows(), c->flow);
 
 	if (!skb_test_run_accepts(&in)) {
 		print_message("%s: TC half skipped, this kernel's test run "
@@ -2381,6 +2397,8 @@ static void test_verdict(void **state)
 		expect_stats({ c->stat, 1 });
 	else if (c->slow)
 		expect_stats({ MWAN_EV_FLOW_NEW, !c->flow },
+			     { c->iface == IF_LAN ? -1 : MWAN_EV_FLOW_NEW_IN,
+			       !c->flow },
 			     { c->iface == IF_LAN ? MWAN_EV_TC_MARK :
 						    MWAN_EV_TC_DNAT,
 			       1 });
@@ -2434,7 +2452,7 @@ static void test_routed_elsewhere_frags(void **state)
 
 		expect_kernel_routes(&p, what[i]);
 	}
-	assert_int_equal(count_hash(MAP(mwan_flows)), 0);
+	assert_int_equal(n_flows(), 0);
 }
 
 /* ...and a host's ICMP error about what a tunnel peer sent it. */
@@ -2724,8 +2742,9 @@ static void test_second_lan(void **state)
 	c.lan[1].xdp_tx = 0;
 	cfg_put(&c);
 	expect(XDP, IF_ATT, &r, XDP_PASS, NULL);
-	expect_stats({ MWAN_EV_FLOW_NEW, 2 }, { MWAN_EV_XDP_FWD_OUT, 1 },
-		     { MWAN_EV_XDP_FWD_IN, 2 }, { MWAN_EV_PASS_NO_XDP_TX, 1 });
+	expect_stats({ MWAN_EV_FLOW_NEW, 2 }, { MWAN_EV_FLOW_NEW_IN, 1 },
+		     { MWAN_EV_XDP_FWD_OUT, 1 }, { MWAN_EV_XDP_FWD_IN, 2 },
+		     { MWAN_EV_PASS_NO_XDP_TX, 1 });
 }
 
 /* An unmapped host of the second LAN is the LAN's (pass_unmapped), not

@@ -66,7 +66,8 @@ static int check(void **state, char *msg, size_t len)
 	struct mwan_bpf *skel = *state;
 
 	msg[0] = '\0';
-	return kernel_check("6.1.0-test", skel->obj, &fake, msg, len);
+	return kernel_check("6.1.0-test", skel->obj, skel->skeleton->data,
+			    skel->skeleton->data_sz, &fake, msg, len);
 }
 
 static void test_check_all_present(void **state)
@@ -144,6 +145,8 @@ static void test_check_this_kernel(void **state)
 		skip();
 	kernel_release(&k);
 	assert_int_equal(kernel_check(k.release, skel->obj,
+				      skel->skeleton->data,
+				      skel->skeleton->data_sz,
 				      &kernel_probes_libbpf, msg, sizeof(msg)),
 			 0);
 	assert_string_equal(msg, "");

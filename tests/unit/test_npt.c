@@ -582,17 +582,26 @@ static void overlay_prefix(struct in6_addr *a, const struct in6_addr *pfx,
 	}
 }
 
+/* Two distinct prefixes of 2000::/3, from /4 on: a config cannot make a
+ * WAN's external prefix its LAN's own, and the ingress filter drops
+ * what comes in for an internal address.
+ */
 static void random_pair(struct npt_pair *p, unsigned int i)
 {
 	static const unsigned int lens[] = { 48, 56, 60, 64 };
+	unsigned int bit;
 
-	p->plen = i % 5 < 4 ? lens[i % 5] : (unsigned int)(rnd() % 65);
+	p->plen = i % 5 < 4 ? lens[i % 5] : 4 + (unsigned int)(rnd() % 61);
 	rnd_bytes(p->internal.s6_addr, 16);
 	rnd_bytes(p->external.s6_addr, 16);
 	make_global(&p->internal);
 	make_global(&p->external);
 	keep_prefix(&p->internal, p->plen);
 	keep_prefix(&p->external, p->plen);
+	if (!memcmp(&p->internal, &p->external, sizeof(p->internal))) {
+		bit = p->plen - 1;
+		p->external.s6_addr[bit / 8] ^= 0x80 >> (bit % 8);
+	}
 }
 
 /* An address in pfx, biased towards the RFC's corner cases. */
@@ -703,23 +712,17 @@ static void build_udp6(__u8 *pkt, const struct in6_addr *src,
 }
 
 /* The far end of pair i: picks the ip6tables rule, never translated. It
- * must not fall inside the pair's internal prefix either (mwan leaves the
- * LAN's own traffic to the kernel, and takes such a source for a martian):
- * where a short prefix covers it, the prefix's last bit is flipped.
+ * must not fall inside the pair's internal or external prefix either (the
+ * ingress filter drops a LAN's or the WAN's own address as a source from
+ * outside). The prefixes lie in 2000::/3 (make_global), so 4000::/3 is
+ * outside them, but for a /1 (0::/1), which 8000::/1 is not.
  */
 static struct in6_addr peer_addr(unsigned int pair)
 {
-	const struct npt_pair *p = &pairs[pair];
-	struct in6_addr a = addr6("2001:db8:ffff:ffff::"), net;
-	unsigned int bit;
+	struct in6_addr a = addr6(pairs[pair].plen == 1 ? "a001:db8:ffff:ffff::" :
+							  "4001:db8:ffff:ffff::");
 
 	set_hword(&a, 7, (__u16)(pair + 1));
-	net = a;
-	keep_prefix(&net, p->plen);
-	if (p->plen && !memcmp(&net, &p->internal, sizeof(net))) {
-		bit = p->plen - 1;
-		a.s6_addr[bit / 8] ^= 0x80 >> (bit % 8);
-	}
 	return a;
 }
 
