@@ -69,7 +69,7 @@ bench: all
 
 # The README's test command: installs what it needs, builds, runs everything.
 check: deps
-	$(MAKE) all $(TESTS)
+	$(MAKE) all $(TESTS) fuzz-build
 	@scripts/run-tests.sh all $(TESTS)
 
 test: check
@@ -98,4 +98,6 @@ format:
 
 # The benchmark harness (make bench) keeps its rules next to its sources.
 -include bench/bench.mk
+# So do the fuzzers (make fuzz).
+include tests/fuzz/fuzz.mk
 include install.mk

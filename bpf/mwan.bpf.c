@@ -193,8 +193,8 @@ static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
 }
 
 static __noinline int xdp_outbound6(struct xdp_md *ctx,
-					 const struct mwan_cfg *cfg,
-					 const struct pkt6 *p)
+				    const struct mwan_cfg *cfg,
+				    const struct pkt6 *p)
 {
 	struct decision6 d = {};
 	struct pkt6 in = {};
@@ -217,8 +217,8 @@ static __noinline int xdp_outbound6(struct xdp_md *ctx,
 }
 
 static __noinline int xdp_inbound6(struct xdp_md *ctx,
-					const struct mwan_cfg *cfg, __u32 wan,
-					const struct pkt6 *p)
+				   const struct mwan_cfg *cfg, __u32 wan,
+				   const struct pkt6 *p)
 {
 	struct decision6 d = {};
 	struct pkt6 in = {};
@@ -245,8 +245,8 @@ static __noinline int xdp_inbound6(struct xdp_md *ctx,
 	return xdp_send_in(lan, &d.s, len);
 }
 
-static __noinline int xdp_ipv6(struct xdp_md *ctx,
-				    const struct mwan_cfg *cfg, __u32 ifc)
+static __noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			       __u32 ifc)
 {
 	struct pkt6 p;
 	int err;
@@ -433,8 +433,8 @@ static __always_inline int tc_parse6(struct __sk_buff *skb, __u32 l3,
 }
 
 static __noinline int tc_outbound6(struct __sk_buff *skb,
-					const struct mwan_cfg *cfg,
-					const struct pkt6 *p)
+				   const struct mwan_cfg *cfg,
+				   const struct pkt6 *p)
 {
 	struct decision6 d = {};
 	struct pkt6 in = {};
@@ -447,8 +447,8 @@ static __noinline int tc_outbound6(struct __sk_buff *skb,
 }
 
 static __noinline int tc_inbound6(struct __sk_buff *skb,
-				       const struct mwan_cfg *cfg, __u32 wan,
-				       const struct pkt6 *p)
+				  const struct mwan_cfg *cfg, __u32 wan,
+				  const struct pkt6 *p)
 {
 	struct decision6 d = {};
 	struct pkt6 in = {};
@@ -462,8 +462,8 @@ static __noinline int tc_inbound6(struct __sk_buff *skb,
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
-static __noinline int
-tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 ifc, __u32 l3)
+static __noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+			     __u32 ifc, __u32 l3)
 {
 	struct pkt6 p;
 	__u32 why;

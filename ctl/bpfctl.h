@@ -55,9 +55,8 @@ struct ctl_map {
 
 extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
 	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
-	ctl_map_flows_in, ctl_map_flowstat,
-	ctl_map_stats, ctl_map_wanstat, ctl_map_npt, ctl_map_health,
-	ctl_map_wandrop, ctl_map_unmapped;
+	ctl_map_flows_in, ctl_map_flowstat, ctl_map_stats, ctl_map_wanstat,
+	ctl_map_npt, ctl_map_health, ctl_map_wandrop, ctl_map_unmapped;
 
 /* One WAN's external IPv6 prefix (mwan_npt), as the datapath sees it. */
 struct ctl_npt {

@@ -37,9 +37,8 @@ const struct ctl_map ctl_map_flows_in = { MWAN_MAP_FLOWS_IN,
 					  BPF_MAP_TYPE_LRU_HASH,
 					  sizeof(struct mwan_flow_key),
 					  sizeof(struct mwan_flow) };
-const struct ctl_map ctl_map_flowstat = { MWAN_MAP_FLOWSTAT,
-					  BPF_MAP_TYPE_ARRAY, 4,
-					  sizeof(struct mwan_flowstat) };
+const struct ctl_map ctl_map_flowstat = { MWAN_MAP_FLOWSTAT, BPF_MAP_TYPE_ARRAY,
+					  4, sizeof(struct mwan_flowstat) };
 const struct ctl_map ctl_map_stats = { MWAN_MAP_STATS,
 				       BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 				       sizeof(__u64) };

@@ -21,7 +21,6 @@ struct stats {
 	bool have_drop; /* a loader from before mwan_wandrop has none */
 };
 
-
 static int read_drops(const struct ctl *ctl, struct stats *s)
 {
 	int fd = ctl_map_open_optional(ctl, &ctl_map_wandrop);
@@ -277,10 +276,9 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 
 static void close_fds(struct mwan_metrics_fds *fd)
 {
-	int *all[] = { &fd->cfg,   &fd->wans,	&fd->names,
-		       &fd->admin, &fd->stats,	&fd->wanstat,
-		       &fd->flows, &fd->health, &fd->wandrop,
-		       &fd->flows_in, &fd->flowstat };
+	int *all[] = { &fd->cfg,     &fd->wans,	    &fd->names,	  &fd->admin,
+		       &fd->stats,   &fd->wanstat,  &fd->flows,	  &fd->health,
+		       &fd->wandrop, &fd->flows_in, &fd->flowstat };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)

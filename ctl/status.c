@@ -387,9 +387,9 @@ static int print_flow_tables(const struct ctl *ctl)
 	print_open_array("flow_tables");
 	print_text("flows:");
 	for (t = 0; t < MWAN_TABLES; t++) {
-		bool near = use[t].size && use[t].entries * 100 >=
-						   (__u64)use[t].size *
-							   MWAN_TABLE_WARN_PCT;
+		bool near = use[t].size &&
+			    use[t].entries * 100 >=
+				    (__u64)use[t].size * MWAN_TABLE_WARN_PCT;
 
 		if (!use[t].present)
 			continue;
@@ -403,15 +403,20 @@ static int print_flow_tables(const struct ctl *ctl)
 	}
 	print_text("\n");
 	print_close_array();
+	/* the kernel's LRU starts evicting before it is full (per-CPU free
+	 * lists): flows pushed out say more than the fill level
+	 */
 	for (t = 0; t < MWAN_TABLES; t++)
 		if (use[t].present && use[t].size &&
-		    use[t].entries * 100 >=
-			    (__u64)use[t].size * MWAN_TABLE_WARN_PCT)
+		    (use[t].evicted ||
+		     use[t].entries * 100 >=
+			     (__u64)use[t].size * MWAN_TABLE_WARN_PCT))
 			print_text(
-				"warning: the table of %s is %" PRIu64
-				"%% full: its least recently used flows are pushed out\n",
-				what[t],
-				(uint64_t)(use[t].entries * 100 / use[t].size));
+				"warning: the table of %s holds %" PRIu64
+				" of %u and has pushed out %" PRIu64
+				" (least recently used first); raise its size if they were alive\n",
+				what[t], (uint64_t)use[t].entries, use[t].size,
+				(uint64_t)use[t].evicted);
 	ret = 0;
 out:
 	close_if_open(flows);

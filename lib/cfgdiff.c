@@ -6,7 +6,7 @@
 #include "cfgdiff.h"
 
 bool mwan_config_same_interfaces(const struct mwan_config *a,
-			    const struct mwan_config *b)
+				 const struct mwan_config *b)
 {
 	unsigned int w;
 
@@ -53,8 +53,7 @@ static const struct mwan_cfg_nat *find_nat(const struct mwan_config *c,
 	return NULL;
 }
 
-static bool same_nat(const struct mwan_cfg_nat *a,
-		     const struct mwan_cfg_nat *b)
+static bool same_nat(const struct mwan_cfg_nat *a, const struct mwan_cfg_nat *b)
 {
 	unsigned int w;
 
@@ -67,7 +66,8 @@ static bool same_nat(const struct mwan_cfg_nat *a,
 
 /* "2 mapping(s) added, 1 removed, 0 changed; WAN(s) changed: att" */
 void mwan_config_describe_diff(const struct mwan_config *old,
-			  const struct mwan_config *new, char *buf, size_t len)
+			       const struct mwan_config *new, char *buf,
+			       size_t len)
 {
 	unsigned int i, added = 0, removed = 0, changed = 0;
 	int n;
@@ -94,4 +94,3 @@ void mwan_config_describe_diff(const struct mwan_config *old,
 		snprintf(buf + n, len - n, "; fast_path %s",
 			 new->fast_path ? "on" : "off");
 }
-

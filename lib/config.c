@@ -1267,12 +1267,16 @@ static int check_allow(struct parser *p, const struct item *it,
 {
 	const struct mwan_cfg_prefix private4[] = {
 		{ .family = AF_INET, .addr4 = { htonl(0x0a000000) }, .plen = 8 },
-		{ .family = AF_INET, .addr4 = { htonl(0xac100000) }, .plen = 12 },
-		{ .family = AF_INET, .addr4 = { htonl(0xc0a80000) }, .plen = 16 },
+		{ .family = AF_INET,
+		  .addr4 = { htonl(0xac100000) },
+		  .plen = 12 },
+		{ .family = AF_INET,
+		  .addr4 = { htonl(0xc0a80000) },
+		  .plen = 16 },
 	};
-	static const struct mwan_cfg_prefix ula = {
-		.family = AF_INET6, .addr6 = { { { 0xfc } } }, .plen = 7
-	};
+	static const struct mwan_cfg_prefix ula = { .family = AF_INET6,
+						    .addr6 = { { { 0xfc } } },
+						    .plen = 7 };
 	const struct mwan_config *cfg = p->cfg;
 	struct mwan_cfg_prefix lan = { .family = AF_INET };
 	unsigned int i;
@@ -1637,24 +1641,25 @@ static int check_drop(struct parser *p, const struct item *it,
 	for (w = cfg->wans; w < cfg->wans + cfg->n_wans; w++) {
 		if (w->has_gw4 && pfx->family == AF_INET &&
 		    mwan_prefix_has(pfx, &w->gw4))
-			return fail(p, val_line(it), it->field,
-				    "'%s' holds wans.%s.gateway4, whose packets it would drop",
-				    str(it),
-				    w->name);
+			return fail(
+				p, val_line(it), it->field,
+				"'%s' holds wans.%s.gateway4, whose packets it would drop",
+				str(it), w->name);
 		if (w->has_gw6 && pfx->family == AF_INET6 &&
 		    mwan_prefix_has(pfx, &w->gw6))
-			return fail(p, val_line(it), it->field,
-				    "'%s' holds wans.%s.gateway6, whose packets it would drop",
-				    str(it),
-				    w->name);
+			return fail(
+				p, val_line(it), it->field,
+				"'%s' holds wans.%s.gateway6, whose packets it would drop",
+				str(it), w->name);
 		for (i = 0; i < w->n_probe_targets; i++) {
 			const struct mwan_cfg_probe_target *t =
 				&w->probe_targets[i];
 
 			if (t->family == pfx->family &&
-			    mwan_prefix_has(pfx, t->family == AF_INET ?
-							 (const void *)&t->addr4 :
-							 (const void *)&t->addr6))
+			    mwan_prefix_has(pfx,
+					    t->family == AF_INET ?
+						    (const void *)&t->addr4 :
+						    (const void *)&t->addr6))
 				return fail(
 					p, val_line(it), it->field,
 					"'%s' holds probe target %s of wans.%s (line %u), whose answers it would drop",
@@ -1721,10 +1726,10 @@ static int parse_root(struct parser *p, yaml_node_t *root)
 	if (PARSE_KEYS(p, &it, top_keys, p->cfg))
 		return -1;
 	if (!p->cfg->flows_inbound_max)
-		p->cfg->flows_inbound_max =
-			p->cfg->flows_max / 4 > MWAN_FLOWS_MIN ?
-				p->cfg->flows_max / 4 :
-				MWAN_FLOWS_MIN;
+		p->cfg->flows_inbound_max = p->cfg->flows_max / 4 >
+							    MWAN_FLOWS_MIN ?
+						    p->cfg->flows_max / 4 :
+						    MWAN_FLOWS_MIN;
 	return 0;
 }
 

@@ -201,8 +201,8 @@ static int count_flows(int fd, const char *name, struct snap *s, __u64 *entries,
 		goto out;
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		mwan_set_err(err, errlen, "cannot inspect %s: %s",
-			     name, strerror(errno));
+		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,
+			     strerror(errno));
 		goto out;
 	}
 	*size = info.max_entries;
@@ -211,8 +211,8 @@ static int count_flows(int fd, const char *name, struct snap *s, __u64 *entries,
 		r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					 vals, &n, NULL);
 		if (r && errno != ENOENT) {
-			mwan_set_err(err, errlen, "cannot read %s: %s",
-				     name, strerror(errno));
+			mwan_set_err(err, errlen, "cannot read %s: %s", name,
+				     strerror(errno));
 			goto out;
 		}
 		tally_flows(s, vals, n);
@@ -245,10 +245,9 @@ static int flowstat_removed(int fd, __u32 table, __u64 *removed)
 /* Counters first, then the walk: a flow created meanwhile can only make
  * the estimate of evictions lower, never invent one.
  */
-static int tables_read(int flows, int flows_in, int flowstat,
-		       const __u64 *stat, struct snap *s,
-		       struct mwan_table_use use[MWAN_TABLES], char *err,
-		       size_t errlen)
+static int tables_read(int flows, int flows_in, int flowstat, const __u64 *stat,
+		       struct snap *s, struct mwan_table_use use[MWAN_TABLES],
+		       char *err, size_t errlen)
 {
 	__u64 created[MWAN_TABLES], removed;
 	int fd[MWAN_TABLES] = { flows, flows_in };
@@ -320,10 +319,10 @@ static int check_map(int fd, const char *name, __u32 key_size, __u32 value_size,
 	__u32 len = sizeof(info);
 	bool is_percpu;
 
-	if (fd < 0 &&
-	    (!strcmp(name, MWAN_MAP_HEALTH) || !strcmp(name, MWAN_MAP_WANDROP) ||
-	     !strcmp(name, MWAN_MAP_FLOWS_IN) ||
-	     !strcmp(name, MWAN_MAP_FLOWSTAT)))
+	if (fd < 0 && (!strcmp(name, MWAN_MAP_HEALTH) ||
+		       !strcmp(name, MWAN_MAP_WANDROP) ||
+		       !strcmp(name, MWAN_MAP_FLOWS_IN) ||
+		       !strcmp(name, MWAN_MAP_FLOWSTAT)))
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,
@@ -390,8 +389,8 @@ static int read_all(const struct mwan_metrics_fds *fd, struct snap *s,
 	    tables_read(fd->flows, fd->flows_in, fd->flowstat, s->stat, s,
 			s->table, err, errlen))
 		return -1;
-	s->flows_max =
-		s->table[MWAN_TABLE_LAN].size + s->table[MWAN_TABLE_INBOUND].size;
+	s->flows_max = s->table[MWAN_TABLE_LAN].size +
+		       s->table[MWAN_TABLE_INBOUND].size;
 	read_health(fd, s);
 	s->now_ns = now_ns();
 	return 0;
@@ -712,8 +711,8 @@ static void write_probes(FILE *f, const struct mwan_metrics_in *in,
 static void write_table(FILE *f, const struct snap *s)
 {
 	static const char *const names[MWAN_TABLES] = { "lan", "inbound" };
-	struct fam flows = FAM("mwan_flows", "gauge",
-			       "Tracked flows, both tables.");
+	struct fam flows =
+		FAM("mwan_flows", "gauge", "Tracked flows, both tables.");
 	struct fam max = FAM("mwan_flows_max", "gauge",
 			     "Capacity of both flow tables (flows_max + "
 			     "flows_inbound_max).");

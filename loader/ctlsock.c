@@ -207,8 +207,9 @@ static bool handle(struct loader *l, const char *buf, size_t len, char *out,
 	if (req.op == MWAN_CTL_RELOAD) {
 		if (!reload_start(l))
 			return false;
-		snprintf(out, outlen,
-			 "error: cannot start a reload; the running dataplane is unchanged");
+		snprintf(
+			out, outlen,
+			"error: cannot start a reload; the running dataplane is unchanged");
 		return true;
 	}
 	if (prefix_apply(l, &req, msg, sizeof(msg))) {
@@ -310,8 +311,9 @@ static struct ctl_client *free_slot(struct control_state *c)
 		if (c->c[i].since_ms < oldest->since_ms)
 			oldest = &c->c[i];
 	}
-	log_warn("control: all %d connections in use; closing the oldest for a new one",
-		 CTL_CLIENTS);
+	log_warn(
+		"control: all %d connections in use; closing the oldest for a new one",
+		CTL_CLIENTS);
 	drain(oldest->fd);
 	reply(oldest->fd,
 	      "error: too many control connections; this one was closed for a newer one, try again");
@@ -335,8 +337,9 @@ static void accept_one(struct loader *l, struct control_state *c, int fd)
 	cl->reloading = false;
 	cl->refusal[0] = '\0';
 	if (!peer_is_root(fd, &cred)) {
-		log_warn("control: refused a client: uid %d (pid %d) is not root",
-			 (int)cred.uid, (int)cred.pid);
+		log_warn(
+			"control: refused a client: uid %d (pid %d) is not root",
+			(int)cred.uid, (int)cred.pid);
 		snprintf(cl->refusal, sizeof(cl->refusal),
 			 "error: permission denied (uid %d is not root)",
 			 (int)cred.uid);

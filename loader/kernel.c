@@ -113,9 +113,9 @@ static int check_helpers(const char *release, const struct bpf_program *prog,
 	return 0;
 }
 
-int kernel_check(const char *release, struct bpf_object *obj,
-		 const void *elf, size_t elf_size,
-		 const struct kernel_probes *p, char *msg, size_t len)
+int kernel_check(const char *release, struct bpf_object *obj, const void *elf,
+		 size_t elf_size, const struct kernel_probes *p, char *msg,
+		 size_t len)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;

@@ -45,9 +45,9 @@ void kernel_release(struct kernel_info *k);
  * 0, or -EOPNOTSUPP with one line in msg naming the first missing one and
  * who needs it.
  */
-int kernel_check(const char *release, struct bpf_object *obj,
-		 const void *elf, size_t elf_size,
-		 const struct kernel_probes *p, char *msg, size_t len);
+int kernel_check(const char *release, struct bpf_object *obj, const void *elf,
+		 size_t elf_size, const struct kernel_probes *p, char *msg,
+		 size_t len);
 
 /* After obj is loaded: the instructions the verifier processed for each
  * program, into k->prog.

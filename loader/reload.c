@@ -162,7 +162,6 @@ refused:
 	return -1;
 }
 
-
 bool reload_busy(const struct loader *l)
 {
 	return l->reload && l->reload->running;

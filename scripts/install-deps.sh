@@ -8,6 +8,7 @@ PACKAGES=(
 	clang-16 llvm-16 libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libyaml-dev libcmocka-dev bpftool
 	pkg-config make gcc
+	libclang-rt-16-dev # libFuzzer and the sanitizers: tests/fuzz
 	libsystemd-dev # sd_notify: readiness and watchdog under systemd
 	# packaging and the service: make install, debian/, systemd-analyze verify
 	debhelper dpkg-dev fakeroot systemd man-db

@@ -63,8 +63,8 @@ static __always_inline bool to_router4(__be32 dst)
  * on every path of every program that reaches them (whose count their
  * branches would multiply).
  */
-__noinline __u32 wan_ingress4(const struct mwan_cfg *cfg, __u32 wan,
-			      __be32 src, __be32 dst, bool icmp_error)
+__noinline __u32 wan_ingress4(const struct mwan_cfg *cfg, __u32 wan, __be32 src,
+			      __be32 dst, bool icmp_error)
 {
 	const struct mwan_pub4 *pub;
 	__u32 why;

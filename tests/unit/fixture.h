@@ -406,8 +406,9 @@ static inline void fill_bypass(void)
 #define ALLOWED4 IP(198, 51, 100, 0) /* /26 */
 #define ALLOWED6 A6(0x2001, 0xdb8, 0xa1, 0, 0, 0, 0, 0) /* /48 */
 
-static inline void filter_put(int fd4, int fd6, const struct mwan_filter_rule *r,
-			      size_t n, bool ingress)
+static inline void filter_put(int fd4, int fd6,
+			      const struct mwan_filter_rule *r, size_t n,
+			      bool ingress)
 {
 	size_t i;
 
@@ -986,6 +987,43 @@ static inline struct pkt arriving(int iface, const struct ip46 *ip,
 	else
 		host_mac(p.smac, ip->v6, host_id(ip, SRC));
 	return p;
+}
+
+/* What a program made of a frame. */
+struct fx_result {
+	int action;
+	__u32 mark; /* TC: skb->mark afterwards */
+	struct frame f;
+};
+
+/* One BPF_PROG_TEST_RUN of prog on a frame arriving on `iface` (XDP, TC
+ * ingress) or leaving by it (TC egress); 0, or -errno from the kernel.
+ */
+static inline int fx_run(enum prog prog, int iface, const struct frame *in,
+			 struct fx_result *r)
+{
+	struct xdp_md xctx = { .data_end = in->len,
+			       .ingress_ifindex = fx.ifindex[iface] };
+	struct __sk_buff sctx = { .ifindex = fx.ifindex[iface] };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
+		    .data_size_in = in->len, .data_out = r->f.b,
+		    .data_size_out = sizeof(r->f.b), .repeat = 1);
+
+	if (prog == XDP) {
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	} else {
+		o.ctx_in = &sctx;
+		o.ctx_out = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+		o.ctx_size_out = sizeof(sctx);
+	}
+	if (bpf_prog_test_run_opts(fx.prog[prog], &o))
+		return -errno;
+	r->action = o.retval;
+	r->f.len = o.data_size_out;
+	r->mark = prog == XDP ? 0 : sctx.mark;
+	return 0;
 }
 
 /* Counter names, indexed like mwan_stats. */

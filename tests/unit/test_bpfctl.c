@@ -557,8 +557,8 @@ static void fill_drops(void)
 		   MWAN_WANDROP_OTHER * MWAN_DROP_MAX_ + MWAN_DROP_NO_WAN, &one,
 		   1, false);
 	put_percpu(M_WANDROP,
-		   MWAN_WANDROP_LAN * MWAN_DROP_MAX_ + MWAN_DROP_BCP38_SRC, &two,
-		   1, false);
+		   MWAN_WANDROP_LAN * MWAN_DROP_MAX_ + MWAN_DROP_BCP38_SRC,
+		   &two, 1, false);
 	u.last_ns = now_ns() - 2000000000ULL;
 	u.dst = ip4("192.0.2.10");
 	put(M_UNMAPPED, &h6, &u);
@@ -1394,17 +1394,19 @@ static void test_stats_drops_by_wan(void **state)
 	assert_non_null(strstr(
 		out,
 		"{\"name\":\"webpass\",\"kind\":\"wan\",\"drops\":{\"truncated\":0,\"internal_src_on_wan\":0,"));
-	assert_non_null(
-		strstr(out, "{\"name\":\"backup\",\"kind\":\"wan\",\"drops\":{"));
+	assert_non_null(strstr(
+		out, "{\"name\":\"backup\",\"kind\":\"wan\",\"drops\":{"));
 	/* what a LAN sent that may not leave, at the LAN's interface */
 	snprintf(expect, sizeof(expect), "\"bcp38_src\":%u,", 2 * n);
-	p = strstr(out,
-		   "{\"name\":\"lo\",\"kind\":\"lan\",\"drops\":{\"truncated\":0,");
+	p = strstr(
+		out,
+		"{\"name\":\"lo\",\"kind\":\"lan\",\"drops\":{\"truncated\":0,");
 	assert_non_null(p);
 	assert_non_null(strstr(p, expect));
 	snprintf(expect, sizeof(expect), "\"no_usable_wan\":%u,", n);
-	p = strstr(out,
-		   "{\"name\":\"other\",\"kind\":\"other\",\"drops\":{\"truncated\":0,");
+	p = strstr(
+		out,
+		"{\"name\":\"other\",\"kind\":\"other\",\"drops\":{\"truncated\":0,");
 	assert_non_null(p);
 	assert_non_null(strstr(p, expect));
 	p = strstr(
@@ -1625,10 +1627,10 @@ static void expect_wan_drop_lines(char *buf, size_t len)
 					2 * fx.ncpus :
 					0);
 	for (i = 0; i < MWAN_DROP_MAX_; i++)
-		used += snprintf(buf + used, len - used,
-				 "mwan_lan_drops_total{lan=\"lo\",reason=\"%s\"} %u\n",
-				 names[i],
-				 i == MWAN_DROP_BCP38_SRC ? 2 * fx.ncpus : 0);
+		used += snprintf(
+			buf + used, len - used,
+			"mwan_lan_drops_total{lan=\"lo\",reason=\"%s\"} %u\n",
+			names[i], i == MWAN_DROP_BCP38_SRC ? 2 * fx.ncpus : 0);
 }
 
 static void expect_stat_lines(char *buf, size_t len)

@@ -853,25 +853,33 @@ static const struct bad_case bad_cases[] = {
 	  LAN "  ipv6: 3d06:bad:b01:fe::/64\n" WANS
 	      "    allow_sources: [3d06:bad:b01::/48]\n",
 	  "t.yaml:12: wans.webpass.allow_sources[0]: '3d06:bad:b01::/48' overlaps lan.ipv6: LAN addresses leave translated, never as they are" },
-	{ "allow_sources_private", LAN WANS "    allow_sources: [192.168.5.0/24]\n",
+	{ "allow_sources_private",
+	  LAN WANS "    allow_sources: [192.168.5.0/24]\n",
 	  "t.yaml:11: wans.webpass.allow_sources[0]: '192.168.5.0/24' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
-	{ "allow_sources_covers_private", LAN WANS "    allow_sources: [172.0.0.0/8]\n",
+	{ "allow_sources_covers_private",
+	  LAN WANS "    allow_sources: [172.0.0.0/8]\n",
 	  "t.yaml:11: wans.webpass.allow_sources[0]: '172.0.0.0/8' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
-	{ "allow_sources_ula", LAN WANS "    allow_sources: [fd00::/8]\n", "t.yaml:11: wans.webpass.allow_sources[0]: 'fd00::/8' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
+	{ "allow_sources_ula", LAN WANS "    allow_sources: [fd00::/8]\n",
+	  "t.yaml:11: wans.webpass.allow_sources[0]: 'fd00::/8' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated" },
 	{ "allow_sources_overlap",
 	  LAN WANS
 	  "    allow_sources:\n      - 198.51.100.0/26\n      - 198.51.100.32/27\n",
 	  "t.yaml:13: wans.webpass.allow_sources[1]: '198.51.100.32/27' overlaps 198.51.100.0/26 (line 12)" },
-	{ "allow_sources_host_bits", LAN WANS "    allow_sources: [198.51.100.1/26]\n",
+	{ "allow_sources_host_bits",
+	  LAN WANS "    allow_sources: [198.51.100.1/26]\n",
 	  "t.yaml:11: wans.webpass.allow_sources[0]: host bits set in '198.51.100.1/26'" },
-	{ "allow_sources_not_cidr", LAN WANS "    allow_sources: [198.51.100.1]\n",
+	{ "allow_sources_not_cidr",
+	  LAN WANS "    allow_sources: [198.51.100.1]\n",
 	  "t.yaml:11: wans.webpass.allow_sources[0]: invalid IPv4 CIDR '198.51.100.1'" },
-	{ "allow_sources_scalar", LAN WANS "    allow_sources: 198.51.100.0/26\n",
+	{ "allow_sources_scalar",
+	  LAN WANS "    allow_sources: 198.51.100.0/26\n",
 	  "t.yaml:11: wans.webpass.allow_sources: expected a list, got a scalar" },
 	{ "ingress_bogons_value", LAN WANS "ingress_filter:\n  bogons: some\n",
 	  "t.yaml:12: ingress_filter.bogons: invalid value 'some' (use default or none)" },
-	{ "ingress_unknown_key", LAN WANS "ingress_filter:\n  drop: []\n", "t.yaml:12: ingress_filter.drop: unknown key 'drop'" },
-	{ "ingress_drop_gateway", LAN WANS
+	{ "ingress_unknown_key", LAN WANS "ingress_filter:\n  drop: []\n",
+	  "t.yaml:12: ingress_filter.drop: unknown key 'drop'" },
+	{ "ingress_drop_gateway",
+	  LAN WANS
 	  "ingress_filter:\n  drop_sources: [198.18.0.0/15, 100.64.0.0/16]\n",
 	  "t.yaml:12: ingress_filter.drop_sources[1]: '100.64.0.0/16' holds wans.att.gateway4, whose packets it would drop" },
 	{ "ingress_drop_gateway6",
@@ -927,8 +935,7 @@ static const struct mwan_filter_rule *rule_for(const struct mwan_filter_rule *r,
  */
 static void test_filters(void **state)
 {
-	static const char text[] =
-		LAN WANS
+	static const char text[] = LAN WANS
 		"    allow_sources: [198.51.100.0/25]\n" /* webpass, line 11 */
 		"ingress_filter:\n"
 		"  drop_sources: [10.1.0.0/16, 192.0.0.0/8, 2001:db8:dead::/48]\n";
@@ -963,8 +970,7 @@ static void test_filters(void **state)
 			 MWAN_INGRESS_BOGON);
 	assert_int_equal(rule_for(r, n, "224.0.0.0/3")->value,
 			 MWAN_INGRESS_BOGON);
-	assert_int_equal(rule_for(r, n, "fc00::/7")->value,
-			 MWAN_INGRESS_BOGON);
+	assert_int_equal(rule_for(r, n, "fc00::/7")->value, MWAN_INGRESS_BOGON);
 	assert_int_equal(rule_for(r, n, "::1/128")->value, MWAN_INGRESS_BOGON);
 	assert_int_equal(rule_for(r, n, "2001:db8:dead::/48")->value,
 			 MWAN_INGRESS_CONFIGURED);
@@ -976,17 +982,19 @@ static void test_filters(void **state)
 	/* bogons: none leaves drop_sources alone; an allowed prefix inside
 	 * another WAN's also leaves by that WAN
 	 */
-	snprintf(t, sizeof(t), "%s",
-		 LAN "wans:\n"
-		     "  att:\n"
-		     "    interface: eth1\n"
-		     "    gateway4: 100.64.1.1\n"
-		     "    allow_sources: [198.51.100.0/26, 2001:db8:a1::/48]\n"
-		     "  webpass:\n"
-		     "    interface: eth2\n"
-		     "    gateway4: 100.64.2.1\n"
-		     "    allow_sources: [198.51.100.0/25]\n"
-		     "ingress_filter: { bogons: none, drop_sources: [10.1.0.0/16] }\n");
+	snprintf(
+		t, sizeof(t), "%s",
+		LAN
+		"wans:\n"
+		"  att:\n"
+		"    interface: eth1\n"
+		"    gateway4: 100.64.1.1\n"
+		"    allow_sources: [198.51.100.0/26, 2001:db8:a1::/48]\n"
+		"  webpass:\n"
+		"    interface: eth2\n"
+		"    gateway4: 100.64.2.1\n"
+		"    allow_sources: [198.51.100.0/25]\n"
+		"ingress_filter: { bogons: none, drop_sources: [10.1.0.0/16] }\n");
 	assert_int_equal(parse(t, &cfg, err), 0);
 	assert_false(cfg.bogons);
 	n = mwan_ingress_rules(&cfg, r);
@@ -1034,37 +1042,37 @@ static void test_too_deep(void **state)
 		text[n++] = '[';
 	text[n] = '\0';
 	assert_int_equal(parse(text, &cfg, err), -1);
-	assert_string_equal(err,
-			    "t.yaml:12: syntax error: nested deeper than 16 levels");
+	assert_string_equal(
+		err, "t.yaml:12: syntax error: nested deeper than 16 levels");
 	/* in block style too, each level on its own line */
 	n = snprintf(text, sizeof(text), LAN WANS "x:\n");
 	for (i = 1; i <= 17; i++)
-		n += snprintf(text + n, sizeof(text) - n, "%*sk%d:\n", i, "", i);
+		n += snprintf(text + n, sizeof(text) - n, "%*sk%d:\n", i, "",
+			      i);
 	assert_int_equal(parse(text, &cfg, err), -1);
-	assert_string_equal(err,
-			    "t.yaml:27: syntax error: nested deeper than 16 levels");
+	assert_string_equal(
+		err, "t.yaml:27: syntax error: nested deeper than 16 levels");
 }
 
 /* What a reload may change, and how it is described (lib/cfgdiff.c). */
 static void test_diff(void **state)
 {
-	static const char base[] =
-		LAN WANS NAT_HEAD
+	static const char base[] = LAN WANS NAT_HEAD
 		"  - { internal: 10.250.250.2, external: { att: 198.51.100.193 } }\n"
 		"  - { internal: 10.250.250.3, external: { att: 198.51.100.194 } }\n";
-	static const char next[] =
-		LAN "wans:\n"
-		    "  att:\n"
-		    "    interface: eth1\n"
-		    "    gateway4: 100.64.1.1\n"
-		    "    weight: 5\n"
-		    "  webpass:\n"
-		    "    interface: eth2\n"
-		    "    gateway4: 100.64.2.1\n"
-		    "fast_path: false\n" NAT_HEAD
-		    "  - { internal: 10.250.250.3, external: { att: 198.51.100.195 } }\n"
-		    "  - { internal: 10.250.250.4, external: { att: 198.51.100.196 } }\n"
-		    "  - { internal: 10.250.250.5, external: { att: 198.51.100.197 } }\n";
+	static const char next[] = LAN
+		"wans:\n"
+		"  att:\n"
+		"    interface: eth1\n"
+		"    gateway4: 100.64.1.1\n"
+		"    weight: 5\n"
+		"  webpass:\n"
+		"    interface: eth2\n"
+		"    gateway4: 100.64.2.1\n"
+		"fast_path: false\n" NAT_HEAD
+		"  - { internal: 10.250.250.3, external: { att: 198.51.100.195 } }\n"
+		"  - { internal: 10.250.250.4, external: { att: 198.51.100.196 } }\n"
+		"  - { internal: 10.250.250.5, external: { att: 198.51.100.197 } }\n";
 	struct mwan_config a, b;
 	char err[MWAN_ERR_LEN] = "", buf[256];
 

@@ -341,9 +341,9 @@ static struct mwan_flow expect_route(const struct mwan_flow_key *k, int wan,
 					     MAP(mwan_flows);
 
 	if (bpf_map_lookup_elem(fd, k, &f))
-		fail_msg("flow not in %s",
-			 origin == MWAN_ORIGIN_WAN ? "mwan_flows_in" :
-						     "mwan_flows");
+		fail_msg("flow not in %s", origin == MWAN_ORIGIN_WAN ?
+						   "mwan_flows_in" :
+						   "mwan_flows");
 	assert_int_equal(f.wan, wan);
 	assert_int_equal(ntohl(f.ext4), ext);
 	assert_int_equal(f.origin, origin);
@@ -424,36 +424,13 @@ static void expect_wanstat(int wan, __u64 pkts_out, __u64 bytes_out,
 
 /* ---- running the programs ---- */
 
-struct result {
-	int action;
-	__u32 mark;
-	struct frame f;
-};
-
 static void run(enum prog prog, int iface, const struct frame *in,
-		struct result *r)
+		struct fx_result *r)
 {
-	struct xdp_md xctx = { .data_end = in->len,
-			       .ingress_ifindex = fx.ifindex[iface] };
-	struct __sk_buff sctx = { .ifindex = fx.ifindex[iface] };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
-		    .data_size_in = in->len, .data_out = r->f.b,
-		    .data_size_out = sizeof(r->f.b), .repeat = 1);
+	int err = fx_run(prog, iface, in, r);
 
-	if (prog == XDP) {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	} else {
-		o.ctx_in = &sctx;
-		o.ctx_out = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-		o.ctx_size_out = sizeof(sctx);
-	}
-	if (bpf_prog_test_run_opts(fx.prog[prog], &o))
-		fail_msg("%s test run: %s", prog_names[prog], strerror(errno));
-	r->action = o.retval;
-	r->f.len = o.data_size_out;
-	r->mark = prog == XDP ? 0 : sctx.mark;
+	if (err)
+		fail_msg("%s test run: %s", prog_names[prog], strerror(-err));
 }
 
 static void dump(const char *what, const struct frame *f, __u32 mark_at)
@@ -503,7 +480,7 @@ static bool is_drop(enum prog prog, int action)
 	return prog == XDP ? action == XDP_DROP : action == TC_ACT_SHOT;
 }
 
-static struct result last; /* of the latest expect_frame */
+static struct fx_result last; /* of the latest expect_frame */
 
 /* Runs `in` and checks the verdict and the output bytes (not for drops).
  * Returns the skb mark the program left.
@@ -1035,7 +1012,7 @@ static void test_inbound_martian_src(void **state)
 				      IP(224, 0, 0, 1), IP(255, 255, 255, 255),
 				      ROUTER_LAN };
 	static struct frame f;
-	static struct result r;
+	static struct fx_result r;
 	char bad[256] = "";
 	size_t i, n = 0;
 
@@ -2103,8 +2080,8 @@ static const struct verdict_case verdict_cases[] = {
 	V_DROP("wan_spoofed_lan_src_to_router", IF_ATT,
 	       TCP(HOST(2), ATT_ADDR, 41000, 53, SYN, 0),
 	       MWAN_DROP_SPOOFED_LAN_SRC),
-	V_DROP("wan_internal_dst", IF_ATT, TCP(REMOTE, HOST(1), 41000, 22, SYN, 0),
-	       MWAN_DROP_INTERNAL_DST),
+	V_DROP("wan_internal_dst", IF_ATT,
+	       TCP(REMOTE, HOST(1), 41000, 22, SYN, 0), MWAN_DROP_INTERNAL_DST),
 	V_DROP("wan_router_lan_addr_dst", IF_ATT,
 	       TCP(REMOTE, ROUTER_LAN, 41000, 22, SYN, 0),
 	       MWAN_DROP_INTERNAL_DST),
@@ -2350,7 +2327,7 @@ static __u32 tc_takeover(const struct verdict_case *c, struct frame *want)
 static bool skb_test_run_accepts(const struct frame *f)
 {
 	static const __u8 ipv4[2] = { ETH_P_IP >> 8, ETH_P_IP & 0xff };
-	static struct result r;
+	static struct fx_result r;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
 		    .data_size_in = f->len, .data_out = r.f.b,
 		    .data_size_out = sizeof(r.f.b));
@@ -2377,7 +2354,8 @@ static void test_verdict(void **state)
 		     c->drop && !c->xdp_ext ? XDP_DROP : XDP_PASS, &in);
 	expect_stats({ c->xdp_ext ? MWAN_EV_PASS_EXT_HDR : c->stat, 1 },
 		     { MWAN_EV_FLOW_NEW, c->flow },
-		     { c->iface == IF_LAN ? -1 : MWAN_EV_FLOW_NEW_IN, c->flow });
+		     { c->iface == IF_LAN ? -1 : MWAN_EV_FLOW_NEW_IN,
+		       c->flow });
 	assert_int_equal(n_flows(), c->flow);
 
 	if (!skb_test_run_accepts(&in)) {
@@ -2412,7 +2390,7 @@ static void test_verdict(void **state)
 static void expect_kernel_routes(const struct pkt *p, const char *what)
 {
 	static struct frame in;
-	static struct result r;
+	static struct fx_result r;
 
 	build(p, &in);
 	run(XDP, IF_LAN, &in, &r);
@@ -2815,7 +2793,7 @@ static void kernel_hop(const struct pkt *in, const struct frame *macs,
 static void same_translation(int iface, const struct pkt *in)
 {
 	static struct frame fin, hop;
-	static struct result x, t;
+	static struct fx_result x, t;
 	enum prog tc = iface == IF_LAN ? TC_OUT : TC_IN;
 
 	build(in, &fin);
@@ -2970,7 +2948,7 @@ static void test_ext6_to_kernel(void **state)
 {
 	const struct ext6_case *c = *state;
 	static struct frame in;
-	static struct result r;
+	static struct fx_result r;
 	struct pkt p = arriving(c->iface, &c->ip, NULL, 0);
 	struct mwan_flow_key k = key_out(&c->ip);
 	__u32 mark = c->iface == IF_LAN ? FWMARK(predict(&k)) : 0;

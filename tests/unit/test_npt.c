@@ -719,8 +719,9 @@ static void build_udp6(__u8 *pkt, const struct in6_addr *src,
  */
 static struct in6_addr peer_addr(unsigned int pair)
 {
-	struct in6_addr a = addr6(pairs[pair].plen == 1 ? "a001:db8:ffff:ffff::" :
-							  "4001:db8:ffff:ffff::");
+	struct in6_addr a = addr6(pairs[pair].plen == 1 ?
+					  "a001:db8:ffff:ffff::" :
+					  "4001:db8:ffff:ffff::");
 
 	set_hword(&a, 7, (__u16)(pair + 1));
 	return a;
