@@ -1356,29 +1356,12 @@ static struct ip46 error_about(const struct icmp_case *c,
 	return e;
 }
 
-static void test_icmp_in(void **state)
-{
-	const struct variant *v = *state;
-	const struct icmp_case *c = v->c;
-	const struct path *p = v->path;
-	struct mwan_flow_key k = key_out(&c->orig);
-	int wan = predict(&k);
-	struct pkt o = arriving(IF_LAN, &c->orig, NULL, 0);
-	struct pkt sent = hop_out(snat(o, wan), wan);
-	struct ip46 err = error_about(c, &sent.ip, true);
-	struct pkt e = arriving(WAN_IF(wan), &err, &sent.ip, c->qlen);
-
-	p->out(&o, wan);
-	p->in(&e, wan);
-	expect_route(&k, wan, flow_ext4(&sent.ip, SRC), MWAN_ORIGIN_LAN);
-	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_IN, 1 });
-}
-
-/* The same error from a privately numbered hop (an ISP's link in 10/8 or
- * fc00::/7): a bogon source, yet about a live flow, so it is translated
- * like any other (PMTUD and traceroute keep working).
+/* An error about a LAN flow, from a router on the path (from a privately
+ * numbered one, `private_hop`: an ISP's link in 10/8 or fc00::/7, a bogon
+ * source yet about a live flow, so it is translated like any other and
+ * PMTUD and traceroute keep working).
  */
-static void test_icmp_in_private_hop(void **state)
+static void icmp_in(void **state, bool private_hop)
 {
 	const struct variant *v = *state;
 	const struct icmp_case *c = v->c;
@@ -1390,13 +1373,25 @@ static void test_icmp_in_private_hop(void **state)
 	struct ip46 err = error_about(c, &sent.ip, true);
 	struct pkt e;
 
-	err.src = IP(10, 0, 0, 254);
-	err.src6 = A6(0xfd00, 0xfe, 0, 0, 0, 0, 0, 1);
+	if (private_hop) {
+		err.src = IP(10, 0, 0, 254);
+		err.src6 = A6(0xfd00, 0xfe, 0, 0, 0, 0, 0, 1);
+	}
 	e = arriving(WAN_IF(wan), &err, &sent.ip, c->qlen);
 	p->out(&o, wan);
 	p->in(&e, wan);
 	expect_route(&k, wan, flow_ext4(&sent.ip, SRC), MWAN_ORIGIN_LAN);
 	expect_traffic(p, 1, 1, 1, { MWAN_EV_ICMP_ERR_IN, 1 });
+}
+
+static void test_icmp_in(void **state)
+{
+	icmp_in(state, false);
+}
+
+static void test_icmp_in_private_hop(void **state)
+{
+	icmp_in(state, true);
 }
 
 static void test_icmp_out(void **state)
