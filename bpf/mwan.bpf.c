@@ -583,25 +583,39 @@ static __always_inline int tc_spoofed(struct __sk_buff *skb, __u32 wan,
 {
 	struct in6_addr_raw key = {};
 	struct mwan_spoofed v = {}, *u;
+	__u8 *to;
 
 	if (alen == 4) {
 		key.a[10] = 0xff;
 		key.a[11] = 0xff;
 		__builtin_memcpy(&key.a[12], src, 4);
-		v.dst[10] = 0xff;
-		v.dst[11] = 0xff;
-		__builtin_memcpy(&v.dst[12], dst, 4);
 	} else {
 		__builtin_memcpy(key.a, src, 16);
-		__builtin_memcpy(v.dst, dst, 16);
 	}
-	v.last_ns = bpf_ktime_get_ns();
-	v.wan = wan;
-	v.in_ifindex = skb->ingress_ifindex;
-	v.reason = reason;
+	/* a source seen before is updated in place: a flood of them costs
+	 * no map update per packet
+	 */
 	u = bpf_map_lookup_elem(&mwan_spoofed, &key);
-	v.packets = u ? u->packets + 1 : 1;
-	bpf_map_update_elem(&mwan_spoofed, &key, &v, BPF_ANY);
+	if (!u) {
+		bpf_map_update_elem(&mwan_spoofed, &key, &v, BPF_NOEXIST);
+		u = bpf_map_lookup_elem(&mwan_spoofed, &key);
+	}
+	if (u) {
+		to = u->dst;
+		if (alen == 4) {
+			__builtin_memset(to, 0, 10);
+			to[10] = 0xff;
+			to[11] = 0xff;
+			__builtin_memcpy(to + 12, dst, 4);
+		} else {
+			__builtin_memcpy(to, dst, 16);
+		}
+		u->last_ns = bpf_ktime_get_ns();
+		u->packets++;
+		u->wan = wan;
+		u->in_ifindex = skb->ingress_ifindex;
+		u->reason = reason;
+	}
 	count_drop(skb->ingress_ifindex, reason);
 	return TC_ACT_SHOT;
 }

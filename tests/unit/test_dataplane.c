@@ -2672,6 +2672,81 @@ static void test_guard_notes_unmapped(void **state)
 	expect_stats({ MWAN_DROP_INTERNAL_SRC, 2 });
 }
 
+/* mwan_wandrop[slot][reason], summed over the CPUs. */
+static void expect_wandrop(__u32 slot, __u32 reason, __u64 n)
+{
+	__u32 key = slot * MWAN_DROP_MAX_ + reason;
+	__u64 *v = fx.percpu, sum = 0;
+	int i;
+
+	get(MAP(mwan_wandrop), &key, v);
+	for (i = 0; i < fx.ncpus; i++)
+		sum += v[i];
+	if (sum != n)
+		fail_msg("mwan_wandrop slot %u %s: %llu, want %llu", slot,
+			 fx_stat_names[reason], (unsigned long long)sum,
+			 (unsigned long long)n);
+}
+
+/* A drop is counted at the interface it happened on: a WAN's slot, a
+ * LAN's (MWAN_WANDROP_LAN + its index), never "other" for either.
+ */
+static void test_drops_by_iface(void **state)
+{
+	struct ip46 in = T_IN(1), out = UDP(HOST(0), REMOTE, 1, 53, 8);
+	struct pkt pi = arriving(IF_WP, &in, NULL, 0);
+	struct pkt po = arriving(IF_LAN, &out, NULL, 0);
+	static struct frame f;
+	static struct fx_result r;
+
+	(void)state;
+	build(&pi, &f); /* att's public address on webpass */
+	run(XDP, IF_WP, &f, &r);
+	assert_int_equal(r.action, XDP_DROP);
+	build(&po, &f);
+	f.len = ETH_HLEN + 10; /* the IP header cut */
+	run(XDP, IF_LAN, &f, &r);
+	assert_int_equal(r.action, XDP_DROP);
+	expect_wandrop(WP, MWAN_DROP_WRONG_WAN, 1);
+	expect_wandrop(MWAN_WANDROP_LAN + 0, MWAN_DROP_TRUNCATED, 1);
+	expect_wandrop(MWAN_WANDROP_OTHER, MWAN_DROP_TRUNCATED, 0);
+	expect_wandrop(MWAN_WANDROP_OTHER, MWAN_DROP_WRONG_WAN, 0);
+}
+
+/* A source that may not leave (BCP 38) is remembered for the loader's
+ * log (mwan_spoofed, IPv4 as ::ffff:a.b.c.d) and counted where it came
+ * in (a test run has no ingress interface: "other").
+ */
+static void test_guard_notes_spoofed(void **state)
+{
+	struct ip46 ip = U_GUARD(IP(198, 18, 0, 5)), ip6 = U6_GUARD(HOP6);
+	struct pkt p = to_gateway(arriving(IF_LAN, &ip, NULL, 0), ATT);
+	struct pkt p6 = to_gateway(arriving(IF_LAN, &ip6, NULL, 0), WP);
+	struct in6_addr_raw key = {
+		{ [10] = 0xff, [11] = 0xff, 198, 18, 0, 5 }
+	};
+	struct mwan_spoofed v;
+	__u8 dst[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 10 };
+
+	(void)state;
+	expect(TC_OUT, IF_ATT, &p, TC_ACT_SHOT, NULL);
+	expect(TC_OUT, IF_ATT, &p, TC_ACT_SHOT, NULL);
+	expect(TC_OUT, IF_WP, &p6, TC_ACT_SHOT, NULL);
+	assert_int_equal(bpf_map_lookup_elem(MAP(mwan_spoofed), &key, &v), 0);
+	assert_int_equal(v.packets, 2);
+	assert_int_equal(v.wan, ATT);
+	assert_int_equal(v.reason, MWAN_DROP_BCP38_SRC);
+	assert_memory_equal(v.dst, dst, 16);
+	assert_true(v.last_ns > 0);
+	memcpy(key.a, &ip6.src6, 16);
+	assert_int_equal(bpf_map_lookup_elem(MAP(mwan_spoofed), &key, &v), 0);
+	assert_int_equal(v.packets, 1);
+	assert_int_equal(v.wan, WP);
+	assert_memory_equal(v.dst, &ip6.dst6, 16);
+	expect_stats({ MWAN_DROP_BCP38_SRC, 3 });
+	expect_wandrop(MWAN_WANDROP_OTHER, MWAN_DROP_BCP38_SRC, 3);
+}
+
 /* A host on the second LAN: its packets on IF_OTHER are the LAN's
  * (translated out of a WAN), and what comes back for it leaves by
  * IF_OTHER with that LAN's MAC; that LAN's own xdp_tx and MTU count.
@@ -3072,6 +3147,8 @@ int main(void)
 	ADD_TABLE("verdict", test_verdict, verdict_cases, 0);
 	ADD_TABLE("guard", test_guard, guard_cases, 0);
 	add("guard_notes_unmapped", test_guard_notes_unmapped, NULL);
+	add("guard_notes_spoofed", test_guard_notes_spoofed, NULL);
+	add("drops_by_iface", test_drops_by_iface, NULL);
 	add("second_lan", test_second_lan, NULL);
 	add("second_lan_unmapped", test_second_lan_unmapped, NULL);
 	add("routed_elsewhere_later_frags", test_routed_elsewhere_frags, NULL);
