@@ -84,26 +84,32 @@ __noinline __u32 wan_ingress4(const struct mwan_cfg *cfg, __u32 wan, __be32 src,
 	return why;
 }
 
-static __always_inline bool to_router6(const struct addr6 *dst)
-{
-	return addr6_special(dst) || is_local6(dst);
-}
-
-/* The same for IPv6, but for the WAN's own prefix: its caller knows. */
+/* The same for IPv6, but for the WAN's own prefix: its caller knows
+ * (`may_be_router`: the destination is not in it). src and dst are a
+ * global function's arguments, which 6.1's verifier takes as map keys
+ * only once they are on the stack: the LPM key's address serves every
+ * lookup in turn (copies of their own would not fit the stack).
+ */
 static __always_inline __u32 ingress_check6(const struct mwan_cfg *cfg,
 					    const struct addr6 *src,
 					    const struct addr6 *dst,
-					    bool to_router)
+					    bool may_be_router)
 {
 	struct mwan_bypass6_key k = { .prefixlen = 128 };
+	bool to_router = false;
 
 	if (in_lan6(cfg, dst))
 		return MWAN_DROP_INTERNAL_DST;
 	if (in_lan6(cfg, src))
 		return MWAN_DROP_SPOOFED_LAN_SRC;
-	if (is_local6(src))
-		return MWAN_DROP_SPOOFED_OWN_SRC;
+	if (may_be_router) {
+		__builtin_memcpy(k.addr, dst, 16);
+		to_router = addr6_special(dst) ||
+			    bpf_map_lookup_elem(&mwan_local6, k.addr);
+	}
 	__builtin_memcpy(k.addr, src, 16);
+	if (bpf_map_lookup_elem(&mwan_local6, k.addr))
+		return MWAN_DROP_SPOOFED_OWN_SRC;
 	return ingress_listed(bpf_map_lookup_elem(&mwan_ingress6, &k),
 			      to_router);
 }
@@ -159,10 +165,12 @@ __noinline __u32 wan_egress6(const struct mwan_cfg *cfg, __u32 wan,
 {
 	struct mwan_bypass6_key k = { .prefixlen = 128 };
 
-	if (!cfg || !src || !cfg->lan_plen6 || addr6_special(src) ||
-	    is_local6(src))
+	if (!cfg || !src || !cfg->lan_plen6 || addr6_special(src))
 		return 0;
+	/* on the stack first: 6.1 takes no other memory as a map key */
 	__builtin_memcpy(k.addr, src, 16);
+	if (bpf_map_lookup_elem(&mwan_local6, k.addr))
+		return 0;
 	return egress_reason(cfg, wan, bpf_map_lookup_elem(&mwan_egress6, &k),
 			     in_ifindex);
 }

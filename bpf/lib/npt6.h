@@ -348,7 +348,7 @@ __noinline __u32 wan_ingress6(const struct mwan_cfg *cfg, __u32 wan,
 		/* as wan_ingress4: an error from a bogon to this prefix */
 		return why == MWAN_DROP_BOGON_SRC && p->icmp_error ? 0 : why;
 	}
-	return ingress_check6(cfg, &p->saddr, &p->daddr, to_router6(&p->daddr));
+	return ingress_check6(cfg, &p->saddr, &p->daddr, true);
 }
 
 /* WAN -> LAN for IPv6: a destination inside the arrival WAN's external
