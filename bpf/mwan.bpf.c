@@ -192,17 +192,35 @@ static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
 	return ctx_store(ctx, true, p->l3 + IP6_HOP_OFF, &hop, 1);
 }
 
+/* Where the IPv6 fast path parses an ICMP error's quote: mwan_scratch,
+ * not the stack (the frames of main -> xdp_ipv6 -> xdp_outbound6 ->
+ * count_drop must fit 512 bytes on 6.1), cleared for each packet.
+ */
+static __always_inline struct pkt6 *quote6_scratch(void)
+{
+	__u32 zero = 0;
+	struct pkt6 *in = bpf_map_lookup_elem(&mwan_scratch, &zero);
+
+	_Static_assert(sizeof(*in) <= sizeof(struct mwan_scratch),
+		       "mwan_scratch");
+	if (in)
+		__builtin_memset(in, 0, sizeof(*in));
+	return in;
+}
+
 static __noinline int xdp_outbound6(struct xdp_md *ctx,
 				    const struct mwan_cfg *cfg,
 				    const struct pkt6 *p)
 {
+	struct pkt6 *in = quote6_scratch();
 	struct decision6 d = {};
-	struct pkt6 in = {};
 	const struct mwan_wan *w;
 	__u32 len = ctx_len(ctx, true);
 	int v, why;
 
-	v = decide_outbound6(ctx, true, cfg, p, &in, &d);
+	if (!in)
+		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
+	v = decide_outbound6(ctx, true, cfg, p, in, &d);
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
 	w = d.s.w;
@@ -210,7 +228,7 @@ static __noinline int xdp_outbound6(struct xdp_md *ctx,
 			     w->flags & MWAN_WAN_NEIGH6);
 	if (why)
 		return xdp_pass(why);
-	if (npt6_snat(ctx, true, cfg, p, &in, d.npt, &d.reason) ||
+	if (npt6_snat(ctx, true, cfg, p, in, d.npt, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, w->gw6_mac, w->if_mac))
 		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
 	return xdp_send_out(&d.s, len);
@@ -220,14 +238,16 @@ static __noinline int xdp_inbound6(struct xdp_md *ctx,
 				   const struct mwan_cfg *cfg, __u32 wan,
 				   const struct pkt6 *p)
 {
+	struct pkt6 *in = quote6_scratch();
 	struct decision6 d = {};
-	struct pkt6 in = {};
 	const struct mwan_neigh6 *nb;
 	const struct mwan_lan *lan;
 	__u32 len = ctx_len(ctx, true);
 	int v, why;
 
-	v = decide_inbound6(ctx, true, cfg, wan, p, &in, &d);
+	if (!in)
+		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
+	v = decide_inbound6(ctx, true, cfg, wan, p, in, &d);
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
 	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
@@ -239,7 +259,7 @@ static __noinline int xdp_inbound6(struct xdp_md *ctx,
 		return xdp_pass(why);
 	if (!nb)
 		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
-	if (npt6_dnat(ctx, true, cfg, p, &in, &d, &d.reason) ||
+	if (npt6_dnat(ctx, true, cfg, p, in, &d, &d.reason) ||
 	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, lan->mac))
 		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
 	return xdp_send_in(lan, &d.s, len);

@@ -59,6 +59,15 @@
 #define MWAN_MAX_FILTER 1024
 #define MWAN_MAP_SPOOFED "mwan_spoofed"
 #define MWAN_MAX_SPOOFED 256
+/* mwan_scratch[0] (per CPU): room for what a program would otherwise keep
+ * on a stack that is full (the IPv6 fast path's ICMP quote: 6.1 counts
+ * every frame of a call chain against 512 bytes). The programs' only.
+ */
+#define MWAN_MAP_SCRATCH "mwan_scratch"
+#define MWAN_SCRATCH_BYTES 128
+struct mwan_scratch {
+	__u8 b[MWAN_SCRATCH_BYTES];
+};
 
 /* One LAN (lans[i] of the config) as the programs see it. */
 struct mwan_lan {

@@ -140,6 +140,13 @@ struct {
 } mwan_egress6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mwan_scratch);
+} mwan_scratch SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MWAN_MAX_SPOOFED);
 	__type(key, struct in6_addr_raw);
