@@ -39,19 +39,15 @@ static void rule_of(const struct mwan_cfg_prefix *p, unsigned int value,
 static bool covers(const struct mwan_filter_rule *a,
 		   const struct mwan_filter_rule *b)
 {
-	unsigned int i, bits = a->plen;
+	struct mwan_cfg_prefix p = { .family = a->family, .plen = a->plen };
 
 	if (a->family != b->family || a->plen > b->plen)
 		return false;
-	for (i = 0; bits; i++) {
-		unsigned int n = bits >= 8 ? 8 : bits;
-		unsigned char m = (unsigned char)(0xff << (8 - n));
-
-		if ((a->addr[i] ^ b->addr[i]) & m)
-			return false;
-		bits -= n;
-	}
-	return true;
+	if (a->family == AF_INET)
+		memcpy(&p.addr4, a->addr, 4);
+	else
+		memcpy(&p.addr6, a->addr, 16);
+	return mwan_prefix_has(&p, b->addr);
 }
 
 static bool same(const struct mwan_filter_rule *a,
