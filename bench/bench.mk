@@ -32,9 +32,12 @@ $(BB)/micro: bench/micro.c tests/unit/fixture.h $(BB)/micro.skel.h \
 	$(CC) $(CFLAGS) -I$(BB) $< $(LIB_OBJS) -o $@ $(LDLIBS_CTL)
 
 GEN_SRCS := bench/gen.c bench/gen_send.c bench/gen_stats.c
+# It reads mwan_stats by the map table's name (lib/maptable.o).
+GEN_LIB_OBJS := $(B)/lib/maptable.o $(B)/lib/err.o
 $(BB)/gen: $(GEN_SRCS) bench/gen.h bench/bench.h $(BB)/gen.skel.h \
-	   $(BB)/sink.skel.h $(BB)/redirect.skel.h $(HDRS)
-	$(CC) $(CFLAGS) -I$(BB) $(GEN_SRCS) -o $@ -lxdp -lbpf -lelf -lz -lpthread
+	   $(BB)/sink.skel.h $(BB)/redirect.skel.h $(GEN_LIB_OBJS) $(HDRS)
+	$(CC) $(CFLAGS) -I$(BB) $(GEN_SRCS) $(GEN_LIB_OBJS) -o $@ -lxdp -lbpf \
+		-lelf -lz -lpthread
 
 bench-build: all $(BENCH_BINS)
 

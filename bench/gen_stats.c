@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "gen.h"
+#include "lib/maptable.h"
 
 /* ---- CPU use from /proc/stat ---- */
 
@@ -122,7 +123,8 @@ void mwan_open(void)
 
 	if (!opt.mwan_pin)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", opt.mwan_pin, MWAN_MAP_STATS);
+	snprintf(path, sizeof(path), "%s/%s", opt.mwan_pin,
+		 MWAN_MAP(stats)->name);
 	mwan_stats_fd = bpf_obj_get(path);
 	if (mwan_stats_fd < 0)
 		die("%s: %s", path, strerror(errno));
@@ -139,7 +141,8 @@ void mwan_read(__u64 *sum)
 		return;
 	for (s = 0; s < MWAN_STAT_MAX; s++) {
 		if (bpf_map_lookup_elem(mwan_stats_fd, &s, v))
-			die("reading %s: %s", MWAN_MAP_STATS, strerror(errno));
+			die("reading %s: %s", MWAN_MAP(stats)->name,
+			    strerror(errno));
 		for (i = 0; i < n; i++)
 			sum[s] += v[i];
 	}

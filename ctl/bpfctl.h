@@ -7,7 +7,7 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 
-#include "maps/mwan_maps.h"
+#include "lib/maptable.h"
 
 /* Exit statuses: 1 for a runtime failure, 2 for a usage error. */
 #define CTL_EXIT_FAIL 1
@@ -43,21 +43,6 @@ struct ctl_wans {
 	bool failopen; /* no WAN is usable, so the best tier takes flows */
 };
 
-/* Describes a pinned map as bpfctl expects it; checked on open so a
- * loader from another build is reported instead of misread.
- */
-struct ctl_map {
-	const char *name;
-	enum bpf_map_type type;
-	__u32 key_size;
-	__u32 value_size;
-};
-
-extern const struct ctl_map ctl_map_cfg, ctl_map_wans, ctl_map_admin,
-	ctl_map_steer, ctl_map_names, ctl_map_nat4, ctl_map_flows,
-	ctl_map_flows_in, ctl_map_flowstat, ctl_map_stats, ctl_map_wanstat,
-	ctl_map_npt, ctl_map_health, ctl_map_wandrop, ctl_map_unmapped;
-
 /* One WAN's external IPv6 prefix (mwan_npt), as the datapath sees it. */
 struct ctl_npt {
 	struct mwan_npt e;
@@ -89,7 +74,8 @@ void ctl_health_print_table(const struct ctl_wans *wans,
 /* Opens a pinned map, read-only unless writable; on failure prints why
  * and returns -1.
  */
-int ctl_map_open(const struct ctl *ctl, const struct ctl_map *m, bool writable);
+int ctl_map_open(const struct ctl *ctl, const struct mwan_map_desc *m,
+		 bool writable);
 __u32 ctl_map_max_entries(int fd);
 /* Sum over CPUs of one per-CPU array slot made of n_u64 counters. */
 int ctl_percpu_sum(int fd, __u32 key, __u64 *sum, unsigned int n_u64);
@@ -108,7 +94,8 @@ typedef void (*ctl_entry_fn)(const void *key, const void *value, void *arg);
 /* Calls fn for every entry of a hash map. Entries the datapath adds or
  * evicts meanwhile may be missed or seen twice; the walk always ends.
  */
-int ctl_map_walk(int fd, const struct ctl_map *m, ctl_entry_fn fn, void *arg);
+int ctl_map_walk(int fd, const struct mwan_map_desc *m, ctl_entry_fn fn,
+		 void *arg);
 
 /* Reads the WAN table and global config; prints why and returns -1 on
  * failure.
@@ -145,7 +132,7 @@ int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A map a loader from before it did not pin: nothing to show, no error.
  * Returns the fd, -1 on error (reported), -2 when absent.
  */
-int ctl_map_open_optional(const struct ctl *ctl, const struct ctl_map *m);
+int ctl_map_open_optional(const struct ctl *ctl, const struct mwan_map_desc *m);
 /* The loader's pid if its pid file names a live process, else 0. */
 pid_t ctl_loader_pid(const char *run_dir);
 

@@ -17,43 +17,6 @@
 #include "lib/metrics.h"
 #include "lib/steer.h"
 
-const struct ctl_map ctl_map_cfg = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
-				     sizeof(struct mwan_cfg) };
-const struct ctl_map ctl_map_wans = { MWAN_MAP_WANS, BPF_MAP_TYPE_ARRAY, 4,
-				      sizeof(struct mwan_wan) };
-const struct ctl_map ctl_map_admin = { MWAN_MAP_ADMIN, BPF_MAP_TYPE_ARRAY, 4,
-				       sizeof(__u32) };
-const struct ctl_map ctl_map_steer = { MWAN_MAP_STEER, BPF_MAP_TYPE_ARRAY, 4,
-				       sizeof(struct mwan_steer) };
-const struct ctl_map ctl_map_names = { MWAN_MAP_NAMES, BPF_MAP_TYPE_ARRAY, 4,
-				       sizeof(struct mwan_name) };
-const struct ctl_map ctl_map_nat4 = { MWAN_MAP_NAT4, BPF_MAP_TYPE_HASH,
-				      sizeof(__be32),
-				      sizeof(struct mwan_nat4) };
-const struct ctl_map ctl_map_flows = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
-				       sizeof(struct mwan_flow_key),
-				       sizeof(struct mwan_flow) };
-const struct ctl_map ctl_map_flows_in = { MWAN_MAP_FLOWS_IN,
-					  BPF_MAP_TYPE_LRU_HASH,
-					  sizeof(struct mwan_flow_key),
-					  sizeof(struct mwan_flow) };
-const struct ctl_map ctl_map_flowstat = { MWAN_MAP_FLOWSTAT, BPF_MAP_TYPE_ARRAY,
-					  4, sizeof(struct mwan_flowstat) };
-const struct ctl_map ctl_map_stats = { MWAN_MAP_STATS,
-				       BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-				       sizeof(__u64) };
-const struct ctl_map ctl_map_npt = { MWAN_MAP_NPT, BPF_MAP_TYPE_HASH,
-				     sizeof(__u32), sizeof(struct mwan_npt) };
-const struct ctl_map ctl_map_wanstat = { MWAN_MAP_WANSTAT,
-					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-					 sizeof(struct mwan_wan_counters) };
-const struct ctl_map ctl_map_wandrop = { MWAN_MAP_WANDROP,
-					 BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-					 sizeof(__u64) };
-const struct ctl_map ctl_map_unmapped = { MWAN_MAP_UNMAPPED,
-					  BPF_MAP_TYPE_LRU_HASH, sizeof(__be32),
-					  sizeof(struct mwan_unmapped) };
-
 static int vreport(const char *fmt, va_list ap)
 {
 	fputs("bpfctl: ", stderr);
@@ -72,7 +35,7 @@ int ctl_error(const char *fmt, ...)
 	return CTL_EXIT_FAIL;
 }
 
-int ctl_map_open_optional(const struct ctl *ctl, const struct ctl_map *m)
+int ctl_map_open_optional(const struct ctl *ctl, const struct mwan_map_desc *m)
 {
 	char path[PATH_MAX];
 
@@ -108,38 +71,12 @@ pid_t ctl_loader_pid(const char *run_dir)
 	return pid;
 }
 
-static bool map_type_compatible(enum bpf_map_type want, __u32 got)
-{
-	if (want == BPF_MAP_TYPE_HASH || want == BPF_MAP_TYPE_LRU_HASH)
-		return got == BPF_MAP_TYPE_HASH || got == BPF_MAP_TYPE_LRU_HASH;
-	return got == want;
-}
-
-static int map_check(int fd, const char *path, const struct ctl_map *m)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		ctl_error("cannot inspect %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!map_type_compatible(m->type, info.type) ||
-	    info.key_size != m->key_size || info.value_size != m->value_size) {
-		ctl_error(
-			"%s: map type %u key %u value %u bytes, expected %u/%u/%u (bpfctl and mwan-loader from different builds?)",
-			path, info.type, info.key_size, info.value_size,
-			m->type, m->key_size, m->value_size);
-		return -1;
-	}
-	return 0;
-}
-
-int ctl_map_open(const struct ctl *ctl, const struct ctl_map *m, bool writable)
+int ctl_map_open(const struct ctl *ctl, const struct mwan_map_desc *m,
+		 bool writable)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts,
 		    .file_flags = writable ? 0 : BPF_F_RDONLY);
-	char path[PATH_MAX];
+	char path[PATH_MAX], err_msg[PATH_MAX + 128];
 	const char *hint = "";
 	int fd, err;
 
@@ -154,7 +91,8 @@ int ctl_map_open(const struct ctl *ctl, const struct ctl_map *m, bool writable)
 		ctl_error("cannot open %s: %s%s", path, strerror(err), hint);
 		return -1;
 	}
-	if (map_check(fd, path, m)) {
+	if (mwan_map_check(fd, path, m, err_msg, sizeof(err_msg))) {
+		ctl_error("%s", err_msg);
 		close(fd);
 		return -1;
 	}
@@ -192,7 +130,8 @@ void *ctl_vec_push(struct ctl_vec *v)
 	return (char *)v->data + v->n++ * v->size;
 }
 
-int ctl_map_walk(int fd, const struct ctl_map *m, ctl_entry_fn fn, void *arg)
+int ctl_map_walk(int fd, const struct mwan_map_desc *m, ctl_entry_fn fn,
+		 void *arg)
 {
 	void *key = calloc(1, m->key_size), *next = calloc(1, m->key_size);
 	void *value = calloc(1, m->value_size);
@@ -246,9 +185,9 @@ static int read_wan_slots(int wans_fd, int names_fd, int admin_fd,
 
 	for (id = 0; id < MWAN_MAX_WANS; id++) {
 		c = &wans->wan[id];
-		if (read_array(wans_fd, id, &c->w, MWAN_MAP_WANS) ||
-		    read_array(names_fd, id, &name, MWAN_MAP_NAMES) ||
-		    read_array(admin_fd, id, &c->admin, MWAN_MAP_ADMIN))
+		if (read_array(wans_fd, id, &c->w, MWAN_MAP(wans)->name) ||
+		    read_array(names_fd, id, &name, MWAN_MAP(names)->name) ||
+		    read_array(admin_fd, id, &c->admin, MWAN_MAP(admin)->name))
 			return -1;
 		/* the map holds a fixed buffer that need not be terminated */
 		memcpy(c->name, name.name, MWAN_NAME_LEN);
@@ -262,12 +201,12 @@ static int read_wan_slots(int wans_fd, int names_fd, int admin_fd,
 
 static int read_cfg(const struct ctl *ctl, struct mwan_cfg *cfg)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_cfg, false);
+	int fd = ctl_map_open(ctl, MWAN_MAP(cfg), false);
 	int ret;
 
 	if (fd < 0)
 		return -1;
-	ret = read_array(fd, 0, cfg, MWAN_MAP_CFG);
+	ret = read_array(fd, 0, cfg, MWAN_MAP(cfg)->name);
 	close(fd);
 	if (ret)
 		return -1;
@@ -286,13 +225,13 @@ int ctl_wans_load(const struct ctl *ctl, struct ctl_wans *wans)
 	int wans_fd, names_fd = -1, admin_fd = -1, ret = -1;
 
 	memset(wans, 0, sizeof(*wans));
-	wans_fd = ctl_map_open(ctl, &ctl_map_wans, false);
+	wans_fd = ctl_map_open(ctl, MWAN_MAP(wans), false);
 	if (wans_fd < 0)
 		return -1;
-	names_fd = ctl_map_open(ctl, &ctl_map_names, false);
+	names_fd = ctl_map_open(ctl, MWAN_MAP(names), false);
 	if (names_fd < 0)
 		goto out;
-	admin_fd = ctl_map_open(ctl, &ctl_map_admin, false);
+	admin_fd = ctl_map_open(ctl, MWAN_MAP(admin), false);
 	if (admin_fd < 0)
 		goto out;
 	if (read_wan_slots(wans_fd, names_fd, admin_fd, wans) ||
@@ -401,7 +340,7 @@ __u64 ctl_now_ns(void)
 
 int ctl_npt_load(const struct ctl *ctl, struct ctl_npt npt[MWAN_MAX_WANS])
 {
-	int fd = ctl_map_open(ctl, &ctl_map_npt, false);
+	int fd = ctl_map_open(ctl, MWAN_MAP(npt), false);
 	__u64 now = ctl_now_ns();
 	__u32 id;
 

@@ -203,10 +203,10 @@ static int flows_parse_args(int argc, char **argv, const char **wan)
 	return ctl_usage_error("unexpected argument '%s'", argv[3]);
 }
 
-static int table_read(const struct ctl *ctl, const struct ctl_map *m,
+static int table_read(const struct ctl *ctl, const struct mwan_map_desc *m,
 		      struct flow_dump *d)
 {
-	bool optional = m == &ctl_map_flows_in; /* new in a later loader */
+	bool optional = m == MWAN_MAP(flows_in); /* new in a later loader */
 	int fd = optional ? ctl_map_open_optional(ctl, m) :
 			    ctl_map_open(ctl, m, false);
 	int ret;
@@ -227,9 +227,9 @@ static int table_read(const struct ctl *ctl, const struct ctl_map *m,
 /* Both flow tables: opened from a LAN, and from outside. */
 static int flows_read(const struct ctl *ctl, struct flow_dump *d)
 {
-	if (table_read(ctl, &ctl_map_flows, d))
+	if (table_read(ctl, MWAN_MAP(flows), d))
 		return -1;
-	return table_read(ctl, &ctl_map_flows_in, d);
+	return table_read(ctl, MWAN_MAP(flows_in), d);
 }
 
 static void print_flows(const struct ctl_wans *wans, const struct ctl_npt *npt,

@@ -16,9 +16,6 @@
 
 #define NS_PER_S 1000000000ULL
 
-const struct ctl_map ctl_map_health = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
-					sizeof(struct mwan_health_info) };
-
 /* A loader from before mwan_health has no such map: no health data, which
  * is not an error.
  */
@@ -28,10 +25,11 @@ static int read_records(const struct ctl *ctl, struct ctl_health *out)
 	__u32 id;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, MWAN_MAP_HEALTH);
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir,
+		 MWAN_MAP(health)->name);
 	if (access(path, F_OK) && errno == ENOENT)
 		return 0;
-	fd = ctl_map_open(ctl, &ctl_map_health, false);
+	fd = ctl_map_open(ctl, MWAN_MAP(health), false);
 	if (fd < 0)
 		return -1;
 	for (id = 0; id < MWAN_MAX_WANS; id++)

@@ -58,15 +58,15 @@ static void print_nat(const struct ctl_wans *wans, const struct nat_entry *e)
 
 static int nat_read(const struct ctl *ctl, struct ctl_vec *l)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_nat4, false);
+	int fd = ctl_map_open(ctl, MWAN_MAP(nat4), false);
 	int ret;
 
 	if (fd < 0)
 		return -1;
-	ret = ctl_map_walk(fd, &ctl_map_nat4, nat_collect, l);
+	ret = ctl_map_walk(fd, MWAN_MAP(nat4), nat_collect, l);
 	close(fd);
 	if (ret || l->oom) {
-		ctl_error("cannot read %s", MWAN_MAP_NAT4);
+		ctl_error("cannot read %s", MWAN_MAP(nat4)->name);
 		return -1;
 	}
 	return 0;

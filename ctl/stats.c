@@ -23,7 +23,7 @@ struct stats {
 
 static int read_drops(const struct ctl *ctl, struct stats *s)
 {
-	int fd = ctl_map_open_optional(ctl, &ctl_map_wandrop);
+	int fd = ctl_map_open_optional(ctl, MWAN_MAP(wandrop));
 	__u32 slot, r;
 
 	if (fd == -2)
@@ -36,7 +36,7 @@ static int read_drops(const struct ctl *ctl, struct stats *s)
 					   &s->drop[slot][r], 1)) {
 				close(fd);
 				return ctl_error("cannot read %s",
-						 MWAN_MAP_WANDROP);
+						 MWAN_MAP(wandrop)->name);
 			}
 	close(fd);
 	s->have_drop = true;
@@ -129,7 +129,7 @@ static void print_unmapped_one(const void *key, const void *value, void *arg)
 static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 {
 	struct unmapped_walk w = { wans, ctl_now_ns() };
-	int fd = ctl_map_open_optional(ctl, &ctl_map_unmapped), err;
+	int fd = ctl_map_open_optional(ctl, MWAN_MAP(unmapped)), err;
 
 	if (fd == -2)
 		return 0;
@@ -139,7 +139,7 @@ static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 		"\nunmapped LAN sources (dropped):\n%-15s %-15s %-15s %10s %s\n",
 		"SOURCE", "LAST_DST", "WAN", "PACKETS", "LAST");
 	print_open_array("unmapped");
-	err = ctl_map_walk(fd, &ctl_map_unmapped, print_unmapped_one, &w);
+	err = ctl_map_walk(fd, MWAN_MAP(unmapped), print_unmapped_one, &w);
 	print_close_array();
 	close(fd);
 	return err;
@@ -147,7 +147,7 @@ static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 
 static int read_global(const struct ctl *ctl, struct stats *s)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_stats, false);
+	int fd = ctl_map_open(ctl, MWAN_MAP(stats), false);
 	__u32 i;
 
 	if (fd < 0)
@@ -155,8 +155,8 @@ static int read_global(const struct ctl *ctl, struct stats *s)
 	for (i = 0; i < MWAN_STAT_MAX; i++) {
 		if (ctl_percpu_sum(fd, i, &s->global[i], 1)) {
 			close(fd);
-			return ctl_error("cannot read %s[%u]", MWAN_MAP_STATS,
-					 i);
+			return ctl_error("cannot read %s[%u]",
+					 MWAN_MAP(stats)->name, i);
 		}
 	}
 	close(fd);
@@ -165,7 +165,7 @@ static int read_global(const struct ctl *ctl, struct stats *s)
 
 static int read_wans(const struct ctl *ctl, struct stats *s)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_wanstat, false);
+	int fd = ctl_map_open(ctl, MWAN_MAP(wanstat), false);
 	const unsigned int n = sizeof(s->wan[0]) / sizeof(__u64);
 	__u32 i;
 
@@ -174,8 +174,8 @@ static int read_wans(const struct ctl *ctl, struct stats *s)
 	for (i = 0; i < MWAN_MAX_WANS; i++) {
 		if (ctl_percpu_sum(fd, i, (__u64 *)&s->wan[i], n)) {
 			close(fd);
-			return ctl_error("cannot read %s[%u]", MWAN_MAP_WANSTAT,
-					 i);
+			return ctl_error("cannot read %s[%u]",
+					 MWAN_MAP(wanstat)->name, i);
 		}
 	}
 	close(fd);
@@ -227,16 +227,17 @@ static int open_health(const struct ctl *ctl, int *fd)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir, MWAN_MAP_HEALTH);
+	snprintf(path, sizeof(path), "%s/%s", ctl->pin_dir,
+		 MWAN_MAP(health)->name);
 	if (access(path, F_OK) && errno == ENOENT)
 		return 0;
-	*fd = ctl_map_open(ctl, &ctl_map_health, false);
+	*fd = ctl_map_open(ctl, MWAN_MAP(health), false);
 	return *fd < 0 ? -1 : 0;
 }
 
 /* A map an older loader did not pin: -1 in *fd, no error. */
-static int open_optional_fd(const struct ctl *ctl, const struct ctl_map *m,
-			    int *fd)
+static int open_optional_fd(const struct ctl *ctl,
+			    const struct mwan_map_desc *m, int *fd)
 {
 	*fd = ctl_map_open_optional(ctl, m);
 	if (*fd == -1)
@@ -250,15 +251,15 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 {
 	struct {
 		int *fd;
-		const struct ctl_map *m;
+		const struct mwan_map_desc *m;
 	} want[] = {
-		{ &fd->cfg, &ctl_map_cfg },
-		{ &fd->wans, &ctl_map_wans },
-		{ &fd->names, &ctl_map_names },
-		{ &fd->admin, &ctl_map_admin },
-		{ &fd->stats, &ctl_map_stats },
-		{ &fd->wanstat, &ctl_map_wanstat },
-		{ &fd->flows, &ctl_map_flows },
+		{ &fd->cfg, MWAN_MAP(cfg) },
+		{ &fd->wans, MWAN_MAP(wans) },
+		{ &fd->names, MWAN_MAP(names) },
+		{ &fd->admin, MWAN_MAP(admin) },
+		{ &fd->stats, MWAN_MAP(stats) },
+		{ &fd->wanstat, MWAN_MAP(wanstat) },
+		{ &fd->flows, MWAN_MAP(flows) },
 	};
 	size_t i;
 
@@ -267,9 +268,9 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 		if (*want[i].fd < 0)
 			return -1;
 	}
-	if (open_optional_fd(ctl, &ctl_map_wandrop, &fd->wandrop) ||
-	    open_optional_fd(ctl, &ctl_map_flows_in, &fd->flows_in) ||
-	    open_optional_fd(ctl, &ctl_map_flowstat, &fd->flowstat))
+	if (open_optional_fd(ctl, MWAN_MAP(wandrop), &fd->wandrop) ||
+	    open_optional_fd(ctl, MWAN_MAP(flows_in), &fd->flows_in) ||
+	    open_optional_fd(ctl, MWAN_MAP(flowstat), &fd->flowstat))
 		return -1;
 	return open_health(ctl, &fd->health);
 }

@@ -370,10 +370,10 @@ static int print_flow_tables(const struct ctl *ctl)
 		"flows opened from outside (flows_inbound_max)"
 	};
 	struct mwan_table_use use[MWAN_TABLES];
-	int flows = ctl_map_open(ctl, &ctl_map_flows, false);
-	int in = ctl_map_open_optional(ctl, &ctl_map_flows_in);
-	int stat = ctl_map_open_optional(ctl, &ctl_map_flowstat);
-	int stats = ctl_map_open(ctl, &ctl_map_stats, false);
+	int flows = ctl_map_open(ctl, MWAN_MAP(flows), false);
+	int in = ctl_map_open_optional(ctl, MWAN_MAP(flows_in));
+	int stat = ctl_map_open_optional(ctl, MWAN_MAP(flowstat));
+	int stats = ctl_map_open(ctl, MWAN_MAP(stats), false);
 	char err[256];
 	unsigned int t;
 	int ret = -1;

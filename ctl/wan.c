@@ -30,16 +30,16 @@ static int resteer(const struct ctl *ctl, int admin_fd)
 {
 	int wans_fd, steer_fd, err = 0;
 
-	wans_fd = ctl_map_open(ctl, &ctl_map_wans, false);
+	wans_fd = ctl_map_open(ctl, MWAN_MAP(wans), false);
 	if (wans_fd < 0)
 		return -1;
-	steer_fd = ctl_map_open(ctl, &ctl_map_steer, true);
+	steer_fd = ctl_map_open(ctl, MWAN_MAP(steer), true);
 	if (steer_fd >= 0)
 		err = mwan_steer_sync(wans_fd, admin_fd, steer_fd);
 	if (err)
 		ctl_error(
 			"cannot update %s: %s (the override is stored but not in effect yet)",
-			MWAN_MAP_STEER, strerror(-err));
+			MWAN_MAP(steer)->name, strerror(-err));
 	if (steer_fd >= 0)
 		close(steer_fd);
 	close(wans_fd);
@@ -48,14 +48,14 @@ static int resteer(const struct ctl *ctl, int admin_fd)
 
 static int write_admin(const struct ctl *ctl, __u32 id, __u32 admin)
 {
-	int fd = ctl_map_open(ctl, &ctl_map_admin, true);
+	int fd = ctl_map_open(ctl, MWAN_MAP(admin), true);
 	int ret;
 
 	if (fd < 0)
 		return -1;
 	ret = bpf_map_update_elem(fd, &id, &admin, BPF_ANY);
 	if (ret)
-		ctl_error("cannot write %s[%u]: %s", MWAN_MAP_ADMIN, id,
+		ctl_error("cannot write %s[%u]: %s", MWAN_MAP(admin)->name, id,
 			  strerror(errno));
 	else
 		ret = resteer(ctl, fd);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "err.h"
+#include "maptable.h"
 #include "metrics.h"
 #include "steer.h"
 
@@ -111,11 +112,12 @@ static int read_wans(const struct mwan_metrics_fds *fd, struct snap *s,
 	__u32 id;
 
 	for (id = 0; id < MWAN_MAX_WANS; id++) {
-		if (read_slot(fd->wans, MWAN_MAP_WANS, id, &s->wan[id], err,
-			      errlen) ||
-		    read_slot(fd->admin, MWAN_MAP_ADMIN, id, &s->admin[id], err,
-			      errlen) ||
-		    read_slot(fd->names, MWAN_MAP_NAMES, id, &n, err, errlen))
+		if (read_slot(fd->wans, MWAN_MAP(wans)->name, id, &s->wan[id],
+			      err, errlen) ||
+		    read_slot(fd->admin, MWAN_MAP(admin)->name, id,
+			      &s->admin[id], err, errlen) ||
+		    read_slot(fd->names, MWAN_MAP(names)->name, id, &n, err,
+			      errlen))
 			return -1;
 		/* a fixed buffer in the map, not necessarily terminated */
 		memcpy(s->name[id], n.name, MWAN_NAME_LEN);
@@ -140,11 +142,11 @@ static int read_counters(const struct mwan_metrics_fds *fd, struct snap *s,
 	__u32 i;
 
 	for (i = 0; i < MWAN_STAT_MAX; i++)
-		if (read_percpu(fd->stats, MWAN_MAP_STATS, i, &s->stat[i], 1,
-				err, errlen))
+		if (read_percpu(fd->stats, MWAN_MAP(stats)->name, i,
+				&s->stat[i], 1, err, errlen))
 			return -1;
 	for (i = 0; i < MWAN_MAX_WANS; i++)
-		if (read_percpu(fd->wanstat, MWAN_MAP_WANSTAT, i,
+		if (read_percpu(fd->wanstat, MWAN_MAP(wanstat)->name, i,
 				(__u64 *)&s->traffic[i], n, err, errlen))
 			return -1;
 	if (fd->wandrop < 0)
@@ -152,7 +154,7 @@ static int read_counters(const struct mwan_metrics_fds *fd, struct snap *s,
 	s->has_wandrop = true;
 	for (i = 0; i < MWAN_WANDROP_ENTRIES; i++)
 		if (read_percpu(
-			    fd->wandrop, MWAN_MAP_WANDROP, i,
+			    fd->wandrop, MWAN_MAP(wandrop)->name, i,
 			    &s->wandrop[i / MWAN_DROP_MAX_][i % MWAN_DROP_MAX_],
 			    1, err, errlen))
 			return -1;
@@ -251,7 +253,8 @@ static int tables_read(int flows, int flows_in, int flowstat, const __u64 *stat,
 {
 	__u64 created[MWAN_TABLES], removed;
 	int fd[MWAN_TABLES] = { flows, flows_in };
-	const char *name[MWAN_TABLES] = { MWAN_MAP_FLOWS, MWAN_MAP_FLOWS_IN };
+	const char *name[MWAN_TABLES] = { MWAN_MAP(flows)->name,
+					  MWAN_MAP(flows_in)->name };
 	unsigned int t;
 
 	created[MWAN_TABLE_INBOUND] = stat[MWAN_EV_FLOW_NEW_IN];
@@ -269,7 +272,7 @@ static int tables_read(int flows, int flows_in, int flowstat, const __u64 *stat,
 			return -1;
 		if (flowstat_removed(flowstat, t, &removed)) {
 			mwan_set_err(err, errlen, "cannot read %s: %s",
-				     MWAN_MAP_FLOWSTAT, strerror(errno));
+				     MWAN_MAP(flowstat)->name, strerror(errno));
 			return -1;
 		}
 		if (created[t] > use[t].entries + removed)
@@ -292,8 +295,8 @@ int mwan_flow_tables(int flows, int flows_in, int flowstat, int stats,
 		return -1;
 	}
 	for (i = 0; i < MWAN_STAT_MAX; i++)
-		if (read_percpu(stats, MWAN_MAP_STATS, i, &stat[i], 1, err,
-				errlen))
+		if (read_percpu(stats, MWAN_MAP(stats)->name, i, &stat[i], 1,
+				err, errlen))
 			goto out;
 	ret = tables_read(flows, flows_in, flowstat, stat, s, use, err, errlen);
 out:
@@ -310,71 +313,39 @@ static __u64 now_ns(void)
 }
 
 /* The fds come from callers; a map of another shape would be read past
- * the end of the buffers here, so it is refused instead.
+ * the end of the buffers here, so it is refused instead. The maps older
+ * loaders did not pin may be missing (fd < 0): their figures are left
+ * out.
  */
-static int check_map(int fd, const char *name, __u32 key_size, __u32 value_size,
-		     bool percpu, char *err, size_t errlen)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	bool is_percpu;
-
-	if (fd < 0 && (!strcmp(name, MWAN_MAP_HEALTH) ||
-		       !strcmp(name, MWAN_MAP_WANDROP) ||
-		       !strcmp(name, MWAN_MAP_FLOWS_IN) ||
-		       !strcmp(name, MWAN_MAP_FLOWSTAT)))
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		mwan_set_err(err, errlen, "cannot inspect %s: %s", name,
-			     strerror(errno));
-		return -1;
-	}
-	is_percpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    info.type == BPF_MAP_TYPE_PERCPU_HASH ||
-		    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	if (info.key_size == key_size && info.value_size == value_size &&
-	    is_percpu == percpu)
-		return 0;
-	mwan_set_err(err, errlen,
-		     "%s: map type %u key %u value %u bytes, expected %s%u/%u",
-		     name, info.type, info.key_size, info.value_size,
-		     percpu ? "per-CPU " : "", key_size, value_size);
-	return -1;
-}
-
 static int check_maps(const struct mwan_metrics_fds *fd, char *err,
 		      size_t errlen)
 {
 	const struct {
 		int fd;
-		const char *name;
-		__u32 key_size, value_size;
-		bool percpu;
+		const struct mwan_map_desc *d;
+		bool optional;
 	} maps[] = {
-		{ fd->cfg, MWAN_MAP_CFG, 4, sizeof(struct mwan_cfg), false },
-		{ fd->wans, MWAN_MAP_WANS, 4, sizeof(struct mwan_wan), false },
-		{ fd->names, MWAN_MAP_NAMES, 4, sizeof(struct mwan_name),
-		  false },
-		{ fd->admin, MWAN_MAP_ADMIN, 4, sizeof(__u32), false },
-		{ fd->stats, MWAN_MAP_STATS, 4, sizeof(__u64), true },
-		{ fd->wanstat, MWAN_MAP_WANSTAT, 4,
-		  sizeof(struct mwan_wan_counters), true },
-		{ fd->flows, MWAN_MAP_FLOWS, sizeof(struct mwan_flow_key),
-		  sizeof(struct mwan_flow), false },
-		{ fd->health, MWAN_MAP_HEALTH, 4,
-		  sizeof(struct mwan_health_info), false },
-		{ fd->wandrop, MWAN_MAP_WANDROP, 4, sizeof(__u64), true },
-		{ fd->flows_in, MWAN_MAP_FLOWS_IN, sizeof(struct mwan_flow_key),
-		  sizeof(struct mwan_flow), false },
-		{ fd->flowstat, MWAN_MAP_FLOWSTAT, 4,
-		  sizeof(struct mwan_flowstat), false },
+		{ fd->cfg, MWAN_MAP(cfg), false },
+		{ fd->wans, MWAN_MAP(wans), false },
+		{ fd->names, MWAN_MAP(names), false },
+		{ fd->admin, MWAN_MAP(admin), false },
+		{ fd->stats, MWAN_MAP(stats), false },
+		{ fd->wanstat, MWAN_MAP(wanstat), false },
+		{ fd->flows, MWAN_MAP(flows), false },
+		{ fd->health, MWAN_MAP(health), true },
+		{ fd->wandrop, MWAN_MAP(wandrop), true },
+		{ fd->flows_in, MWAN_MAP(flows_in), true },
+		{ fd->flowstat, MWAN_MAP(flowstat), true },
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(maps); i++)
-		if (check_map(maps[i].fd, maps[i].name, maps[i].key_size,
-			      maps[i].value_size, maps[i].percpu, err, errlen))
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		if (maps[i].fd < 0 && maps[i].optional)
+			continue;
+		if (mwan_map_check(maps[i].fd, maps[i].d->name, maps[i].d, err,
+				   errlen))
 			return -1;
+	}
 	return 0;
 }
 
@@ -383,7 +354,7 @@ static int read_all(const struct mwan_metrics_fds *fd, struct snap *s,
 {
 	memset(s, 0, sizeof(*s));
 	if (check_maps(fd, err, errlen) ||
-	    read_slot(fd->cfg, MWAN_MAP_CFG, 0, &s->cfg, err, errlen) ||
+	    read_slot(fd->cfg, MWAN_MAP(cfg)->name, 0, &s->cfg, err, errlen) ||
 	    read_wans(fd, s, err, errlen) ||
 	    read_counters(fd, s, err, errlen) ||
 	    tables_read(fd->flows, fd->flows_in, fd->flowstat, s->stat, s,

@@ -19,6 +19,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "../lib/maptable.h"
 #include "mwan.skel.h"
 
 #define TC_HANDLE 0x6d77
@@ -714,7 +715,7 @@ static void record_attachments(struct loader *l)
 		}
 		if (bpf_map_update_elem(fd, &n, &v, BPF_ANY))
 			log_warn("cannot record the attachments in %s: %s",
-				 MWAN_MAP_ATTACH, strerror(errno));
+				 MWAN_MAP(attach)->name, strerror(errno));
 	}
 }
 
@@ -1021,7 +1022,8 @@ int dp_cleanup(struct loader *l)
 
 	for (n = 0; n < l->n_ifaces; n++)
 		cleanup_iface(&l->ifaces[n]);
-	snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir, MWAN_MAP_ATTACH);
+	snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
+		 MWAN_MAP(attach)->name);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		detach_recorded(l, fd);

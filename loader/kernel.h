@@ -13,7 +13,7 @@
  * next stage, and make check fails.
  */
 #define MWAN_VERIFIER_LIMIT 1000000U
-#define MWAN_VERIFIER_BUDGET_PCT 90U
+#define MWAN_VERIFIER_BUDGET_PCT 60U
 #define MWAN_KERNEL_PROGS 4
 
 struct kernel_prog {

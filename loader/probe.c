@@ -20,6 +20,7 @@
 #include "log.h"
 #include "echo.h"
 #include "probe.h"
+#include "../lib/maptable.h"
 #include "../lib/steer.h"
 #include "mwan.skel.h"
 
@@ -540,8 +541,8 @@ static void wan_publish(struct loader *l, struct probe_wan *pw, __u64 now)
 		s->received = w->received;
 	}
 	if (bpf_map_update_elem(MAP_FD(l, mwan_health), &key, &v, BPF_ANY))
-		log_debug("cannot update %s[%u]: %s", MWAN_MAP_HEALTH, key,
-			  strerror(errno));
+		log_debug("cannot update %s[%u]: %s", MWAN_MAP(health)->name,
+			  key, strerror(errno));
 }
 
 /* The verdict goes to mwan_wans and, through the steering tables, to the
@@ -560,7 +561,7 @@ static void wan_apply(struct loader *l, const struct probe_wan *pw)
 		return;
 	v.health = pw->h.state;
 	if (bpf_map_update_elem(wans_fd, &key, &v, BPF_ANY)) {
-		log_err("cannot update %s[%u]: %s", MWAN_MAP_WANS, key,
+		log_err("cannot update %s[%u]: %s", MWAN_MAP(wans)->name, key,
 			strerror(errno));
 		return;
 	}

@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "log.h"
 #include "../lib/filter.h"
+#include "../lib/maptable.h"
 #include "../lib/steer.h"
 #include "probe.h"
 #include "mwan.skel.h"
@@ -395,18 +396,20 @@ static int sync_filters(struct loader *l)
 	size_t n = mwan_ingress_rules(&l->cfg, r);
 	int err;
 
-	err = put_filter(MAP_FD(l, mwan_ingress4), MWAN_MAP_INGRESS4, AF_INET,
-			 true, r, n);
+	err = put_filter(MAP_FD(l, mwan_ingress4), MWAN_MAP(ingress4)->name,
+			 AF_INET, true, r, n);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_ingress6), MWAN_MAP_INGRESS6,
-				 AF_INET6, true, r, n);
+		err = put_filter(MAP_FD(l, mwan_ingress6),
+				 MWAN_MAP(ingress6)->name, AF_INET6, true, r,
+				 n);
 	n = mwan_egress_rules(&l->cfg, r);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_egress4), MWAN_MAP_EGRESS4,
-				 AF_INET, false, r, n);
+		err = put_filter(MAP_FD(l, mwan_egress4),
+				 MWAN_MAP(egress4)->name, AF_INET, false, r, n);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_egress6), MWAN_MAP_EGRESS6,
-				 AF_INET6, false, r, n);
+		err = put_filter(MAP_FD(l, mwan_egress6),
+				 MWAN_MAP(egress6)->name, AF_INET6, false, r,
+				 n);
 	return err;
 }
 

@@ -20,50 +20,18 @@
 #define MWAN_FRAGS_MAX 8192
 #define MWAN_NAME_LEN 16
 
-/* Pinned names under pin_dir; they are also the BPF object's map names. */
-#define MWAN_MAP_CFG "mwan_cfg"
-#define MWAN_MAP_WANS "mwan_wans"
-#define MWAN_MAP_ADMIN "mwan_admin"
-#define MWAN_MAP_NAT4 "mwan_nat4"
-#define MWAN_MAP_PUB4 "mwan_pub4"
-#define MWAN_MAP_LOCAL4 "mwan_local4"
-#define MWAN_MAP_FLOWS "mwan_flows"
-#define MWAN_MAP_FLOWS_IN "mwan_flows_in"
-#define MWAN_MAP_FLOWSTAT "mwan_flowstat"
-#define MWAN_MAP_FRAGS "mwan_frags"
-#define MWAN_MAP_STATS "mwan_stats"
-#define MWAN_MAP_WANSTAT "mwan_wanstat"
-#define MWAN_MAP_TX "mwan_tx"
-#define MWAN_MAP_NAMES "mwan_names"
-#define MWAN_MAP_STEER "mwan_steer"
-#define MWAN_MAP_BYPASS4 "mwan_bypass4"
-#define MWAN_MAP_BYPASS6 "mwan_bypass6"
-#define MWAN_MAP_NPT "mwan_npt"
-#define MWAN_MAP_NPT_MASK "mwan_npt_mask"
-#define MWAN_MAP_NEIGH6 "mwan_neigh6"
-#define MWAN_MAP_LOCAL6 "mwan_local6"
-#define MWAN_MAP_FRAGS6 "mwan_frags6"
 #define MWAN_MAX_NEIGH6 16384
-#define MWAN_MAP_HEALTH "mwan_health"
 #define MWAN_HEALTH_TARGETS 8
 #define MWAN_MAX_BYPASS 1024
-#define MWAN_MAP_WANDROP "mwan_wandrop"
-#define MWAN_MAP_UNMAPPED "mwan_unmapped"
 #define MWAN_MAX_UNMAPPED 256
-#define MWAN_MAP_ATTACH "mwan_attach"
 #define MWAN_MAX_ATTACH 32
-#define MWAN_MAP_INGRESS4 "mwan_ingress4"
-#define MWAN_MAP_INGRESS6 "mwan_ingress6"
-#define MWAN_MAP_EGRESS4 "mwan_egress4"
-#define MWAN_MAP_EGRESS6 "mwan_egress6"
 #define MWAN_MAX_FILTER 1024
-#define MWAN_MAP_SPOOFED "mwan_spoofed"
 #define MWAN_MAX_SPOOFED 256
+
 /* mwan_scratch[0] (per CPU): room for what a program would otherwise keep
  * on a stack that is full (the IPv6 fast path's ICMP quote: 6.1 counts
  * every frame of a call chain against 512 bytes). The programs' only.
  */
-#define MWAN_MAP_SCRATCH "mwan_scratch"
 #define MWAN_SCRATCH_BYTES 128
 struct mwan_scratch {
 	__u8 b[MWAN_SCRATCH_BYTES];

@@ -24,7 +24,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "maps/mwan_maps.h"
+#include "lib/maptable.h"
 #include "lib/metrics.h"
 #include "lib/npt.h"
 #include "lib/print.h"
@@ -47,44 +47,27 @@ enum {
 	M_N
 };
 
-/* Types and key/value sizes as the dataplane declares them; sizes of the
- * hashes are smaller only to keep the test light.
+/* The maps as maps/mwan_map_table.h describes them; the flow table is
+ * smaller only to keep the test light.
  */
 static const struct {
-	const char *name;
-	enum bpf_map_type type;
-	__u32 key, value, max, flags;
+	const struct mwan_map_desc *d;
+	__u32 max; /* 0: the table's */
 } maps[M_N] = {
-	[M_CFG] = { MWAN_MAP_CFG, BPF_MAP_TYPE_ARRAY, 4,
-		    sizeof(struct mwan_cfg), 1 },
-	[M_WANS] = { MWAN_MAP_WANS, BPF_MAP_TYPE_ARRAY, 4,
-		     sizeof(struct mwan_wan), MWAN_MAX_WANS },
-	[M_ADMIN] = { MWAN_MAP_ADMIN, BPF_MAP_TYPE_ARRAY, 4, sizeof(__u32),
-		      MWAN_MAX_WANS },
-	[M_STEER] = { MWAN_MAP_STEER, BPF_MAP_TYPE_ARRAY, 4,
-		      sizeof(struct mwan_steer), MWAN_STEER_MASKS },
-	[M_NAMES] = { MWAN_MAP_NAMES, BPF_MAP_TYPE_ARRAY, 4,
-		      sizeof(struct mwan_name), MWAN_MAX_WANS },
-	[M_NAT4] = { MWAN_MAP_NAT4, BPF_MAP_TYPE_HASH, sizeof(__be32),
-		     sizeof(struct mwan_nat4), MWAN_MAX_HOSTS },
-	[M_FLOWS] = { MWAN_MAP_FLOWS, BPF_MAP_TYPE_LRU_HASH,
-		      sizeof(struct mwan_flow_key), sizeof(struct mwan_flow),
-		      4096 },
-	[M_STATS] = { MWAN_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-		      sizeof(__u64), MWAN_STAT_MAX },
-	[M_WANSTAT] = { MWAN_MAP_WANSTAT, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			sizeof(struct mwan_wan_counters), MWAN_MAX_WANS },
-	[M_NPT] = { MWAN_MAP_NPT, BPF_MAP_TYPE_HASH, sizeof(__u32),
-		    sizeof(struct mwan_npt), MWAN_MAX_WANS, BPF_F_NO_PREALLOC },
-	[M_NPT_MASK] = { MWAN_MAP_NPT_MASK, BPF_MAP_TYPE_ARRAY, 4,
-			 sizeof(__u32), 1 },
-	[M_HEALTH] = { MWAN_MAP_HEALTH, BPF_MAP_TYPE_ARRAY, 4,
-		       sizeof(struct mwan_health_info), MWAN_MAX_WANS },
-	[M_WANDROP] = { MWAN_MAP_WANDROP, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			sizeof(__u64), MWAN_WANDROP_ENTRIES },
-	[M_UNMAPPED] = { MWAN_MAP_UNMAPPED, BPF_MAP_TYPE_LRU_HASH,
-			 sizeof(__be32), sizeof(struct mwan_unmapped),
-			 MWAN_MAX_UNMAPPED },
+	[M_CFG] = { MWAN_MAP(cfg) },
+	[M_WANS] = { MWAN_MAP(wans) },
+	[M_ADMIN] = { MWAN_MAP(admin) },
+	[M_STEER] = { MWAN_MAP(steer) },
+	[M_NAMES] = { MWAN_MAP(names) },
+	[M_NAT4] = { MWAN_MAP(nat4) },
+	[M_FLOWS] = { MWAN_MAP(flows), 4096 },
+	[M_STATS] = { MWAN_MAP(stats) },
+	[M_WANSTAT] = { MWAN_MAP(wanstat) },
+	[M_NPT] = { MWAN_MAP(npt) },
+	[M_NPT_MASK] = { MWAN_MAP(npt_mask) },
+	[M_HEALTH] = { MWAN_MAP(health) },
+	[M_WANDROP] = { MWAN_MAP(wandrop) },
+	[M_UNMAPPED] = { MWAN_MAP(unmapped) },
 };
 
 static struct {
@@ -122,7 +105,7 @@ static void cleanup(void)
 
 	for (i = 0; i < M_N; i++) {
 		if (fx.pinned[i]) {
-			path_in(p, sizeof(p), fx.pins, maps[i].name);
+			path_in(p, sizeof(p), fx.pins, maps[i].d->name);
 			unlink(p);
 			fx.pinned[i] = false;
 		}
@@ -191,16 +174,18 @@ static int make_maps(void)
 
 	for (i = 0; i < M_N; i++) {
 		LIBBPF_OPTS(bpf_map_create_opts, opts,
-			    .map_flags = maps[i].flags);
+			    .map_flags = maps[i].d->flags);
 
-		fx.fd[i] = bpf_map_create(maps[i].type, maps[i].name,
-					  maps[i].key, maps[i].value,
-					  maps[i].max, &opts);
+		fx.fd[i] = bpf_map_create(
+			maps[i].d->type, maps[i].d->name, maps[i].d->key_size,
+			maps[i].d->value_size,
+			maps[i].max ? maps[i].max : maps[i].d->max_entries,
+			&opts);
 		if (fx.fd[i] < 0) {
 			fx.skip_why = "cannot create BPF maps (not root?)";
 			return -1;
 		}
-		path_in(p, sizeof(p), fx.pins, maps[i].name);
+		path_in(p, sizeof(p), fx.pins, maps[i].d->name);
 		if (bpf_obj_pin(fx.fd[i], p))
 			return -1;
 		fx.pinned[i] = true;
@@ -1121,7 +1106,7 @@ static void test_status_no_health_map(void **state)
 
 	(void)state;
 	need_maps();
-	path_in(p, sizeof(p), fx.pins, MWAN_MAP_HEALTH);
+	path_in(p, sizeof(p), fx.pins, MWAN_MAP(health)->name);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(RUN("-j status", DIRS), 0);
 	assert_valid_json(out);
@@ -1859,7 +1844,7 @@ static void test_prometheus_no_health_map(void **state)
 
 	(void)state;
 	need_maps();
-	path_in(p, sizeof(p), fx.pins, MWAN_MAP_HEALTH);
+	path_in(p, sizeof(p), fx.pins, MWAN_MAP(health)->name);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(RUN("stats --prometheus", DIRS), 0);
 	assert_int_equal(bpf_obj_pin(fx.fd[M_HEALTH], p), 0);
@@ -2080,10 +2065,10 @@ static void test_layout_mismatch(void **state)
 	need_maps();
 	path_in(dir, sizeof(dir), fx.pins, "odd");
 	assert_int_equal(mkdir(dir, 0700), 0);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, MWAN_MAP_WANS, 4,
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, MWAN_MAP(wans)->name, 4,
 			    sizeof(struct mwan_wan) + 4, MWAN_MAX_WANS, NULL);
 	assert_true(fd >= 0);
-	path_in(p, sizeof(p), dir, MWAN_MAP_WANS);
+	path_in(p, sizeof(p), dir, MWAN_MAP(wans)->name);
 	assert_int_equal(bpf_obj_pin(fd, p), 0);
 	close(fd);
 	assert_int_equal(run("-p '%s' status", dir), 1);
