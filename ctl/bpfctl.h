@@ -133,8 +133,6 @@ int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns the fd, -1 on error (reported), -2 when absent.
  */
 int ctl_map_open_optional(const struct ctl *ctl, const struct mwan_map_desc *m);
-/* The loader's pid if its pid file names a live process, else 0. */
-pid_t ctl_loader_pid(const char *run_dir);
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
 int cmd_nat(const struct ctl *ctl, int argc, char **argv);

@@ -45,32 +45,6 @@ int ctl_map_open_optional(const struct ctl *ctl, const struct mwan_map_desc *m)
 	return ctl_map_open(ctl, m, false);
 }
 
-/* Plain and LRU hashes read the same, so the loader may pick either. */
-/* The loader's pid if its pid file names a live process, else 0. */
-pid_t ctl_loader_pid(const char *run_dir)
-{
-	char path[PATH_MAX], buf[32], *end;
-	FILE *f;
-	long pid;
-
-	snprintf(path, sizeof(path), "%s/mwan-loader.pid", run_dir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n') || pid <= 0 ||
-	    pid > INT_MAX)
-		return 0;
-	/* EPERM still proves the process exists */
-	if (kill(pid, 0) && errno != EPERM)
-		return 0;
-	return pid;
-}
-
 int ctl_map_open(const struct ctl *ctl, const struct mwan_map_desc *m,
 		 bool writable)
 {

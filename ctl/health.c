@@ -13,6 +13,7 @@
 #include "lib/config.h"
 #include "lib/health.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 
 #define NS_PER_S 1000000000ULL
 
@@ -48,25 +49,20 @@ static void set_target(struct ctl_health *out, int id, unsigned int t,
 	snprintf(out->target[id][t], sizeof(out->target[id][t]), "%s", text);
 }
 
-/* "target WAN INDEX TEXT" lines of RUN_DIR/status: the map holds numbers
- * only; the loader says there what each slot probes.
+/* The map holds numbers only; RUN_DIR/status says what each target
+ * slot probes.
  */
 static void targets_from_run_dir(const struct ctl *ctl,
 				 const struct ctl_wans *wans,
 				 struct ctl_health *out)
 {
-	char path[PATH_MAX], line[512], name[64], text[128];
-	unsigned int t;
-	FILE *f;
+	static struct mwan_status st;
+	unsigned int i;
 
-	snprintf(path, sizeof(path), "%s/status", ctl->run_dir);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "target %63s %u %127s", name, &t, text) == 3)
-			set_target(out, ctl_wan_find(wans, name), t, text);
-	fclose(f);
+	mwan_status_read(ctl->run_dir, &st);
+	for (i = 0; i < st.n_target; i++)
+		set_target(out, ctl_wan_find(wans, st.target[i].wan),
+			   st.target[i].index, st.target[i].text);
 }
 
 /* A stopped loader took RUN_DIR/status with it; -c names the config. */

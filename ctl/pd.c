@@ -15,6 +15,7 @@
 #include "lib/config.h"
 #include "lib/control.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 
 #define REPLY_TIMEOUT_S 30 /* a reload walks the whole flow table */
 #define WORD_MAX 64 /* longer arguments are never valid */
@@ -137,11 +138,10 @@ static int pd_request(const struct pd_args *a, char *req, size_t len)
 static int control_connect(const struct ctl *ctl)
 {
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int fd, err;
 
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", ctl->run_dir,
-		     MWAN_CONTROL_SOCKET) >= (int)sizeof(sa.sun_path)) {
+	if (mwan_run_socket_addr(ctl->run_dir, &sa)) {
 		ctl_error("run dir %s is too long for a socket path",
 			  ctl->run_dir);
 		return -1;

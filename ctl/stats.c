@@ -13,6 +13,7 @@
 #include "bpfctl.h"
 #include "lib/metrics.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 
 struct stats {
 	__u64 global[MWAN_STAT_MAX];
@@ -298,6 +299,7 @@ static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
 	unsigned int id, t;
 	size_t len = 0;
 	int ret = CTL_EXIT_FAIL;
+	pid_t pid;
 
 	memset(&in, 0, sizeof(in));
 	in.fd = (struct mwan_metrics_fds){ .cfg = -1,
@@ -315,7 +317,7 @@ static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
 	 * health.c. Its pid-file half is status.c's own (true: skipped); a
 	 * stopped loader's records go stale within CTL_HEALTH_STALE_S anyway.
 	 */
-	if (ctl_health_load(ctl, wans, ctl_loader_pid(ctl->run_dir) != 0,
+	if (ctl_health_load(ctl, wans, mwan_run_loader(ctl->run_dir, &pid),
 			    &health) ||
 	    open_fds(ctl, &in.fd))
 		goto out;

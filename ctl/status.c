@@ -12,18 +12,20 @@
 #include "lib/control.h"
 #include "lib/metrics.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 #include "lib/steer.h"
 
-static void print_loader(pid_t pid)
+/* A loader that has just taken run_dir may not have written its pid. */
+static void print_loader(bool running, pid_t pid)
 {
 	print_open_object("loader");
-	if (pid) {
-		print_bool("running", "loader: running", true);
+	print_bool("running",
+		   running ? "loader: running" : "loader: not running",
+		   running);
+	if (running && pid)
 		print_u64("pid", " (pid %" PRIu64 ")\n", pid);
-	} else {
-		print_bool("running", "loader: not running\n", false);
-		print_null("pid", NULL);
-	}
+	else
+		print_null("pid", "\n");
 	print_close_object();
 }
 
@@ -243,77 +245,23 @@ static void print_wans(const struct ctl_wans *wans, const struct ctl_npt *npt,
 	print_prefixes(wans, npt);
 }
 
-/* RUN_DIR/status, as the loader wrote it at its start: "kernel RELEASE",
- * "prog NAME VERIFIED_INSNS LIMIT_PCT" and "iface IFNAME ROLE XDPMODE DISPATCH
- * TCMODE" lines (a loader from before TCMODE wrote four fields). Lines
- * of other kinds are left for whatever else the loader reports there.
- */
-#define STATUS_LINES 64
-#define STATUS_TOKENS 6
-
-struct status_line {
-	char buf[256];
-	char *tok[STATUS_TOKENS];
-	int n;
-};
-
-static unsigned int read_status(const struct ctl *ctl, struct status_line *l)
-{
-	char path[PATH_MAX];
-	unsigned int n = 0;
-	char *save;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/status", ctl->run_dir);
-	f = fopen(path, "r");
-	while (f && n < STATUS_LINES && fgets(l[n].buf, sizeof(l[n].buf), f)) {
-		char *s = l[n].buf;
-
-		save = NULL;
-		for (l[n].n = 0; l[n].n < STATUS_TOKENS; l[n].n++, s = NULL) {
-			l[n].tok[l[n].n] = strtok_r(s, " \t\n", &save);
-			if (!l[n].tok[l[n].n])
-				break;
-		}
-		if (l[n].n)
-			n++;
-	}
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static int parse_ul(const char *s, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno || end == s || *end || *v > UINT32_MAX ? -1 : 0;
-}
-
-static bool is_line(const struct status_line *l, const char *kind, int min)
-{
-	return l->n >= min && !strcmp(l->tok[0], kind);
-}
-
-static void print_interfaces(const struct status_line *l, unsigned int n)
+static void print_interfaces(const struct mwan_status *st)
 {
 	unsigned int i;
 
 	print_text("\n%-15s %-20s %-8s %-10s %s\n", "INTERFACE", "ROLE", "XDP",
 		   "DISPATCHER", "TC");
 	print_open_array("interfaces");
-	for (i = 0; i < n; i++) {
-		if (!is_line(&l[i], "iface", 5))
-			continue;
+	for (i = 0; i < st->n_iface; i++) {
+		const struct mwan_status_iface *n = &st->iface[i];
+
 		print_open_object(NULL);
-		print_str("name", "%-15s ", l[i].tok[1]);
-		print_str("role", "%-20s ", l[i].tok[2]);
-		print_str("xdp_mode", "%-8s ", l[i].tok[3]);
-		print_str("dispatcher", "%-10s ", l[i].tok[4]);
-		if (l[i].n > 5)
-			print_str("tc_mode", "%s\n", l[i].tok[5]);
+		print_str("name", "%-15s ", n->name);
+		print_str("role", "%-20s ", n->role);
+		print_str("xdp_mode", "%-8s ", n->xdp_mode);
+		print_str("dispatcher", "%-10s ", n->dispatcher);
+		if (n->tc_mode[0])
+			print_str("tc_mode", "%s\n", n->tc_mode);
 		else
 			print_null("tc_mode", "-\n");
 		print_close_object();
@@ -324,30 +272,23 @@ static void print_interfaces(const struct status_line *l, unsigned int n)
 /* The kernel the loader runs on and how much of the verifier's limit
  * each program took there.
  */
-static void print_kernel(const struct status_line *l, unsigned int n)
+static void print_kernel(const struct mwan_status *st)
 {
-	const char *release = NULL;
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		if (is_line(&l[i], "kernel", 2))
-			release = l[i].tok[1];
-	if (release)
-		print_str("kernel", "\nkernel: %s\n", release);
+	if (st->kernel[0])
+		print_str("kernel", "\nkernel: %s\n", st->kernel);
 	else
 		print_null("kernel", "\nkernel: unknown\n");
 	print_text("%-15s %-14s %s\n", "PROGRAM", "VERIFIED_INSNS", "OF_LIMIT");
 	print_open_array("programs");
-	for (i = 0; i < n; i++) {
-		unsigned long v, pct;
-
-		if (!is_line(&l[i], "prog", 4) || parse_ul(l[i].tok[2], &v) ||
-		    parse_ul(l[i].tok[3], &pct))
-			continue;
+	for (i = 0; i < st->n_prog; i++) {
 		print_open_object(NULL);
-		print_str("name", "%-15s ", l[i].tok[1]);
-		print_u64("verified_insns", "%-14" PRIu64 " ", v);
-		print_u64("limit_pct", "%" PRIu64 " %%\n", pct);
+		print_str("name", "%-15s ", st->prog[i].name);
+		print_u64("verified_insns", "%-14" PRIu64 " ",
+			  st->prog[i].verified_insns);
+		print_u64("limit_pct", "%" PRIu64 " %%\n",
+			  st->prog[i].limit_pct);
 		print_close_object();
 	}
 	print_close_array();
@@ -428,22 +369,22 @@ out:
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
-	static struct status_line lines[STATUS_LINES];
+	static struct mwan_status st;
 	static struct ctl_health health;
-	unsigned int n;
 	struct ctl_npt npt[MWAN_MAX_WANS];
 	struct ctl_wans wans;
+	bool running;
 	pid_t pid;
 
 	if (argc > 1)
 		return ctl_usage_error("unexpected argument '%s'", argv[1]);
-	pid = ctl_loader_pid(ctl->run_dir);
+	running = mwan_run_loader(ctl->run_dir, &pid);
 	if (ctl_wans_load(ctl, &wans) || ctl_npt_load(ctl, npt) ||
-	    ctl_health_load(ctl, &wans, pid != 0, &health))
+	    ctl_health_load(ctl, &wans, running, &health))
 		return CTL_EXIT_FAIL;
 
 	print_open_object(NULL);
-	print_loader(pid);
+	print_loader(running, pid);
 	print_bool("fast_path", "fast_path: %s\n", wans.cfg.fast_path);
 	print_bool("ready", "ready: %s\n", wans.cfg.ready);
 	print_bool("failopen", NULL, wans.failopen);
@@ -456,9 +397,9 @@ int cmd_status(const struct ctl *ctl, int argc, char **argv)
 		print_close_object();
 		return CTL_EXIT_FAIL;
 	}
-	n = read_status(ctl, lines);
-	print_interfaces(lines, n);
-	print_kernel(lines, n);
+	mwan_status_read(ctl->run_dir, &st);
+	print_interfaces(&st);
+	print_kernel(&st);
 	print_close_object();
 	return 0;
 }

@@ -27,7 +27,6 @@
  * Replies: "ok MESSAGE" or "error: MESSAGE". A rejected request changes
  * nothing.
  */
-#define MWAN_CONTROL_SOCKET "control"
 #define MWAN_CONTROL_MAX 256 /* longest request, bytes */
 #define MWAN_CONTROL_REPLY_MAX 1024 /* longest reply, bytes */
 #define MWAN_VALID_INFINITE 0xffffffffU

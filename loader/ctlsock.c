@@ -12,6 +12,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "../lib/rundir.h"
 #include "../lib/control.h"
 
 #define CTL_CLIENTS 16
@@ -45,25 +46,20 @@ static __u64 now_ms(void)
 
 static int control_path(const struct loader *l, struct sockaddr_un *sa)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s",
-		     l->cfg.run_dir,
-		     MWAN_CONTROL_SOCKET) >= (int)sizeof(sa->sun_path)) {
+	int err = mwan_run_socket_addr(l->cfg.run_dir, sa);
+
+	if (err)
 		log_err("run_dir %s is too long for a unix socket path",
 			l->cfg.run_dir);
-		return -ENAMETOOLONG;
-	}
-	return 0;
+	return err;
 }
 
-/* A socket left by a loader that died is replaced; one that answers
- * belongs to a loader still running.
+/* The caller holds run_dir (lib/rundir.h), so a socket there was left
+ * by a loader that died: it is replaced.
  */
 static int clear_stale(const struct sockaddr_un *sa)
 {
 	struct stat st;
-	int fd, err;
 
 	if (lstat(sa->sun_path, &st))
 		return errno == ENOENT ? 0 : -errno;
@@ -72,18 +68,7 @@ static int clear_stale(const struct sockaddr_un *sa)
 			sa->sun_path);
 		return -EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? errno : 0;
-	close(fd);
-	if (!err) {
-		log_err("another mwan-loader is serving %s; stop it first",
-			sa->sun_path);
-		return -EADDRINUSE;
-	}
-	unlink(sa->sun_path);
-	return 0;
+	return unlink(sa->sun_path) ? -errno : 0;
 }
 
 static int bind_root_only(int fd, const struct sockaddr_un *sa)

@@ -20,6 +20,7 @@
 #include "loader.h"
 #include "log.h"
 #include "../lib/maptable.h"
+#include "../lib/rundir.h"
 #include "mwan.skel.h"
 
 #define TC_HANDLE 0x6d77
@@ -941,60 +942,56 @@ void dp_close(struct loader *l)
 	l->obj_buf = NULL;
 }
 
-/* "target WAN INDEX TEXT": what each mwan_health target slot probes, as
- * written in the config (the map holds only numbers).
- */
-static void write_targets(const struct loader *l, FILE *f)
-{
-	unsigned int w, t;
+#define FIELD(to, ...) snprintf(to, sizeof(to), __VA_ARGS__)
 
-	for (w = 0; w < l->cfg.n_wans; w++)
-		for (t = 0; t < l->cfg.wans[w].n_probe_targets; t++)
-			fprintf(f, "target %s %u %s\n", l->cfg.wans[w].name, t,
-				l->cfg.wans[w].probe_targets[t].text);
-}
-
-/* RUN_DIR/status: how each interface is attached and what each WAN
- * probes, for bpfctl status.
+/* RUN_DIR/status (lib/rundir.h): how each interface is attached, what
+ * the verifier said of each program, what each mwan_health target slot
+ * probes as the config writes it (the map holds only numbers).
  */
 int dp_write_status(const struct loader *l)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
-	unsigned int n;
-	FILE *f;
+	static struct mwan_status st;
+	unsigned int n, w, t;
 
-	snprintf(path, sizeof(path), "%s/status", l->cfg.run_dir);
-	snprintf(tmp, sizeof(tmp), "%s/status.tmp", l->cfg.run_dir);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "kernel %s\n", l->kernel.release);
-	for (n = 0; n < l->kernel.n_prog; n++)
-		fprintf(f, "prog %s %u %u\n", l->kernel.prog[n].name,
-			l->kernel.prog[n].verified_insns,
-			kernel_verifier_pct(l->kernel.prog[n].verified_insns));
-	for (n = 0; n < l->n_ifaces; n++) {
+	memset(&st, 0, sizeof(st));
+	FIELD(st.kernel, "%s", l->kernel.release);
+	for (n = 0; n < l->kernel.n_prog && n < MWAN_STATUS_PROGS; n++) {
+		struct mwan_status_prog *p = &st.prog[st.n_prog++];
+
+		FIELD(p->name, "%s", l->kernel.prog[n].name);
+		p->verified_insns = l->kernel.prog[n].verified_insns;
+		p->limit_pct = kernel_verifier_pct(p->verified_insns);
+	}
+	for (n = 0; n < l->n_ifaces && n < MWAN_STATUS_IFACES; n++) {
 		const struct dp_iface *i = &l->ifaces[n];
-		char role[32];
+		struct mwan_status_iface *s = &st.iface[st.n_iface++];
 
+		FIELD(s->name, "%s", i->name);
 		/* "lan" for the one-LAN spelling, "lan:NAME" for lans: */
 		if (i->wan < 0 && !l->cfg.lans_list)
-			snprintf(role, sizeof(role), "lan");
+			FIELD(s->role, "lan");
 		else if (i->wan < 0)
-			snprintf(role, sizeof(role), "lan:%s",
-				 l->cfg.lans[n].name);
+			FIELD(s->role, "lan:%s", l->cfg.lans[n].name);
 		else
-			snprintf(role, sizeof(role), "wan:%s",
-				 l->cfg.wans[i->wan].name);
-		fprintf(f, "iface %s %s %s %s %s\n", i->name, role,
-			i->xdp_attached ? mode_name(i->xdp_mode) : "none",
-			i->legacy ? "single" : "multiprog",
-			i->tc_in ? MWAN_TC_MODE : "none");
+			FIELD(s->role, "wan:%s", l->cfg.wans[i->wan].name);
+		FIELD(s->xdp_mode, "%s",
+		      i->xdp_attached ? mode_name(i->xdp_mode) : "none");
+		FIELD(s->dispatcher, "%s", i->legacy ? "single" : "multiprog");
+		FIELD(s->tc_mode, "%s", i->tc_in ? MWAN_TC_MODE : "none");
 	}
-	write_targets(l, f);
-	if (fclose(f))
-		return -errno;
-	return rename(tmp, path) ? -errno : 0;
+	for (w = 0; w < l->cfg.n_wans; w++)
+		for (t = 0; t < l->cfg.wans[w].n_probe_targets &&
+			    st.n_target < MWAN_STATUS_TARGETS;
+		     t++) {
+			struct mwan_status_target *s =
+				&st.target[st.n_target++];
+
+			FIELD(s->wan, "%s", l->cfg.wans[w].name);
+			s->index = t;
+			FIELD(s->text, "%s",
+			      l->cfg.wans[w].probe_targets[t].text);
+		}
+	return mwan_status_write(l->cfg.run_dir, &st);
 }
 
 /* ---- mwan-loader --cleanup ---- */

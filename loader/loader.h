@@ -54,6 +54,7 @@ struct loader {
 	struct dp_iface ifaces[MWAN_MAX_LANS + MWAN_MAX_WANS];
 	unsigned int n_ifaces;
 	bool routing_installed;
+	int run_lock; /* holds run_dir's pid file (lib/rundir.h), or -1 */
 	/* WAN i's IPv4 gateway route: 0 in place, else why not (netlink.c) */
 	int route4_err[MWAN_MAX_WANS];
 	struct netlink_state *nl;

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "probe.h"
 #include "../lib/control.h"
+#include "../lib/rundir.h"
 
 #define RESYNC_MS 1000
 /* signals, netlink, the probes, the control socket and its clients */
@@ -85,44 +86,37 @@ static void ifaces_from_config(struct loader *l)
 		add_iface(l, l->cfg.wans[w].ifname, w);
 }
 
-static int make_run_dir(const struct loader *l)
+/* run_dir is this loader's once it holds the pid file's lock: a second
+ * loader stops here, before it touches anything.
+ */
+static int take_run_dir(struct loader *l)
 {
-	if (mkdir(l->cfg.run_dir, 0755) && errno != EEXIST) {
-		log_err("cannot create run_dir %s: %s", l->cfg.run_dir,
-			strerror(errno));
-		return -errno;
+	const char *dir = l->cfg.run_dir;
+	pid_t pid;
+	int fd;
+
+	fd = mwan_run_make(dir);
+	if (fd) {
+		log_err("cannot create run_dir %s: %s", dir, strerror(-fd));
+		return fd;
 	}
+	fd = mwan_run_lock(dir);
+	if (fd == -EBUSY) {
+		mwan_run_loader(dir, &pid);
+		log_err("another mwan-loader (pid %d) runs with run_dir %s; stop it first",
+			(int)pid, dir);
+	} else if (fd < 0) {
+		log_err("cannot write the pid file in %s: %s", dir,
+			strerror(-fd));
+	}
+	if (fd < 0)
+		return fd;
+	l->run_lock = fd;
 	return 0;
 }
 
-static int write_pidfile(const struct loader *l)
-{
-	char path[PATH_MAX + 32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mwan-loader.pid", l->cfg.run_dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", getpid());
-	return fclose(f) ? -errno : 0;
-}
-
-static void remove_run_files(const struct loader *l)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/mwan-loader.pid", l->cfg.run_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/status", l->cfg.run_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", l->cfg.run_dir,
-		 MWAN_CONTROL_SOCKET);
-	unlink(path);
-}
-
-/* The control socket comes first: it also tells whether another loader
- * is running with the same run_dir, before anything is touched.
+/* run_dir comes first: it tells whether another loader is running with
+ * the same run_dir, before anything is touched.
  */
 static int start(struct loader *l)
 {
@@ -131,12 +125,9 @@ static int start(struct loader *l)
 	ifaces_from_config(l);
 	err = reload_open(l);
 	if (!err)
-		err = make_run_dir(l);
+		err = take_run_dir(l);
 	if (!err)
 		err = ctl_open(l);
-	if (err)
-		return err;
-	err = write_pidfile(l);
 	if (!err)
 		err = nlw_open(l);
 	if (!err)
@@ -172,16 +163,16 @@ static int start(struct loader *l)
  */
 static void stop(struct loader *l)
 {
-	bool owner = l->ctl != NULL; /* else run_dir is another loader's */
-
 	reload_close(l);
 	metrics_stop(l);
 	probe_close(l);
 	dp_close(l);
 	nlw_close(l);
 	ctl_close(l);
-	if (owner)
-		remove_run_files(l);
+	/* else run_dir is another loader's */
+	if (l->run_lock >= 0)
+		mwan_run_remove(l->cfg.run_dir, l->run_lock);
+	l->run_lock = -1;
 }
 
 static int signals_fd(void)
@@ -371,39 +362,13 @@ static int run(struct loader *l, int sfd)
 	return 0;
 }
 
-/* The pid of a live mwan-loader named by RUN_DIR's pid file, or 0. */
-static pid_t running_loader(const struct mwan_config *cfg)
-{
-	char path[PATH_MAX + 32], comm[32] = "";
-	FILE *f;
-	int pid = 0;
-
-	snprintf(path, sizeof(path), "%s/mwan-loader.pid", cfg->run_dir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	if (pid <= 0 || pid == getpid())
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "mwan-loader", 11) ? 0 : pid;
-}
-
 /* --cleanup: what a stopped (or crashed) loader left behind. */
 static int cleanup(struct loader *l)
 {
-	pid_t pid = running_loader(&l->cfg);
+	pid_t pid;
 	int err;
 
-	if (pid) {
+	if (mwan_run_loader(l->cfg.run_dir, &pid)) {
 		log_err("mwan-loader is running (pid %d); stop it first",
 			(int)pid);
 		return 1;
@@ -413,7 +378,7 @@ static int cleanup(struct loader *l)
 		nlw_routing_remove(l);
 	nlw_close(l);
 	err = dp_cleanup(l);
-	remove_run_files(l);
+	mwan_run_remove(l->cfg.run_dir, -1);
 	log_info("cleanup %s", err ? "incomplete" : "done");
 	return err ? 1 : 0;
 }
@@ -430,7 +395,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *path = MWAN_DEFAULT_CONFIG;
-	struct loader l = { 0 };
+	struct loader l = { .run_lock = -1 };
 	bool check = false, clean = false;
 	char msg[MWAN_ERR_LEN];
 	int c, err, sfd;

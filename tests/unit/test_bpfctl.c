@@ -28,6 +28,7 @@
 #include "lib/metrics.h"
 #include "lib/npt.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 
 enum {
 	M_CFG,
@@ -76,6 +77,7 @@ static struct {
 	char run[96];
 	char bpfctl[PATH_MAX];
 	bool mounted, pinned[M_N], ready;
+	int run_lock; /* this process plays the loader that holds run_dir */
 	const char *skip_why;
 	int fd[M_N];
 	int ncpus;
@@ -122,6 +124,9 @@ static void cleanup(void)
 	unlink(p);
 	path_in(p, sizeof(p), fx.run, "mwan-loader.pid");
 	unlink(p);
+	if (fx.run_lock > 0)
+		close(fx.run_lock);
+	fx.run_lock = -1;
 	path_in(p, sizeof(p), fx.run, "control");
 	unlink(p);
 	path_in(p, sizeof(p), fx.dir, "mwan.yaml");
@@ -551,7 +556,6 @@ static void fill_drops(void)
 
 static int group_setup(void **state)
 {
-	char pid[32];
 	int i;
 
 	(void)state;
@@ -576,10 +580,10 @@ static int group_setup(void **state)
 	fill_flows();
 	fill_stats();
 	fill_drops();
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	/* local times in the text output, as UTC */
 	setenv("TZ", "UTC", 1);
-	if (write_file(fx.run, "mwan-loader.pid", pid) ||
+	fx.run_lock = mwan_run_lock(fx.run);
+	if (fx.run_lock < 0 ||
 	    write_file(fx.run, "status",
 		       "# mwan-loader attachments\n"
 		       "kernel 6.1.0-57-amd64\n"
