@@ -9,13 +9,13 @@
 #include <netinet/in.h>
 #include <limits.h>
 
+#include "err.h"
 #include "../maps/mwan_maps.h"
 
 #define MWAN_DEFAULT_CONFIG "/etc/mwan/mwan.yaml"
 #define MWAN_DEFAULT_PIN_DIR "/sys/fs/bpf/mwan"
 #define MWAN_DEFAULT_RUN_DIR "/run/mwan"
 #define MWAN_MAX_PROBE_TARGETS 8
-#define MWAN_ERR_LEN 512
 #define MWAN_FLOWS_MIN 1024
 #define MWAN_FLOWS_MAX 16777216
 
