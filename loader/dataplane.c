@@ -20,6 +20,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mwan.skel.h"
+#include "../lib/syscheck.h"
 
 #define TC_HANDLE 0x6d77
 #define TC_PRIO 1
