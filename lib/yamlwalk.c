@@ -14,8 +14,9 @@
 #include "yamlwalk.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-/* The schema nests 5 deep (wans.NAME.probe.targets[i]); flow style and
- * anchors leave some room.
+
+/* mwan.yaml, the deepest schema walked, nests 5 deep
+ * (wans.NAME.probe.targets[i]); flow style and anchors leave some room.
  */
 #define MWAN_YAML_MAX_DEPTH 16
 
