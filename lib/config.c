@@ -1,274 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* mwan.yaml to struct mwan_config with libyaml: every error names its line. */
+/* The mwan.yaml schema: its keys, defaults and cross-field checks, to struct mwan_config. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <net/if.h>
-#include <net/if_arp.h>
-#include <ifaddrs.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <yaml.h>
 
 #include "config.h"
 #include "err.h"
 #include "health.h"
+#include "yamlwalk.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define FIELD_LEN 160
-#define QUOTE_LEN 72
-#define MAX_KEYS 12
 #define MAX_FILE_SIZE (1 << 20)
-/* The schema nests 5 deep (wans.NAME.probe.targets[i]); flow style and
- * anchors leave some room.
- */
-#define MWAN_YAML_MAX_DEPTH 16
 
-struct parser {
-	const char *name;
-	unsigned int root_line; /* where the top-level mapping starts */
-	yaml_document_t *doc;
-	struct mwan_config *cfg;
-	char *err;
-	size_t errlen;
-};
-
-/* One value with the dotted path and line it is reported under: a
- * mapping's key and value, or a list element (then key is NULL).
- */
-struct item {
-	char field[FIELD_LEN];
-	yaml_node_t *key;
-	yaml_node_t *val;
-	unsigned int line;
-};
-
-typedef int (*item_fn)(struct parser *p, const struct item *it, void *obj);
-
-/* Handlers run in table order, not file order, so a handler can rely on
- * the keys listed before it (lan before wans, window before up_after).
- */
-struct key_spec {
-	const char *key;
-	item_fn fn;
-	bool required;
-};
-
-/* A value echoed in a message: one line, bounded. */
-struct quoted {
-	char s[QUOTE_LEN];
-};
-
-static const char *q(struct quoted *b, const char *s)
+/* The config the handlers fill: the walk's data. */
+static struct mwan_config *cfg_of(const struct yw_parser *p)
 {
-	size_t max = sizeof(b->s) - 4;
-	size_t i;
-
-	for (i = 0; s[i] && i < max; i++)
-		b->s[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (s[i])
-		strcpy(b->s + i, "...");
-	else
-		b->s[i] = '\0';
-	return b->s;
-}
-
-static int fail(struct parser *p, unsigned int line, const char *field,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(struct parser *p, unsigned int line, const char *field,
-		const char *fmt, ...)
-{
-	char msg[MWAN_ERR_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	mwan_set_err(p->err, p->errlen, "%s:%u: %s: %s", p->name, line, field,
-		     msg);
-	return -1;
-}
-
-static unsigned int node_line(const yaml_node_t *n)
-{
-	return n->start_mark.line + 1;
-}
-
-static yaml_node_t *node(struct parser *p, int id)
-{
-	return yaml_document_get_node(p->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-	size_t i;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (i = 0; i < ARRAY_SIZE(nulls); i++)
-		if (!strcmp(scalar(n), nulls[i]))
-			return true;
-	return false;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	if (is_null(n))
-		return "an empty value";
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return "a scalar";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "nothing";
-	}
-}
-
-/* Scalar errors point at the value; anything else at the key. */
-static unsigned int val_line(const struct item *it)
-{
-	if (it->val->type == YAML_SCALAR_NODE && !is_null(it->val))
-		return node_line(it->val);
-	return it->line;
-}
-
-static const char *str(const struct item *it)
-{
-	return scalar(it->val);
-}
-
-static void join(char *out, const char *parent, const char *key)
-{
-	struct quoted qk;
-
-	snprintf(out, FIELD_LEN, "%.*s%s%s", FIELD_LEN - QUOTE_LEN - 2, parent,
-		 *parent ? "." : "", q(&qk, key));
-}
-
-static int expect(struct parser *p, const struct item *it,
-		  yaml_node_type_t type)
-{
-	static const char *const want[] = {
-		[YAML_SCALAR_NODE] = "a scalar",
-		[YAML_SEQUENCE_NODE] = "a list",
-		[YAML_MAPPING_NODE] = "a mapping",
-	};
-
-	if (it->val->type == type && !is_null(it->val))
-		return 0;
-	if (is_null(it->val) && type == YAML_SCALAR_NODE)
-		return fail(p, it->line, it->field, "missing value");
-	return fail(p, it->line, it->field, "expected %s, got %s", want[type],
-		    kind(it->val));
-}
-
-/* libyaml keeps "\0" escapes; C strings would silently cut them. */
-static int get_str(struct parser *p, const struct item *it)
-{
-	struct quoted qv;
-
-	if (expect(p, it, YAML_SCALAR_NODE))
-		return -1;
-	if (strlen(str(it)) != it->val->data.scalar.length)
-		return fail(p, val_line(it), it->field, "NUL character in '%s'",
-			    q(&qv, str(it)));
-	return 0;
-}
-
-/* Decimal, or hex with 0x; no sign, no spaces. Overflow saturates so the
- * range check reports it.
- */
-static int parse_uint(const char *s, unsigned long long *out)
-{
-	unsigned long long v = 0;
-	unsigned int base = 10;
-	int d;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (isdigit((unsigned char)*s))
-			d = *s - '0';
-		else if (base == 16 && isxdigit((unsigned char)*s))
-			d = tolower((unsigned char)*s) - 'a' + 10;
-		else
-			return -1;
-		if (v > (ULLONG_MAX - d) / base)
-			v = ULLONG_MAX;
-		else
-			v = v * base + d;
-	}
-	*out = v;
-	return 0;
-}
-
-static int get_uint(struct parser *p, const struct item *it, unsigned int min,
-		    unsigned int max, unsigned int *out)
-{
-	unsigned long long v;
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (parse_uint(str(it), &v))
-		return fail(p, val_line(it), it->field, "invalid number '%s'",
-			    q(&qv, str(it)));
-	if (v < min || v > max)
-		return fail(p, val_line(it), it->field,
-			    "value '%s' out of range %u..%u", q(&qv, str(it)),
-			    min, max);
-	*out = v;
-	return 0;
-}
-
-static int get_bool(struct parser *p, const struct item *it, bool *out)
-{
-	/* YAML 1.1 spellings too: "fast_path: no" must not be a string */
-	static const char *const words[] = { "false", "true", "no",
-					     "yes",   "off",  "on" };
-	struct quoted qv;
-	size_t i;
-
-	if (get_str(p, it))
-		return -1;
-	for (i = 0; i < ARRAY_SIZE(words); i++) {
-		if (!strcasecmp(str(it), words[i])) {
-			*out = i % 2;
-			return 0;
-		}
-	}
-	return fail(p, val_line(it), it->field,
-		    "invalid boolean '%s' (use true or false)",
-		    q(&qv, str(it)));
-}
-
-static bool ipv4_unicast(struct in_addr a)
-{
-	uint32_t h = ntohl(a.s_addr);
-
-	return h >> 24 != 0 && h >> 24 != 127 && h < 0xe0000000U;
+	return p->data;
 }
 
 /* Whether a is inside prefix/plen (IPv6, 16 bytes each). */
@@ -296,307 +47,58 @@ static bool ipv6_scoped(const struct in6_addr *a)
 	return IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MULTICAST(a);
 }
 
-static int get_ipv4(struct parser *p, const struct item *it,
-		    struct in_addr *out)
-{
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (inet_pton(AF_INET, str(it), out) != 1)
-		return fail(p, val_line(it), it->field,
-			    "invalid IPv4 address '%s'", q(&qv, str(it)));
-	if (!ipv4_unicast(*out))
-		return fail(p, val_line(it), it->field,
-			    "not a unicast address '%s'", q(&qv, str(it)));
-	return 0;
-}
-
-static int get_ipv6(struct parser *p, const struct item *it,
-		    struct in6_addr *out)
-{
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (inet_pton(AF_INET6, str(it), out) != 1)
-		return fail(p, val_line(it), it->field,
-			    "invalid IPv6 address '%s'", q(&qv, str(it)));
-	if (IN6_IS_ADDR_UNSPECIFIED(out) || IN6_IS_ADDR_MULTICAST(out))
-		return fail(p, val_line(it), it->field,
-			    "not a unicast address '%s'", q(&qv, str(it)));
-	return 0;
-}
-
-static bool host_bits_set(const unsigned char *a, size_t len, unsigned int plen)
-{
-	size_t i;
-
-	for (i = plen / 8; i < len; i++) {
-		unsigned char keep = i == plen / 8 ? 0xff << (8 - plen % 8) : 0;
-
-		if (a[i] & ~keep)
-			return true;
-	}
-	return false;
-}
-
-static int parse_cidr(const char *s, int af, void *addr, unsigned int *plen)
-{
-	unsigned int max = af == AF_INET ? 32 : 128;
-	const char *slash = strchr(s, '/');
-	char buf[INET6_ADDRSTRLEN];
-	unsigned long long v;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, slash - s);
-	buf[slash - s] = '\0';
-	if (inet_pton(af, buf, addr) != 1)
-		return -1;
-	if (!isdigit((unsigned char)slash[1]) || strlen(slash + 1) > 3 ||
-	    parse_uint(slash + 1, &v) || v > max)
-		return -1;
-	*plen = v;
-	return 0;
-}
-
-/* A network as "ADDR/LEN" whose host bits are clear: a set bit is almost
- * always a router address pasted where the network was meant.
- */
-static int get_cidr(struct parser *p, const struct item *it, int af,
-		    unsigned int maxlen, void *addr, unsigned int *plen)
-{
-	const char *what = af == AF_INET ? "IPv4" : "IPv6";
-	size_t len = af == AF_INET ? 4 : 16;
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (parse_cidr(str(it), af, addr, plen))
-		return fail(p, val_line(it), it->field, "invalid %s CIDR '%s'",
-			    what, q(&qv, str(it)));
-	if (*plen < 1 || *plen > maxlen)
-		return fail(p, val_line(it), it->field,
-			    "prefix length out of range in '%s' (1..%u)",
-			    q(&qv, str(it)), maxlen);
-	if (host_bits_set(addr, len, *plen))
-		return fail(p, val_line(it), it->field, "host bits set in '%s'",
-			    q(&qv, str(it)));
-	return 0;
-}
-
-/* What the kernel's dev_valid_name() accepts. */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || !isgraph((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int get_ifname(struct parser *p, const struct item *it, char *out)
-{
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (!valid_ifname(str(it)))
-		return fail(p, val_line(it), it->field,
-			    "invalid interface name '%s'", q(&qv, str(it)));
-	strcpy(out, str(it));
-	return 0;
-}
-
-static int get_path(struct parser *p, const struct item *it, char *out)
-{
-	struct quoted qv;
-
-	if (get_str(p, it))
-		return -1;
-	if (str(it)[0] != '/')
-		return fail(p, val_line(it), it->field,
-			    "not an absolute path '%s'", q(&qv, str(it)));
-	if (strlen(str(it)) >= PATH_MAX)
-		return fail(p, val_line(it), it->field, "path too long '%s'",
-			    q(&qv, str(it)));
-	strcpy(out, str(it));
-	return 0;
-}
-
-static int make_item(struct parser *p, const struct item *map,
-		     const yaml_node_pair_t *pair, struct item *it)
-{
-	struct quoted qk;
-
-	it->key = node(p, pair->key);
-	it->val = node(p, pair->value);
-	it->line = node_line(it->key);
-	if (it->key->type != YAML_SCALAR_NODE || is_null(it->key))
-		return fail(p, it->line,
-			    map->field[0] ? map->field : "top level",
-			    "expected a scalar key, got %s", kind(it->key));
-	join(it->field, map->field, scalar(it->key));
-	if (strlen(scalar(it->key)) != it->key->data.scalar.length)
-		return fail(p, it->line, it->field, "NUL character in key '%s'",
-			    q(&qk, scalar(it->key)));
-	return 0;
-}
-
-static bool same_key(const yaml_node_t *a, const yaml_node_t *b)
-{
-	return !strcmp(scalar(a), scalar(b));
-}
-
-/* YAML leaves duplicate keys to the application; a second "att:" would
- * otherwise silently replace the first.
- */
-static int for_each_pair(struct parser *p, const struct item *map, item_fn fn,
-			 void *obj)
-{
-	yaml_node_pair_t *first, *pair, *prev;
-	struct quoted qk;
-	struct item it;
-
-	if (expect(p, map, YAML_MAPPING_NODE))
-		return -1;
-	first = map->val->data.mapping.pairs.start;
-	for (pair = first; pair < map->val->data.mapping.pairs.top; pair++) {
-		if (make_item(p, map, pair, &it))
-			return -1;
-		for (prev = first; prev < pair; prev++)
-			if (same_key(node(p, prev->key), it.key))
-				return fail(p, it.line, it.field,
-					    "duplicate key '%s'",
-					    q(&qk, scalar(it.key)));
-		if (fn(p, &it, obj))
-			return -1;
-	}
-	return 0;
-}
-
-struct keyed {
-	const struct key_spec *spec;
-	size_t n;
-	struct item *found;
-};
-
-static int collect_key(struct parser *p, const struct item *it, void *obj)
-{
-	struct keyed *k = obj;
-	struct quoted qk;
-	size_t i;
-
-	for (i = 0; i < k->n; i++) {
-		if (!strcmp(k->spec[i].key, scalar(it->key))) {
-			k->found[i] = *it;
-			return 0;
-		}
-	}
-	return fail(p, it->line, it->field, "unknown key '%s'",
-		    q(&qk, scalar(it->key)));
-}
-
-/* A mapping with a fixed set of keys: reject unknown ones first, then
- * hand each present key to its handler in table order. Call it through
- * PARSE_KEYS(), which checks the table fits found[].
- */
-static int parse_keys(struct parser *p, const struct item *map,
-		      const struct key_spec *spec, size_t n, void *obj)
-{
-	struct item found[MAX_KEYS] = {};
-	struct keyed k = { spec, n, found };
-	char field[FIELD_LEN];
-	size_t i;
-
-	if (for_each_pair(p, map, collect_key, &k))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (found[i].key) {
-			if (spec[i].fn(p, &found[i], obj))
-				return -1;
-		} else if (spec[i].required) {
-			join(field, map->field, spec[i].key);
-			return fail(p, map->line, field,
-				    "missing required key");
-		}
-	}
-	return 0;
-}
-
-#define PARSE_KEYS(p, map, spec, obj)                                     \
-	({                                                                \
-		_Static_assert(ARRAY_SIZE(spec) <= MAX_KEYS, "MAX_KEYS"); \
-		parse_keys(p, map, spec, ARRAY_SIZE(spec), obj);          \
-	})
-
-static void list_item(struct parser *p, const struct item *list, int id,
-		      size_t i, struct item *it)
-{
-	it->key = NULL;
-	it->val = node(p, id);
-	it->line = node_line(it->val);
-	snprintf(it->field, sizeof(it->field), "%.*s[%zu]",
-		 (int)sizeof(it->field) - 24, list->field, i);
-}
-
-static size_t list_len(const struct item *list)
-{
-	return list->val->data.sequence.items.top -
-	       list->val->data.sequence.items.start;
-}
-
 /* ---- top level and lan ---- */
 
-static int parse_pin_dir(struct parser *p, const struct item *it, void *obj)
+static int parse_pin_dir(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
 	struct mwan_config *cfg = obj;
 
-	return get_path(p, it, cfg->pin_dir);
+	return yw_get_path(p, it, cfg->pin_dir);
 }
 
 /* The control socket RUN_DIR/control must fit a socket address. */
-static int parse_run_dir(struct parser *p, const struct item *it, void *obj)
+static int parse_run_dir(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
 	struct mwan_config *cfg = obj;
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) -
 		     sizeof("/control");
 
-	if (get_path(p, it, cfg->run_dir))
+	if (yw_get_path(p, it, cfg->run_dir))
 		return -1;
 	if (strlen(cfg->run_dir) > max)
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"too long for the control socket's path (at most %zu characters)",
 			max);
 	return 0;
 }
 
-static int parse_fast_path(struct parser *p, const struct item *it, void *obj)
+static int parse_fast_path(struct yw_parser *p, const struct yw_item *it,
+			   void *obj)
 {
 	struct mwan_config *cfg = obj;
 
-	return get_bool(p, it, &cfg->fast_path);
+	return yw_get_bool(p, it, &cfg->fast_path);
 }
 
-static int parse_flows_max(struct parser *p, const struct item *it, void *obj)
+static int parse_flows_max(struct yw_parser *p, const struct yw_item *it,
+			   void *obj)
 {
 	struct mwan_config *cfg = obj;
 
-	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX, &cfg->flows_max);
+	return yw_get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX,
+			   &cfg->flows_max);
 }
 
-static int parse_flows_inbound_max(struct parser *p, const struct item *it,
-				   void *obj)
+static int parse_flows_inbound_max(struct yw_parser *p,
+				   const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 
-	return get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX,
-			&cfg->flows_inbound_max);
+	return yw_get_uint(p, it, MWAN_FLOWS_MIN, MWAN_FLOWS_MAX,
+			   &cfg->flows_inbound_max);
 }
 
 /* A WAN's or LAN's name: what bpfctl and the pinned maps show. */
@@ -607,19 +109,20 @@ static bool valid_wan_name(const char *s)
 	return n && n < MWAN_NAME_LEN && !s[n];
 }
 
-static int parse_lan_if(struct parser *p, const struct item *it, void *obj)
+static int parse_lan_if(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_cfg_lan *lan = obj, *o;
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 
 	lan->iface_line = it->line;
-	if (get_ifname(p, it, lan->ifname))
+	if (yw_get_ifname(p, it, lan->ifname))
 		return -1;
 	for (o = cfg->lans; o < lan; o++)
 		if (!strcmp(o->ifname, lan->ifname))
-			return fail(p, val_line(it), it->field,
-				    "interface '%s' is also %s.interface",
-				    lan->ifname, o->field);
+			return yw_fail(p, yw_val_line(it), it->field,
+				       "interface '%s' is also %s.interface",
+				       lan->ifname, o->field);
 	return 0;
 }
 
@@ -639,14 +142,15 @@ static void net4_text(struct in_addr net, unsigned int plen, char *buf)
 /* /31 and /32 leave no room for a host to map; two LANs never overlap
  * (an address must name one host on one LAN).
  */
-static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
+static int parse_lan_ipv4(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_cfg_lan *lan = obj, *o;
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 	char other[INET_ADDRSTRLEN + 4];
 
-	lan->ipv4_line = val_line(it);
-	if (get_cidr(p, it, AF_INET, 30, &lan->net4, &lan->plen4))
+	lan->ipv4_line = yw_val_line(it);
+	if (yw_get_cidr(p, it, AF_INET, 30, &lan->net4, &lan->plen4))
 		return -1;
 	for (o = cfg->lans; o < lan; o++) {
 		uint32_t m =
@@ -655,9 +159,9 @@ static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
 		if (((ntohl(o->net4.s_addr) ^ ntohl(lan->net4.s_addr)) & m))
 			continue;
 		net4_text(o->net4, o->plen4, other);
-		return fail(p, val_line(it), it->field,
-			    "'%s' overlaps %s.ipv4 %s", str(it), o->field,
-			    other);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "'%s' overlaps %s.ipv4 %s", yw_str(it), o->field,
+			       other);
 	}
 	return 0;
 }
@@ -665,59 +169,61 @@ static int parse_lan_ipv4(struct parser *p, const struct item *it, void *obj)
 /* NPTv6 maps whole subnets, so the LAN prefix is at most a /64; and one
  * internal prefix per WAN, so one LAN at most has one.
  */
-static int parse_lan_ipv6(struct parser *p, const struct item *it, void *obj)
+static int parse_lan_ipv6(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_cfg_lan *lan = obj;
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 
 	if (cfg->has_lan6)
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"%s.ipv6 is set already: NPTv6 maps one internal prefix per WAN, so one LAN at most has ipv6",
 			cfg->lans[cfg->lan6].field);
 	cfg->has_lan6 = true;
 	cfg->lan6 = lan - cfg->lans;
-	cfg->lan_ipv6_line = val_line(it);
-	if (get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6))
+	cfg->lan_ipv6_line = yw_val_line(it);
+	if (yw_get_cidr(p, it, AF_INET6, 64, &cfg->lan_net6, &cfg->lan_plen6))
 		return -1;
 	if (ipv6_scoped(&cfg->lan_net6))
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"'%s' is link-local or multicast, no prefix to translate",
-			str(it));
+			yw_str(it));
 	return 0;
 }
 
-static int parse_lan_name(struct parser *p, const struct item *it, void *obj)
+static int parse_lan_name(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_cfg_lan *lan = obj, *o;
-	struct mwan_config *cfg = p->cfg;
-	struct quoted qv;
+	struct mwan_config *cfg = cfg_of(p);
+	struct yw_quoted qv;
 
-	if (get_str(p, it))
+	if (yw_get_str(p, it))
 		return -1;
-	if (!valid_wan_name(str(it)))
-		return fail(
-			p, val_line(it), it->field,
+	if (!valid_wan_name(yw_str(it)))
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"invalid LAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
-			q(&qv, str(it)), MWAN_NAME_LEN - 1);
+			yw_quote(&qv, yw_str(it)), MWAN_NAME_LEN - 1);
 	for (o = cfg->lans; o < lan; o++)
-		if (!strcmp(o->name, str(it)))
-			return fail(
-				p, val_line(it), it->field,
+		if (!strcmp(o->name, yw_str(it)))
+			return yw_fail(
+				p, yw_val_line(it), it->field,
 				"duplicate LAN name '%s' (first at line %u)",
-				str(it), o->line);
-	strcpy(lan->name, str(it));
+				yw_str(it), o->line);
+	strcpy(lan->name, yw_str(it));
 	return 0;
 }
 
-static const struct key_spec lan_keys[] = {
+static const struct yw_key lan_keys[] = {
 	{ .key = "interface", .fn = parse_lan_if, .required = true },
 	{ .key = "ipv4", .fn = parse_lan_ipv4, .required = true },
 	{ .key = "ipv6", .fn = parse_lan_ipv6 },
 };
 
-static const struct key_spec lans_keys[] = {
+static const struct yw_key lans_keys[] = {
 	{ .key = "name", .fn = parse_lan_name, .required = true },
 	{ .key = "interface", .fn = parse_lan_if, .required = true },
 	{ .key = "ipv4", .fn = parse_lan_ipv4, .required = true },
@@ -725,7 +231,7 @@ static const struct key_spec lans_keys[] = {
 };
 
 /* lan: the one-LAN spelling, a LAN named "lan". */
-static int parse_lan(struct parser *p, const struct item *it, void *obj)
+static int parse_lan(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 	struct mwan_cfg_lan *lan = &cfg->lans[0];
@@ -733,39 +239,39 @@ static int parse_lan(struct parser *p, const struct item *it, void *obj)
 	strcpy(lan->name, "lan");
 	strcpy(lan->field, "lan");
 	lan->line = it->line;
-	if (PARSE_KEYS(p, it, lan_keys, lan))
+	if (YW_PARSE_KEYS(p, it, lan_keys, lan))
 		return -1;
 	cfg->n_lans = 1;
 	return 0;
 }
 
-static int parse_lans(struct parser *p, const struct item *it, void *obj)
+static int parse_lans(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 	yaml_node_item_t *id;
-	struct item el;
+	struct yw_item el;
 
 	if (cfg->n_lans)
-		return fail(
+		return yw_fail(
 			p, it->line, it->field,
 			"lan and lans exclude each other (lan is the spelling for one LAN)");
-	if (expect(p, it, YAML_SEQUENCE_NODE))
+	if (yw_expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
-	if (!list_len(it))
-		return fail(p, it->line, it->field, "no LANs configured");
-	if (list_len(it) > MWAN_MAX_LANS)
-		return fail(p, it->line, it->field,
-			    "too many LANs (at most %d)", MWAN_MAX_LANS);
+	if (!yw_list_len(it))
+		return yw_fail(p, it->line, it->field, "no LANs configured");
+	if (yw_list_len(it) > MWAN_MAX_LANS)
+		return yw_fail(p, it->line, it->field,
+			       "too many LANs (at most %d)", MWAN_MAX_LANS);
 	cfg->lans_list = true;
 	for (id = it->val->data.sequence.items.start;
 	     id < it->val->data.sequence.items.top; id++) {
 		struct mwan_cfg_lan *lan = &cfg->lans[cfg->n_lans];
 
-		list_item(p, it, *id, cfg->n_lans, &el);
+		yw_list_item(p, it, *id, cfg->n_lans, &el);
 		snprintf(lan->field, sizeof(lan->field), "lans[%u]",
 			 cfg->n_lans);
 		lan->line = el.line;
-		if (PARSE_KEYS(p, &el, lans_keys, lan))
+		if (YW_PARSE_KEYS(p, &el, lans_keys, lan))
 			return -1;
 		cfg->n_lans++;
 	}
@@ -774,136 +280,141 @@ static int parse_lans(struct parser *p, const struct item *it, void *obj)
 
 /* ---- one WAN ---- */
 
-static int parse_wan_if(struct parser *p, const struct item *it, void *obj)
+static int parse_wan_if(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_cfg_wan *w = obj, *o;
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 	unsigned int i;
 
 	w->iface_line = it->line;
-	if (get_ifname(p, it, w->ifname))
+	if (yw_get_ifname(p, it, w->ifname))
 		return -1;
 	for (i = 0; i < cfg->n_lans; i++)
 		if (!strcmp(w->ifname, cfg->lans[i].ifname))
-			return fail(p, val_line(it), it->field,
-				    "interface '%s' is also %s.interface",
-				    w->ifname, cfg->lans[i].field);
+			return yw_fail(p, yw_val_line(it), it->field,
+				       "interface '%s' is also %s.interface",
+				       w->ifname, cfg->lans[i].field);
 	for (o = cfg->wans; o < w; o++)
 		if (!strcmp(w->ifname, o->ifname))
-			return fail(p, val_line(it), it->field,
-				    "interface '%s' is also wans.%s.interface",
-				    w->ifname, o->name);
+			return yw_fail(
+				p, yw_val_line(it), it->field,
+				"interface '%s' is also wans.%s.interface",
+				w->ifname, o->name);
 	return 0;
 }
 
 /* A gateway is on the WAN's own link, never a LAN host. */
-static int parse_gw4(struct parser *p, const struct item *it, void *obj)
+static int parse_gw4(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 	int lan;
 
 	w->has_gw4 = true;
-	if (get_ipv4(p, it, &w->gw4))
+	if (yw_get_ipv4(p, it, &w->gw4))
 		return -1;
-	lan = mwan_config_lan_of(p->cfg, w->gw4);
+	lan = mwan_config_lan_of(cfg_of(p), w->gw4);
 	if (lan >= 0)
-		return fail(p, val_line(it), it->field,
-			    "gateway '%s' is inside %s.ipv4, a LAN", str(it),
-			    p->cfg->lans[lan].field);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "gateway '%s' is inside %s.ipv4, a LAN",
+			       yw_str(it), cfg_of(p)->lans[lan].field);
 	return 0;
 }
 
-static int parse_gw6(struct parser *p, const struct item *it, void *obj)
+static int parse_gw6(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
-	const struct mwan_config *cfg = p->cfg;
+	const struct mwan_config *cfg = cfg_of(p);
 
 	w->has_gw6 = true;
-	if (get_ipv6(p, it, &w->gw6))
+	if (yw_get_ipv6(p, it, &w->gw6))
 		return -1;
 	if (cfg->has_lan6 &&
 	    in_prefix6(&w->gw6, &cfg->lan_net6, cfg->lan_plen6))
-		return fail(p, val_line(it), it->field,
-			    "gateway '%s' is inside %s.ipv6, a LAN", str(it),
-			    cfg->lans[cfg->lan6].field);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "gateway '%s' is inside %s.ipv6, a LAN",
+			       yw_str(it), cfg->lans[cfg->lan6].field);
 	return 0;
 }
 
-static int parse_weight(struct parser *p, const struct item *it, void *obj)
+static int parse_weight(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 1, 255, &w->weight);
+	return yw_get_uint(p, it, 1, 255, &w->weight);
 }
 
-static int parse_tier(struct parser *p, const struct item *it, void *obj)
+static int parse_tier(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 1, 255, &w->tier);
+	return yw_get_uint(p, it, 1, 255, &w->tier);
 }
 
-static int parse_npt_prefix(struct parser *p, const struct item *it, void *obj)
+static int parse_npt_prefix(struct yw_parser *p, const struct yw_item *it,
+			    void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
-	unsigned int lan_plen = p->cfg->lan_plen6;
+	unsigned int lan_plen = cfg_of(p)->lan_plen6;
 
 	w->has_npt_prefix = true;
-	if (get_cidr(p, it, AF_INET6, 64, &w->npt_prefix, &w->npt_plen))
+	if (yw_get_cidr(p, it, AF_INET6, 64, &w->npt_prefix, &w->npt_plen))
 		return -1;
 	if (w->npt_plen > lan_plen)
-		return fail(p, val_line(it), it->field,
-			    "prefix '%s' longer than lan.ipv6 /%u", str(it),
-			    lan_plen);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "prefix '%s' longer than lan.ipv6 /%u",
+			       yw_str(it), lan_plen);
 	if (ipv6_scoped(&w->npt_prefix))
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"'%s' is link-local or multicast, no delegated prefix",
-			str(it));
+			yw_str(it));
 	/* lan.ipv6 inside it would be its own external prefix */
-	if (p->cfg->has_lan6 &&
-	    in_prefix6(&p->cfg->lan_net6, &w->npt_prefix, w->npt_plen))
-		return fail(
-			p, val_line(it), it->field,
+	if (cfg_of(p)->has_lan6 &&
+	    in_prefix6(&cfg_of(p)->lan_net6, &w->npt_prefix, w->npt_plen))
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"prefix '%s' contains lan.ipv6: the internal prefix cannot be the external one",
-			str(it));
+			yw_str(it));
 	return 0;
 }
 
 /* With a static prefix the subnet must fit in the bits between it and the
  * LAN prefix; a delegated one is only checked when it arrives.
  */
-static int parse_npt_subnet(struct parser *p, const struct item *it, void *obj)
+static int parse_npt_subnet(struct yw_parser *p, const struct yw_item *it,
+			    void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 	unsigned int bits;
-	struct quoted qv;
+	struct yw_quoted qv;
 
-	if (get_uint(p, it, 0, 0xffff, &w->npt_subnet))
+	if (yw_get_uint(p, it, 0, 0xffff, &w->npt_subnet))
 		return -1;
-	bits = p->cfg->lan_plen6 - w->npt_plen;
+	bits = cfg_of(p)->lan_plen6 - w->npt_plen;
 	if (w->has_npt_prefix && bits < 16 && w->npt_subnet >> bits)
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"subnet '%s' does not fit between /%u and lan.ipv6 /%u (at most 0x%x)",
-			q(&qv, str(it)), w->npt_plen, p->cfg->lan_plen6,
-			(1U << bits) - 1);
+			yw_quote(&qv, yw_str(it)), w->npt_plen,
+			cfg_of(p)->lan_plen6, (1U << bits) - 1);
 	return 0;
 }
 
-static const struct key_spec npt_keys[] = {
+static const struct yw_key npt_keys[] = {
 	{ .key = "prefix", .fn = parse_npt_prefix },
 	{ .key = "subnet", .fn = parse_npt_subnet },
 };
 
-static int parse_npt(struct parser *p, const struct item *it, void *obj)
+static int parse_npt(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	if (!p->cfg->has_lan6)
-		return fail(p, it->line, it->field, "requires lan.ipv6");
+	if (!cfg_of(p)->has_lan6)
+		return yw_fail(p, it->line, it->field, "requires lan.ipv6");
 	w->has_npt = true;
-	return PARSE_KEYS(p, it, npt_keys, obj);
+	return YW_PARSE_KEYS(p, it, npt_keys, obj);
 }
 
 /* "ADDR" (ICMP echo) or "tcp:ADDR:PORT", an IPv6 ADDR optionally in [] */
@@ -924,7 +435,7 @@ static int parse_target(const char *s, struct mwan_cfg_probe_target *t)
 		s += 4;
 		colon = strrchr(s, ':');
 		if (!colon || (size_t)(colon - s) >= sizeof(addr) ||
-		    parse_uint(colon + 1, &port) || !port || port > 65535)
+		    yw_parse_uint(colon + 1, &port) || !port || port > 65535)
 			return -1;
 		t->port = port;
 		memcpy(addr, s, colon - s);
@@ -959,7 +470,7 @@ static bool same_target(const struct mwan_cfg_probe_target *a,
 static bool target_reachable(const struct mwan_cfg_probe_target *t)
 {
 	if (t->family == AF_INET)
-		return ipv4_unicast(t->addr4) &&
+		return yw_ipv4_unicast(t->addr4) &&
 		       (ntohl(t->addr4.s_addr) >> 16) !=
 			       0xa9fe; /* 169.254/16 */
 	return !IN6_IS_ADDR_UNSPECIFIED(&t->addr6) &&
@@ -968,82 +479,86 @@ static bool target_reachable(const struct mwan_cfg_probe_target *t)
 	       !IN6_IS_ADDR_LINKLOCAL(&t->addr6);
 }
 
-static int parse_one_target(struct parser *p, const struct item *it,
+static int parse_one_target(struct yw_parser *p, const struct yw_item *it,
 			    struct mwan_cfg_wan *w)
 {
 	struct mwan_cfg_probe_target *t = &w->probe_targets[w->n_probe_targets];
-	struct quoted qv;
+	struct yw_quoted qv;
 	unsigned int i;
 
-	if (get_str(p, it))
+	if (yw_get_str(p, it))
 		return -1;
-	if (parse_target(str(it), t))
-		return fail(
-			p, val_line(it), it->field,
+	if (parse_target(yw_str(it), t))
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"invalid probe target '%s' (use IPv4, IPv6 or tcp:ADDR:PORT)",
-			q(&qv, str(it)));
-	t->line = val_line(it);
+			yw_quote(&qv, yw_str(it)));
+	t->line = yw_val_line(it);
 	if (!target_reachable(t))
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"probe target '%s' is no unicast address beyond the gateway (unspecified, loopback, link-local, multicast or broadcast)",
-			q(&qv, str(it)));
+			yw_quote(&qv, yw_str(it)));
 	for (i = 0; i < w->n_probe_targets; i++)
 		if (same_target(t, &w->probe_targets[i]))
-			return fail(p, val_line(it), it->field,
-				    "duplicate probe target '%s'",
-				    q(&qv, str(it)));
+			return yw_fail(p, yw_val_line(it), it->field,
+				       "duplicate probe target '%s'",
+				       yw_quote(&qv, yw_str(it)));
 	w->n_probe_targets++;
 	return 0;
 }
 
-static int parse_targets(struct parser *p, const struct item *it, void *obj)
+static int parse_targets(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 	yaml_node_item_t *id;
-	struct item el;
+	struct yw_item el;
 
-	if (expect(p, it, YAML_SEQUENCE_NODE))
+	if (yw_expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
-	if (!list_len(it))
-		return fail(
+	if (!yw_list_len(it))
+		return yw_fail(
 			p, it->line, it->field,
 			"no targets (without probe: the WAN's health follows its link)");
-	if (list_len(it) > MWAN_MAX_PROBE_TARGETS)
-		return fail(p, it->line, it->field,
-			    "too many targets (at most %d)",
-			    MWAN_MAX_PROBE_TARGETS);
+	if (yw_list_len(it) > MWAN_MAX_PROBE_TARGETS)
+		return yw_fail(p, it->line, it->field,
+			       "too many targets (at most %d)",
+			       MWAN_MAX_PROBE_TARGETS);
 	for (id = it->val->data.sequence.items.start;
 	     id < it->val->data.sequence.items.top; id++) {
-		list_item(p, it, *id, w->n_probe_targets, &el);
+		yw_list_item(p, it, *id, w->n_probe_targets, &el);
 		if (parse_one_target(p, &el, w))
 			return -1;
 	}
 	return 0;
 }
 
-static int parse_interval(struct parser *p, const struct item *it, void *obj)
+static int parse_interval(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 10, 60000, &w->probe_interval_ms);
+	return yw_get_uint(p, it, 10, 60000, &w->probe_interval_ms);
 }
 
-static int parse_timeout(struct parser *p, const struct item *it, void *obj)
+static int parse_timeout(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 10, 60000, &w->probe_timeout_ms);
+	return yw_get_uint(p, it, 10, 60000, &w->probe_timeout_ms);
 }
 
 /* A smaller window pulls the thresholds' defaults down with it, so
  * "window: 4" alone stays valid.
  */
-static int parse_window(struct parser *p, const struct item *it, void *obj)
+static int parse_window(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	if (get_uint(p, it, 1, MWAN_PROBE_WINDOW_MAX, &w->probe_window))
+	if (yw_get_uint(p, it, 1, MWAN_PROBE_WINDOW_MAX, &w->probe_window))
 		return -1;
 	if (w->probe_down_after > w->probe_window)
 		w->probe_down_after = w->probe_window;
@@ -1052,91 +567,102 @@ static int parse_window(struct parser *p, const struct item *it, void *obj)
 	return 0;
 }
 
-static int parse_down_after(struct parser *p, const struct item *it, void *obj)
+static int parse_down_after(struct yw_parser *p, const struct yw_item *it,
+			    void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 1, w->probe_window, &w->probe_down_after);
+	return yw_get_uint(p, it, 1, w->probe_window, &w->probe_down_after);
 }
 
-static int parse_up_after(struct parser *p, const struct item *it, void *obj)
+static int parse_up_after(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 1, w->probe_window, &w->probe_up_after);
+	return yw_get_uint(p, it, 1, w->probe_window, &w->probe_up_after);
 }
 
-static int parse_quorum(struct parser *p, const struct item *it, void *obj)
+static int parse_quorum(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 	unsigned int max = w->n_probe_targets;
 
-	return get_uint(p, it, 1, max ? max : MWAN_MAX_PROBE_TARGETS,
-			&w->probe_quorum);
+	return yw_get_uint(p, it, 1, max ? max : MWAN_MAX_PROBE_TARGETS,
+			   &w->probe_quorum);
 }
 
-static int parse_hold_down(struct parser *p, const struct item *it, void *obj)
+static int parse_hold_down(struct yw_parser *p, const struct yw_item *it,
+			   void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 0, 3600, &w->probe_hold_down_s);
+	return yw_get_uint(p, it, 0, 3600, &w->probe_hold_down_s);
 }
 
 /* A raise below the default clear drags the clear down with it, so
  * "loss_raise_pct: 20" alone stays valid; an explicit clear is checked.
  */
-static int parse_loss_raise(struct parser *p, const struct item *it, void *obj)
+static int parse_loss_raise(struct yw_parser *p, const struct yw_item *it,
+			    void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	if (get_uint(p, it, 0, 100, &w->probe_loss_raise_pct))
+	if (yw_get_uint(p, it, 0, 100, &w->probe_loss_raise_pct))
 		return -1;
 	if (w->probe_loss_clear_pct > w->probe_loss_raise_pct)
 		w->probe_loss_clear_pct = w->probe_loss_raise_pct;
 	return 0;
 }
 
-static int parse_loss_clear(struct parser *p, const struct item *it, void *obj)
+static int parse_loss_clear(struct yw_parser *p, const struct yw_item *it,
+			    void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
-	struct quoted qv;
+	struct yw_quoted qv;
 
-	if (get_uint(p, it, 0, 100, &w->probe_loss_clear_pct))
+	if (yw_get_uint(p, it, 0, 100, &w->probe_loss_clear_pct))
 		return -1;
 	if (w->probe_loss_clear_pct > w->probe_loss_raise_pct)
-		return fail(p, val_line(it), it->field,
-			    "value '%s' above loss_raise_pct %u",
-			    q(&qv, str(it)), w->probe_loss_raise_pct);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "value '%s' above loss_raise_pct %u",
+			       yw_quote(&qv, yw_str(it)),
+			       w->probe_loss_raise_pct);
 	return 0;
 }
 
-static int parse_rtt_raise(struct parser *p, const struct item *it, void *obj)
+static int parse_rtt_raise(struct yw_parser *p, const struct yw_item *it,
+			   void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	return get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS,
-			&w->probe_rtt_raise_ms);
+	return yw_get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS,
+			   &w->probe_rtt_raise_ms);
 }
 
 /* 0 keeps the default: 80 % of rtt_raise_ms. */
-static int parse_rtt_clear(struct parser *p, const struct item *it, void *obj)
+static int parse_rtt_clear(struct yw_parser *p, const struct yw_item *it,
+			   void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
-	struct quoted qv;
+	struct yw_quoted qv;
 
-	if (get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS, &w->probe_rtt_clear_ms))
+	if (yw_get_uint(p, it, 0, MWAN_PROBE_RTT_MAX_MS,
+			&w->probe_rtt_clear_ms))
 		return -1;
 	if (w->probe_rtt_clear_ms && !w->probe_rtt_raise_ms)
-		return fail(p, val_line(it), it->field,
-			    "requires rtt_raise_ms");
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "requires rtt_raise_ms");
 	if (w->probe_rtt_clear_ms > w->probe_rtt_raise_ms)
-		return fail(p, val_line(it), it->field,
-			    "value '%s' above rtt_raise_ms %u", q(&qv, str(it)),
-			    w->probe_rtt_raise_ms);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "value '%s' above rtt_raise_ms %u",
+			       yw_quote(&qv, yw_str(it)),
+			       w->probe_rtt_raise_ms);
 	return 0;
 }
 
-static const struct key_spec probe_keys[] = {
+static const struct yw_key probe_keys[] = {
 	{ .key = "targets", .fn = parse_targets },
 	{ .key = "interval_ms", .fn = parse_interval },
 	{ .key = "timeout_ms", .fn = parse_timeout },
@@ -1159,11 +685,11 @@ static unsigned int rtt_clear_default(unsigned int raise_ms)
 	return clear ? clear : 1;
 }
 
-static int parse_probe(struct parser *p, const struct item *it, void *obj)
+static int parse_probe(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
-	if (PARSE_KEYS(p, it, probe_keys, obj))
+	if (YW_PARSE_KEYS(p, it, probe_keys, obj))
 		return -1;
 	if (w->probe_rtt_raise_ms && !w->probe_rtt_clear_ms)
 		w->probe_rtt_clear_ms =
@@ -1208,49 +734,49 @@ static void prefix_text(const struct mwan_cfg_prefix *pfx, char *buf,
 	snprintf(buf, len, "%s/%u", a, pfx->plen);
 }
 
-typedef int (*prefix_fn)(struct parser *p, const struct item *it,
+typedef int (*prefix_fn)(struct yw_parser *p, const struct yw_item *it,
 			 const struct mwan_cfg_prefix *pfx, void *obj);
 
 /* A list of prefixes of either family, no two overlapping, each one
  * also judged by `check`.
  */
-static int parse_prefix_list(struct parser *p, const struct item *it,
+static int parse_prefix_list(struct yw_parser *p, const struct yw_item *it,
 			     struct mwan_cfg_prefix *list, unsigned int *n,
 			     prefix_fn check, void *obj)
 {
 	yaml_node_item_t *id;
-	struct item el;
+	struct yw_item el;
 	char t[INET6_ADDRSTRLEN + 8];
 	unsigned int i;
 
-	if (expect(p, it, YAML_SEQUENCE_NODE))
+	if (yw_expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
-	if (list_len(it) > MWAN_MAX_PREFIX_LIST)
-		return fail(p, it->line, it->field,
-			    "too many prefixes (at most %d)",
-			    MWAN_MAX_PREFIX_LIST);
+	if (yw_list_len(it) > MWAN_MAX_PREFIX_LIST)
+		return yw_fail(p, it->line, it->field,
+			       "too many prefixes (at most %d)",
+			       MWAN_MAX_PREFIX_LIST);
 	for (id = it->val->data.sequence.items.start;
 	     id < it->val->data.sequence.items.top; id++) {
 		struct mwan_cfg_prefix *pfx = &list[*n];
 
-		list_item(p, it, *id, *n, &el);
-		if (get_str(p, &el))
+		yw_list_item(p, it, *id, *n, &el);
+		if (yw_get_str(p, &el))
 			return -1;
-		pfx->family = strchr(str(&el), ':') ? AF_INET6 : AF_INET;
-		if (get_cidr(p, &el, pfx->family,
-			     pfx->family == AF_INET ? 32 : 128,
-			     pfx->family == AF_INET ? (void *)&pfx->addr4 :
-						      (void *)&pfx->addr6,
-			     &pfx->plen))
+		pfx->family = strchr(yw_str(&el), ':') ? AF_INET6 : AF_INET;
+		if (yw_get_cidr(p, &el, pfx->family,
+				pfx->family == AF_INET ? 32 : 128,
+				pfx->family == AF_INET ? (void *)&pfx->addr4 :
+							 (void *)&pfx->addr6,
+				&pfx->plen))
 			return -1;
-		pfx->line = val_line(&el);
+		pfx->line = yw_val_line(&el);
 		for (i = 0; i < *n; i++) {
 			if (!mwan_prefix_overlaps(pfx, &list[i]))
 				continue;
 			prefix_text(&list[i], t, sizeof(t));
-			return fail(p, pfx->line, el.field,
-				    "'%s' overlaps %s (line %u)", str(&el), t,
-				    list[i].line);
+			return yw_fail(p, pfx->line, el.field,
+				       "'%s' overlaps %s (line %u)",
+				       yw_str(&el), t, list[i].line);
 		}
 		if (check(p, &el, pfx, obj))
 			return -1;
@@ -1262,7 +788,7 @@ static int parse_prefix_list(struct parser *p, const struct item *it,
 /* What may leave untranslated must be neither a LAN's (those leave
  * translated) nor private (which never leaves a WAN as it is).
  */
-static int check_allow(struct parser *p, const struct item *it,
+static int check_allow(struct yw_parser *p, const struct yw_item *it,
 		       const struct mwan_cfg_prefix *pfx, void *obj)
 {
 	const struct mwan_cfg_prefix private4[] = {
@@ -1277,7 +803,7 @@ static int check_allow(struct parser *p, const struct item *it,
 	static const struct mwan_cfg_prefix ula = { .family = AF_INET6,
 						    .addr6 = { { { 0xfc } } },
 						    .plen = 7 };
-	const struct mwan_config *cfg = p->cfg;
+	const struct mwan_config *cfg = cfg_of(p);
 	struct mwan_cfg_prefix lan = { .family = AF_INET };
 	unsigned int i;
 
@@ -1286,31 +812,31 @@ static int check_allow(struct parser *p, const struct item *it,
 		lan.addr4 = cfg->lans[i].net4;
 		lan.plen = cfg->lans[i].plen4;
 		if (mwan_prefix_overlaps(pfx, &lan))
-			return fail(
-				p, val_line(it), it->field,
+			return yw_fail(
+				p, yw_val_line(it), it->field,
 				"'%s' overlaps %s.ipv4: LAN addresses leave translated, never as they are",
-				str(it), cfg->lans[i].field);
+				yw_str(it), cfg->lans[i].field);
 	}
 	lan.family = AF_INET6;
 	lan.addr6 = cfg->lan_net6;
 	lan.plen = cfg->lan_plen6;
 	if (cfg->has_lan6 && mwan_prefix_overlaps(pfx, &lan))
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"'%s' overlaps %s.ipv6: LAN addresses leave translated, never as they are",
-			str(it), cfg->lans[cfg->lan6].field);
+			yw_str(it), cfg->lans[cfg->lan6].field);
 	for (i = 0; i < ARRAY_SIZE(private4); i++)
 		if (mwan_prefix_overlaps(pfx, &private4[i]))
 			break;
 	if (i < ARRAY_SIZE(private4) || mwan_prefix_overlaps(pfx, &ula))
-		return fail(
-			p, val_line(it), it->field,
+		return yw_fail(
+			p, yw_val_line(it), it->field,
 			"'%s' is private address space (RFC 1918, RFC 4193), which never leaves a WAN untranslated",
-			str(it));
+			yw_str(it));
 	return 0;
 }
 
-static int parse_allow(struct parser *p, const struct item *it, void *obj)
+static int parse_allow(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_cfg_wan *w = obj;
 
@@ -1318,7 +844,7 @@ static int parse_allow(struct parser *p, const struct item *it, void *obj)
 				 check_allow, w);
 }
 
-static const struct key_spec wan_keys[] = {
+static const struct yw_key wan_keys[] = {
 	{ .key = "interface", .fn = parse_wan_if, .required = true },
 	{ .key = "gateway4", .fn = parse_gw4, .required = true },
 	{ .key = "gateway6", .fn = parse_gw6 },
@@ -1346,43 +872,43 @@ static void wan_defaults(struct mwan_cfg_wan *w)
 	w->probe_rtt_clear_ms = MWAN_PROBE_RTT_CLEAR_MS;
 }
 
-static int parse_wan(struct parser *p, const struct item *it, void *obj)
+static int parse_wan(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
-	const char *name = scalar(it->key);
+	const char *name = yw_scalar(it->key);
 	struct mwan_cfg_wan *w;
-	struct quoted qk;
+	struct yw_quoted qk;
 
 	if (!valid_wan_name(name))
-		return fail(
+		return yw_fail(
 			p, it->line, it->field,
 			"invalid WAN name '%s' (1 to %d of a-z, 0-9, _ and -)",
-			q(&qk, name), MWAN_NAME_LEN - 1);
+			yw_quote(&qk, name), MWAN_NAME_LEN - 1);
 	if (cfg->n_wans == MWAN_MAX_WANS)
-		return fail(p, it->line, it->field,
-			    "too many WANs (at most %d)", MWAN_MAX_WANS);
+		return yw_fail(p, it->line, it->field,
+			       "too many WANs (at most %d)", MWAN_MAX_WANS);
 	w = &cfg->wans[cfg->n_wans];
 	wan_defaults(w);
 	strcpy(w->name, name);
 	w->line = it->line;
-	if (PARSE_KEYS(p, it, wan_keys, w))
+	if (YW_PARSE_KEYS(p, it, wan_keys, w))
 		return -1;
 	cfg->n_wans++;
 	return 0;
 }
 
-static int parse_wans(struct parser *p, const struct item *it, void *obj)
+static int parse_wans(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 
 	/* lan and lans come first in top_keys: WANs and mappings need them */
 	if (!cfg->n_lans)
-		return fail(p, p->root_line, "lan", "missing required key");
+		return yw_fail(p, p->root_line, "lan", "missing required key");
 
-	if (for_each_pair(p, it, parse_wan, cfg))
+	if (yw_for_each_pair(p, it, parse_wan, cfg))
 		return -1;
 	if (!cfg->n_wans)
-		return fail(p, it->line, it->field, "no WANs configured");
+		return yw_fail(p, it->line, it->field, "no WANs configured");
 	return 0;
 }
 
@@ -1421,23 +947,24 @@ static void lans4_text(const struct mwan_config *cfg, char *buf, size_t len)
 		snprintf(buf + off, len - off, ")");
 }
 
-static int parse_internal(struct parser *p, const struct item *it, void *obj)
+static int parse_internal(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 	struct mwan_cfg_nat *n = obj, *o;
 	char lans[MWAN_MAX_LANS * 24 + 32], net[INET_ADDRSTRLEN + 4];
 	const struct mwan_cfg_lan *lan;
 	uint32_t host, mask;
 	int i;
 
-	if (get_ipv4(p, it, &n->internal))
+	if (yw_get_ipv4(p, it, &n->internal))
 		return -1;
-	n->internal_line = val_line(it);
+	n->internal_line = yw_val_line(it);
 	i = mwan_config_lan_of(cfg, n->internal);
 	if (i < 0) {
 		lans4_text(cfg, lans, sizeof(lans));
-		return fail(p, val_line(it), it->field,
-			    "address '%s' not inside %s", str(it), lans);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "address '%s' not inside %s", yw_str(it), lans);
 	}
 	lan = &cfg->lans[i];
 	n->lan = i;
@@ -1445,24 +972,24 @@ static int parse_internal(struct parser *p, const struct item *it, void *obj)
 	host = ntohl(n->internal.s_addr) & ~mask;
 	net4_text(lan->net4, lan->plen4, net);
 	if (host == 0 || host == ~mask)
-		return fail(p, val_line(it), it->field,
-			    "address '%s' is the %s address of %s.ipv4 %s",
-			    str(it), host ? "broadcast" : "network", lan->field,
-			    net);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "address '%s' is the %s address of %s.ipv4 %s",
+			       yw_str(it), host ? "broadcast" : "network",
+			       lan->field, net);
 	for (o = cfg->nat; o < n; o++)
 		if (o->internal.s_addr == n->internal.s_addr)
-			return fail(
-				p, val_line(it), it->field,
+			return yw_fail(
+				p, yw_val_line(it), it->field,
 				"duplicate internal address '%s' (first at line %u)",
-				str(it), o->line);
+				yw_str(it), o->line);
 	return 0;
 }
 
 /* Against every address so far, the current entry's other WANs included. */
-static int check_public(struct parser *p, const struct item *it,
+static int check_public(struct yw_parser *p, const struct yw_item *it,
 			struct in_addr a, const struct mwan_cfg_nat *cur)
 {
-	struct mwan_config *cfg = p->cfg;
+	struct mwan_config *cfg = cfg_of(p);
 	char lan[INET_ADDRSTRLEN + 4];
 	const struct mwan_cfg_nat *o;
 	unsigned int i;
@@ -1471,57 +998,60 @@ static int check_public(struct parser *p, const struct item *it,
 	li = mwan_config_lan_of(cfg, a);
 	if (li >= 0) {
 		net4_text(cfg->lans[li].net4, cfg->lans[li].plen4, lan);
-		return fail(p, val_line(it), it->field,
-			    "public address '%s' inside %s.ipv4 %s", str(it),
-			    cfg->lans[li].field, lan);
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "public address '%s' inside %s.ipv4 %s",
+			       yw_str(it), cfg->lans[li].field, lan);
 	}
 	/* it would take the gateway's traffic, probe replies among it */
 	for (i = 0; i < cfg->n_wans; i++)
 		if (cfg->wans[i].has_gw4 && cfg->wans[i].gw4.s_addr == a.s_addr)
-			return fail(p, val_line(it), it->field,
-				    "public address '%s' is wans.%s.gateway4",
-				    str(it), cfg->wans[i].name);
+			return yw_fail(
+				p, yw_val_line(it), it->field,
+				"public address '%s' is wans.%s.gateway4",
+				yw_str(it), cfg->wans[i].name);
 	for (o = cfg->nat; o <= cur; o++)
 		for (i = 0; i < MWAN_MAX_WANS; i++)
 			if (o->has_ext[i] && o->ext[i].s_addr == a.s_addr)
-				return fail(
-					p, val_line(it), it->field,
+				return yw_fail(
+					p, yw_val_line(it), it->field,
 					"duplicate public address '%s' (first at line %u)",
-					str(it), o->ext_line[i]);
+					yw_str(it), o->ext_line[i]);
 	return 0;
 }
 
-static int parse_ext_one(struct parser *p, const struct item *it, void *obj)
+static int parse_ext_one(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
 	struct mwan_cfg_nat *n = obj;
-	struct quoted qk;
+	struct yw_quoted qk;
 	struct in_addr a;
 	int i;
 
-	i = mwan_config_wan_index(p->cfg, scalar(it->key));
+	i = mwan_config_wan_index(cfg_of(p), yw_scalar(it->key));
 	if (i < 0)
-		return fail(p, it->line, it->field, "unknown WAN '%s'",
-			    q(&qk, scalar(it->key)));
-	if (get_ipv4(p, it, &a) || check_public(p, it, a, n))
+		return yw_fail(p, it->line, it->field, "unknown WAN '%s'",
+			       yw_quote(&qk, yw_scalar(it->key)));
+	if (yw_get_ipv4(p, it, &a) || check_public(p, it, a, n))
 		return -1;
 	n->ext[i] = a;
 	n->has_ext[i] = true;
-	n->ext_line[i] = val_line(it);
+	n->ext_line[i] = yw_val_line(it);
 	return 0;
 }
 
-static int parse_external(struct parser *p, const struct item *it, void *obj)
+static int parse_external(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
-	if (expect(p, it, YAML_MAPPING_NODE))
+	if (yw_expect(p, it, YAML_MAPPING_NODE))
 		return -1;
 	if (it->val->data.mapping.pairs.top ==
 	    it->val->data.mapping.pairs.start)
-		return fail(p, it->line, it->field,
-			    "no public address for any WAN");
-	return for_each_pair(p, it, parse_ext_one, obj);
+		return yw_fail(p, it->line, it->field,
+			       "no public address for any WAN");
+	return yw_for_each_pair(p, it, parse_ext_one, obj);
 }
 
-static const struct key_spec nat_keys[] = {
+static const struct yw_key nat_keys[] = {
 	{ .key = "internal", .fn = parse_internal, .required = true },
 	{ .key = "external", .fn = parse_external, .required = true },
 };
@@ -1529,29 +1059,29 @@ static const struct key_spec nat_keys[] = {
 /* Entries count as parsed one by one, so the duplicate checks of entry i
  * see exactly the entries before it.
  */
-static int parse_nat(struct parser *p, const struct item *it, void *obj)
+static int parse_nat(struct yw_parser *p, const struct yw_item *it, void *obj)
 {
 	struct mwan_config *cfg = obj;
 	yaml_node_item_t *id;
-	struct item el;
+	struct yw_item el;
 	size_t n;
 
-	if (expect(p, it, YAML_SEQUENCE_NODE))
+	if (yw_expect(p, it, YAML_SEQUENCE_NODE))
 		return -1;
-	n = list_len(it);
+	n = yw_list_len(it);
 	if (n > MWAN_MAX_HOSTS)
-		return fail(p, it->line, it->field,
-			    "too many entries (at most %d)", MWAN_MAX_HOSTS);
+		return yw_fail(p, it->line, it->field,
+			       "too many entries (at most %d)", MWAN_MAX_HOSTS);
 	if (!n)
 		return 0;
 	cfg->nat = calloc(n, sizeof(*cfg->nat));
 	if (!cfg->nat)
-		return fail(p, it->line, it->field, "out of memory");
+		return yw_fail(p, it->line, it->field, "out of memory");
 	for (id = it->val->data.sequence.items.start;
 	     id < it->val->data.sequence.items.top; id++) {
-		list_item(p, it, *id, cfg->n_nat, &el);
+		yw_list_item(p, it, *id, cfg->n_nat, &el);
 		cfg->nat[cfg->n_nat].line = el.line;
-		if (PARSE_KEYS(p, &el, nat_keys, &cfg->nat[cfg->n_nat]))
+		if (YW_PARSE_KEYS(p, &el, nat_keys, &cfg->nat[cfg->n_nat]))
 			return -1;
 		cfg->n_nat++;
 	}
@@ -1571,67 +1101,72 @@ static bool dir_syntax(const char *s)
 /* Written by the loader as PATH.tmp.PID next to it, then renamed: the
  * name must leave room for the suffix and be a file's.
  */
-static int parse_textfile(struct parser *p, const struct item *it, void *obj)
+static int parse_textfile(struct yw_parser *p, const struct yw_item *it,
+			  void *obj)
 {
 	struct mwan_config *cfg = obj;
-	struct quoted qv;
+	struct yw_quoted qv;
 
-	if (get_str(p, it))
+	if (yw_get_str(p, it))
 		return -1;
-	if (str(it)[0] != '/')
-		return fail(p, val_line(it), it->field,
-			    "not an absolute path '%s'", q(&qv, str(it)));
-	if (strlen(str(it)) >= MWAN_METRICS_PATH_MAX)
-		return fail(p, val_line(it), it->field, "path too long '%s'",
-			    q(&qv, str(it)));
-	if (dir_syntax(str(it)))
-		return fail(p, val_line(it), it->field,
-			    "names a directory '%s'", q(&qv, str(it)));
-	strcpy(cfg->metrics_textfile, str(it));
-	cfg->metrics_textfile_line = val_line(it);
+	if (yw_str(it)[0] != '/')
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "not an absolute path '%s'",
+			       yw_quote(&qv, yw_str(it)));
+	if (strlen(yw_str(it)) >= MWAN_METRICS_PATH_MAX)
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "path too long '%s'", yw_quote(&qv, yw_str(it)));
+	if (dir_syntax(yw_str(it)))
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "names a directory '%s'",
+			       yw_quote(&qv, yw_str(it)));
+	strcpy(cfg->metrics_textfile, yw_str(it));
+	cfg->metrics_textfile_line = yw_val_line(it);
 	return 0;
 }
 
-static int parse_metrics_interval(struct parser *p, const struct item *it,
+static int parse_metrics_interval(struct yw_parser *p, const struct yw_item *it,
 				  void *obj)
 {
 	struct mwan_config *cfg = obj;
 
-	return get_uint(p, it, 1, MWAN_METRICS_INTERVAL_MAX_S,
-			&cfg->metrics_interval_s);
+	return yw_get_uint(p, it, 1, MWAN_METRICS_INTERVAL_MAX_S,
+			   &cfg->metrics_interval_s);
 }
 
-static const struct key_spec metrics_keys[] = {
+static const struct yw_key metrics_keys[] = {
 	{ .key = "textfile", .fn = parse_textfile },
 	{ .key = "interval", .fn = parse_metrics_interval },
 };
 
-static int parse_metrics(struct parser *p, const struct item *it, void *obj)
+static int parse_metrics(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
-	return PARSE_KEYS(p, it, metrics_keys, obj);
+	return YW_PARSE_KEYS(p, it, metrics_keys, obj);
 }
 
 /* ---- ingress_filter ---- */
 
-static int parse_bogons(struct parser *p, const struct item *it, void *obj)
+static int parse_bogons(struct yw_parser *p, const struct yw_item *it,
+			void *obj)
 {
 	struct mwan_config *cfg = obj;
-	struct quoted qv;
+	struct yw_quoted qv;
 
-	if (get_str(p, it))
+	if (yw_get_str(p, it))
 		return -1;
-	if (strcmp(str(it), "default") && strcmp(str(it), "none"))
-		return fail(p, val_line(it), it->field,
-			    "invalid value '%s' (use default or none)",
-			    q(&qv, str(it)));
-	cfg->bogons = !strcmp(str(it), "default");
+	if (strcmp(yw_str(it), "default") && strcmp(yw_str(it), "none"))
+		return yw_fail(p, yw_val_line(it), it->field,
+			       "invalid value '%s' (use default or none)",
+			       yw_quote(&qv, yw_str(it)));
+	cfg->bogons = !strcmp(yw_str(it), "default");
 	return 0;
 }
 
 /* A source dropped on every WAN must not be one the WANs need: a
  * gateway or a probe target (their answers would be dropped too).
  */
-static int check_drop(struct parser *p, const struct item *it,
+static int check_drop(struct yw_parser *p, const struct yw_item *it,
 		      const struct mwan_cfg_prefix *pfx, void *obj)
 {
 	const struct mwan_config *cfg = obj;
@@ -1641,16 +1176,16 @@ static int check_drop(struct parser *p, const struct item *it,
 	for (w = cfg->wans; w < cfg->wans + cfg->n_wans; w++) {
 		if (w->has_gw4 && pfx->family == AF_INET &&
 		    mwan_prefix_has(pfx, &w->gw4))
-			return fail(
-				p, val_line(it), it->field,
+			return yw_fail(
+				p, yw_val_line(it), it->field,
 				"'%s' holds wans.%s.gateway4, whose packets it would drop",
-				str(it), w->name);
+				yw_str(it), w->name);
 		if (w->has_gw6 && pfx->family == AF_INET6 &&
 		    mwan_prefix_has(pfx, &w->gw6))
-			return fail(
-				p, val_line(it), it->field,
+			return yw_fail(
+				p, yw_val_line(it), it->field,
 				"'%s' holds wans.%s.gateway6, whose packets it would drop",
-				str(it), w->name);
+				yw_str(it), w->name);
 		for (i = 0; i < w->n_probe_targets; i++) {
 			const struct mwan_cfg_probe_target *t =
 				&w->probe_targets[i];
@@ -1660,16 +1195,16 @@ static int check_drop(struct parser *p, const struct item *it,
 					    t->family == AF_INET ?
 						    (const void *)&t->addr4 :
 						    (const void *)&t->addr6))
-				return fail(
-					p, val_line(it), it->field,
+				return yw_fail(
+					p, yw_val_line(it), it->field,
 					"'%s' holds probe target %s of wans.%s (line %u), whose answers it would drop",
-					str(it), t->text, w->name, t->line);
+					yw_str(it), t->text, w->name, t->line);
 		}
 	}
 	return 0;
 }
 
-static int parse_drop_sources(struct parser *p, const struct item *it,
+static int parse_drop_sources(struct yw_parser *p, const struct yw_item *it,
 			      void *obj)
 {
 	struct mwan_config *cfg = obj;
@@ -1678,17 +1213,18 @@ static int parse_drop_sources(struct parser *p, const struct item *it,
 				 check_drop, cfg);
 }
 
-static const struct key_spec ingress_keys[] = {
+static const struct yw_key ingress_keys[] = {
 	{ .key = "bogons", .fn = parse_bogons },
 	{ .key = "drop_sources", .fn = parse_drop_sources },
 };
 
-static int parse_ingress(struct parser *p, const struct item *it, void *obj)
+static int parse_ingress(struct yw_parser *p, const struct yw_item *it,
+			 void *obj)
 {
-	return PARSE_KEYS(p, it, ingress_keys, obj);
+	return YW_PARSE_KEYS(p, it, ingress_keys, obj);
 }
 
-static const struct key_spec top_keys[] = {
+static const struct yw_key top_keys[] = {
 	{ .key = "pin_dir", .fn = parse_pin_dir },
 	{ .key = "run_dir", .fn = parse_run_dir },
 	{ .key = "fast_path", .fn = parse_fast_path },
@@ -1714,139 +1250,35 @@ static void config_defaults(struct mwan_config *cfg, const char *name)
 	cfg->metrics_interval_s = MWAN_METRICS_INTERVAL_S;
 }
 
-static int parse_root(struct parser *p, yaml_node_t *root)
+static int parse_root(struct yw_parser *p, yaml_node_t *root)
 {
-	struct item it = { .field = "", .val = root };
+	struct yw_item it = { .field = "", .val = root };
 
-	it.line = node_line(root);
+	it.line = yw_node_line(root);
 	if (root->type != YAML_MAPPING_NODE)
-		return fail(p, it.line, "top level",
-			    "expected a mapping, got %s", kind(root));
+		return yw_fail(p, it.line, "top level",
+			       "expected a mapping, got %s", yw_kind(root));
 	p->root_line = it.line;
-	if (PARSE_KEYS(p, &it, top_keys, p->cfg))
+	if (YW_PARSE_KEYS(p, &it, top_keys, cfg_of(p)))
 		return -1;
-	if (!p->cfg->flows_inbound_max)
-		p->cfg->flows_inbound_max = p->cfg->flows_max / 4 >
-							    MWAN_FLOWS_MIN ?
-						    p->cfg->flows_max / 4 :
-						    MWAN_FLOWS_MIN;
+	if (!cfg_of(p)->flows_inbound_max)
+		cfg_of(p)->flows_inbound_max =
+			cfg_of(p)->flows_max / 4 > MWAN_FLOWS_MIN ?
+				cfg_of(p)->flows_max / 4 :
+				MWAN_FLOWS_MIN;
 	return 0;
-}
-
-static int yaml_fail(struct parser *p, const yaml_parser_t *yp)
-{
-	const char *problem = yp->problem ? yp->problem : "out of memory";
-
-	return fail(p, yp->problem_mark.line + 1, "syntax error", "%s%s%s%s",
-		    problem, yp->context ? " (" : "",
-		    yp->context ? yp->context : "", yp->context ? ")" : "");
-}
-
-/* Refuses nesting deeper than the schema could use before the document
- * is built: libyaml's scanner takes time quadratic in the depth (a 200 kB
- * file of brackets kept it busy for a minute), and this pass stops at the
- * first level too many. Syntax errors are left to the real load.
- */
-static int check_depth(struct parser *p, const char *buf, size_t len)
-{
-	yaml_parser_t yp;
-	yaml_event_t ev;
-	unsigned int depth = 0;
-	int ret = 0;
-	bool done = false;
-
-	if (!yaml_parser_initialize(&yp))
-		return 0; /* the load reports it */
-	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
-	while (!done && !ret && yaml_parser_parse(&yp, &ev)) {
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > MWAN_YAML_MAX_DEPTH)
-				ret = fail(p, ev.start_mark.line + 1,
-					   "syntax error",
-					   "nested deeper than %d levels",
-					   MWAN_YAML_MAX_DEPTH);
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&yp);
-	return ret;
-}
-
-/* Loads the only document; a second one would be ignored by the walk,
- * which is worse than refusing it.
- */
-static int load_document(struct parser *p, yaml_parser_t *yp,
-			 yaml_document_t *doc)
-{
-	yaml_document_t extra;
-	yaml_node_t *root;
-	int ret = 0;
-
-	if (!yaml_parser_load(yp, doc))
-		return yaml_fail(p, yp);
-	if (!yaml_document_get_root_node(doc)) {
-		mwan_set_err(
-			p->err, p->errlen,
-			"%s:1: top level: no YAML document (empty or comments only)",
-			p->name);
-		ret = -1;
-	} else if (!yaml_parser_load(yp, &extra)) {
-		ret = yaml_fail(p, yp);
-	} else {
-		root = yaml_document_get_root_node(&extra);
-		if (root)
-			ret = fail(p, extra.start_mark.line + 1, "syntax error",
-				   "more than one YAML document");
-		yaml_document_delete(&extra);
-	}
-	if (ret)
-		yaml_document_delete(doc);
-	return ret;
 }
 
 int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen)
 {
-	struct parser p = {
-		.name = name, .cfg = cfg, .err = err, .errlen = errlen
+	struct yw_parser p = {
+		.name = name, .data = cfg, .err = err, .errlen = errlen
 	};
-	yaml_parser_t yp;
-	yaml_document_t doc;
 	int ret;
 
 	config_defaults(cfg, name);
-	if (!len) {
-		mwan_set_err(err, errlen, "%s:1: top level: the file is empty",
-			     name);
-		return -1;
-	}
-	if (!yaml_parser_initialize(&yp)) {
-		mwan_set_err(err, errlen, "%s: cannot read: %s", name,
-			     strerror(ENOMEM));
-		return -1;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
-	ret = check_depth(&p, buf, len);
-	if (!ret)
-		ret = load_document(&p, &yp, &doc);
-	if (!ret) {
-		p.doc = &doc;
-		ret = parse_root(&p, yaml_document_get_root_node(&doc));
-		yaml_document_delete(&doc);
-	}
-	yaml_parser_delete(&yp);
+	ret = yw_parse(&p, buf, len, parse_root);
 	if (ret)
 		mwan_config_free(cfg);
 	return ret;
@@ -1906,274 +1338,6 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 	ret = mwan_config_parse(buf, len, path, cfg, err, errlen);
 	free(buf);
 	return ret;
-}
-
-bool mwan_link_l3(int type)
-{
-	switch (type) {
-	case ARPHRD_NONE: /* tun, WireGuard */
-	case ARPHRD_IPGRE:
-	case ARPHRD_TUNNEL:
-	case ARPHRD_TUNNEL6:
-	case ARPHRD_SIT:
-	case ARPHRD_PPP:
-	case ARPHRD_RAWIP: /* LTE modems (rmnet, qmi_wwan raw-ip) */
-		return true;
-	}
-	return false;
-}
-
-/* Why the device cannot be this role; NULL when it can. Every program
- * reads an Ethernet header on a LAN; a WAN may also be an L3 device
- * (WireGuard, GRE, IP-in-IP, tun, PPP), whose packets start at the IP
- * header: the TC programs are told so (MWAN_WAN_L3) and XDP stays off.
- */
-static const char *link_refusal(int type, bool wan)
-{
-	if (type == ARPHRD_ETHER)
-		return NULL; /* NICs, virtio, veth, VLAN, bridge, bond, macvlan */
-	if (mwan_link_l3(type))
-		return wan ? NULL :
-			     "has no link-layer header (WireGuard, GRE, tun, PPP); a LAN must be Ethernet";
-	if (type == ARPHRD_LOOPBACK)
-		return "is the loopback device; mwan supports Ethernet and, as WANs, L3 tunnel and PPP interfaces";
-	return "has neither an Ethernet header nor an IP one; mwan supports Ethernet and, as WANs, L3 tunnel and PPP interfaces";
-}
-
-int mwan_link_type(const char *ifname)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
-
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ret = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno :
-					       ifr.ifr_hwaddr.sa_family;
-	close(fd);
-	return ret;
-}
-
-static int check_if(const struct mwan_config *cfg, const char *ifname,
-		    unsigned int line, const char *field, bool wan, char *err,
-		    size_t errlen)
-{
-	const char *why;
-	int type;
-
-	if (!if_nametoindex(ifname)) {
-		mwan_set_err(err, errlen, "%s:%u: %s: no such interface '%s'",
-			     cfg->path, line, field, ifname);
-		return -1;
-	}
-	type = mwan_link_type(ifname);
-	if (type < 0) {
-		mwan_set_err(err, errlen,
-			     "%s:%u: %s: cannot read the link type of '%s': %s",
-			     cfg->path, line, field, ifname, strerror(-type));
-		return -1;
-	}
-	why = link_refusal(type, wan);
-	if (!why)
-		return 0;
-	mwan_set_err(err, errlen, "%s:%u: %s: '%s' %s (README: Interfaces)",
-		     cfg->path, line, field, ifname, why);
-	return -1;
-}
-
-/* A mapping onto an address of the router itself would hijack the
- * router's own traffic (its probes' replies, its LAN services): refused,
- * naming the interface that has it.
- */
-static int check_router_addresses(const struct mwan_config *cfg, char *err,
-				  size_t errlen)
-{
-	struct ifaddrs *ifa, *a;
-	const struct mwan_cfg_nat *n;
-	char text[INET_ADDRSTRLEN];
-	unsigned int w;
-	int ret = 0;
-
-	if (getifaddrs(&ifa)) {
-		mwan_set_err(err, errlen,
-			     "%s: cannot read the router's addresses: %s",
-			     cfg->path, strerror(errno));
-		return -1;
-	}
-	for (a = ifa; a && !ret; a = a->ifa_next) {
-		struct in_addr own;
-
-		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET)
-			continue;
-		own = ((const struct sockaddr_in *)a->ifa_addr)->sin_addr;
-		inet_ntop(AF_INET, &own, text, sizeof(text));
-		for (n = cfg->nat; n < cfg->nat + cfg->n_nat && !ret; n++) {
-			if (n->internal.s_addr == own.s_addr) {
-				mwan_set_err(
-					err, errlen,
-					"%s:%u: nat[%u].internal: address '%s' is the router's own (%s)",
-					cfg->path, n->internal_line,
-					(unsigned int)(n - cfg->nat), text,
-					a->ifa_name);
-				ret = -1;
-			}
-			for (w = 0; w < cfg->n_wans && !ret; w++) {
-				if (!n->has_ext[w] ||
-				    n->ext[w].s_addr != own.s_addr)
-					continue;
-				mwan_set_err(
-					err, errlen,
-					"%s:%u: nat[%u].external.%s: public address '%s' is the router's own (%s)",
-					cfg->path, n->ext_line[w],
-					(unsigned int)(n - cfg->nat),
-					cfg->wans[w].name, text, a->ifa_name);
-				ret = -1;
-			}
-		}
-	}
-	freeifaddrs(ifa);
-	return ret;
-}
-
-int mwan_sysctl_int(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* The kernel's path (mwan's slow path, and the fast path's hand-offs)
- * forwards only with forwarding on, while XDP would forward anyway: the
- * two paths would disagree. Refused, with the line that fixes it.
- */
-static int check_forwarding(const struct mwan_config *cfg, char *err,
-			    size_t errlen)
-{
-	static const struct {
-		const char *path, *name, *key;
-	} need[2] = {
-		{ "/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward",
-		  "ipv4" },
-		{ "/proc/sys/net/ipv6/conf/all/forwarding",
-		  "net.ipv6.conf.all.forwarding", "ipv6" },
-	};
-	unsigned int i;
-	int v;
-
-	for (i = 0; i < 2; i++) {
-		/* the first LAN's ipv4 line, the ipv6 one's */
-		const struct mwan_cfg_lan *lan = &cfg->lans[i ? cfg->lan6 : 0];
-
-		if (i == 1 && !cfg->has_lan6)
-			break;
-		v = mwan_sysctl_int(need[i].path);
-		if (v == 1)
-			continue;
-		mwan_set_err(
-			err, errlen,
-			"%s:%u: %s.%s: the kernel does not forward (%s is %d), so its path would drop what XDP forwards; run: sysctl -w %s=1 (and keep it in /etc/sysctl.d)",
-			cfg->path, i ? cfg->lan_ipv6_line : lan->ipv4_line,
-			lan->field, need[i].key, need[i].name, v, need[i].name);
-		return -1;
-	}
-	return 0;
-}
-
-int mwan_rp_filter(const char *ifname, int *all, int *dev)
-{
-	char path[64 + IF_NAMESIZE];
-
-	*all = mwan_sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter");
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
-		 ifname);
-	*dev = mwan_sysctl_int(path);
-	return *all > *dev ? *all : *dev;
-}
-
-/* Strict reverse-path filtering on a WAN drops, on the kernel's path
- * only, the replies that arrive on a WAN other than the one the main
- * table routes their source by (every WAN but one): XDP would forward
- * them, the slow path would not. Refused, with the line that fixes it;
- * loose mode (2), Debian's default, and 0 are fine.
- */
-static int check_rp_filter(const struct mwan_config *cfg, char *err,
-			   size_t errlen)
-{
-	const struct mwan_cfg_wan *w;
-	char dev_fix[64 + IF_NAMESIZE];
-	int all, dev;
-
-	for (w = cfg->wans; w < cfg->wans + cfg->n_wans; w++) {
-		if (mwan_rp_filter(w->ifname, &all, &dev) != 1)
-			continue;
-		/* a VLAN's name has a dot, which sysctl's dotted form splits */
-		snprintf(dev_fix, sizeof(dev_fix),
-			 strchr(w->ifname, '.') ?
-				 "net/ipv4/conf/%s/rp_filter=2" :
-				 "net.ipv4.conf.%s.rp_filter=2",
-			 w->ifname);
-		mwan_set_err(
-			err, errlen,
-			"%s:%u: wans.%s.interface: '%s' filters by reverse path strictly (net.ipv4.conf.all.rp_filter is %d, net.ipv4.conf.%s.rp_filter is %d), so the kernel's path would drop the replies this WAN brings in while XDP forwards them; run: sysctl -w net.ipv4.conf.all.rp_filter=%d %s (loose; keep it in /etc/sysctl.d)",
-			cfg->path, w->iface_line, w->name, w->ifname, all,
-			w->ifname, dev, all == 1 ? 2 : all, dev_fix);
-		return -1;
-	}
-	return 0;
-}
-
-/* The loader renames its file over this path: an existing directory
- * there would fail every write, so it is refused up front. A missing
- * parent is only logged at run time: node-exporter may come later.
- */
-static int check_textfile(const struct mwan_config *cfg, char *err,
-			  size_t errlen)
-{
-	struct quoted qv;
-	struct stat st;
-
-	if (!cfg->metrics_textfile[0] || stat(cfg->metrics_textfile, &st) ||
-	    !S_ISDIR(st.st_mode))
-		return 0;
-	mwan_set_err(err, errlen,
-		     "%s:%u: metrics.textfile: names a directory '%s'",
-		     cfg->path, cfg->metrics_textfile_line,
-		     q(&qv, cfg->metrics_textfile));
-	return -1;
-}
-
-int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
-				 size_t errlen)
-{
-	char field[FIELD_LEN];
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_lans; i++) {
-		snprintf(field, sizeof(field), "%s.interface",
-			 cfg->lans[i].field);
-		if (check_if(cfg, cfg->lans[i].ifname, cfg->lans[i].iface_line,
-			     field, false, err, errlen))
-			return -1;
-	}
-	for (i = 0; i < cfg->n_wans; i++) {
-		snprintf(field, sizeof(field), "wans.%s.interface",
-			 cfg->wans[i].name);
-		if (check_if(cfg, cfg->wans[i].ifname, cfg->wans[i].iface_line,
-			     field, true, err, errlen))
-			return -1;
-	}
-	if (check_router_addresses(cfg, err, errlen) ||
-	    check_forwarding(cfg, err, errlen) ||
-	    check_rp_filter(cfg, err, errlen))
-		return -1;
-	return check_textfile(cfg, err, errlen);
 }
 
 void mwan_config_health_params(const struct mwan_cfg_wan *w,

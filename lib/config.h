@@ -9,13 +9,13 @@
 #include <netinet/in.h>
 #include <limits.h>
 
+#include "err.h"
 #include "../maps/mwan_maps.h"
 
 #define MWAN_DEFAULT_CONFIG "/etc/mwan/mwan.yaml"
 #define MWAN_DEFAULT_PIN_DIR "/sys/fs/bpf/mwan"
 #define MWAN_DEFAULT_RUN_DIR "/run/mwan"
 #define MWAN_MAX_PROBE_TARGETS 8
-#define MWAN_ERR_LEN 512
 #define MWAN_FLOWS_MIN 1024
 #define MWAN_FLOWS_MAX 16777216
 
@@ -173,36 +173,6 @@ int mwan_config_load(const char *path, struct mwan_config *cfg, char *err,
 /* The same from a buffer; name is used in messages in place of a path. */
 int mwan_config_parse(const char *buf, size_t len, const char *name,
 		      struct mwan_config *cfg, char *err, size_t errlen);
-
-/* The only checks that look at the system: every named interface exists
- * and is of a kind its role allows (LANs Ethernet, WANs Ethernet or L3),
- * no mapping names an address the router itself owns, the kernel
- * forwards the families mwan translates, no WAN filters by reverse path
- * strictly, and metrics.textfile is not a directory. Same message format
- * as the parser.
- */
-int mwan_config_check_interfaces(const struct mwan_config *cfg, char *err,
-				 size_t errlen);
-
-/* The interface's ARPHRD_* link type, or -errno. */
-int mwan_link_type(const char *ifname);
-
-/* Whether a link type has no link-layer header: packets start at the IP
- * header (WireGuard, GRE, IP-in-IP, tun, PPP). Such a device may be a
- * WAN, never a LAN.
- */
-bool mwan_link_l3(int type);
-
-/* A sysctl's value (path under /proc/sys) as an integer, or -1 when it
- * cannot be read.
- */
-int mwan_sysctl_int(const char *path);
-
-/* The reverse-path filter the kernel applies on ifname: the larger of
- * net.ipv4.conf.all.rp_filter (*all) and the interface's own (*dev).
- * 1 is strict, which mwan refuses on a WAN.
- */
-int mwan_rp_filter(const char *ifname, int *all, int *dev);
 
 struct mwan_health_params;
 

@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* The size of err buffers callers hand to the parsers and checks. */
+#define MWAN_ERR_LEN 512
+
 /* Format into err (when there is room at all); never fails. */
 void mwan_set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

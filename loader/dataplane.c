@@ -22,6 +22,7 @@
 #include "../lib/maptable.h"
 #include "../lib/rundir.h"
 #include "mwan.skel.h"
+#include "../lib/syscheck.h"
 
 #define TC_HANDLE 0x6d77
 #define TC_PRIO 1

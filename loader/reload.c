@@ -14,6 +14,7 @@
 #include "log.h"
 #include "probe.h"
 #include "../lib/cfgdiff.h"
+#include "../lib/syscheck.h"
 
 /* Parsing is the part that depends on the input (a megabyte of YAML,
  * thousands of mappings checked against each other): a worker thread

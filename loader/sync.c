@@ -12,6 +12,7 @@
 #include "../lib/filter.h"
 #include "../lib/maptable.h"
 #include "../lib/steer.h"
+#include "../lib/syscheck.h"
 #include "probe.h"
 #include "mwan.skel.h"
 
@@ -440,7 +441,7 @@ static __u8 wan_blocked(struct loader *l, unsigned int w,
 	bool incomplete;
 	__u8 b = 0;
 
-	/* both refused at start (lib/config.c); turned on since */
+	/* both refused at start (lib/syscheck.c); turned on since */
 	if (mwan_sysctl_int("/proc/sys/net/ipv4/ip_forward") == 0)
 		b |= MWAN_WAN_BLOCK_NO_FORWARDING;
 	if (mwan_rp_filter(l->cfg.wans[w].ifname, &all, &dev) == 1)

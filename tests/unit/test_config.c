@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* lib/config.c: the example's values, and exact messages for bad input. */
+/* lib/config.c and lib/syscheck.c: the example's values, and exact messages for bad input. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +25,7 @@
 #include "lib/config.h"
 #include "lib/filter.h"
 #include "lib/health.h"
+#include "lib/syscheck.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
