@@ -119,7 +119,6 @@ int ctl_unknown_wan(const struct ctl_wans *wans, const char *name);
 const char *ctl_wan_name(const struct ctl_wans *wans, unsigned int id,
 			 char buf[MWAN_NAME_LEN + 8]);
 
-const char *ctl_admin_name(__u32 admin);
 const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN]);
 const char *ctl_ipv6_str(const __u8 addr[16], char buf[INET6_ADDRSTRLEN]);
 const char *ctl_mac_str(const __u8 mac[6], char buf[18]);
@@ -133,6 +132,17 @@ int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns the fd, -1 on error (reported), -2 when absent.
  */
 int ctl_map_open_optional(const struct ctl *ctl, const struct mwan_map_desc *m);
+
+/* ctlclient.c: one request to the loader and its reply (NUL-terminated),
+ * retried while the loader is busy; 0, or -1 after an error (reported).
+ */
+int ctl_call(const struct ctl *ctl, const char *req, char *reply, size_t len);
+/* The loader's reply for people (text) or scripts (-j); CTL_EXIT_FAIL
+ * for an error reply.
+ */
+int ctl_print_reply(const char *reply);
+/* s as messages show it: non-printable bytes as \xNN. */
+const char *ctl_shown(const char *s, char *buf, size_t len);
 
 int cmd_status(const struct ctl *ctl, int argc, char **argv);
 int cmd_nat(const struct ctl *ctl, int argc, char **argv);

@@ -281,19 +281,6 @@ const char *ctl_wan_name(const struct ctl_wans *wans, unsigned int id,
 	return buf;
 }
 
-const char *ctl_admin_name(__u32 admin)
-{
-	switch (admin) {
-	case MWAN_ADMIN_UP:
-		return "up";
-	case MWAN_ADMIN_DOWN:
-		return "down";
-	default:
-		/* mwan_wan_usable() treats any other value as auto */
-		return "auto";
-	}
-}
-
 const char *ctl_ipv4_str(__be32 addr, char buf[INET_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);

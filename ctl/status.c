@@ -144,7 +144,7 @@ static void print_wan(const struct ctl_wans *wans, unsigned int id,
 	print_open_object(NULL);
 	print_str("name", "%-15s ", c->name);
 	print_str("state", "%-5s ", c->carries ? "up" : "down");
-	print_str("admin", "%-5s ", ctl_admin_name(c->admin));
+	print_str("admin", "%-5s ", mwan_admin_name(c->admin));
 	print_str("health", "%-6s ",
 		  c->w.health == MWAN_HEALTH_UP ? "up" : "down");
 	print_str("link", "%-4s ",

@@ -1,39 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* bpfctl wan NAME up|down|auto: the operator's override of one WAN. */
+/* bpfctl wan NAME up|down|auto: the operator's override of one WAN, through the loader. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "bpfctl.h"
+#include "lib/control.h"
 #include "lib/print.h"
+#include "lib/rundir.h"
 #include "lib/steer.h"
+#include "lib/steermap.h"
 
-static int parse_admin(const char *s, __u32 *admin)
+/* A running loader is the one writer of mwan_admin and mwan_steer
+ * (maps/mwan_map_table.h): it gets the request over its control socket,
+ * logs it and applies it at once.
+ */
+static int ask_loader(const struct ctl *ctl, const char *name, __u32 admin)
 {
-	if (!strcmp(s, "up"))
-		*admin = MWAN_ADMIN_UP;
-	else if (!strcmp(s, "down"))
-		*admin = MWAN_ADMIN_DOWN;
-	else if (!strcmp(s, "auto"))
-		*admin = MWAN_ADMIN_AUTO;
-	else
+	char req[MWAN_CONTROL_MAX + 1], reply[MWAN_CONTROL_REPLY_MAX + 1];
+	char buf[4 * MWAN_CONTROL_REPLY_MAX + 8];
+
+	snprintf(req, sizeof(req), "wan %s %s", name, mwan_admin_name(admin));
+	if (ctl_call(ctl, req, reply, sizeof(reply)))
 		return -1;
-	return 0;
+	if (!strncmp(reply, "ok", 2))
+		return 0;
+	if (!strncmp(reply, "error: ", 7))
+		ctl_error("%s", ctl_shown(reply + 7, buf, sizeof(buf)));
+	else
+		ctl_error("unexpected reply from the loader: '%s'",
+			  ctl_shown(reply, buf, sizeof(buf)));
+	return -1;
 }
 
-/* The datapath reads only mwan_steer, so the override takes effect once
- * the steering table is recomputed; doing it here makes it immediate
- * instead of waiting for the loader's next pass.
+/* Without a loader (stopped, the dataplane left forwarding) nobody else
+ * writes the maps: bpfctl writes mwan_admin and recomputes mwan_steer the
+ * way the loader would, and the next loader keeps the override. Said on
+ * stderr, never silently.
  */
-static int resteer(const struct ctl *ctl, int admin_fd)
+static int write_direct(const struct ctl *ctl, __u32 id, __u32 admin)
 {
-	int wans_fd, steer_fd, err = 0;
+	int admin_fd, wans_fd = -1, steer_fd = -1, err = 0;
 
-	wans_fd = ctl_map_open(ctl, MWAN_MAP(wans), false);
-	if (wans_fd < 0)
+	admin_fd = ctl_map_open(ctl, MWAN_MAP(admin), true);
+	if (admin_fd < 0)
 		return -1;
-	steer_fd = ctl_map_open(ctl, MWAN_MAP(steer), true);
+	if (bpf_map_update_elem(admin_fd, &id, &admin, BPF_ANY)) {
+		ctl_error("cannot write %s[%u]: %s", MWAN_MAP(admin)->name, id,
+			  strerror(errno));
+		close(admin_fd);
+		return -1;
+	}
+	fprintf(stderr,
+		"bpfctl: mwan-loader is not running: wrote %s directly (the next loader keeps it)\n",
+		MWAN_MAP(admin)->name);
+	wans_fd = ctl_map_open(ctl, MWAN_MAP(wans), false);
+	if (wans_fd >= 0)
+		steer_fd = ctl_map_open(ctl, MWAN_MAP(steer), true);
 	if (steer_fd >= 0)
 		err = mwan_steer_sync(wans_fd, admin_fd, steer_fd);
 	if (err)
@@ -42,32 +67,17 @@ static int resteer(const struct ctl *ctl, int admin_fd)
 			MWAN_MAP(steer)->name, strerror(-err));
 	if (steer_fd >= 0)
 		close(steer_fd);
-	close(wans_fd);
+	if (wans_fd >= 0)
+		close(wans_fd);
+	close(admin_fd);
 	return steer_fd < 0 || err ? -1 : 0;
-}
-
-static int write_admin(const struct ctl *ctl, __u32 id, __u32 admin)
-{
-	int fd = ctl_map_open(ctl, MWAN_MAP(admin), true);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = bpf_map_update_elem(fd, &id, &admin, BPF_ANY);
-	if (ret)
-		ctl_error("cannot write %s[%u]: %s", MWAN_MAP(admin)->name, id,
-			  strerror(errno));
-	else
-		ret = resteer(ctl, fd);
-	close(fd);
-	return ret;
 }
 
 static void print_result(const struct ctl_wans *wans, const struct ctl_wan *c)
 {
 	print_open_object(NULL);
 	print_str("name", "%s: ", c->name);
-	print_str("admin", "admin %s, ", ctl_admin_name(c->admin));
+	print_str("admin", "admin %s, ", mwan_admin_name(c->admin));
 	print_str("state", "state %s", c->carries ? "up" : "down");
 	/* as in status: this WAN carries flows only because none is usable */
 	print_bool("failopen", NULL, wans->failopen && c->carries);
@@ -81,13 +91,14 @@ int cmd_wan(const struct ctl *ctl, int argc, char **argv)
 {
 	struct ctl_wans wans;
 	__u32 admin;
-	int id;
+	pid_t pid;
+	int id, err;
 
 	if (argc < 3)
 		return ctl_usage_error("wan: expected NAME up|down|auto");
 	if (argc > 3)
 		return ctl_usage_error("unexpected argument '%s'", argv[3]);
-	if (parse_admin(argv[2], &admin))
+	if (mwan_admin_parse(argv[2], &admin))
 		return ctl_usage_error(
 			"invalid WAN state '%s' (expected up, down or auto)",
 			argv[2]);
@@ -96,11 +107,15 @@ int cmd_wan(const struct ctl *ctl, int argc, char **argv)
 	id = ctl_wan_find(&wans, argv[1]);
 	if (id < 0)
 		return ctl_unknown_wan(&wans, argv[1]);
-	if (write_admin(ctl, id, admin))
+	if (mwan_run_loader(ctl->run_dir, &pid))
+		err = ask_loader(ctl, wans.wan[id].name, admin);
+	else
+		err = write_direct(ctl, id, admin);
+	if (err)
 		return CTL_EXIT_FAIL;
-
-	wans.wan[id].admin = admin;
-	ctl_wans_decide(&wans);
+	/* what the dataplane now has, as status shows it */
+	if (ctl_wans_load(ctl, &wans))
+		return CTL_EXIT_FAIL;
 	print_result(&wans, &wans.wan[id]);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "steer.h"
 #include "err.h"
 #include "npt.h"
 
@@ -110,12 +111,11 @@ static void known_wans(const struct mwan_config *cfg, char *buf, size_t len)
 				cfg->wans[w].name);
 }
 
-/* The WAN must exist and take delegated prefixes. */
-static int parse_wan(const char *s, const struct mwan_config *cfg,
-		     unsigned int *wan, char *err, size_t errlen)
+/* A WAN of the running config. */
+static int find_wan(const char *s, const struct mwan_config *cfg,
+		    unsigned int *wan, char *err, size_t errlen)
 {
-	char known[MWAN_MAX_WANS * (MWAN_NAME_LEN + 2) + 1], p[64];
-	const struct mwan_cfg_wan *w;
+	char known[MWAN_MAX_WANS * (MWAN_NAME_LEN + 2) + 1];
 	struct quoted qv;
 	int i = mwan_config_wan_index(cfg, s);
 
@@ -124,7 +124,20 @@ static int parse_wan(const char *s, const struct mwan_config *cfg,
 		return fail(err, errlen, "unknown WAN '%s' (known: %s)",
 			    q(&qv, s), known[0] ? known : "none");
 	}
-	w = &cfg->wans[i];
+	*wan = i;
+	return 0;
+}
+
+/* The WAN must exist and take delegated prefixes. */
+static int parse_wan(const char *s, const struct mwan_config *cfg,
+		     unsigned int *wan, char *err, size_t errlen)
+{
+	const struct mwan_cfg_wan *w;
+	char p[64];
+
+	if (find_wan(s, cfg, wan, err, errlen))
+		return -1;
+	w = &cfg->wans[*wan];
 	if (!w->has_npt)
 		return fail(err, errlen, "WAN '%s' has no npt configured", s);
 	if (w->has_npt_prefix)
@@ -134,7 +147,6 @@ static int parse_wan(const char *s, const struct mwan_config *cfg,
 			s,
 			mwan_prefix_str(&w->npt_prefix, w->npt_plen, p,
 					sizeof(p)));
-	*wan = i;
 	return 0;
 }
 
@@ -291,6 +303,33 @@ static int parse_pd(const struct words *ws, const struct mwan_config *cfg,
 	return 0;
 }
 
+/* wan NAME up|down|auto */
+static int parse_admin(const struct words *ws, const struct mwan_config *cfg,
+		       struct mwan_ctl_req *req, char *err, size_t errlen)
+{
+	struct quoted qv;
+
+	req->op = MWAN_CTL_WAN_ADMIN;
+	if (ws->n < 2)
+		return fail(err, errlen, "missing WAN (wan WAN up|down|auto)");
+	if (find_wan(ws->w[1], cfg, &req->wan, err, errlen))
+		return -1;
+	if (ws->n < 3)
+		return fail(
+			err, errlen,
+			"missing up, down or auto after '%s' (wan WAN up|down|auto)",
+			ws->w[1]);
+	if (mwan_admin_parse(ws->w[2], &req->admin))
+		return fail(
+			err, errlen,
+			"invalid WAN state '%s' (expected up, down or auto)",
+			q(&qv, ws->w[2]));
+	if (ws->n > 3)
+		return fail(err, errlen, "unexpected '%s' after '%s'",
+			    q(&qv, ws->w[3]), ws->w[2]);
+	return 0;
+}
+
 int mwan_ctl_parse(const char *buf, size_t len, const struct mwan_config *cfg,
 		   struct mwan_ctl_req *req, char *err, size_t errlen)
 {
@@ -308,9 +347,12 @@ int mwan_ctl_parse(const char *buf, size_t len, const struct mwan_config *cfg,
 				    q(&qv, ws.w[1]));
 		return 0;
 	}
+	if (!strcmp(ws.w[0], "wan"))
+		return parse_admin(&ws, cfg, req, err, errlen);
 	if (strcmp(ws.w[0], "pd"))
-		return fail(err, errlen,
-			    "unknown command '%s' (expected 'pd' or 'reload')",
-			    q(&qv, ws.w[0]));
+		return fail(
+			err, errlen,
+			"unknown command '%s' (expected 'pd', 'wan' or 'reload')",
+			q(&qv, ws.w[0]));
 	return parse_pd(&ws, cfg, req, err, errlen);
 }

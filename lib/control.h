@@ -20,6 +20,8 @@
  *                               seconds (1..4294967295; 4294967295 or
  *                               "infinite": no expiry, as in DHCPv6)
  *   pd WAN clear                withdraw WAN's delegated prefix
+ *   wan WAN up|down|auto        the operator's override of WAN (what
+ *                               `bpfctl wan` asks for)
  *   reload                      reload the config file, as SIGHUP does; the
  *                               reply carries the outcome (a refused
  *                               config's FILE:LINE message)
@@ -35,6 +37,7 @@ enum mwan_ctl_op {
 	MWAN_CTL_PD_SET = 1,
 	MWAN_CTL_PD_CLEAR = 2,
 	MWAN_CTL_RELOAD = 3,
+	MWAN_CTL_WAN_ADMIN = 4,
 };
 
 struct mwan_ctl_req {
@@ -44,6 +47,7 @@ struct mwan_ctl_req {
 	unsigned int dlen;
 	struct in6_addr ext; /* PD_SET: the external prefix derived from it */
 	__u32 valid_s; /* PD_SET: MWAN_VALID_INFINITE: no expiry */
+	__u32 admin; /* WAN_ADMIN: MWAN_ADMIN_* */
 };
 
 /* Parse and validate one request against the running config. On failure

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Steering tables: which WAN new flows take, computed from WAN state. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <bpf/bpf.h>
 
 #include "steer.h"
 
@@ -88,29 +86,6 @@ void mwan_steer_compute(const struct mwan_wan wans[MWAN_MAX_WANS],
 		steer_fill(wans, out->members, out->slot);
 }
 
-int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd)
-{
-	struct mwan_wan wans[MWAN_MAX_WANS];
-	__u32 admin[MWAN_MAX_WANS];
-	struct mwan_steer now, want;
-	__u32 i;
-
-	for (i = 0; i < MWAN_MAX_WANS; i++) {
-		if (bpf_map_lookup_elem(wans_fd, &i, &wans[i]) ||
-		    bpf_map_lookup_elem(admin_fd, &i, &admin[i]))
-			return -errno;
-	}
-	for (i = 0; i < MWAN_STEER_MASKS; i++) {
-		mwan_steer_compute(wans, admin, i, &want);
-		if (!bpf_map_lookup_elem(steer_fd, &i, &now) &&
-		    !memcmp(&now, &want, sizeof(want)))
-			continue;
-		if (bpf_map_update_elem(steer_fd, &i, &want, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
 const char *mwan_wan_block_name(unsigned int bit)
 {
 	switch (bit) {
@@ -144,4 +119,30 @@ void mwan_wan_block_str(__u8 blocked, char *buf, size_t len)
 			off += snprintf(buf + off, len - off, "%s%s",
 					off ? ", " : "", name);
 	}
+}
+
+const char *mwan_admin_name(__u32 admin)
+{
+	switch (admin) {
+	case MWAN_ADMIN_UP:
+		return "up";
+	case MWAN_ADMIN_DOWN:
+		return "down";
+	default:
+		/* mwan_wan_usable() treats any other value as auto */
+		return "auto";
+	}
+}
+
+int mwan_admin_parse(const char *s, __u32 *admin)
+{
+	if (!strcmp(s, "up"))
+		*admin = MWAN_ADMIN_UP;
+	else if (!strcmp(s, "down"))
+		*admin = MWAN_ADMIN_DOWN;
+	else if (!strcmp(s, "auto"))
+		*admin = MWAN_ADMIN_AUTO;
+	else
+		return -1;
+	return 0;
 }

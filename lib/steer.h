@@ -15,15 +15,17 @@ void mwan_steer_compute(const struct mwan_wan wans[MWAN_MAX_WANS],
 			const __u32 admin[MWAN_MAX_WANS], __u32 mask,
 			struct mwan_steer *out);
 
-/* Read mwan_wans and mwan_admin, rewrite every mwan_steer entry that
- * changed. Returns 0 or -errno.
- */
-int mwan_steer_sync(int wans_fd, int admin_fd, int steer_fd);
-
 /* The name of one MWAN_WAN_BLOCK_* bit ("no address"), NULL for others. */
 const char *mwan_wan_block_name(unsigned int bit);
 
 /* Every bit of `blocked` by name, ", "-separated ("" for none). */
 void mwan_wan_block_str(__u8 blocked, char *buf, size_t len);
+
+/* The operator's override (mwan_admin) as bpfctl and the control socket
+ * spell it: "up", "down", "auto".
+ */
+const char *mwan_admin_name(__u32 admin);
+/* 0, or -1 for a word that is none of them. */
+int mwan_admin_parse(const char *s, __u32 *admin);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* RUN_DIR/control: root-only SOCK_SEQPACKET socket served from the main loop. */
+/* RUN_DIR/control: the transport (root-only SOCK_SEQPACKET, one reply a request), served from the main loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,25 +10,27 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "loader.h"
+#include "ctlsock.h"
 #include "log.h"
 #include "../lib/rundir.h"
 #include "../lib/control.h"
 
 #define CTL_CLIENTS 16
 #define CTL_IDLE_MS 5000 /* a silent client is dropped after this */
-#define CTL_RELOAD_MS 60000 /* one waiting for a reload, after this */
+#define CTL_WAIT_MS 60000 /* one waiting for a later reply, after this */
 #define CTL_BACKLOG 16
 
 struct ctl_client {
 	int fd; /* -1: free */
 	__u64 since_ms; /* accepted then */
 	__u64 deadline_ms;
-	bool reloading; /* waits for the outcome of the reload it asked for */
+	bool waiting; /* its reply comes later: ctlsock_answer_waiting */
 	char refusal[96]; /* non-empty: the only reply this client gets */
 };
 
-struct control_state {
+struct ctlsock {
+	ctlsock_handler handle;
+	void *arg;
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client c[CTL_CLIENTS];
@@ -44,13 +46,13 @@ static __u64 now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int control_path(const struct loader *l, struct sockaddr_un *sa)
+static int control_path(const char *run_dir, struct sockaddr_un *sa)
 {
-	int err = mwan_run_socket_addr(l->cfg.run_dir, sa);
+	int err = mwan_run_socket_addr(run_dir, sa);
 
 	if (err)
 		log_err("run_dir %s is too long for a unix socket path",
-			l->cfg.run_dir);
+			run_dir);
 	return err;
 }
 
@@ -84,19 +86,22 @@ static int bind_root_only(int fd, const struct sockaddr_un *sa)
 	return listen(fd, CTL_BACKLOG) ? -errno : 0;
 }
 
-int ctl_open(struct loader *l)
+int ctlsock_open(const char *run_dir, ctlsock_handler handle, void *arg,
+		 struct ctlsock **out)
 {
-	struct control_state *c = calloc(1, sizeof(*c));
+	struct ctlsock *c = calloc(1, sizeof(*c));
 	struct sockaddr_un sa;
 	unsigned int i;
 	int err;
 
 	if (!c)
 		return -ENOMEM;
+	c->handle = handle;
+	c->arg = arg;
 	c->fd = -1;
 	for (i = 0; i < CTL_CLIENTS; i++)
 		c->c[i].fd = -1;
-	err = control_path(l, &sa);
+	err = control_path(run_dir, &sa);
 	if (!err)
 		err = clear_stale(&sa);
 	if (err) {
@@ -117,7 +122,7 @@ int ctl_open(struct loader *l)
 		return err;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", sa.sun_path);
-	l->ctl = c;
+	*out = c;
 	log_info("control socket %s", c->path);
 	return 0;
 }
@@ -127,13 +132,12 @@ static void client_close(struct ctl_client *cl)
 	if (cl->fd >= 0)
 		close(cl->fd);
 	cl->fd = -1;
-	cl->reloading = false;
+	cl->waiting = false;
 	cl->refusal[0] = '\0';
 }
 
-void ctl_close(struct loader *l)
+void ctlsock_close(struct ctlsock *c)
 {
-	struct control_state *c = l->ctl;
 	unsigned int i;
 
 	if (!c)
@@ -143,12 +147,11 @@ void ctl_close(struct loader *l)
 	close(c->fd);
 	unlink(c->path);
 	free(c);
-	l->ctl = NULL;
 }
 
-unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd, unsigned int max)
+unsigned int ctlsock_pollfds(struct ctlsock *c, struct pollfd *pfd,
+			     unsigned int max)
 {
-	struct control_state *c = l->ctl;
 	unsigned int i, n = 0;
 
 	if (!c || !max)
@@ -175,37 +178,6 @@ static void reply(int fd, const char *text)
 		log_debug("control: reply lost: %s", strerror(errno));
 }
 
-/* The reply to one request in out; false when it comes later (a reload:
- * ctl_reload_done).
- */
-static bool handle(struct loader *l, const char *buf, size_t len, char *out,
-		   size_t outlen)
-{
-	char err[MWAN_CONTROL_REPLY_MAX - 16], msg[MWAN_CONTROL_REPLY_MAX - 16];
-	struct mwan_ctl_req req;
-
-	if (mwan_ctl_parse(buf, len, &l->cfg, &req, err, sizeof(err))) {
-		log_warn("control: request refused: %s", err);
-		snprintf(out, outlen, "error: %s", err);
-		return true;
-	}
-	if (req.op == MWAN_CTL_RELOAD) {
-		if (!reload_start(l))
-			return false;
-		snprintf(
-			out, outlen,
-			"error: cannot start a reload; the running dataplane is unchanged");
-		return true;
-	}
-	if (prefix_apply(l, &req, msg, sizeof(msg))) {
-		log_warn("control: request failed: %s", msg);
-		snprintf(out, outlen, "error: %s", msg);
-		return true;
-	}
-	snprintf(out, outlen, "ok %s", msg);
-	return true;
-}
-
 /* Unread requests make close() reset the connection, and the client
  * would see that instead of the reply: read them all first.
  */
@@ -220,7 +192,7 @@ static void drain(int fd)
 }
 
 /* One datagram, one reply; returns false when the client is done. */
-static bool serve(struct loader *l, struct ctl_client *cl)
+static bool serve(struct ctlsock *c, struct ctl_client *cl)
 {
 	char buf[MWAN_CONTROL_MAX + 2], out[MWAN_CONTROL_REPLY_MAX];
 	struct iovec iov = { buf, MWAN_CONTROL_MAX + 1 };
@@ -242,9 +214,9 @@ static bool serve(struct loader *l, struct ctl_client *cl)
 		snprintf(out, sizeof(out),
 			 "error: request too long (more than %d bytes)",
 			 MWAN_CONTROL_MAX);
-	} else if (!handle(l, buf, n, out, sizeof(out))) {
-		cl->reloading = true;
-		cl->deadline_ms = now_ms() + CTL_RELOAD_MS;
+	} else if (!c->handle(c->arg, buf, n, out, sizeof(out))) {
+		cl->waiting = true;
+		cl->deadline_ms = now_ms() + CTL_WAIT_MS;
 		return true;
 	}
 	reply(cl->fd, out);
@@ -252,22 +224,19 @@ static bool serve(struct loader *l, struct ctl_client *cl)
 	return true;
 }
 
-void ctl_reload_done(struct loader *l, const char *msg, int rc)
+void ctlsock_answer_waiting(struct ctlsock *c, const char *out)
 {
-	struct control_state *c = l->ctl;
-	char out[MWAN_CONTROL_REPLY_MAX];
 	unsigned int i;
 
 	if (!c)
 		return;
-	snprintf(out, sizeof(out), "%s%s", rc ? "error: " : "ok ", msg);
 	for (i = 0; i < CTL_CLIENTS; i++) {
 		struct ctl_client *cl = &c->c[i];
 
-		if (cl->fd < 0 || !cl->reloading)
+		if (cl->fd < 0 || !cl->waiting)
 			continue;
 		reply(cl->fd, out);
-		cl->reloading = false;
+		cl->waiting = false;
 		cl->deadline_ms = now_ms() + CTL_IDLE_MS;
 	}
 }
@@ -285,7 +254,7 @@ static bool peer_is_root(int fd, struct ucred *cred)
  * one longest makes room (it had its turn): a newcomer is never refused,
  * so no set of clients, however busy, keeps the others out.
  */
-static struct ctl_client *free_slot(struct control_state *c)
+static struct ctl_client *free_slot(struct ctlsock *c)
 {
 	struct ctl_client *oldest = &c->c[0];
 	unsigned int i;
@@ -311,7 +280,7 @@ static struct ctl_client *free_slot(struct control_state *c)
  * request already waiting is served at once: a client is not at the
  * mercy of the next poll round, in which newer ones may push it out.
  */
-static void accept_one(struct loader *l, struct control_state *c, int fd)
+static void accept_one(struct ctlsock *c, int fd)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
 	struct ctl_client *cl = free_slot(c);
@@ -319,7 +288,7 @@ static void accept_one(struct loader *l, struct control_state *c, int fd)
 	cl->fd = fd;
 	cl->since_ms = now_ms();
 	cl->deadline_ms = cl->since_ms + CTL_IDLE_MS;
-	cl->reloading = false;
+	cl->waiting = false;
 	cl->refusal[0] = '\0';
 	if (!peer_is_root(fd, &cred)) {
 		log_warn(
@@ -329,11 +298,11 @@ static void accept_one(struct loader *l, struct control_state *c, int fd)
 			 "error: permission denied (uid %d is not root)",
 			 (int)cred.uid);
 	}
-	if (!serve(l, cl))
+	if (!serve(c, cl))
 		client_close(cl);
 }
 
-static void accept_all(struct loader *l, struct control_state *c)
+static void accept_all(struct ctlsock *c)
 {
 	int i, fd;
 
@@ -342,13 +311,13 @@ static void accept_all(struct loader *l, struct control_state *c)
 		fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		accept_one(l, c, fd);
+		accept_one(c, fd);
 	}
 }
 
-void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n)
+void ctlsock_process(struct ctlsock *c, const struct pollfd *pfd,
+		     unsigned int n)
 {
-	struct control_state *c = l->ctl;
 	__u64 now = now_ms();
 	unsigned int i;
 
@@ -360,7 +329,7 @@ void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n)
 
 		if (cl->fd != pfd[i + 1].fd)
 			continue;
-		if ((ev & POLLIN) && serve(l, cl))
+		if ((ev & POLLIN) && serve(c, cl))
 			continue;
 		if (ev & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
 			client_close(cl);
@@ -369,5 +338,5 @@ void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n)
 		if (c->c[i].fd >= 0 && now > c->c[i].deadline_ms)
 			client_close(&c->c[i]);
 	if (pfd[0].revents & POLLIN)
-		accept_all(l, c);
+		accept_all(c);
 }

@@ -411,6 +411,27 @@ static void log_verifier(struct loader *l)
 		 l->kernel.release, line, MWAN_VERIFIER_LIMIT);
 }
 
+/* Every map of the table, by id (MAP_FD): the other modules need the
+ * descriptors, not the skeleton.
+ */
+static int find_maps(struct loader *l)
+{
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < MWAN_MAP_COUNT; i++) {
+		fd = bpf_object__find_map_fd_by_name(l->skel->obj,
+						     mwan_map_table[i].name);
+		if (fd < 0) {
+			log_err("the BPF object has no map %s",
+				mwan_map_table[i].name);
+			return -ENOENT;
+		}
+		l->map_fd[i] = fd;
+	}
+	return 0;
+}
+
 int dp_load(struct loader *l)
 {
 	char msg[512];
@@ -454,6 +475,9 @@ int dp_load(struct loader *l)
 		return err;
 	}
 	log_verifier(l);
+	err = find_maps(l);
+	if (err)
+		return err;
 	l->xdp = xdp_program__from_fd(bpf_program__fd(l->skel->progs.mwan_xdp));
 	err = (int)libxdp_get_error(l->xdp);
 	if (err) {

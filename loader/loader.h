@@ -8,6 +8,7 @@
 #include <xdp/libxdp.h>
 
 #include "../lib/config.h"
+#include "../lib/maptable.h"
 #include "kernel.h"
 
 /* Policy routing: WAN i uses fwmark MWAN_FWMARK_BASE + i, routing table
@@ -27,7 +28,7 @@
 
 struct mwan_bpf;
 struct mwan_ctl_req;
-struct control_state;
+struct ctlsock;
 struct probe_state;
 struct reload_state;
 
@@ -47,6 +48,7 @@ struct loader {
 	struct mwan_config cfg;
 	struct kernel_info kernel;
 	struct mwan_bpf *skel;
+	int map_fd[MWAN_MAP_COUNT]; /* by enum mwan_map_id: MAP_FD() */
 	struct xdp_program *xdp;
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
 	void *obj_buf; /* the object file's bytes, while skel uses them */
@@ -58,7 +60,7 @@ struct loader {
 	/* WAN i's IPv4 gateway route: 0 in place, else why not (netlink.c) */
 	int route4_err[MWAN_MAX_WANS];
 	struct netlink_state *nl;
-	struct control_state *ctl; /* the control socket, ctlsock.c */
+	struct ctlsock *ctl; /* the control socket, ctlsock.c */
 	struct probe_state *probe; /* WAN health probes, probe.c */
 	struct reload_state *reload; /* a reload being parsed, reload.c */
 };
@@ -135,19 +137,6 @@ int prefix_apply(struct loader *l, const struct mwan_ctl_req *req, char *msg,
 void prefix_expire(struct loader *l);
 /* Milliseconds until the next entry expires, at most max_ms. */
 int prefix_timeout_ms(struct loader *l, int max_ms);
-
-/* ctlsock.c: RUN_DIR/control, served from the main loop */
-int ctl_open(struct loader *l);
-void ctl_close(struct loader *l);
-/* Adds the socket's descriptors to pfd (at most max); returns how many. */
-unsigned int ctl_pollfds(struct loader *l, struct pollfd *pfd,
-			 unsigned int max);
-/* Serves whatever poll() reported on the descriptors ctl_pollfds added;
- * a "reload" request starts one (reload_start) and waits for it.
- */
-void ctl_process(struct loader *l, const struct pollfd *pfd, unsigned int n);
-/* Answers the clients waiting for a reload with its outcome. */
-void ctl_reload_done(struct loader *l, const char *msg, int rc);
 
 /* unmapped.c: once a second, a log line (rate-limited per source) for
  * each source the egress guard dropped: a LAN source without a mapping,

@@ -14,6 +14,8 @@
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
+#include "command.h"
+#include "ctlsock.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -127,7 +129,7 @@ static int start(struct loader *l)
 	if (!err)
 		err = take_run_dir(l);
 	if (!err)
-		err = ctl_open(l);
+		err = ctlsock_open(l->cfg.run_dir, command_handle, l, &l->ctl);
 	if (!err)
 		err = nlw_open(l);
 	if (!err)
@@ -168,7 +170,8 @@ static void stop(struct loader *l)
 	probe_close(l);
 	dp_close(l);
 	nlw_close(l);
-	ctl_close(l);
+	ctlsock_close(l->ctl);
+	l->ctl = NULL;
 	/* else run_dir is another loader's */
 	if (l->run_lock >= 0)
 		mwan_run_remove(l->cfg.run_dir, l->run_lock);
@@ -267,13 +270,14 @@ static bool any_revents(const struct pollfd *pfd, unsigned int n)
  */
 static bool reloaded(struct loader *l)
 {
-	char msg[MWAN_ERR_LEN + 256];
+	char msg[MWAN_ERR_LEN + 256], out[MWAN_CONTROL_REPLY_MAX];
 	int rc;
 
 	if (!reload_finish(l, msg, sizeof(msg), &rc))
 		return false;
+	command_reload_reply(msg, rc, out, sizeof(out));
 	if (!reload_busy(l))
-		ctl_reload_done(l, msg, rc);
+		ctlsock_answer_waiting(l->ctl, out);
 	return rc == 0;
 }
 
@@ -321,7 +325,8 @@ static int run(struct loader *l, int sfd)
 		pfd[2].events = POLLIN;
 		pfd[3].fd = reload_fd(l);
 		pfd[3].events = POLLIN;
-		nctl = ctl_pollfds(l, pfd + 4, POLL_FDS - 4);
+		nctl = l->ctl ? ctlsock_pollfds(l->ctl, pfd + 4, POLL_FDS - 4) :
+				0;
 		/* wakes in time for the next probe, deadline or expiry */
 		wait_ms = next_sync > now ? (int)(next_sync - now) : 0;
 		wait_ms = min_int(prefix_timeout_ms(l, wait_ms),
@@ -347,7 +352,7 @@ static int run(struct loader *l, int sfd)
 		if (n > 0 && (pfd[3].revents & POLLIN))
 			resync |= reloaded(l);
 		if (n > 0 && any_revents(pfd + 4, nctl)) {
-			ctl_process(l, pfd + 4, nctl);
+			ctlsock_process(l->ctl, pfd + 4, nctl);
 			resync = true;
 		}
 		prefix_expire(l);

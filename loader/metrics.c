@@ -12,12 +12,11 @@
 
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
 #include "metrics.h"
 #include "../lib/err.h"
 #include "../lib/metrics.h"
-#include "mwan.skel.h"
 
-#define MAP_FD(l, name) bpf_map__fd((l)->skel->maps.name)
 #define MS_PER_S 1000ULL
 
 /* One loader per process, and struct loader is not ours to extend. */
@@ -102,17 +101,17 @@ static void fill_input(const struct loader *l, bool up,
 	unsigned int w, t;
 
 	memset(in, 0, sizeof(*in));
-	in->fd.cfg = MAP_FD(l, mwan_cfg);
-	in->fd.wans = MAP_FD(l, mwan_wans);
-	in->fd.names = MAP_FD(l, mwan_names);
-	in->fd.admin = MAP_FD(l, mwan_admin);
-	in->fd.stats = MAP_FD(l, mwan_stats);
-	in->fd.wanstat = MAP_FD(l, mwan_wanstat);
-	in->fd.flows = MAP_FD(l, mwan_flows);
-	in->fd.health = MAP_FD(l, mwan_health);
-	in->fd.wandrop = MAP_FD(l, mwan_wandrop);
-	in->fd.flows_in = MAP_FD(l, mwan_flows_in);
-	in->fd.flowstat = MAP_FD(l, mwan_flowstat);
+	in->fd.cfg = MAP_FD(l, cfg);
+	in->fd.wans = MAP_FD(l, wans);
+	in->fd.names = MAP_FD(l, names);
+	in->fd.admin = MAP_FD(l, admin);
+	in->fd.stats = MAP_FD(l, stats);
+	in->fd.wanstat = MAP_FD(l, wanstat);
+	in->fd.flows = MAP_FD(l, flows);
+	in->fd.health = MAP_FD(l, health);
+	in->fd.wandrop = MAP_FD(l, wandrop);
+	in->fd.flows_in = MAP_FD(l, flows_in);
+	in->fd.flowstat = MAP_FD(l, flowstat);
 	in->loader_up = up;
 	for (w = 0; w < l->cfg.n_wans && w < MWAN_MAX_WANS; w++)
 		for (t = 0; t < l->cfg.wans[w].n_probe_targets &&

@@ -10,14 +10,14 @@
 
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
 #include "../lib/control.h"
 #include "../lib/npt.h"
-#include "mwan.skel.h"
 
 #define NS_PER_S 1000000000ULL
 #define NS_PER_MS 1000000ULL
 
-#define NPT_FD(l) bpf_map__fd((l)->skel->maps.mwan_npt)
+#define NPT_FD(l) MAP_FD(l, npt)
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
 static __u64 now_ns(void)
@@ -103,7 +103,7 @@ static void log_change(const struct loader *l, const char *wan,
 /* mwan_npt_mask[0]: bit i when WAN i has a valid external prefix. */
 static void mask_sync(struct loader *l)
 {
-	int fd = bpf_map__fd(l->skel->maps.mwan_npt_mask);
+	int fd = MAP_FD(l, npt_mask);
 	__u32 w, mask = 0, old = 0, zero = 0;
 	__u64 now = now_ns();
 	struct mwan_npt e;
@@ -285,7 +285,7 @@ struct npt_before {
 
 static void read_before(const struct loader *l, struct npt_before *b)
 {
-	int names = bpf_map__fd(l->skel->maps.mwan_names);
+	int names = MAP_FD(l, names);
 	struct mwan_name n;
 	__u32 w;
 

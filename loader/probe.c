@@ -18,13 +18,12 @@
 /* after net/if.h (loader.h), which linux/if.h then leaves alone */
 #include <linux/icmp.h>
 #include "log.h"
+#include "mapio.h"
 #include "echo.h"
 #include "probe.h"
+#include "wanstate.h"
 #include "../lib/maptable.h"
 #include "../lib/steer.h"
-#include "mwan.skel.h"
-
-#define MAP_FD(l, name) bpf_map__fd((l)->skel->maps.name)
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_US 1000ULL
@@ -540,36 +539,9 @@ static void wan_publish(struct loader *l, struct probe_wan *pw, __u64 now)
 		s->sent = w->sent;
 		s->received = w->received;
 	}
-	if (bpf_map_update_elem(MAP_FD(l, mwan_health), &key, &v, BPF_ANY))
+	if (bpf_map_update_elem(MAP_FD(l, health), &key, &v, BPF_ANY))
 		log_debug("cannot update %s[%u]: %s", MWAN_MAP(health)->name,
 			  key, strerror(errno));
-}
-
-/* The verdict goes to mwan_wans and, through the steering tables, to the
- * datapath at once: a WAN that went down takes no new flow from now on,
- * and its flows move on their next packet.
- */
-static void wan_apply(struct loader *l, const struct probe_wan *pw)
-{
-	int wans_fd = MAP_FD(l, mwan_wans), err;
-	__u32 key = pw->id;
-	struct mwan_wan v;
-
-	/* not written yet at start: sync_wans takes probe_health() then */
-	if (bpf_map_lookup_elem(wans_fd, &key, &v) ||
-	    !mwan_wan_configured(&v) || v.health == pw->h.state)
-		return;
-	v.health = pw->h.state;
-	if (bpf_map_update_elem(wans_fd, &key, &v, BPF_ANY)) {
-		log_err("cannot update %s[%u]: %s", MWAN_MAP(wans)->name, key,
-			strerror(errno));
-		return;
-	}
-	err = mwan_steer_sync(wans_fd, MAP_FD(l, mwan_admin),
-			      MAP_FD(l, mwan_steer));
-	if (err)
-		log_err("wan %s: cannot update the steering tables: %s",
-			pw->name, strerror(-err));
 }
 
 /* mwan_health first: whoever sees the new verdict in mwan_wans also finds
@@ -579,7 +551,7 @@ static void wan_changed(struct loader *l, struct probe_wan *pw, __u64 now)
 {
 	wan_log(pw);
 	wan_publish(l, pw, now);
-	wan_apply(l, pw);
+	wanstate_set_health(l, pw->id, pw->h.state);
 }
 
 /* ---- rounds ---- */
@@ -946,8 +918,8 @@ static void wan_seed(struct loader *l, struct probe_wan *pw, __u64 now)
 	__u32 key = pw->id;
 
 	if (!pw->n_targets ||
-	    bpf_map_lookup_elem(MAP_FD(l, mwan_health), &key, &old) ||
-	    bpf_map_lookup_elem(MAP_FD(l, mwan_names), &key, &name) ||
+	    bpf_map_lookup_elem(MAP_FD(l, health), &key, &old) ||
+	    bpf_map_lookup_elem(MAP_FD(l, names), &key, &name) ||
 	    strncmp(name.name, pw->name, sizeof(name.name)) ||
 	    !old.updated_ns || old.health != MWAN_HEALTH_DOWN ||
 	    old.since_ns > now)
@@ -972,7 +944,7 @@ static void clear_unused(struct loader *l, unsigned int n_wans)
 
 	memset(&v, 0, sizeof(v));
 	for (w = n_wans; w < MWAN_MAX_WANS; w++)
-		bpf_map_update_elem(MAP_FD(l, mwan_health), &w, &v, BPF_ANY);
+		bpf_map_update_elem(MAP_FD(l, health), &w, &v, BPF_ANY);
 }
 
 static __u16 ident_base(void)
@@ -1181,7 +1153,7 @@ void probe_reload(struct loader *l)
 				       old.holding ? MWAN_HR_START : old.reason,
 				       old.since_ms);
 		wan_refresh(l, pw, now);
-		wan_apply(l, pw);
+		wanstate_set_health(l, pw->id, pw->h.state);
 		wan_publish(l, pw, now);
 	}
 }

@@ -9,25 +9,13 @@
 
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
+#include "wanstate.h"
 #include "../lib/filter.h"
 #include "../lib/maptable.h"
 #include "../lib/steer.h"
 #include "../lib/syscheck.h"
 #include "probe.h"
-#include "mwan.skel.h"
-
-#define MAP_FD(l, name) bpf_map__fd((l)->skel->maps.name)
-
-static int map_put(int fd, const void *key, const void *val, const char *what)
-{
-	if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
-		int err = -errno;
-
-		log_err("cannot update %s: %s", what, strerror(errno));
-		return err;
-	}
-	return 0;
-}
 
 /* Delete every key of a hash map that `keep` says is no longer wanted:
  * entries from a previous run's config must not survive this one.
@@ -160,7 +148,7 @@ struct flow_change {
 /* Adds the flows removed by origin to mwan_flowstat. */
 static void count_removed(const struct loader *l, const __u64 removed[2])
 {
-	int fd = MAP_FD(l, mwan_flowstat);
+	int fd = MAP_FD(l, flowstat);
 	struct mwan_flowstat v;
 	__u32 o;
 
@@ -219,8 +207,8 @@ static void table_walk(const struct loader *l, int fd, flow_judge judge,
 /* Both tables: flows opened from a LAN, and from outside. */
 static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
 {
-	table_walk(l, MAP_FD(l, mwan_flows), judge, arg);
-	table_walk(l, MAP_FD(l, mwan_flows_in), judge, arg);
+	table_walk(l, MAP_FD(l, flows), judge, arg);
+	table_walk(l, MAP_FD(l, flows_in), judge, arg);
 }
 
 static enum flow_fate flow_judge_cfg(const struct loader *l,
@@ -256,20 +244,6 @@ void sync_drop_flows6(struct loader *l, __u32 wan_mask)
 		flows_walk(l, flow6_on, wan_mask);
 }
 
-/* Writes key's value only when it differs, so a reload touches only what
- * changed.
- */
-static int map_put_new(int fd, const void *key, const void *val,
-		       size_t val_size, const char *what)
-{
-	unsigned char old[64];
-
-	if (val_size <= sizeof(old) && !bpf_map_lookup_elem(fd, key, old) &&
-	    !memcmp(old, val, val_size))
-		return 0;
-	return map_put(fd, key, val, what);
-}
-
 /* The order keeps every intermediate state safe for the packets in
  * flight: a new public address is reachable before its host translates
  * to it; a removed host stops translating (mwan_nat4, then its flows)
@@ -277,7 +251,7 @@ static int map_put_new(int fd, const void *key, const void *val,
  */
 static int sync_nat(struct loader *l)
 {
-	int nat_fd = MAP_FD(l, mwan_nat4), pub_fd = MAP_FD(l, mwan_pub4);
+	int nat_fd = MAP_FD(l, nat4), pub_fd = MAP_FD(l, pub4);
 	unsigned int i, w;
 	int err;
 
@@ -323,7 +297,7 @@ static int sync_nat(struct loader *l)
  */
 int sync_ifaces(struct loader *l)
 {
-	int tx_fd = MAP_FD(l, mwan_tx);
+	int tx_fd = MAP_FD(l, tx);
 	unsigned int n;
 	int err;
 
@@ -342,7 +316,7 @@ int sync_ifaces(struct loader *l)
 
 static int sync_names(struct loader *l)
 {
-	int fd = MAP_FD(l, mwan_names);
+	int fd = MAP_FD(l, names);
 	__u32 w;
 	int err;
 
@@ -397,20 +371,18 @@ static int sync_filters(struct loader *l)
 	size_t n = mwan_ingress_rules(&l->cfg, r);
 	int err;
 
-	err = put_filter(MAP_FD(l, mwan_ingress4), MWAN_MAP(ingress4)->name,
-			 AF_INET, true, r, n);
+	err = put_filter(MAP_FD(l, ingress4), MWAN_MAP(ingress4)->name, AF_INET,
+			 true, r, n);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_ingress6),
-				 MWAN_MAP(ingress6)->name, AF_INET6, true, r,
-				 n);
+		err = put_filter(MAP_FD(l, ingress6), MWAN_MAP(ingress6)->name,
+				 AF_INET6, true, r, n);
 	n = mwan_egress_rules(&l->cfg, r);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_egress4),
-				 MWAN_MAP(egress4)->name, AF_INET, false, r, n);
+		err = put_filter(MAP_FD(l, egress4), MWAN_MAP(egress4)->name,
+				 AF_INET, false, r, n);
 	if (!err)
-		err = put_filter(MAP_FD(l, mwan_egress6),
-				 MWAN_MAP(egress6)->name, AF_INET6, false, r,
-				 n);
+		err = put_filter(MAP_FD(l, egress6), MWAN_MAP(egress6)->name,
+				 AF_INET6, false, r, n);
 	return err;
 }
 
@@ -429,132 +401,9 @@ int sync_static(struct loader *l)
 	return err;
 }
 
-/* Why the kernel cannot route WAN w's IPv4 traffic now (v: the rest of
- * its entry, filled from the system; was: the bits of the last sync). A
- * gateway whose ARP failed stays blocked while the kernel asks again,
- * until it answers.
- */
-static __u8 wan_blocked(struct loader *l, unsigned int w,
-			const struct mwan_wan *v, __u8 was)
-{
-	int ifindex = dp_wan(l, w)->ifindex, all, dev;
-	bool incomplete;
-	__u8 b = 0;
-
-	/* both refused at start (lib/syscheck.c); turned on since */
-	if (mwan_sysctl_int("/proc/sys/net/ipv4/ip_forward") == 0)
-		b |= MWAN_WAN_BLOCK_NO_FORWARDING;
-	if (mwan_rp_filter(l->cfg.wans[w].ifname, &all, &dev) == 1)
-		b |= MWAN_WAN_BLOCK_RP_STRICT;
-	if (!v->addr4)
-		b |= MWAN_WAN_BLOCK_NO_ADDR;
-	else if (!nlw_addr4_onlink(l, ifindex, v->gw4))
-		b |= MWAN_WAN_BLOCK_GW_OFFLINK;
-	if (l->route4_err[w])
-		b |= MWAN_WAN_BLOCK_NO_ROUTE;
-	if (!(v->flags & (MWAN_WAN_NEIGH4 | MWAN_WAN_L3)) &&
-	    (nlw_neigh_failed(l, ifindex, AF_INET, &v->gw4, &incomplete) ||
-	     (incomplete && (was & MWAN_WAN_BLOCK_GW_FAILED))))
-		b |= MWAN_WAN_BLOCK_GW_FAILED;
-	return b;
-}
-
-static void wan_from_system(struct loader *l, unsigned int w,
-			    struct mwan_wan *v, __u8 was_blocked)
-{
-	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
-	const struct dp_iface *i = dp_wan(l, w);
-	struct nlw_link_info link;
-
-	memset(v, 0, sizeof(*v));
-	v->flags = MWAN_WAN_CONFIGURED;
-	if (dp_xdp_tx(i))
-		v->flags |= MWAN_WAN_XDP_TX;
-	if (i->l3)
-		v->flags |= MWAN_WAN_L3;
-	v->ifindex = i->ifindex;
-	v->fwmark = MWAN_FWMARK_BASE + w;
-	v->gw4 = c->gw4.s_addr;
-	v->weight = c->weight;
-	v->tier = c->tier;
-	/* The prober's verdict; without probe targets it follows the link */
-	v->health = probe_health(l, w);
-	if (c->has_gw6)
-		memcpy(v->gw6, &c->gw6, sizeof(v->gw6));
-	if (i->ifindex <= 0) {
-		/* gone: no link, address or neighbours to look at */
-		v->blocked = MWAN_WAN_BLOCK_NO_ADDR | MWAN_WAN_BLOCK_NO_ROUTE;
-		return;
-	}
-	if (!nlw_link(l, c->ifname, &link) && link.exists) {
-		if (link.up)
-			v->flags |= MWAN_WAN_LINK_UP;
-		v->mtu = link.mtu;
-		memcpy(v->if_mac, link.mac, 6);
-	}
-	nlw_first_addr4(l, i->ifindex, &v->addr4);
-	if (i->l3) { /* no neighbours: the route is all it takes */
-		v->blocked = wan_blocked(l, w, v, was_blocked);
-		return;
-	}
-	if (!nlw_neigh(l, i->ifindex, AF_INET, &v->gw4, v->gw_mac))
-		v->flags |= MWAN_WAN_NEIGH4;
-	else if (v->flags & MWAN_WAN_LINK_UP)
-		nlw_neigh_resolve(l, i->ifindex, AF_INET, &v->gw4);
-	v->blocked = wan_blocked(l, w, v, was_blocked);
-	if (!c->has_gw6)
-		return;
-	if (!nlw_neigh(l, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
-		v->flags |= MWAN_WAN_NEIGH6;
-	else if (v->flags & MWAN_WAN_LINK_UP)
-		nlw_neigh_resolve(l, i->ifindex, AF_INET6, v->gw6);
-}
-
-static const char *gw6_state(const struct mwan_wan *v)
-{
-	static const __u8 none[16];
-
-	if (!memcmp(v->gw6, none, sizeof(none)))
-		return "none";
-	return v->flags & MWAN_WAN_NEIGH6 ? "resolved" : "unresolved";
-}
-
-static int sync_wans(struct loader *l)
-{
-	int fd = MAP_FD(l, mwan_wans);
-	__u32 w;
-	int err;
-
-	for (w = 0; w < MWAN_MAX_WANS; w++) {
-		struct mwan_wan v = { 0 }, old = { 0 };
-		bool have = !bpf_map_lookup_elem(fd, &w, &old);
-		char why[128];
-
-		if (w < l->cfg.n_wans)
-			wan_from_system(l, w, &v, old.blocked);
-		if (have && !memcmp(&old, &v, sizeof(v)))
-			continue;
-		if (w < l->cfg.n_wans) {
-			mwan_wan_block_str(v.blocked, why, sizeof(why));
-			log_info("wan %s: link %s, gateway %s, gateway6 %s%s%s",
-				 l->cfg.wans[w].name,
-				 v.flags & MWAN_WAN_LINK_UP ? "up" : "down",
-				 v.flags & MWAN_WAN_NEIGH4 ? "resolved" :
-				 v.flags & MWAN_WAN_L3	   ? "point-to-point" :
-							     "unresolved",
-				 gw6_state(&v), v.blocked ? "; blocked: " : "",
-				 why);
-		}
-		err = map_put(fd, &w, &v, "mwan_wans");
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int sync_host_macs(struct loader *l)
 {
-	int fd = MAP_FD(l, mwan_nat4);
+	int fd = MAP_FD(l, nat4);
 	unsigned int i;
 
 	for (i = 0; i < l->cfg.n_nat; i++) {
@@ -597,7 +446,7 @@ static void add_local(__u32 addr, int ifindex, void *arg)
 
 static int sync_local(struct loader *l)
 {
-	struct local_walk lw = { .fd = MAP_FD(l, mwan_local4) };
+	struct local_walk lw = { .fd = MAP_FD(l, local4) };
 	__u32 key, next;
 	bool first = true;
 	unsigned int i;
@@ -657,7 +506,7 @@ static int sync_bypass(struct loader *l)
 	unsigned int i;
 
 	bw.l = l;
-	bw.fd = MAP_FD(l, mwan_bypass4);
+	bw.fd = MAP_FD(l, bypass4);
 	bw.n = 0;
 	nlw_for_each_route4(l, add_bypass, &bw);
 	while (!bpf_map_get_next_key(bw.fd, first ? NULL : &key, &next)) {
@@ -760,7 +609,7 @@ static int sync_neigh6(struct loader *l)
 	static struct neigh6_walk nw;
 
 	nw.l = l;
-	nw.fd = MAP_FD(l, mwan_neigh6);
+	nw.fd = MAP_FD(l, neigh6);
 	nw.n = 0;
 	if (l->cfg.has_lan6)
 		nlw_for_each_neigh6(l, dp_lan(l, l->cfg.lan6)->ifindex,
@@ -792,7 +641,7 @@ static int sync_local6(struct loader *l)
 {
 	static struct local6_walk lw;
 
-	lw.fd = MAP_FD(l, mwan_local6);
+	lw.fd = MAP_FD(l, local6);
 	lw.n = 0;
 	nlw_for_each_addr6(l, add_local6, &lw);
 	prune_unseen(lw.fd, lw.seen, lw.n, sizeof(lw.seen[0]));
@@ -827,7 +676,7 @@ static int sync_bypass6(struct loader *l)
 	static struct bypass6_walk bw;
 
 	bw.l = l;
-	bw.fd = MAP_FD(l, mwan_bypass6);
+	bw.fd = MAP_FD(l, bypass6);
 	bw.n = 0;
 	nlw_for_each_route6(l, add_bypass6, &bw);
 	prune_unseen(bw.fd, bw.seen, bw.n, sizeof(bw.seen[0]));
@@ -872,16 +721,16 @@ static int sync_cfg(struct loader *l)
 		v.lan6 = l->cfg.lan6;
 	}
 	v.ready = 1;
-	return map_put(MAP_FD(l, mwan_cfg), &zero, &v, "mwan_cfg");
+	return map_put(MAP_FD(l, cfg), &zero, &v, "mwan_cfg");
 }
 
-/* What follows the system: links, neighbours, addresses; then the
- * steering tables that depend on them. Run at start and on every netlink
- * change.
+/* What follows the system: links, neighbours, addresses (the WANs and
+ * their steering tables in wanstate.c). Run at start, on every netlink
+ * change and once a second.
  */
 int sync_dynamic(struct loader *l)
 {
-	int err = sync_wans(l);
+	int err = wanstate_sync(l);
 
 	if (!err)
 		err = sync_host_macs(l);
@@ -895,10 +744,6 @@ int sync_dynamic(struct loader *l)
 		err = sync_local6(l);
 	if (!err)
 		err = sync_bypass6(l);
-	if (!err)
-		err = mwan_steer_sync(MAP_FD(l, mwan_wans),
-				      MAP_FD(l, mwan_admin),
-				      MAP_FD(l, mwan_steer));
 	if (!err)
 		err = sync_cfg(l);
 	return err;

@@ -9,7 +9,7 @@
 
 #include "loader.h"
 #include "log.h"
-#include "mwan.skel.h"
+#include "mapio.h"
 
 /* From what mwan_tc_out records in mwan_unmapped (LAN sources without a
  * mapping) and mwan_spoofed (sources that may not leave): at most one
@@ -124,7 +124,7 @@ static void report_spoofed(struct loader *l, const struct in6_addr_raw *src,
 
 void unmapped_tick(struct loader *l)
 {
-	int fd = bpf_map__fd(l->skel->maps.mwan_unmapped);
+	int fd = MAP_FD(l, unmapped);
 	struct in6_addr_raw k6, next6;
 	__be32 key, next;
 	bool first = true;
@@ -138,7 +138,7 @@ void unmapped_tick(struct loader *l)
 		if (!bpf_map_lookup_elem(fd, &key, &u))
 			report_unmapped(l, key, &u, now);
 	}
-	fd = bpf_map__fd(l->skel->maps.mwan_spoofed);
+	fd = MAP_FD(l, spoofed);
 	first = true;
 	while (!bpf_map_get_next_key(fd, first ? NULL : &k6, &next6)) {
 		struct mwan_spoofed v;

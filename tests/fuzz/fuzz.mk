@@ -6,7 +6,7 @@ BF := $(B)/fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=undefined -I. -I$(B) -D_GNU_SOURCE
 FUZZ_LIB_SRCS := lib/config.c lib/yamlwalk.c lib/err.c lib/health.c lib/filter.c \
-		 lib/cfgdiff.c lib/control.c lib/npt.c
+		 lib/cfgdiff.c lib/control.c lib/npt.c lib/steer.c
 FUZZ_BINS := $(BF)/fuzz_config $(BF)/fuzz_control $(BF)/fuzz_packets
 # make fuzz: FUZZ_TIME seconds per libFuzzer harness, FUZZ_PACKETS cases
 FUZZ_TIME ?= 60

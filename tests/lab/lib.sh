@@ -211,11 +211,15 @@ check_attach_modes() {
 	echo "# $out"
 }
 
-# check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`; -j status shows them.
+# check_wan_admin WAN ADMIN STATE: `bpfctl wan WAN ADMIN`, applied by the
+# loader (its log says so, bpfctl wrote no map itself); -j status shows them.
 check_wan_admin() {
 	local json admin state out
 	t_require_loader
 	out=$(lab_ctl wan "$1" "$2" 2>&1) || fail "bpfctl wan $1 $2 failed: $out"
+	[[ $out != *"wrote mwan_admin directly"* ]] || fail "bpfctl wrote the map itself with a loader running: $out"
+	grep -q "wan $1: admin $2" "$LAB_LOADER_LOG" ||
+		fail "the loader's log does not show 'wan $1: admin $2'"
 	json=$(lab_ctl -j status) || fail "bpfctl -j status failed: $json"
 	admin=$(t_labnet wan-field "$1" admin <<<"$json") || fail "no WAN $1 in: $json"
 	state=$(t_labnet wan-field "$1" state <<<"$json")

@@ -42,6 +42,7 @@
 #include "maps/mwan_maps.h"
 #include "lib/npt.h"
 #include "lib/steer.h"
+#include "lib/steermap.h"
 #include "loader/loader.h"
 #include "mwan.skel.h"
 

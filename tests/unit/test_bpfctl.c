@@ -689,6 +689,19 @@ static int run(const char *fmt, ...)
 #define RUN(...) run("-p '%s' -r '%s' " __VA_ARGS__)
 #define DIRS fx.pins, fx.run
 
+/* A run dir no loader holds: bpfctl wan writes the maps itself. */
+static const char *norun_dir(void)
+{
+	static char p[160];
+
+	path_in(p, sizeof(p), fx.dir, "no-such-run-dir");
+	return p;
+}
+#define NOLOADER fx.pins, norun_dir()
+#define DIRECT_NOTE                                              \
+	"bpfctl: mwan-loader is not running: wrote mwan_admin " \
+	"directly (the next loader keeps it)\n"
+
 /* A second opinion on the JSON syntax when python3 is around. */
 static void assert_valid_json(const char *s)
 {
@@ -1976,7 +1989,9 @@ static void test_wan_unknown(void **state)
 	assert_memory_equal(&st_before, &st_after, sizeof(st_before));
 }
 
-/* The datapath follows mwan_steer only, so the override must reach it. */
+/* The datapath follows mwan_steer only, so the override must reach it;
+ * without a loader to ask, bpfctl recomputes it itself.
+ */
 static void test_wan_resteers(void **state)
 {
 	const __u32 all = (1U << 0) | (1U << 1) | (1U << 2);
@@ -1985,8 +2000,9 @@ static void test_wan_resteers(void **state)
 
 	(void)state;
 	need_maps();
-	assert_int_equal(RUN("wan att down", DIRS), 0);
+	assert_int_equal(RUN("wan att down", NOLOADER), 0);
 	assert_string_equal(out, "att: admin down, state down\n");
+	assert_string_equal(err, DIRECT_NOTE);
 	get_steer(all, &st);
 	assert_int_equal(st.members, 1U << 2); /* only the failover WAN */
 	assert_int_equal(st.failopen, 0);
@@ -1996,7 +2012,7 @@ static void test_wan_resteers(void **state)
 	assert_int_equal(st.members, 1U << 0);
 	assert_int_equal(st.failopen, 1);
 
-	assert_int_equal(RUN("wan att auto", DIRS), 0);
+	assert_int_equal(RUN("wan att auto", NOLOADER), 0);
 	get_steer(all, &st);
 	assert_int_equal(st.members, 1U << 0);
 	assert_int_equal(st.failopen, 0);
@@ -2008,19 +2024,19 @@ static void test_wan_set(void **state)
 
 	(void)state;
 	need_maps();
-	assert_int_equal(RUN("-j wan webpass down", DIRS), 0);
+	assert_int_equal(RUN("-j wan webpass down", NOLOADER), 0);
 	assert_json(
 		"{\"name\":\"webpass\",\"admin\":\"down\",\"state\":\"down\",\"failopen\":false}\n");
 	snapshot_admin(v);
 	assert_int_equal(v[1], MWAN_ADMIN_DOWN);
 	assert_int_equal(v[0], MWAN_ADMIN_AUTO);
 
-	assert_int_equal(RUN("wan webpass up", DIRS), 0);
+	assert_int_equal(RUN("wan webpass up", NOLOADER), 0);
 	assert_string_equal(out, "webpass: admin up, state up\n");
 	snapshot_admin(v);
 	assert_int_equal(v[1], MWAN_ADMIN_UP);
 
-	assert_int_equal(RUN("-j wan webpass auto", DIRS), 0);
+	assert_int_equal(RUN("-j wan webpass auto", NOLOADER), 0);
 	snapshot_admin(v);
 	assert_int_equal(v[1], MWAN_ADMIN_AUTO);
 	/* unhealthy without the override */
@@ -2143,6 +2159,46 @@ static void fake_end(struct fake *f, char *req, size_t len)
 	waitpid(f->pid, NULL, 0);
 	path_in(path, sizeof(path), fx.run, "control");
 	unlink(path);
+}
+
+/* ---- wan: through the loader, or directly without one ---------------- */
+
+/* With a loader running, bpfctl only asks: the request goes over the
+ * control socket and the maps are left to the loader (here a fake that
+ * writes nothing, so mwan_admin must still say auto).
+ */
+static void test_wan_through_loader(void **state)
+{
+	__u32 id = 0, admin = 0xff;
+	char req[256];
+	struct fake f;
+
+	(void)state;
+	need_maps();
+	fake_start(&f, "ok wan att: admin down");
+	assert_int_equal(RUN("wan att down", DIRS), 0);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "wan att down");
+	assert_int_equal(bpf_map_lookup_elem(fx.fd[M_ADMIN], &id, &admin), 0);
+	assert_int_equal(admin, MWAN_ADMIN_AUTO);
+	assert_prefix(out, "att: admin auto, state up");
+	assert_string_equal(err, "");
+}
+
+static void test_wan_loader_refuses(void **state)
+{
+	char req[256];
+	struct fake f;
+
+	(void)state;
+	need_maps();
+	fake_start(&f, "error: cannot set wan att down: Permission denied");
+	assert_int_equal(RUN("wan att down", DIRS), 1);
+	fake_end(&f, req, sizeof(req));
+	assert_string_equal(req, "wan att down");
+	assert_string_equal(out, "");
+	assert_string_equal(
+		err, "bpfctl: cannot set wan att down: Permission denied\n");
 }
 
 static void test_pd_no_loader(void **state)
@@ -2439,6 +2495,8 @@ int main(void)
 		cmocka_unit_test_setup(test_status_failover_tier, reset_admin),
 		cmocka_unit_test_setup(test_status_failopen, reset_admin),
 		cmocka_unit_test_setup(test_status_no_loader, reset_admin),
+		cmocka_unit_test_setup(test_wan_through_loader, reset_admin),
+		cmocka_unit_test_setup(test_wan_loader_refuses, reset_admin),
 		cmocka_unit_test_setup(test_status_text, reset_admin),
 		cmocka_unit_test_setup(test_status_targets_from_config,
 				       reset_admin),

@@ -174,6 +174,34 @@ static void test_reload(void **state)
 	}
 }
 
+/* wan NAME up|down|auto: any WAN of the config, with or without npt. */
+static void test_wan_admin(void **state)
+{
+	static const struct {
+		const char *req;
+		unsigned int wan;
+		__u32 admin;
+	} ok[] = {
+		{ "wan att down", 0, MWAN_ADMIN_DOWN },
+		{ "wan webpass up\n", 1, MWAN_ADMIN_UP },
+		{ "wan backup auto", 2, MWAN_ADMIN_AUTO },
+	};
+	struct mwan_ctl_req req;
+	char err[256];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		memset(&req, 0xff, sizeof(req));
+		assert_int_equal(mwan_ctl_parse(ok[i].req, strlen(ok[i].req),
+						&cfg, &req, err, sizeof(err)),
+				 0);
+		assert_int_equal(req.op, MWAN_CTL_WAN_ADMIN);
+		assert_int_equal(req.wan, ok[i].wan);
+		assert_int_equal(req.admin, ok[i].admin);
+	}
+}
+
 static void test_prefix_str(void **state)
 {
 	struct in6_addr a;
@@ -206,10 +234,22 @@ static const struct bad bad[] = {
 	  "invalid byte 0x1b at offset 33 (requests are printable ASCII)" },
 	{ "\xff\xfe",
 	  "invalid byte 0xff at offset 0 (requests are printable ASCII)" },
-	{ "status", "unknown command 'status' (expected 'pd' or 'reload')" },
-	{ "PD att clear", "unknown command 'PD' (expected 'pd' or 'reload')" },
+	{ "status",
+	  "unknown command 'status' (expected 'pd', 'wan' or 'reload')" },
+	{ "PD att clear",
+	  "unknown command 'PD' (expected 'pd', 'wan' or 'reload')" },
 	{ "reload now", "unexpected 'now' after 'reload'" },
-	{ "RELOAD", "unknown command 'RELOAD' (expected 'pd' or 'reload')" },
+	{ "wan", "missing WAN (wan WAN up|down|auto)" },
+	{ "wan nope down", "unknown WAN 'nope' " KNOWN },
+	{ "wan att",
+	  "missing up, down or auto after 'att' (wan WAN up|down|auto)" },
+	{ "wan att DOWN",
+	  "invalid WAN state 'DOWN' (expected up, down or auto)" },
+	{ "wan att off",
+	  "invalid WAN state 'off' (expected up, down or auto)" },
+	{ "wan att down now", "unexpected 'now' after 'down'" },
+	{ "RELOAD",
+	  "unknown command 'RELOAD' (expected 'pd', 'wan' or 'reload')" },
 	{ "pd", "missing WAN (" USAGE ")" },
 	{ "pd nope clear", "unknown WAN 'nope' " KNOWN },
 	{ "pd ATT clear", "unknown WAN 'ATT' " KNOWN },
@@ -366,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_set_forms),
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_wan_admin),
 		cmocka_unit_test(test_prefix_str),
 		cmocka_unit_test(test_rejected),
 		cmocka_unit_test(test_rejected_raw),

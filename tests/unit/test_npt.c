@@ -25,6 +25,7 @@
 
 #include "lib/npt.h"
 #include "lib/steer.h"
+#include "lib/steermap.h"
 #include "mwan.skel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
