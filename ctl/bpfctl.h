@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 
+#include "lib/clock.h"
 #include "lib/maptable.h"
 
 /* Exit statuses: 1 for a runtime failure, 2 for a usage error. */
@@ -105,8 +106,6 @@ int ctl_wans_load(const struct ctl *ctl, struct ctl_wans *wans);
  * -1 on failure.
  */
 int ctl_npt_load(const struct ctl *ctl, struct ctl_npt npt[MWAN_MAX_WANS]);
-/* CLOCK_MONOTONIC, the datapath's bpf_ktime_get_ns() */
-__u64 ctl_now_ns(void);
 /* Recomputes usable, carries and failopen after admin changes. */
 void ctl_wans_decide(struct ctl_wans *wans);
 /* Id of the configured WAN that mwan_names calls name, or -1; a stale

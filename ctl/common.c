@@ -291,18 +291,10 @@ const char *ctl_ipv6_str(const __u8 addr[16], char buf[INET6_ADDRSTRLEN])
 	return inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN);
 }
 
-__u64 ctl_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int ctl_npt_load(const struct ctl *ctl, struct ctl_npt npt[MWAN_MAX_WANS])
 {
 	int fd = ctl_map_open(ctl, MWAN_MAP(npt), false);
-	__u64 now = ctl_now_ns();
+	__u64 now = mwan_mono_ns();
 	__u32 id;
 
 	memset(npt, 0, MWAN_MAX_WANS * sizeof(*npt));

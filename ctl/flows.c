@@ -235,13 +235,10 @@ static int flows_read(const struct ctl *ctl, struct flow_dump *d)
 static void print_flows(const struct ctl_wans *wans, const struct ctl_npt *npt,
 			struct flow_entry *e, size_t n)
 {
-	struct timespec ts;
 	__u64 now;
 	size_t i;
 
-	/* the datapath stamps flows with bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = mwan_mono_ns();
 	if (n)
 		qsort(e, n, sizeof(*e), flow_cmp);
 	print_open_array(NULL);

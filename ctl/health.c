@@ -90,7 +90,7 @@ static void targets_from_config(const struct ctl *ctl,
 static void judge_frozen(const struct ctl_wans *wans, bool loader_running,
 			 struct ctl_health *out)
 {
-	__u64 newest = 0, now = ctl_now_ns();
+	__u64 newest = 0, now = mwan_mono_ns();
 	unsigned int id;
 
 	for (id = 0; id < MWAN_MAX_WANS; id++)
@@ -133,7 +133,7 @@ void ctl_health_print_frozen(const struct ctl_health *h)
 
 static __u64 ago_s(const struct mwan_health_info *i)
 {
-	__u64 now = ctl_now_ns();
+	__u64 now = mwan_mono_ns();
 
 	return now > i->since_ns ? (now - i->since_ns) / NS_PER_S : 0;
 }

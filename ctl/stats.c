@@ -129,7 +129,7 @@ static void print_unmapped_one(const void *key, const void *value, void *arg)
  */
 static int print_unmapped(const struct ctl *ctl, const struct ctl_wans *wans)
 {
-	struct unmapped_walk w = { wans, ctl_now_ns() };
+	struct unmapped_walk w = { wans, mwan_mono_ns() };
 	int fd = ctl_map_open_optional(ctl, MWAN_MAP(unmapped)), err;
 
 	if (fd == -2)

@@ -66,7 +66,7 @@ static bool has_gw6(const struct mwan_wan *w)
 /* Whole seconds until an entry expires. */
 static __u64 seconds_left(const struct mwan_npt *e)
 {
-	__u64 now = ctl_now_ns();
+	__u64 now = mwan_mono_ns();
 
 	return e->valid_until_ns > now ?
 		       (e->valid_until_ns - now) / 1000000000ULL :

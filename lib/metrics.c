@@ -15,6 +15,7 @@
 #include "maptable.h"
 #include "metrics.h"
 #include "steer.h"
+#include "clock.h"
 
 /* Flows read per batch syscall: the table may hold millions, and the
  * loader renders from its main loop, so one syscall per entry is too slow.
@@ -304,14 +305,6 @@ out:
 	return ret;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* The fds come from callers; a map of another shape would be read past
  * the end of the buffers here, so it is refused instead. The maps older
  * loaders did not pin may be missing (fd < 0): their figures are left
@@ -363,7 +356,7 @@ static int read_all(const struct mwan_metrics_fds *fd, struct snap *s,
 	s->flows_max = s->table[MWAN_TABLE_LAN].size +
 		       s->table[MWAN_TABLE_INBOUND].size;
 	read_health(fd, s);
-	s->now_ns = now_ns();
+	s->now_ns = mwan_mono_ns();
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "../lib/rundir.h"
 #include "../lib/control.h"
+#include "../lib/clock.h"
 
 #define CTL_CLIENTS 16
 #define CTL_IDLE_MS 5000 /* a silent client is dropped after this */
@@ -37,14 +38,6 @@ struct ctlsock {
 	int slot[CTL_CLIENTS]; /* pollfd i + 1 serves client slot[i] */
 	unsigned int polled;
 };
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int control_path(const char *run_dir, struct sockaddr_un *sa)
 {
@@ -216,11 +209,11 @@ static bool serve(struct ctlsock *c, struct ctl_client *cl)
 			 MWAN_CONTROL_MAX);
 	} else if (!c->handle(c->arg, buf, n, out, sizeof(out))) {
 		cl->waiting = true;
-		cl->deadline_ms = now_ms() + CTL_WAIT_MS;
+		cl->deadline_ms = mwan_mono_ms() + CTL_WAIT_MS;
 		return true;
 	}
 	reply(cl->fd, out);
-	cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+	cl->deadline_ms = mwan_mono_ms() + CTL_IDLE_MS;
 	return true;
 }
 
@@ -237,7 +230,7 @@ void ctlsock_answer_waiting(struct ctlsock *c, const char *out)
 			continue;
 		reply(cl->fd, out);
 		cl->waiting = false;
-		cl->deadline_ms = now_ms() + CTL_IDLE_MS;
+		cl->deadline_ms = mwan_mono_ms() + CTL_IDLE_MS;
 	}
 }
 
@@ -286,7 +279,7 @@ static void accept_one(struct ctlsock *c, int fd)
 	struct ctl_client *cl = free_slot(c);
 
 	cl->fd = fd;
-	cl->since_ms = now_ms();
+	cl->since_ms = mwan_mono_ms();
 	cl->deadline_ms = cl->since_ms + CTL_IDLE_MS;
 	cl->waiting = false;
 	cl->refusal[0] = '\0';
@@ -318,7 +311,7 @@ static void accept_all(struct ctlsock *c)
 void ctlsock_process(struct ctlsock *c, const struct pollfd *pfd,
 		     unsigned int n)
 {
-	__u64 now = now_ms();
+	__u64 now = mwan_mono_ms();
 	unsigned int i;
 
 	if (!c || !n)

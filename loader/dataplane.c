@@ -344,9 +344,10 @@ static int open_object(struct loader *l)
 	if (!path) {
 		l->skel = mwan_bpf__open();
 		if (!l->skel) {
+			err = -errno;
 			log_err("cannot open the BPF object: %s",
-				strerror(errno));
-			return -errno;
+				strerror(-err));
+			return err;
 		}
 		log_info("BPF object: the one built into mwan-loader");
 		return 0;
@@ -1053,8 +1054,9 @@ int dp_cleanup(struct loader *l)
 	}
 	l->skel = mwan_bpf__open();
 	if (!l->skel) {
-		log_err("cannot open the BPF object: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		log_err("cannot open the BPF object: %s", strerror(-err));
+		return err;
 	}
 	err = set_pin_paths(l);
 	if (!err) {

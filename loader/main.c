@@ -22,6 +22,7 @@
 #include "probe.h"
 #include "../lib/control.h"
 #include "../lib/rundir.h"
+#include "../lib/clock.h"
 
 #define RESYNC_MS 1000
 /* signals, netlink, the probes, the control socket and its clients */
@@ -242,14 +243,6 @@ static bool handle_netlink(struct loader *l, const struct pollfd *p, int n)
 	return true;
 }
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int min_int(int a, int b)
 {
 	return a < b ? a : b;
@@ -307,7 +300,7 @@ static void watchdog_tick(__u64 now)
 static int run(struct loader *l, int sfd)
 {
 	struct pollfd pfd[POLL_FDS];
-	__u64 next_sync = now_ms() + RESYNC_MS;
+	__u64 next_sync = mwan_mono_ms() + RESYNC_MS;
 
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
@@ -315,7 +308,8 @@ static int run(struct loader *l, int sfd)
 		struct signalfd_siginfo si;
 		unsigned int nctl;
 		bool resync;
-		__u64 now = now_ms();
+		int err;
+		__u64 now = mwan_mono_ms();
 		int n, wait_ms;
 
 		watchdog_tick(now);
@@ -333,8 +327,14 @@ static int run(struct loader *l, int sfd)
 				  probe_timeout_ms(l, wait_ms));
 		wait_ms = metrics_timeout_ms(l, now, wait_ms);
 		n = poll(pfd, 4 + nctl, wait_ms);
-		if (n < 0 && errno != EINTR)
-			break;
+		if (n < 0 && errno != EINTR) {
+			/* exit non-zero: systemd's Restart= brings a new
+			 * loader, which takes the dataplane over
+			 */
+			err = -errno;
+			log_err("poll: %s; stopping", strerror(-err));
+			return err;
+		}
 		if (n > 0 && (pfd[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
@@ -356,10 +356,10 @@ static int run(struct loader *l, int sfd)
 			resync = true;
 		}
 		prefix_expire(l);
-		metrics_tick(l, now_ms());
-		if (!resync && now_ms() < next_sync)
+		metrics_tick(l, mwan_mono_ms());
+		if (!resync && mwan_mono_ms() < next_sync)
 			continue;
-		next_sync = now_ms() + RESYNC_MS;
+		next_sync = mwan_mono_ms() + RESYNC_MS;
 		if (l->nl && sync_dynamic(l))
 			log_warn("map resync failed");
 		unmapped_tick(l);

@@ -13,20 +13,12 @@
 #include "mapio.h"
 #include "../lib/control.h"
 #include "../lib/npt.h"
+#include "../lib/clock.h"
 
 #define NS_PER_S 1000000000ULL
 #define NS_PER_MS 1000000ULL
 
 #define NPT_FD(l) MAP_FD(l, npt)
-
-/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static bool entry_valid(const struct mwan_npt *e, __u64 now)
 {
@@ -91,7 +83,7 @@ static void log_change(const struct loader *l, const char *wan,
 		       const char *why)
 {
 	char o[64], n[64], d[160];
-	__u64 now = now_ns();
+	__u64 now = mwan_mono_ns();
 
 	log_info("wan %s: prefix %s -> %s%s%s%s%s", wan,
 		 delegated_str(old, o, sizeof(o)),
@@ -105,7 +97,7 @@ static void mask_sync(struct loader *l)
 {
 	int fd = MAP_FD(l, npt_mask);
 	__u32 w, mask = 0, old = 0, zero = 0;
-	__u64 now = now_ns();
+	__u64 now = mwan_mono_ns();
 	struct mwan_npt e;
 
 	for (w = 0; w < MWAN_MAX_WANS; w++)
@@ -139,7 +131,7 @@ static int entry_build(const struct loader *l, unsigned int w,
 	e->source = source;
 	e->subnet = c->npt_subnet;
 	e->valid_until_ns = valid_until_ns;
-	e->set_ns = now_ns();
+	e->set_ns = mwan_mono_ns();
 	return 0;
 }
 
@@ -151,14 +143,18 @@ static int entry_build(const struct loader *l, unsigned int w,
 static int entry_store(struct loader *l, __u32 w, const struct mwan_npt *old,
 		       const struct mwan_npt *e)
 {
+	int err;
+
 	if (e && bpf_map_update_elem(NPT_FD(l), &w, e, BPF_ANY)) {
-		log_err("cannot update mwan_npt[%u]: %s", w, strerror(errno));
-		return -errno;
+		err = -errno;
+		log_err("cannot update mwan_npt[%u]: %s", w, strerror(-err));
+		return err;
 	}
 	if (!e && old && bpf_map_delete_elem(NPT_FD(l), &w) &&
 	    errno != ENOENT) {
-		log_err("cannot delete mwan_npt[%u]: %s", w, strerror(errno));
-		return -errno;
+		err = -errno;
+		log_err("cannot delete mwan_npt[%u]: %s", w, strerror(-err));
+		return err;
 	}
 	if (old && (!e || memcmp(old->ext, e->ext, sizeof(e->ext)) ||
 		    old->adj_out != e->adj_out))
@@ -178,7 +174,7 @@ static int apply_set(struct loader *l, const struct mwan_ctl_req *req,
 	bool renew;
 
 	if (req->valid_s != MWAN_VALID_INFINITE)
-		until = now_ns() + (__u64)req->valid_s * NS_PER_S;
+		until = mwan_mono_ns() + (__u64)req->valid_s * NS_PER_S;
 	if (entry_build(l, req->wan, &req->delegated, req->dlen, MWAN_NPT_PD,
 			until, &e, err, sizeof(err))) {
 		snprintf(msg, len, "%s", err);
@@ -236,7 +232,7 @@ int prefix_apply(struct loader *l, const struct mwan_ctl_req *req, char *msg,
 
 void prefix_expire(struct loader *l)
 {
-	__u64 now = now_ns();
+	__u64 now = mwan_mono_ns();
 	struct mwan_npt e;
 	__u32 w;
 
@@ -253,7 +249,7 @@ void prefix_expire(struct loader *l)
 
 int prefix_timeout_ms(struct loader *l, int max_ms)
 {
-	__u64 now = now_ns(), best = (__u64)max_ms;
+	__u64 now = mwan_mono_ns(), best = (__u64)max_ms;
 	struct mwan_npt e;
 	__u32 w;
 
@@ -325,7 +321,7 @@ static bool keep_pd(const struct loader *l, unsigned int w,
 
 	if (!prev || prev->source != MWAN_NPT_PD)
 		return false;
-	if (!entry_valid(prev, now_ns())) {
+	if (!entry_valid(prev, mwan_mono_ns())) {
 		log_info("wan %s: delegated prefix %s from before has expired",
 			 wan, delegated_str(prev, d, sizeof(d)));
 		return false;

@@ -24,6 +24,7 @@
 #include "wanstate.h"
 #include "../lib/maptable.h"
 #include "../lib/steer.h"
+#include "../lib/clock.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_US 1000ULL
@@ -106,25 +107,9 @@ struct probe_state {
 	struct probe_wan wan[MWAN_MAX_WANS];
 };
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static __u64 real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static __u64 real_s(void)
 {
-	return real_ns() / 1000000000ULL;
+	return mwan_real_ns() / 1000000000ULL;
 }
 
 static const char *fam_name(int fam)
@@ -412,12 +397,12 @@ static void slot_send(struct probe_state *ps, struct probe_wan *pw,
 	const struct mwan_cfg_probe_target *c = &pw->tg[ti].c;
 	int err;
 
-	s->sent_ns = mono_ns();
-	s->sent_real_ns = real_ns();
+	s->sent_ns = mwan_mono_ns();
+	s->sent_real_ns = mwan_real_ns();
 	if (c->port) {
 		err = tcp_start(ps, pw, ri, ti, s);
 		if (err == 1)
-			slot_answered(pw, ti, s, mono_ns(), 0);
+			slot_answered(pw, ti, s, mwan_mono_ns(), 0);
 		else if (err < 0)
 			slot_lost(pw, ti, s, err);
 		return;
@@ -719,7 +704,8 @@ static void raw_read(struct probe_wan *pw, int fam)
 		if (mwan_echo_parse(family, buf, len, &e) ||
 		    e.id != pw->ident || e.wan != pw->id)
 			continue;
-		reply_match(pw, &from, e.seq, mono_ns(), rx_timestamp(&mh));
+		reply_match(pw, &from, e.seq, mwan_mono_ns(),
+			    rx_timestamp(&mh));
 	}
 }
 
@@ -731,7 +717,7 @@ static void tcp_event(struct probe_wan *pw, unsigned int ri, unsigned int ti,
 	union sa_any peer;
 	socklen_t len = sizeof(int), plen = sizeof(peer);
 	int err = 0;
-	__u64 now = mono_ns();
+	__u64 now = mwan_mono_ns();
 
 	if (!r->open || s->fd != fd)
 		return; /* judged and closed since */
@@ -959,7 +945,7 @@ static __u16 ident_base(void)
 int probe_open(struct loader *l)
 {
 	struct probe_state *ps = calloc(1, sizeof(*ps));
-	__u64 now = mono_ns();
+	__u64 now = mwan_mono_ns();
 	__u16 base = ident_base();
 	unsigned int w;
 
@@ -1029,7 +1015,7 @@ static __u64 wan_next_ns(const struct probe_wan *pw, __u64 next)
 int probe_timeout_ms(const struct loader *l, int max_ms)
 {
 	const struct probe_state *ps = l->probe;
-	__u64 now = mono_ns(), next, ms;
+	__u64 now = mwan_mono_ns(), next, ms;
 	unsigned int w;
 
 	if (!ps)
@@ -1093,7 +1079,7 @@ void probe_process(struct loader *l)
 		if (n < EVENTS_MAX)
 			break;
 	}
-	now = mono_ns();
+	now = mwan_mono_ns();
 	for (w = 0; w < ps->n_wans; w++)
 		wan_timers(l, &ps->wan[w], now);
 	heartbeat(l, now);
@@ -1102,7 +1088,7 @@ void probe_process(struct loader *l)
 void probe_refresh(struct loader *l)
 {
 	struct probe_state *ps = l->probe;
-	__u64 now = mono_ns();
+	__u64 now = mwan_mono_ns();
 	unsigned int w;
 
 	if (!ps || !l->nl)
@@ -1131,7 +1117,7 @@ static bool same_probe_config(const struct probe_wan *pw,
 void probe_reload(struct loader *l)
 {
 	struct probe_state *ps = l->probe;
-	__u64 now = mono_ns();
+	__u64 now = mwan_mono_ns();
 	unsigned int w;
 
 	if (!ps)

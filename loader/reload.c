@@ -52,8 +52,10 @@ int reload_open(struct loader *l)
 		return -ENOMEM;
 	r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->efd < 0) {
+		int err = -errno;
+
 		free(r);
-		return -errno;
+		return err;
 	}
 	l->reload = r;
 	return 0;

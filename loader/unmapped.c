@@ -10,6 +10,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mapio.h"
+#include "../lib/clock.h"
 
 /* From what mwan_tc_out records in mwan_unmapped (LAN sources without a
  * mapping) and mwan_spoofed (sources that may not leave): at most one
@@ -27,14 +28,6 @@ struct unmapped_seen {
 
 /* Sources logged lately; the oldest line's slot is reused. */
 static struct unmapped_seen seen[SEEN_SLOTS];
-
-static __u64 now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec;
-}
 
 static struct unmapped_seen *seen_slot(const struct in6_addr_raw *src)
 {
@@ -128,7 +121,7 @@ void unmapped_tick(struct loader *l)
 	struct in6_addr_raw k6, next6;
 	__be32 key, next;
 	bool first = true;
-	__u64 now = now_s();
+	__u64 now = (mwan_mono_ms() / 1000);
 
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		struct mwan_unmapped u;

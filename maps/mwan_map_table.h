@@ -25,13 +25,13 @@
 	X(cfg, ARRAY, __u32, struct mwan_cfg, 1, 0, "loader/sync.c",           \
 	  "programs, bpfctl, loader/metrics.c")                                \
 	X(wans, ARRAY, __u32, struct mwan_wan, MWAN_MAX_WANS, 0,               \
-	  "loader/sync.c", "programs, bpfctl, loader/metrics.c")               \
-	X(admin, ARRAY, __u32, __u32, MWAN_MAX_WANS, 0, "loader/sync.c",       \
+	  "loader/wanstate.c", "programs, bpfctl, loader/metrics.c")           \
+	X(admin, ARRAY, __u32, __u32, MWAN_MAX_WANS, 0, "loader/wanstate.c",   \
 	  "bpfctl, loader/metrics.c")                                          \
 	X(names, ARRAY, __u32, struct mwan_name, MWAN_MAX_WANS, 0,             \
 	  "loader/sync.c", "bpfctl, loader/metrics.c")                         \
 	X(steer, ARRAY, __u32, struct mwan_steer, MWAN_STEER_MASKS, 0,         \
-	  "loader/sync.c", "programs, bpfctl")                                 \
+	  "loader/wanstate.c", "programs, bpfctl")                             \
 	X(health, ARRAY, __u32, struct mwan_health_info, MWAN_MAX_WANS, 0,     \
 	  "loader/probe.c", "bpfctl, loader/metrics.c")                        \
 	X(flowstat, ARRAY, __u32, struct mwan_flowstat, 2, 0, "loader/sync.c", \
