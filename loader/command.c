@@ -5,6 +5,8 @@
 
 #include "command.h"
 #include "loader.h"
+#include "reload.h"
+#include "prefix.h"
 #include "log.h"
 #include "wanstate.h"
 #include "../lib/control.h"

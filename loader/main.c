@@ -17,6 +17,15 @@
 #include "command.h"
 #include "ctlsock.h"
 #include "loader.h"
+#include "reload.h"
+#include "sync.h"
+#include "prefix.h"
+#include "unmapped.h"
+#include "pins.h"
+#include "object.h"
+#include "attach.h"
+#include "nlcache.h"
+#include "routing.h"
 #include "log.h"
 #include "metrics.h"
 #include "probe.h"
@@ -132,11 +141,11 @@ static int start(struct loader *l)
 	if (!err)
 		err = ctlsock_open(l->cfg.run_dir, command_handle, l, &l->ctl);
 	if (!err)
-		err = nlw_open(l);
+		err = nlc_open(&l->nl);
 	if (!err)
-		err = dp_prepare_pin_dir(l->cfg.pin_dir);
+		err = pins_prepare_dir(l->cfg.pin_dir);
 	if (!err)
-		err = dp_load(l);
+		err = object_load(l);
 	if (!err)
 		err = prefix_reconcile(l);
 	/* before the first sync: mwan_wans takes its health from the prober */
@@ -147,14 +156,14 @@ static int start(struct loader *l)
 	if (!err)
 		err = sync_dynamic(l);
 	if (!err)
-		err = nlw_routing_install(l);
+		err = routing_install(l);
 	if (!err)
-		err = dp_attach(l);
+		err = attach_all(l);
 	/* again, now that it is known which interfaces take redirects */
 	if (!err)
 		err = sync_dynamic(l);
 	if (!err)
-		err = dp_write_status(l);
+		err = attach_write_status(l);
 	return err;
 }
 
@@ -169,8 +178,9 @@ static void stop(struct loader *l)
 	reload_close(l);
 	metrics_stop(l);
 	probe_close(l);
-	dp_close(l);
-	nlw_close(l);
+	object_close(l);
+	nlc_close(l->nl);
+	l->nl = NULL;
 	ctlsock_close(l->ctl);
 	l->ctl = NULL;
 	/* else run_dir is another loader's */
@@ -198,10 +208,12 @@ static int signals_fd(void)
 static void reopen_netlink(struct loader *l)
 {
 	log_warn("netlink socket failed; reopening it");
-	nlw_close(l);
-	if (nlw_open(l)) {
+	nlc_close(l->nl);
+	l->nl = NULL;
+	if (nlc_open(&l->nl)) {
 		/* half-open state must not reach the poll loop */
-		nlw_close(l);
+		nlc_close(l->nl);
+		l->nl = NULL;
 		log_err("netlink reopen failed; will retry");
 	}
 }
@@ -212,11 +224,11 @@ static void reopen_netlink(struct loader *l)
  */
 static void follow_system(struct loader *l)
 {
-	if (dp_follow_links(l)) {
-		if (sync_ifaces(l) || dp_write_status(l))
+	if (attach_follow_links(l)) {
+		if (sync_ifaces(l) || attach_write_status(l))
 			log_warn("cannot record the new interface indexes");
 	}
-	nlw_routing_refresh(l);
+	routing_refresh(l);
 	probe_refresh(l);
 }
 
@@ -228,7 +240,7 @@ static bool handle_netlink(struct loader *l, const struct pollfd *p, int n)
 	if (l->nl) {
 		if (n <= 0 || !(p->revents & (POLLIN | POLLERR)))
 			return false;
-		changed = nlw_process(l);
+		changed = nlc_process(l->nl);
 		if (changed >= 0) {
 			if (changed)
 				follow_system(l);
@@ -313,7 +325,7 @@ static int run(struct loader *l, int sfd)
 		int n, wait_ms;
 
 		watchdog_tick(now);
-		pfd[1].fd = l->nl ? nlw_fd(l) : -1;
+		pfd[1].fd = l->nl ? nlc_fd(l->nl) : -1;
 		pfd[1].events = POLLIN;
 		pfd[2].fd = probe_fd(l);
 		pfd[2].events = POLLIN;
@@ -379,10 +391,12 @@ static int cleanup(struct loader *l)
 		return 1;
 	}
 	ifaces_from_config(l);
-	if (!nlw_open(l))
-		nlw_routing_remove(l);
-	nlw_close(l);
-	err = dp_cleanup(l);
+	if (!nlc_open(&l->nl))
+		routing_remove(l);
+	nlc_close(l->nl);
+	l->nl = NULL;
+	attach_cleanup(l);
+	err = pins_cleanup(l);
 	mwan_run_remove(l->cfg.run_dir, -1);
 	log_info("cleanup %s", err ? "incomplete" : "done");
 	return err ? 1 : 0;
@@ -480,7 +494,7 @@ int main(int argc, char **argv)
 	}
 	err = start(&l);
 	if (err) {
-		if (dp_guarded(&l))
+		if (attach_guarded(&l))
 			log_err("start failed; every WAN keeps mwan's egress guard, so no internal address leaves a WAN (fail closed); mwan-loader --cleanup removes what was attached");
 		else
 			log_err("start failed; whatever ran before is left running (mwan-loader --cleanup removes it)");

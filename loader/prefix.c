@@ -9,6 +9,8 @@
 #include <bpf/libbpf.h>
 
 #include "loader.h"
+#include "sync.h"
+#include "prefix.h"
 #include "log.h"
 #include "mapio.h"
 #include "../lib/control.h"

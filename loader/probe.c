@@ -15,6 +15,8 @@
 #include <bpf/libbpf.h>
 
 #include "loader.h"
+#include "nlcache.h"
+#include "routing.h"
 /* after net/if.h (loader.h), which linux/if.h then leaves alone */
 #include <linux/icmp.h>
 #include "log.h"
@@ -810,13 +812,13 @@ static void wan_link_up(struct loader *l, struct probe_wan *pw, __u64 now)
 
 static void wan_refresh(struct loader *l, struct probe_wan *pw, __u64 now)
 {
-	struct nlw_link_info link;
+	struct nlc_link_info link;
 	struct in6_addr addr6;
 	__u32 addr4 = 0;
 	bool has6;
 	char why[64];
 
-	if (nlw_link(l, pw->ifname, &link) || !link.exists) {
+	if (nlc_link(l->nl, pw->ifname, &link) || !link.exists) {
 		snprintf(why, sizeof(why), "interface %s is gone", pw->ifname);
 		wan_link_down(l, pw, now, why);
 		return;
@@ -827,8 +829,8 @@ static void wan_refresh(struct loader *l, struct probe_wan *pw, __u64 now)
 		wan_link_down(l, pw, now, why);
 		return;
 	}
-	nlw_first_addr4(l, link.ifindex, &addr4);
-	has6 = !nlw_global_addr6(l, link.ifindex, &addr6);
+	nlc_first_addr4(l->nl, link.ifindex, &addr4);
+	has6 = !nlc_global_addr6(l->nl, link.ifindex, &addr6);
 	/* bound to what no longer is: open them again (TCP probes take
 	 * the new binding with their next socket)
 	 */

@@ -11,6 +11,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "loader.h"
+#include "reload.h"
+#include "sync.h"
+#include "prefix.h"
+#include "attach.h"
+#include "routing.h"
 #include "log.h"
 #include "probe.h"
 #include "../lib/cfgdiff.h"
@@ -149,7 +154,7 @@ static int apply(struct loader *l, struct mwan_config *parsed, int rc,
 	l->cfg = next;
 	probe_reload(l);
 	if (prefix_reconcile(l) || sync_static(l) || sync_dynamic(l) ||
-	    nlw_routing_install(l) || dp_write_status(l)) {
+	    routing_install(l) || attach_write_status(l)) {
 		snprintf(msg, len, "reload: applying %s failed part-way: %s",
 			 l->cfg.path, diff);
 		log_err("%s", msg);

@@ -8,6 +8,9 @@
 #include <bpf/libbpf.h>
 
 #include "loader.h"
+#include "sync.h"
+#include "attach.h"
+#include "nlcache.h"
 #include "log.h"
 #include "mapio.h"
 #include "wanstate.h"
@@ -414,10 +417,10 @@ static int sync_host_macs(struct loader *l)
 		if (bpf_map_lookup_elem(fd, &key, &old))
 			continue;
 		v = old;
-		v.has_mac = !nlw_neigh(l, lan, AF_INET, &key, v.mac);
+		v.has_mac = !nlc_neigh(l->nl, lan, AF_INET, &key, v.mac);
 		if (!v.has_mac) {
 			memset(v.mac, 0, sizeof(v.mac));
-			nlw_neigh_resolve(l, lan, AF_INET, &key);
+			nlc_neigh_resolve(l->nl, lan, AF_INET, &key);
 		}
 		if (!memcmp(&v, &old, sizeof(v)))
 			continue;
@@ -451,7 +454,7 @@ static int sync_local(struct loader *l)
 	bool first = true;
 	unsigned int i;
 
-	nlw_for_each_addr4(l, add_local, &lw);
+	nlc_for_each_addr4(l->nl, add_local, &lw);
 	while (!bpf_map_get_next_key(lw.fd, first ? NULL : &key, &next)) {
 		bool found = false;
 
@@ -508,7 +511,7 @@ static int sync_bypass(struct loader *l)
 	bw.l = l;
 	bw.fd = MAP_FD(l, bypass4);
 	bw.n = 0;
-	nlw_for_each_route4(l, add_bypass, &bw);
+	nlc_for_each_route4(l->nl, add_bypass, &bw);
 	while (!bpf_map_get_next_key(bw.fd, first ? NULL : &key, &next)) {
 		bool found = false;
 
@@ -612,7 +615,7 @@ static int sync_neigh6(struct loader *l)
 	nw.fd = MAP_FD(l, neigh6);
 	nw.n = 0;
 	if (l->cfg.has_lan6)
-		nlw_for_each_neigh6(l, dp_lan(l, l->cfg.lan6)->ifindex,
+		nlc_for_each_neigh6(l->nl, dp_lan(l, l->cfg.lan6)->ifindex,
 				    add_neigh6, &nw);
 	prune_unseen(nw.fd, nw.seen, nw.n, sizeof(nw.seen[0]));
 	return 0;
@@ -643,7 +646,7 @@ static int sync_local6(struct loader *l)
 
 	lw.fd = MAP_FD(l, local6);
 	lw.n = 0;
-	nlw_for_each_addr6(l, add_local6, &lw);
+	nlc_for_each_addr6(l->nl, add_local6, &lw);
 	prune_unseen(lw.fd, lw.seen, lw.n, sizeof(lw.seen[0]));
 	return 0;
 }
@@ -678,7 +681,7 @@ static int sync_bypass6(struct loader *l)
 	bw.l = l;
 	bw.fd = MAP_FD(l, bypass6);
 	bw.n = 0;
-	nlw_for_each_route6(l, add_bypass6, &bw);
+	nlc_for_each_route6(l->nl, add_bypass6, &bw);
 	prune_unseen(bw.fd, bw.seen, bw.n, sizeof(bw.seen[0]));
 	return 0;
 }
@@ -686,13 +689,13 @@ static int sync_bypass6(struct loader *l)
 static void cfg_lan(struct loader *l, unsigned int k, struct mwan_lan *v)
 {
 	const struct mwan_cfg_lan *c = &l->cfg.lans[k];
-	struct nlw_link_info link;
+	struct nlc_link_info link;
 
 	v->ifindex = dp_lan(l, k)->ifindex > 0 ? dp_lan(l, k)->ifindex : 0;
 	v->net4 = c->net4.s_addr;
 	v->mask4 = c->plen4 ? htonl(~0U << (32 - c->plen4)) : 0;
-	v->xdp_tx = dp_xdp_tx(dp_lan(l, k));
-	if (!nlw_link(l, c->ifname, &link) && link.exists) {
+	v->xdp_tx = attach_xdp_tx(dp_lan(l, k));
+	if (!nlc_link(l->nl, c->ifname, &link) && link.exists) {
 		v->mtu = link.mtu;
 		memcpy(v->mac, link.mac, 6);
 	}

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "loader.h"
+#include "unmapped.h"
 #include "log.h"
 #include "mapio.h"
 #include "../lib/clock.h"

@@ -5,6 +5,9 @@
 #include <bpf/bpf.h>
 
 #include "loader.h"
+#include "attach.h"
+#include "nlcache.h"
+#include "routing.h"
 #include "log.h"
 #include "mapio.h"
 #include "probe.h"
@@ -47,12 +50,12 @@ static __u8 wan_blocked(struct loader *l, unsigned int w,
 		b |= MWAN_WAN_BLOCK_RP_STRICT;
 	if (!v->addr4)
 		b |= MWAN_WAN_BLOCK_NO_ADDR;
-	else if (!nlw_addr4_onlink(l, ifindex, v->gw4))
+	else if (!nlc_addr4_onlink(l->nl, ifindex, v->gw4))
 		b |= MWAN_WAN_BLOCK_GW_OFFLINK;
 	if (l->route4_err[w])
 		b |= MWAN_WAN_BLOCK_NO_ROUTE;
 	if (!(v->flags & (MWAN_WAN_NEIGH4 | MWAN_WAN_L3)) &&
-	    (nlw_neigh_failed(l, ifindex, AF_INET, &v->gw4, &incomplete) ||
+	    (nlc_neigh_failed(l->nl, ifindex, AF_INET, &v->gw4, &incomplete) ||
 	     (incomplete && (was & MWAN_WAN_BLOCK_GW_FAILED))))
 		b |= MWAN_WAN_BLOCK_GW_FAILED;
 	return b;
@@ -63,11 +66,11 @@ static void wan_from_system(struct loader *l, unsigned int w,
 {
 	const struct mwan_cfg_wan *c = &l->cfg.wans[w];
 	const struct dp_iface *i = dp_wan(l, w);
-	struct nlw_link_info link;
+	struct nlc_link_info link;
 
 	memset(v, 0, sizeof(*v));
 	v->flags = MWAN_WAN_CONFIGURED;
-	if (dp_xdp_tx(i))
+	if (attach_xdp_tx(i))
 		v->flags |= MWAN_WAN_XDP_TX;
 	if (i->l3)
 		v->flags |= MWAN_WAN_L3;
@@ -85,28 +88,28 @@ static void wan_from_system(struct loader *l, unsigned int w,
 		v->blocked = MWAN_WAN_BLOCK_NO_ADDR | MWAN_WAN_BLOCK_NO_ROUTE;
 		return;
 	}
-	if (!nlw_link(l, c->ifname, &link) && link.exists) {
+	if (!nlc_link(l->nl, c->ifname, &link) && link.exists) {
 		if (link.up)
 			v->flags |= MWAN_WAN_LINK_UP;
 		v->mtu = link.mtu;
 		memcpy(v->if_mac, link.mac, 6);
 	}
-	nlw_first_addr4(l, i->ifindex, &v->addr4);
+	nlc_first_addr4(l->nl, i->ifindex, &v->addr4);
 	if (i->l3) { /* no neighbours: the route is all it takes */
 		v->blocked = wan_blocked(l, w, v, was_blocked);
 		return;
 	}
-	if (!nlw_neigh(l, i->ifindex, AF_INET, &v->gw4, v->gw_mac))
+	if (!nlc_neigh(l->nl, i->ifindex, AF_INET, &v->gw4, v->gw_mac))
 		v->flags |= MWAN_WAN_NEIGH4;
 	else if (v->flags & MWAN_WAN_LINK_UP)
-		nlw_neigh_resolve(l, i->ifindex, AF_INET, &v->gw4);
+		nlc_neigh_resolve(l->nl, i->ifindex, AF_INET, &v->gw4);
 	v->blocked = wan_blocked(l, w, v, was_blocked);
 	if (!c->has_gw6)
 		return;
-	if (!nlw_neigh(l, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
+	if (!nlc_neigh(l->nl, i->ifindex, AF_INET6, v->gw6, v->gw6_mac))
 		v->flags |= MWAN_WAN_NEIGH6;
 	else if (v->flags & MWAN_WAN_LINK_UP)
-		nlw_neigh_resolve(l, i->ifindex, AF_INET6, v->gw6);
+		nlc_neigh_resolve(l->nl, i->ifindex, AF_INET6, v->gw6);
 }
 
 static const char *gw6_state(const struct mwan_wan *v)

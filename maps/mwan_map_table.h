@@ -37,7 +37,7 @@
 	X(flowstat, ARRAY, __u32, struct mwan_flowstat, 2, 0, "loader/sync.c", \
 	  "bpfctl, loader/metrics.c")                                          \
 	X(attach, ARRAY, __u32, struct mwan_attach, MWAN_MAX_ATTACH, 0,        \
-	  "loader/dataplane.c", "loader/dataplane.c (the next run)")           \
+	  "loader/attach.c", "loader/attach.c (the next run)")                 \
 	X(nat4, HASH, __be32, struct mwan_nat4, MWAN_MAX_HOSTS, 0,             \
 	  "loader/sync.c", "programs, bpfctl")                                 \
 	X(pub4, HASH, __be32, struct mwan_pub4, MWAN_MAX_HOSTS *MWAN_MAX_WANS, \

@@ -184,7 +184,7 @@ struct mwan_health_info {
 };
 
 /* mwan_attach[i]: an interface the loader attached programs to, written
- * only by the loader (dataplane.c) after every attach. A restart with
+ * only by the loader (loader/attach.c) after every attach. A restart with
  * another config and `--cleanup` detach what is recorded here, whatever
  * the config they were given names. ifindex 0: a free slot.
  */

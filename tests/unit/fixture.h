@@ -43,7 +43,7 @@
 #include "lib/npt.h"
 #include "lib/steer.h"
 #include "lib/steermap.h"
-#include "loader/loader.h"
+#include "loader/routing.h"
 #include "mwan.skel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -28,7 +28,7 @@
 #include "maps/mwan_maps.h"
 #include "lib/npt.h"
 #include "lib/steer.h"
-#include "loader/loader.h"
+#include "loader/routing.h"
 #include "mwan.skel.h"
 
 #define FX_FAIL(...) fail_msg(__VA_ARGS__)

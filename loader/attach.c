@@ -1,494 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* BPF object lifecycle: pin dir, load, XDP/TC attach and detach, status. */
-#include <dirent.h>
+/* XDP and TC on the LANs and WANs: attach, follow re-created interfaces, detach what is stale, record it. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <net/if.h>
-#include <linux/magic.h>
-#include <bpf/libbpf.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "attach.h"
 #include "loader.h"
 #include "log.h"
+#include "nlcache.h"
 #include "../lib/maptable.h"
 #include "../lib/rundir.h"
-#include "mwan.skel.h"
 #include "../lib/syscheck.h"
+#include "mwan.skel.h"
 
 #define TC_HANDLE 0x6d77
 #define TC_PRIO 1
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static bool on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
-
-/* Under `ip netns exec` /sys/fs/bpf is not mounted; give the pin dir a
- * bpffs of its own so the loader works there too.
- */
-int dp_prepare_pin_dir(const char *pin_dir)
-{
-	int err = mkdir_p(pin_dir);
-
-	if (err) {
-		log_err("cannot create pin_dir %s: %s", pin_dir,
-			strerror(-err));
-		return err;
-	}
-	if (!on_bpffs("/sys/fs/bpf") && !getenv("LIBXDP_BPFFS"))
-		/* libxdp keeps its dispatcher state on a bpffs; without one
-		 * (ip netns exec) it could only run in single-program mode.
-		 */
-		setenv("LIBXDP_BPFFS", pin_dir, 0);
-	if (on_bpffs(pin_dir))
-		return 0;
-	if (mount("bpf", pin_dir, "bpf", 0, "mode=0700")) {
-		err = -errno;
-		log_err("pin_dir %s is not on a bpffs and mounting one failed: %s",
-			pin_dir, strerror(errno));
-		return err;
-	}
-	log_info("mounted a bpffs on %s", pin_dir);
-	return 0;
-}
-
-static int set_pin_paths(struct loader *l)
-{
-	struct bpf_map *map;
-	char path[PATH_MAX];
-
-	bpf_object__for_each_map(map, l->skel->obj)
-	{
-		const char *name = bpf_map__name(map);
-
-		/* .rodata and friends belong to this build alone */
-		if (bpf_map__is_internal(map))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
-			     name) >= (int)sizeof(path))
-			return -ENAMETOOLONG;
-		if (bpf_map__set_pin_path(map, path))
-			return -errno;
-	}
-	return 0;
-}
-
-/* The layout version the pinned maps were filled with; 0 if none. Read
- * through a buffer of the pinned map's own value size: another layout's
- * mwan_cfg may be larger than ours (layout_version stays its first field).
- */
-static __u32 pinned_layout(const struct loader *l)
-{
-	const char *path = bpf_map__pin_path(l->skel->maps.mwan_cfg);
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), zero = 0, layout = 0;
-	int fd = path ? bpf_obj_get(path) : -1;
-	void *val = NULL;
-
-	if (fd < 0)
-		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    info.value_size >= sizeof(layout))
-		val = calloc(1, info.value_size);
-	if (val && !bpf_map_lookup_elem(fd, &zero, val))
-		memcpy(&layout, val, sizeof(layout));
-	free(val);
-	close(fd);
-	return layout;
-}
-
-/* Older layouts whose pinned maps this build takes over. 1 -> 2: mwan_cfg
- * grew (the loader rewrites it at start anyway) and took over from
- * mwan_ifaces; mwan_flow's pad byte became hostmask, 0 in old flows, which
- * only sends them down the slower path until sync_nat records their host's
- * WANs. 2 -> 3: mwan_cfg holds several LANs (rewritten at start) and
- * mwan_nat4's pad byte became the host's LAN, 0 in old entries: the one
- * LAN they had. A newer layout is never guessed at.
- */
-static bool layout_migrates(__u32 from)
-{
-	return (from == 1 || from == 2) && MWAN_LAYOUT_VERSION == 3;
-}
-
-static bool is_object_map(const struct loader *l, const char *name)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, l->skel->obj)
-	{
-		if (!bpf_map__is_internal(map) &&
-		    !strcmp(bpf_map__name(map), name))
-			return true;
-	}
-	return false;
-}
-
-/* After a migration: maps the old layout had and this one does not. */
-static void unpin_unknown(const struct loader *l)
-{
-	DIR *d = opendir(l->cfg.pin_dir);
-	struct dirent *e;
-	char path[PATH_MAX + 256];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "mwan_", 5) ||
-		    is_object_map(l, e->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", l->cfg.pin_dir,
-			 e->d_name);
-		if (!unlink(path))
-			log_info("removed %s, which layout %u no longer has",
-				 path, MWAN_LAYOUT_VERSION);
-	}
-	closedir(d);
-}
-
-static bool pin_compatible(const struct bpf_map *map, int fd)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	/* the kernel makes devmaps read-only to programs by itself */
-	if (info.type == BPF_MAP_TYPE_DEVMAP ||
-	    info.type == BPF_MAP_TYPE_DEVMAP_HASH)
-		info.map_flags &= ~BPF_F_RDONLY_PROG;
-	return info.type == bpf_map__type(map) &&
-	       info.key_size == bpf_map__key_size(map) &&
-	       info.value_size == bpf_map__value_size(map) &&
-	       info.max_entries == bpf_map__max_entries(map) &&
-	       info.map_flags == bpf_map__map_flags(map);
-}
-
-/* libbpf 1.1 cannot reuse a pinned devmap itself (the kernel adds
- * BPF_F_RDONLY_PROG to its flags, which libbpf then finds different), so
- * it gets the fd and no pin path; the pin stays as it is.
- */
-static void reuse_devmap(struct bpf_map *map, int fd)
-{
-	enum bpf_map_type t = bpf_map__type(map);
-
-	if (t != BPF_MAP_TYPE_DEVMAP && t != BPF_MAP_TYPE_DEVMAP_HASH)
-		return;
-	if (!bpf_map__reuse_fd(map, fd))
-		bpf_map__set_pin_path(map, NULL);
-}
-
-/* Maps pinned by a previous run are reused (delegated prefixes, flows and
- * admin overrides survive a restart); one that no longer fits this config
- * (a new flows_max) starts afresh. Maps of another layout version are
- * migrated when this build knows how, and refused otherwise, before
- * anything is touched: never misread.
- */
-static int adopt_pins(struct loader *l)
-{
-	__u32 layout = pinned_layout(l);
-	bool migrate = layout && layout != MWAN_LAYOUT_VERSION;
-	struct bpf_map *map;
-
-	if (migrate && !layout_migrates(layout)) {
-		log_err("maps pinned under %s have layout version %u, which this mwan-loader (layout %u) can neither read nor migrate; nothing was changed. Run the mwan-loader that pinned them, or remove them first with: mwan-loader --cleanup -c %s (flows, delegated prefixes and admin overrides are then lost)",
-			l->cfg.pin_dir, layout, MWAN_LAYOUT_VERSION,
-			l->cfg.path);
-		return -EPROTO;
-	}
-	if (migrate)
-		log_info(
-			"migrating the maps pinned under %s from layout %u to %u",
-			l->cfg.pin_dir, layout, MWAN_LAYOUT_VERSION);
-	bpf_object__for_each_map(map, l->skel->obj)
-	{
-		const char *path = bpf_map__pin_path(map);
-		int fd = path ? bpf_obj_get(path) : -1;
-
-		if (fd < 0)
-			continue;
-		if (pin_compatible(map, fd)) {
-			log_debug("reusing pinned map %s", path);
-			reuse_devmap(map, fd);
-		} else {
-			log_warn(
-				"pinned map %s does not fit this build or config; replacing it (its contents are lost)",
-				path);
-			unlink(path);
-		}
-		close(fd);
-	}
-	if (migrate)
-		unpin_unknown(l);
-	return 0;
-}
-
-/* The object next to the executable (the build tree), or where `make
- * install` puts it relative to the executable; NULL when neither exists.
- */
-static const char *find_object(char *buf, size_t len)
-{
-	static const char *const rel[] = { "mwan.bpf.o",
-					   "../lib/mwan/mwan.bpf.o" };
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	unsigned int i;
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		snprintf(buf, len, "%s/%s", dirname(exe), rel[i]);
-		if (!access(buf, R_OK))
-			return buf;
-	}
-	return NULL;
-}
-
-static void *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long size;
-
-	if (!f)
-		return NULL;
-	errno = EINVAL; /* an empty or unseekable file */
-	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0 &&
-	    !fseek(f, 0, SEEK_SET)) {
-		buf = malloc(size);
-		if (buf && fread(buf, 1, size, f) != (size_t)size) {
-			free(buf);
-			buf = NULL;
-			errno = EIO;
-		}
-		*len = size;
-	}
-	fclose(f);
-	return buf;
-}
-
-/* The map layout an object was built for: its .rodata mwan_layout. */
-static __u32 object_layout(const struct mwan_bpf *skel)
-{
-	struct btf *btf = bpf_object__btf(skel->obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	const char *data;
-	__u32 layout = 0;
-	size_t size = 0;
-	int id, i;
-
-	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) :
-		   -1;
-	if (id < 0 || !skel->maps.rodata)
-		return 0;
-	data = bpf_map__initial_value(skel->maps.rodata, &size);
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (i = 0; data && i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-
-		if (!strcmp(btf__name_by_offset(btf, v->name_off),
-			    "mwan_layout") &&
-		    vs->offset + sizeof(layout) <= size)
-			memcpy(&layout, data + vs->offset, sizeof(layout));
-	}
-	return layout;
-}
-
-/* Opens the BPF object from a file (--bpf-object, else next to the
- * executable or installed) or, without one, the copy built in. An
- * upgrade is a new object file and a restart; the file must come from a
- * build with this loader's map layout.
- */
-static int open_object(struct loader *l)
-{
-	char found[PATH_MAX];
-	const char *path = l->bpf_object ? l->bpf_object :
-					   find_object(found, sizeof(found));
-	struct mwan_bpf *skel;
-	size_t len = 0;
-	int err;
-
-	if (!path) {
-		l->skel = mwan_bpf__open();
-		if (!l->skel) {
-			err = -errno;
-			log_err("cannot open the BPF object: %s",
-				strerror(-err));
-			return err;
-		}
-		log_info("BPF object: the one built into mwan-loader");
-		return 0;
-	}
-	l->obj_buf = read_file(path, &len);
-	if (!l->obj_buf) {
-		err = -errno;
-		log_err("cannot read the BPF object %s: %s", path,
-			strerror(errno));
-		return err;
-	}
-	skel = calloc(1, sizeof(*skel));
-	if (!skel)
-		return -ENOMEM;
-	err = mwan_bpf__create_skeleton(skel);
-	if (!err) {
-		skel->skeleton->data = l->obj_buf;
-		skel->skeleton->data_sz = len;
-		err = bpf_object__open_skeleton(skel->skeleton, NULL);
-	}
-	if (err) {
-		log_err("%s: not an mwan BPF object this mwan-loader can use: %s",
-			path, strerror(-err));
-		mwan_bpf__destroy(skel);
-		return err;
-	}
-	l->skel = skel;
-	if (object_layout(skel) != MWAN_LAYOUT_VERSION) {
-		log_err("%s: built for map layout %u, this mwan-loader uses %u; install the object of the same build",
-			path, object_layout(skel), MWAN_LAYOUT_VERSION);
-		return -EPROTO;
-	}
-	log_info("BPF object: %s", path);
-	return 0;
-}
-
-/* Once per start: how much of the verifier's budget each program took
- * on this kernel (bpfctl status shows it too).
- */
-static void log_verifier(struct loader *l)
-{
-	int err = kernel_read_verifier(&l->kernel, l->skel->obj);
-	char line[256];
-	size_t used = 0;
-	unsigned int n;
-
-	if (err) {
-		log_warn("cannot read the verifier's instruction counts: %s",
-			 strerror(-err));
-		return;
-	}
-	line[0] = '\0';
-	for (n = 0; n < l->kernel.n_prog && used < sizeof(line); n++) {
-		const struct kernel_prog *p = &l->kernel.prog[n];
-
-		used += snprintf(line + used, sizeof(line) - used,
-				 "%s%s %u (%u %%)", n ? ", " : "", p->name,
-				 p->verified_insns,
-				 kernel_verifier_pct(p->verified_insns));
-	}
-	log_info("kernel %s: the verifier processed %s of %u instructions",
-		 l->kernel.release, line, MWAN_VERIFIER_LIMIT);
-}
-
-/* Every map of the table, by id (MAP_FD): the other modules need the
- * descriptors, not the skeleton.
- */
-static int find_maps(struct loader *l)
-{
-	unsigned int i;
-	int fd;
-
-	for (i = 0; i < MWAN_MAP_COUNT; i++) {
-		fd = bpf_object__find_map_fd_by_name(l->skel->obj,
-						     mwan_map_table[i].name);
-		if (fd < 0) {
-			log_err("the BPF object has no map %s",
-				mwan_map_table[i].name);
-			return -ENOENT;
-		}
-		l->map_fd[i] = fd;
-	}
-	return 0;
-}
-
-int dp_load(struct loader *l)
-{
-	char msg[512];
-	int err = open_object(l);
-
-	if (err)
-		return err;
-	err = set_pin_paths(l);
-	if (!err)
-		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows,
-					       l->cfg.flows_max);
-	if (!err)
-		err = bpf_map__set_max_entries(l->skel->maps.mwan_flows_in,
-					       l->cfg.flows_inbound_max);
-	if (err) {
-		log_err("cannot configure the BPF object: %s", strerror(-err));
-		return err;
-	}
-	err = adopt_pins(l);
-	if (err)
-		return err;
-	/* A kernel without what the object needs is refused in one line
-	 * before the verifier is asked. Loading before anything is attached
-	 * makes pinned-map incompatibilities fail while the interfaces are
-	 * untouched.
-	 */
-	err = kernel_check(l->kernel.release, l->skel->obj,
-			   l->skel->skeleton->data, l->skel->skeleton->data_sz,
-			   &kernel_probes_libbpf, msg, sizeof(msg));
-	if (err) {
-		log_err("%s", msg);
-		return err;
-	}
-	err = mwan_bpf__load(l->skel);
-	if (err) {
-		if (kernel_load_failure(msg, sizeof(msg)))
-			log_err("kernel %s: %s", l->kernel.release, msg);
-		else
-			log_err("cannot load the BPF programs: %s (maps pinned under %s by an incompatible version? remove them with: mwan-loader --cleanup -c %s)",
-				strerror(-err), l->cfg.pin_dir, l->cfg.path);
-		return err;
-	}
-	log_verifier(l);
-	err = find_maps(l);
-	if (err)
-		return err;
-	l->xdp = xdp_program__from_fd(bpf_program__fd(l->skel->progs.mwan_xdp));
-	err = (int)libxdp_get_error(l->xdp);
-	if (err) {
-		l->xdp = NULL;
-		log_err("libxdp cannot use the XDP program: %s",
-			strerror(-err));
-		return err;
-	}
-	return 0;
-}
 
 static const char *mode_name(enum xdp_attach_mode m)
 {
@@ -834,7 +366,7 @@ static void log_attach_modes(const struct loader *l)
  * that refuses XDP) leaves no path out of a WAN for an internal source
  * (fail closed; see dp_guarded).
  */
-int dp_attach(struct loader *l)
+int attach_all(struct loader *l)
 {
 	unsigned int n;
 	int err;
@@ -860,12 +392,12 @@ int dp_attach(struct loader *l)
 	return 0;
 }
 
-bool dp_xdp_tx(const struct dp_iface *i)
+bool attach_xdp_tx(const struct dp_iface *i)
 {
 	return i->xdp_attached && i->xdp_mode != XDP_MODE_SKB;
 }
 
-bool dp_guarded(const struct loader *l)
+bool attach_guarded(const struct loader *l)
 {
 	unsigned int n;
 
@@ -901,7 +433,7 @@ static void forget_iface(struct loader *l, struct dp_iface *i)
 {
 	char name[IF_NAMESIZE];
 
-	if (i->ifindex > 0 && !nlw_link_deleted(l, i->ifindex) &&
+	if (i->ifindex > 0 && !nlc_link_deleted(l->nl, i->ifindex) &&
 	    if_indextoname(i->ifindex, name))
 		detach_iface(l, i);
 	i->xdp_attached = i->tc_in = i->tc_out = false;
@@ -909,9 +441,9 @@ static void forget_iface(struct loader *l, struct dp_iface *i)
 
 static int current_ifindex(struct loader *l, const char *name)
 {
-	struct nlw_link_info link;
+	struct nlc_link_info link;
 
-	if (nlw_link(l, name, &link) || !link.exists)
+	if (nlc_link(l->nl, name, &link) || !link.exists)
 		return 0;
 	return link.ifindex;
 }
@@ -922,7 +454,7 @@ static int current_ifindex(struct loader *l, const char *name)
  * Returns true when some interface's index changed; the caller then
  * rewrites the maps keyed or filled by ifindex.
  */
-bool dp_follow_links(struct loader *l)
+bool attach_follow_links(struct loader *l)
 {
 	bool changed = false;
 	unsigned int n;
@@ -931,7 +463,8 @@ bool dp_follow_links(struct loader *l)
 		struct dp_iface *i = &l->ifaces[n];
 		int now = current_ifindex(l, i->name);
 
-		if (now == i->ifindex && !(now > 0 && nlw_link_deleted(l, now)))
+		if (now == i->ifindex &&
+		    !(now > 0 && nlc_link_deleted(l->nl, now)))
 			continue;
 		changed = true;
 		forget_iface(l, i);
@@ -951,21 +484,10 @@ bool dp_follow_links(struct loader *l)
 			log_err("%s: attaching again failed; its traffic is left to the kernel",
 				i->name);
 	}
-	nlw_forget_deleted(l);
+	nlc_forget_deleted(l->nl);
 	if (changed)
 		record_attachments(l);
 	return changed;
-}
-
-void dp_close(struct loader *l)
-{
-	if (l->xdp)
-		xdp_program__close(l->xdp);
-	l->xdp = NULL;
-	mwan_bpf__destroy(l->skel);
-	l->skel = NULL;
-	free(l->obj_buf);
-	l->obj_buf = NULL;
 }
 
 #define FIELD(to, ...) snprintf(to, sizeof(to), __VA_ARGS__)
@@ -974,7 +496,7 @@ void dp_close(struct loader *l)
  * the verifier said of each program, what each mwan_health target slot
  * probes as the config writes it (the map holds only numbers).
  */
-int dp_write_status(const struct loader *l)
+int attach_write_status(const struct loader *l)
 {
 	static struct mwan_status st;
 	unsigned int n, w, t;
@@ -1020,28 +542,11 @@ int dp_write_status(const struct loader *l)
 	return mwan_status_write(l->cfg.run_dir, &st);
 }
 
-/* ---- mwan-loader --cleanup ---- */
-
-static unsigned int unpin_all(struct loader *l)
-{
-	struct bpf_map *map;
-	unsigned int n = 0;
-
-	bpf_object__for_each_map(map, l->skel->obj)
-	{
-		const char *path = bpf_map__pin_path(map);
-
-		if (path && !unlink(path))
-			n++;
-	}
-	return n;
-}
-
-int dp_cleanup(struct loader *l)
+int attach_cleanup(struct loader *l)
 {
 	char path[PATH_MAX + 32];
 	unsigned int n;
-	int err, fd;
+	int fd;
 
 	for (n = 0; n < l->n_ifaces; n++)
 		cleanup_iface(&l->ifaces[n]);
@@ -1052,22 +557,5 @@ int dp_cleanup(struct loader *l)
 		detach_recorded(l, fd);
 		close(fd);
 	}
-	l->skel = mwan_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		log_err("cannot open the BPF object: %s", strerror(-err));
-		return err;
-	}
-	err = set_pin_paths(l);
-	if (!err) {
-		n = unpin_all(l);
-		log_info("removed %u pinned map(s) from %s", n, l->cfg.pin_dir);
-		/* libxdp's own state, when it kept it there */
-		snprintf(path, sizeof(path), "%s/xdp", l->cfg.pin_dir);
-		rmdir(path);
-		rmdir(l->cfg.pin_dir);
-	}
-	mwan_bpf__destroy(l->skel);
-	l->skel = NULL;
-	return err;
+	return 0;
 }
