@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
@@ -87,12 +88,60 @@ static void lookup_by_id_and_name(void **state)
 	assert_null(mwan_map_find("cfg"));
 }
 
+/* ARCHITECTURE.md's map table ("| `mwan_a`, `mwan_b` | writer | readers |")
+ * stays true: every map has a row whose writer is the table's.
+ */
+static const char *arch_row(char rows[][512], unsigned int n, const char *name)
+{
+	char want[64];
+	unsigned int i;
+
+	snprintf(want, sizeof(want), "`%s`", name);
+	for (i = 0; i < n; i++) {
+		char *end = strchr(rows[i] + 1, '|');
+
+		if (end && strstr(rows[i], want) && strstr(rows[i], want) < end)
+			return end + 1;
+	}
+	return NULL;
+}
+
+static void architecture_names_each_writer(void **state)
+{
+	static char rows[128][512];
+	unsigned int n = 0, i;
+	FILE *f = fopen("ARCHITECTURE.md", "r");
+
+	(void)state;
+	if (!f) {
+		print_message("ARCHITECTURE.md not in the working directory\n");
+		fail();
+	}
+	while (n < 128 && fgets(rows[n], sizeof(rows[n]), f))
+		if (!strncmp(rows[n], "| `mwan_", 8))
+			n++;
+	fclose(f);
+	for (i = 0; i < MWAN_MAP_COUNT; i++) {
+		const struct mwan_map_desc *d = &mwan_map_table[i];
+		const char *cell = arch_row(rows, n, d->name);
+		char want[160];
+
+		snprintf(want, sizeof(want), " %s |", d->writer);
+		if (!cell || strncmp(cell, want, strlen(want)))
+			print_message("ARCHITECTURE.md: %s wants writer '%s'\n",
+				      d->name, d->writer);
+		assert_non_null(cell);
+		assert_int_equal(strncmp(cell, want, strlen(want)), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_row_is_in_the_object),
 		cmocka_unit_test(every_map_has_a_row),
 		cmocka_unit_test(lookup_by_id_and_name),
+		cmocka_unit_test(architecture_names_each_writer),
 	};
 
 	return cmocka_run_group_tests(tests, open_object, close_object);
