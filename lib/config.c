@@ -925,6 +925,27 @@ int mwan_config_lan_of(const struct mwan_config *cfg, struct in_addr a)
 	return -1;
 }
 
+const struct mwan_cfg_nat *mwan_config_nat_of(const struct mwan_config *cfg,
+					      __be32 internal)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_nat; i++)
+		if (cfg->nat[i].internal.s_addr == internal)
+			return &cfg->nat[i];
+	return NULL;
+}
+
+bool mwan_config_in_lan6(const struct mwan_config *cfg, const void *addr)
+{
+	struct in6_addr a;
+
+	if (!cfg->has_lan6)
+		return false;
+	memcpy(&a, addr, sizeof(a));
+	return in_prefix6(&a, &cfg->lan_net6, cfg->lan_plen6);
+}
+
 /* "lan.ipv4 10.250.250.0/29" for one LAN; "any of lans[].ipv4 (A, B)". */
 static void lans4_text(const struct mwan_config *cfg, char *buf, size_t len)
 {

@@ -191,6 +191,11 @@ bool mwan_prefix_overlaps(const struct mwan_cfg_prefix *a,
 
 /* The LAN whose ipv4 holds a (network order), or -1. */
 int mwan_config_lan_of(const struct mwan_config *cfg, struct in_addr a);
+/* The 1:1 mapping of an internal address (network order), or NULL. */
+const struct mwan_cfg_nat *mwan_config_nat_of(const struct mwan_config *cfg,
+					      __be32 internal);
+/* Whether addr (16 bytes) is inside lan.ipv6; false without one. */
+bool mwan_config_in_lan6(const struct mwan_config *cfg, const void *addr);
 
 void mwan_config_free(struct mwan_config *cfg);
 

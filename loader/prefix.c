@@ -8,8 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "flows.h"
 #include "loader.h"
-#include "sync.h"
 #include "prefix.h"
 #include "log.h"
 #include "mapio.h"
@@ -160,7 +160,7 @@ static int entry_store(struct loader *l, __u32 w, const struct mwan_npt *old,
 	}
 	if (old && (!e || memcmp(old->ext, e->ext, sizeof(e->ext)) ||
 		    old->adj_out != e->adj_out))
-		sync_drop_flows6(l, 1U << w);
+		flows_drop6(l, 1U << w);
 	mask_sync(l);
 	return 0;
 }

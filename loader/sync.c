@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "flows.h"
 #include "loader.h"
 #include "sync.h"
 #include "attach.h"
@@ -38,19 +39,9 @@ static void map_prune(int fd, __u32 key_size,
 	}
 }
 
-static const struct mwan_cfg_nat *nat_of(const struct loader *l, __u32 internal)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->cfg.n_nat; i++)
-		if (l->cfg.nat[i].internal.s_addr == internal)
-			return &l->cfg.nat[i];
-	return NULL;
-}
-
 static bool keep_nat(const struct loader *l, const void *key)
 {
-	return nat_of(l, *(const __u32 *)key) != NULL;
+	return mwan_config_nat_of(&l->cfg, *(const __u32 *)key) != NULL;
 }
 
 static bool keep_pub(const struct loader *l, const void *key)
@@ -74,177 +65,6 @@ static bool keep_iface(const struct loader *l, const void *key)
 		if (l->ifaces[n].ifindex == *(const int *)key)
 			return true;
 	return false;
-}
-
-static bool in_prefix6(const __u8 *a, const struct in6_addr *net,
-		       unsigned int plen)
-{
-	unsigned int i;
-
-	for (i = 0; i < plen / 8; i++)
-		if (a[i] != net->s6_addr[i])
-			return false;
-	if (plen % 8)
-		return !((a[i] ^ net->s6_addr[i]) & (0xff << (8 - plen % 8)));
-	return true;
-}
-
-/* What a walk over mwan_flows does with one flow. */
-enum flow_fate {
-	FLOW_KEEP,
-	FLOW_DELETE,
-	FLOW_REWRITE, /* the callback changed the value; write it back */
-};
-
-typedef enum flow_fate (*flow_judge)(const struct loader *l,
-				     const struct mwan_flow_key *k,
-				     struct mwan_flow *f, __u32 arg);
-
-static __u8 host_wan_mask(const struct loader *l, const struct mwan_cfg_nat *n)
-{
-	__u8 mask = 0;
-	unsigned int w;
-
-	for (w = 0; w < l->cfg.n_wans; w++)
-		if (n->has_ext[w])
-			mask |= 1U << w;
-	return mask;
-}
-
-/* A flow whose host lost its mapping, or whose public address changed,
- * must not keep translating with the old one. A host that only gained or
- * lost other WANs keeps its flows, with the new set of WANs recorded for
- * the datapath's steering check.
- */
-static enum flow_fate flow4_judge(const struct loader *l,
-				  const struct mwan_flow_key *k,
-				  struct mwan_flow *f)
-{
-	const struct mwan_cfg_nat *n = nat_of(l, k->inner4);
-	__u8 mask;
-
-	if (!n || f->wan >= l->cfg.n_wans || !n->has_ext[f->wan] ||
-	    n->ext[f->wan].s_addr != f->ext4)
-		return FLOW_DELETE;
-	mask = host_wan_mask(l, n);
-	if (f->origin != MWAN_ORIGIN_LAN || f->hostmask == mask)
-		return FLOW_KEEP;
-	f->hostmask = mask;
-	return FLOW_REWRITE;
-}
-
-/* Nor an IPv6 flow of a host outside lan.ipv6 or on a WAN without NPTv6. */
-static bool flow6_stale(const struct loader *l, const struct mwan_flow_key *k,
-			const struct mwan_flow *f)
-{
-	return !l->cfg.has_lan6 || f->wan >= l->cfg.n_wans ||
-	       !l->cfg.wans[f->wan].has_npt ||
-	       !in_prefix6(k->inner6, &l->cfg.lan_net6, l->cfg.lan_plen6);
-}
-
-struct flow_change {
-	struct mwan_flow_key key;
-	struct mwan_flow val;
-	bool rewrite;
-};
-
-/* Adds the flows removed by origin to mwan_flowstat. */
-static void count_removed(const struct loader *l, const __u64 removed[2])
-{
-	int fd = MAP_FD(l, flowstat);
-	struct mwan_flowstat v;
-	__u32 o;
-
-	for (o = 0; o < 2; o++) {
-		if (!removed[o] || bpf_map_lookup_elem(fd, &o, &v))
-			continue;
-		v.removed += removed[o];
-		bpf_map_update_elem(fd, &o, &v, BPF_ANY);
-	}
-}
-
-/* Applies `judge` to every flow of one table. Changes are collected
- * first: deleting during the walk would restart it. A rewrite races with
- * the datapath's counters and may lose the few packets counted in
- * between.
- */
-static void table_walk(const struct loader *l, int fd, flow_judge judge,
-		       __u32 arg)
-{
-	struct mwan_flow_key key, next;
-	__u64 removed[2] = { 0, 0 };
-	struct flow_change *chg = NULL, *tmp;
-	size_t n = 0, cap = 0, i;
-	struct mwan_flow f;
-	enum flow_fate fate;
-	bool first = true;
-
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &f))
-			continue;
-		fate = judge(l, &key, &f, arg);
-		if (fate == FLOW_KEEP)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			tmp = reallocarray(chg, cap, sizeof(*chg));
-			if (!tmp)
-				break;
-			chg = tmp;
-		}
-		chg[n++] = (struct flow_change){ key, f, fate == FLOW_REWRITE };
-	}
-	for (i = 0; i < n; i++) {
-		if (chg[i].rewrite)
-			bpf_map_update_elem(fd, &chg[i].key, &chg[i].val,
-					    BPF_EXIST);
-		else if (!bpf_map_delete_elem(fd, &chg[i].key))
-			removed[chg[i].val.origin & 1]++;
-	}
-	free(chg);
-	count_removed(l, removed);
-}
-
-/* Both tables: flows opened from a LAN, and from outside. */
-static void flows_walk(const struct loader *l, flow_judge judge, __u32 arg)
-{
-	table_walk(l, MAP_FD(l, flows), judge, arg);
-	table_walk(l, MAP_FD(l, flows_in), judge, arg);
-}
-
-static enum flow_fate flow_judge_cfg(const struct loader *l,
-				     const struct mwan_flow_key *k,
-				     struct mwan_flow *f, __u32 unused)
-{
-	(void)unused;
-	if (k->family == AF_INET)
-		return flow4_judge(l, k, f);
-	if (k->family == AF_INET6 && flow6_stale(l, k, f))
-		return FLOW_DELETE;
-	return FLOW_KEEP;
-}
-
-static void prune_flows(const struct loader *l)
-{
-	flows_walk(l, flow_judge_cfg, 0);
-}
-
-static enum flow_fate flow6_on(const struct loader *l,
-			       const struct mwan_flow_key *k,
-			       struct mwan_flow *f, __u32 wan_mask)
-{
-	(void)l;
-	if (k->family == AF_INET6 && f->wan < 32 && (wan_mask & (1U << f->wan)))
-		return FLOW_DELETE;
-	return FLOW_KEEP;
-}
-
-void sync_drop_flows6(struct loader *l, __u32 wan_mask)
-{
-	if (wan_mask)
-		flows_walk(l, flow6_on, wan_mask);
 }
 
 /* The order keeps every intermediate state safe for the packets in
@@ -289,7 +109,7 @@ static int sync_nat(struct loader *l)
 			return err;
 	}
 	map_prune(nat_fd, sizeof(__u32), keep_nat, l);
-	prune_flows(l);
+	flows_prune(l);
 	map_prune(pub_fd, sizeof(__u32), keep_pub, l);
 	return 0;
 }
@@ -595,8 +415,7 @@ static void add_neigh6(const __u8 *addr, const __u8 *mac, void *arg)
 	struct in6_addr_raw k;
 
 	memset(&v, 0, sizeof(v));
-	if (nw->n >= MWAN_MAX_NEIGH6 ||
-	    !in_prefix6(addr, &nw->l->cfg.lan_net6, nw->l->cfg.lan_plen6))
+	if (nw->n >= MWAN_MAX_NEIGH6 || !mwan_config_in_lan6(&nw->l->cfg, addr))
 		return;
 	memcpy(k.a, addr, sizeof(k.a));
 	memcpy(v.mac, mac, sizeof(v.mac));

@@ -7,13 +7,16 @@
 
 struct loader;
 
+/* What follows the config: mappings, names, filters, the interface
+ * table; flows the new config no longer allows go (flows.c).
+ */
 int sync_static(struct loader *l);
+/* What follows the system (links, neighbours, addresses, routes) and the
+ * WANs' state (wanstate.c); then mwan_cfg. At start, on netlink changes
+ * and once a second.
+ */
 int sync_dynamic(struct loader *l);
 /* mwan_tx, after an interface changed its index. */
 int sync_ifaces(struct loader *l);
-/* Drop the IPv6 flows of the WANs in wan_mask (bit i: WAN i), whose
- * external prefix changed under them.
- */
-void sync_drop_flows6(struct loader *l, __u32 wan_mask);
 
 #endif

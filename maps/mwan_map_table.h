@@ -34,8 +34,8 @@
 	  "loader/wanstate.c", "programs, bpfctl")                             \
 	X(health, ARRAY, __u32, struct mwan_health_info, MWAN_MAX_WANS, 0,     \
 	  "loader/probe.c", "bpfctl, loader/metrics.c")                        \
-	X(flowstat, ARRAY, __u32, struct mwan_flowstat, 2, 0, "loader/sync.c", \
-	  "bpfctl, loader/metrics.c")                                          \
+	X(flowstat, ARRAY, __u32, struct mwan_flowstat, 2, 0,                  \
+	  "loader/flows.c", "bpfctl, loader/metrics.c")                        \
 	X(attach, ARRAY, __u32, struct mwan_attach, MWAN_MAX_ATTACH, 0,        \
 	  "loader/attach.c", "loader/attach.c (the next run)")                 \
 	X(nat4, HASH, __be32, struct mwan_nat4, MWAN_MAX_HOSTS, 0,             \
@@ -70,10 +70,10 @@
 	X(frags6, LRU_HASH, struct mwan_frag6_key, struct mwan_frag6,          \
 	  MWAN_FRAGS_MAX, 0, "programs", "programs")                           \
 	X(flows, LRU_HASH, struct mwan_flow_key, struct mwan_flow,             \
-	  MWAN_FLOWS_DEFAULT, 0, "programs; loader/sync.c removes",            \
+	  MWAN_FLOWS_DEFAULT, 0, "programs; loader/flows.c removes",           \
 	  "programs, bpfctl, loader/metrics.c")                                \
 	X(flows_in, LRU_HASH, struct mwan_flow_key, struct mwan_flow,          \
-	  MWAN_FLOWS_DEFAULT / 4, 0, "programs; loader/sync.c removes",        \
+	  MWAN_FLOWS_DEFAULT / 4, 0, "programs; loader/flows.c removes",       \
 	  "programs, bpfctl, loader/metrics.c")                                \
 	X(frags, LRU_HASH, struct mwan_frag_key, struct mwan_frag,             \
 	  MWAN_FRAGS_MAX, 0, "programs", "programs")                           \
