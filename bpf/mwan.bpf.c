@@ -4,7 +4,13 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "lib/npt6.h"
+#include "lib/classify.h"
+#include "lib/decide4.h"
+#include "lib/decide6.h"
+#include "lib/xlate4.h"
+#include "lib/xlate6.h"
+#include "lib/forward.h"
+#include "lib/guard.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -13,124 +19,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 const volatile __u32 mwan_layout = MWAN_LAYOUT_VERSION;
 
-static __always_inline const struct mwan_cfg *get_cfg(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&mwan_cfg, &zero);
-}
-
-#define IFACE_LAN MWAN_MAX_WANS /* iface_of(): a LAN */
-#define IFACE_NONE (MWAN_MAX_WANS + 1) /* not an interface of ours */
-
-/* The interface a packet is on: IFACE_LAN (whichever LAN), a WAN id, or
- * IFACE_NONE.
- */
-static __always_inline __u32 iface_of(const struct mwan_cfg *cfg, __u32 ifindex)
-{
-	__u32 i;
-
-#pragma clang loop unroll(full)
-	for (i = 0; i < MWAN_MAX_LANS; i++)
-		if (cfg->lan[i].ifindex == ifindex)
-			return IFACE_LAN;
-#pragma clang loop unroll(full)
-	for (i = 0; i < MWAN_MAX_WANS; i++)
-		if (cfg->wan_ifindex[i] == ifindex)
-			return i;
-	return IFACE_NONE;
-}
-
-/* LAN i of the config, for what goes out to it; NULL: none. */
-static __always_inline const struct mwan_lan *lan_at(const struct mwan_cfg *cfg,
-						     __u32 i)
-{
-	return i < MWAN_MAX_LANS && cfg->lan[i].ifindex ? &cfg->lan[i] : NULL;
-}
-
 /* ---- XDP fast path ---- */
-
-static __always_inline int xdp_pass(__u32 stat)
-{
-	stat_inc(stat);
-	return XDP_PASS;
-}
-
-static __always_inline int xdp_drop(struct xdp_md *ctx, __u32 reason)
-{
-	count_drop(ctx->ingress_ifindex, reason);
-	return XDP_DROP;
-}
-
-static __always_inline int xdp_dec_ttl(struct xdp_md *ctx, const struct pkt4 *p)
-{
-	__u32 off = p->l3 + offsetof(struct iphdr, ttl);
-	__u16 old, new;
-
-	/* TTL shares a 16-bit checksum word with the protocol byte. */
-	if (ctx_load16(ctx, true, off, &old))
-		return -1;
-	new = old;
-	((__u8 *)&new)[0]--;
-	if (ctx_store16(ctx, true, off, new))
-		return -1;
-	return ctx_csum_fix16(ctx, true, p->l3 + offsetof(struct iphdr, check),
-			      old, new);
-}
-
-static __always_inline int xdp_set_macs(struct xdp_md *ctx, const __u8 *dst,
-					const __u8 *src)
-{
-	__u8 macs[12];
-
-	__builtin_memcpy(macs, dst, 6);
-	__builtin_memcpy(macs + 6, src, 6);
-	return ctx_store(ctx, true, 0, macs, sizeof(macs));
-}
-
-/* The checks that decide whether XDP can finish a packet on its own or
- * must leave it to the kernel, which then does TTL, MTU and ARP the
- * standard way (and sends the ICMP errors that go with them).
- */
-static __always_inline int xdp_can_finish(bool xdp_tx, __u8 ttl, __u32 len,
-					  __u16 mtu, bool have_mac)
-{
-	if (!xdp_tx)
-		return MWAN_EV_PASS_NO_XDP_TX;
-	if (ttl <= 1)
-		return MWAN_EV_PASS_TTL;
-	if (!have_mac)
-		return MWAN_EV_PASS_NO_NEIGH;
-	if (len > mtu)
-		return MWAN_EV_PASS_MTU;
-	return 0;
-}
-
-/* Rewritten and ready: account and send, out of a WAN or into the LAN. */
-static __always_inline int xdp_send_out(const struct steer *s, __u32 len)
-{
-	if (s->flow)
-		flow_account(s->flow, true, len);
-	wanstat_out(s->wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_OUT);
-	/* an interface mwan_tx does not know (yet) gets it from the kernel */
-	return bpf_redirect_map(&mwan_tx, s->w->ifindex, XDP_PASS);
-}
-
-static __always_inline int xdp_send_in(const struct mwan_lan *lan,
-				       const struct steer *s, __u32 len)
-{
-	if (s->flow)
-		flow_account(s->flow, false, len);
-	wanstat_in(s->wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_IN);
-	return bpf_redirect_map(&mwan_tx, lan->ifindex, XDP_PASS);
-}
-
-static __always_inline int xdp_verdict(struct xdp_md *ctx, int v, __u32 reason)
-{
-	return v == V_PASS ? xdp_pass(reason) : xdp_drop(ctx, reason);
-}
 
 static __always_inline int xdp_outbound(struct xdp_md *ctx,
 					const struct mwan_cfg *cfg,
@@ -182,14 +71,6 @@ static __always_inline int xdp_inbound(struct xdp_md *ctx,
 	    xdp_set_macs(ctx, nat->mac, lan->mac))
 		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
 	return xdp_send_in(lan, &d.s, len);
-}
-
-static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
-					const struct pkt6 *p)
-{
-	__u8 hop = p->hop - 1;
-
-	return ctx_store(ctx, true, p->l3 + IP6_HOP_OFF, &hop, 1);
 }
 
 /* Where the IPv6 fast path parses an ICMP error's quote: mwan_scratch,
@@ -287,15 +168,6 @@ static __noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
 	return xdp_inbound6(ctx, cfg, ifc, &p);
 }
 
-static __always_inline int l2_pass(enum l2_class c)
-{
-	if (c == L2_CONTROL)
-		return MWAN_EV_PASS_CONTROL;
-	if (c == L2_VLAN)
-		return MWAN_EV_PASS_VLAN;
-	return MWAN_EV_PASS_NOT_IP;
-}
-
 static __noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
 			       __u32 ifc)
 {
@@ -342,69 +214,6 @@ int mwan_xdp(struct xdp_md *ctx)
  * egress); on a WAN it does the DNAT. mwan_tc_out runs at WAN egress: SNAT,
  * and the guard that no internal source ever leaves.
  */
-
-static __always_inline int tc_drop(struct __sk_buff *skb, __u32 reason)
-{
-	count_drop(skb->ifindex, reason);
-	return TC_ACT_SHOT;
-}
-
-static __always_inline int tc_verdict(struct __sk_buff *skb, int v,
-				      __u32 reason)
-{
-	return v == V_PASS ? TC_ACT_OK : tc_drop(skb, reason);
-}
-
-/* LAN ingress: the kernel routes by the WAN's fwmark; SNAT follows at that
- * WAN's egress.
- */
-static __always_inline int tc_mark(struct __sk_buff *skb, const struct steer *s)
-{
-	skb->mark = s->w->fwmark;
-	if (s->flow)
-		flow_account(s->flow, true, skb->len);
-	stat_inc(MWAN_EV_TC_MARK);
-	return TC_ACT_OK;
-}
-
-/* WAN ingress after DNAT. With net.ipv4/ipv6 fwmark_reflect the kernel's
- * own ICMP errors about this packet leave by the WAN it came in on.
- */
-static __always_inline int tc_dnat_done(struct __sk_buff *skb, __u32 wan,
-					struct mwan_flow *flow)
-{
-	const struct mwan_wan *w = bpf_map_lookup_elem(&mwan_wans, &wan);
-
-	if (w)
-		skb->mark = w->fwmark;
-	if (flow)
-		flow_account(flow, false, skb->len);
-	wanstat_in(wan, skb->len);
-	stat_inc(MWAN_EV_TC_DNAT);
-	return TC_ACT_OK;
-}
-
-/* What a TC program sees on interface ifc, and where its IP header
- * starts (*l3): after the Ethernet header, or at 0 on an L3 WAN, whose
- * skb->protocol says what it carries.
- */
-static __always_inline enum l2_class tc_classify(struct __sk_buff *skb,
-						 __u32 ifc, __u32 *l3)
-{
-	const struct mwan_wan *w = NULL;
-
-	*l3 = sizeof(struct ethhdr);
-	if (ifc < MWAN_MAX_WANS)
-		w = bpf_map_lookup_elem(&mwan_wans, &ifc);
-	if (!w || !(w->flags & MWAN_WAN_L3))
-		return parse_l2(skb, false);
-	*l3 = 0;
-	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return L2_IPV4;
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return L2_IPV6;
-	return L2_OTHER;
-}
 
 static __always_inline int tc_parse(struct __sk_buff *skb, __u32 l3,
 				    struct pkt4 *p)
@@ -544,108 +353,6 @@ int mwan_tc_in(struct __sk_buff *skb)
 	if (c == L2_IPV6)
 		return tc_in6(skb, cfg, ifc, l3);
 	return tc_in4(skb, cfg, ifc, l3);
-}
-
-/* A router-generated ICMP error about an inbound packet quotes the internal
- * address the packet was translated to; give it back its public face.
- */
-static __always_inline int tc_guard_quote(struct __sk_buff *skb,
-					  const struct mwan_cfg *cfg, __u32 wan,
-					  const struct pkt4 *p)
-{
-	const struct mwan_nat4 *nat;
-	struct pkt4 in = {};
-
-	if (parse_quote(skb, false, p, &in))
-		return TC_ACT_OK;
-	if (in_lan4(cfg, in.saddr))
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (!in_lan4(cfg, in.daddr))
-		return TC_ACT_OK;
-	nat = bpf_map_lookup_elem(&mwan_nat4, &in.daddr);
-	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (nat4_set_quoted_addr(skb, false, p, &in, false, nat->ext[wan]))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	return TC_ACT_OK;
-}
-
-/* A LAN source without a public address on this WAN: remembered for
- * the loader's log and bpfctl (mwan_unmapped), then dropped.
- */
-static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
-{
-	struct mwan_unmapped *u =
-		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
-	struct mwan_unmapped v = {};
-
-	if (u) {
-		u->last_ns = bpf_ktime_get_ns();
-		u->packets++;
-		u->dst = p->daddr;
-		u->wan = wan;
-		return;
-	}
-	v.last_ns = bpf_ktime_get_ns();
-	v.packets = 1;
-	v.dst = p->daddr;
-	v.wan = wan;
-	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
-}
-
-/* A source that may not leave (BCP 38, or transit between WANs): kept
- * for the loader's log (mwan_spoofed), counted where it came in (its
- * LAN, or the WAN it arrived on), dropped. IPv4 as ::ffff:a.b.c.d.
- */
-static __always_inline int tc_spoofed(struct __sk_buff *skb, __u32 wan,
-				      __u32 reason, const void *src,
-				      const void *dst, __u32 alen)
-{
-	struct in6_addr_raw key = {};
-	struct mwan_spoofed v = {}, *u;
-	__u8 *to;
-
-	if (alen == 4) {
-		key.a[10] = 0xff;
-		key.a[11] = 0xff;
-		__builtin_memcpy(&key.a[12], src, 4);
-	} else {
-		__builtin_memcpy(key.a, src, 16);
-	}
-	/* a source seen before is updated in place: a flood of them costs
-	 * no map update per packet
-	 */
-	u = bpf_map_lookup_elem(&mwan_spoofed, &key);
-	if (!u) {
-		bpf_map_update_elem(&mwan_spoofed, &key, &v, BPF_NOEXIST);
-		u = bpf_map_lookup_elem(&mwan_spoofed, &key);
-	}
-	if (u) {
-		to = u->dst;
-		if (alen == 4) {
-			__builtin_memset(to, 0, 10);
-			to[10] = 0xff;
-			to[11] = 0xff;
-			__builtin_memcpy(to + 12, dst, 4);
-		} else {
-			__builtin_memcpy(to, dst, 16);
-		}
-		u->last_ns = bpf_ktime_get_ns();
-		u->packets++;
-		u->wan = wan;
-		u->in_ifindex = skb->ingress_ifindex;
-		u->reason = reason;
-	}
-	count_drop(skb->ingress_ifindex, reason);
-	return TC_ACT_SHOT;
-}
-
-/* What leaves a WAN untranslated with a private source the router does
- * not own came from some network behind it that mwan does not serve.
- */
-static __always_inline bool private_leak4(__be32 src)
-{
-	return is_private4(src) && !is_local4(src);
 }
 
 static __always_inline int tc_snat(struct __sk_buff *skb,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Header parsing into one flat view: L2 classification, IPv4, L4 ports. */
-#ifndef MWAN_BPF_PARSE_H
-#define MWAN_BPF_PARSE_H
+/* Parse stage, IPv4: the header, L4 ports and an ICMP error's quote. */
+#ifndef MWAN_BPF_PARSE4_H
+#define MWAN_BPF_PARSE4_H
 
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -12,9 +12,6 @@
 
 #include "ctx.h"
 
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD 0x88A8
-#endif
 /* linux/icmp.h drags in libc socket headers, so the few ICMP bits we need
  * are spelled out here.
  */
@@ -36,69 +33,10 @@ struct icmp_echo_hdr {
 	__be16 seq;
 };
 
+#define ICMP_HDR_LEN 8
+
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
-
-enum l2_class {
-	L2_IPV4, /* untagged IPv4: ours to look at */
-	L2_IPV6, /* untagged IPv6 */
-	L2_CONTROL, /* EAPOL, bridge-group addresses: never touched */
-	L2_VLAN, /* tagged data: the kernel's VLAN devices own it */
-	L2_OTHER, /* ARP, anything else */
-	L2_SHORT,
-};
-
-/* Link-local control frames (01:80:c2:00:00:00-0f: STP, LLDP, EAPOL's
- * PAE group) go to the kernel whatever their EtherType.
- */
-static __always_inline bool eth_is_control_dst(const struct ethhdr *eth)
-{
-	return eth->h_dest[0] == 0x01 && eth->h_dest[1] == 0x80 &&
-	       eth->h_dest[2] == 0xc2 && eth->h_dest[3] == 0 &&
-	       eth->h_dest[4] == 0 && (eth->h_dest[5] & 0xf0) == 0;
-}
-
-static __always_inline bool eth_is_vlan(__be16 proto)
-{
-	return proto == bpf_htons(ETH_P_8021Q) ||
-	       proto == bpf_htons(ETH_P_8021AD);
-}
-
-/* EAPOL must be recognised under up to two tags (802.1ad + 802.1Q,
- * including priority-only VLAN 0) so the supplicant keeps working on
- * tagged ISP links.
- */
-static __always_inline enum l2_class parse_l2(void *ctx, bool xdp)
-{
-	struct ethhdr eth;
-	__be16 proto;
-	__u32 off = sizeof(eth);
-	int i;
-
-	if (ctx_load(ctx, xdp, 0, &eth, sizeof(eth)))
-		return L2_SHORT;
-	if (eth_is_control_dst(&eth))
-		return L2_CONTROL;
-	proto = eth.h_proto;
-	if (proto == bpf_htons(ETH_P_IP))
-		return L2_IPV4;
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return L2_IPV6;
-#pragma clang loop unroll(full)
-	for (i = 0; i < 2; i++) {
-		if (!eth_is_vlan(proto))
-			break;
-		/* The inner EtherType sits in the last 2 bytes of the tag. */
-		if (ctx_load(ctx, xdp, off + 2, &proto, sizeof(proto)))
-			return L2_SHORT;
-		off += 4;
-	}
-	if (proto == bpf_htons(ETH_P_PAE))
-		return L2_CONTROL;
-	if (off != sizeof(eth))
-		return L2_VLAN;
-	return L2_OTHER;
-}
 
 /* Everything the NAT needs to know about one IPv4 packet (or about the
  * packet embedded in an ICMP error).
@@ -226,6 +164,26 @@ static __always_inline int parse_ipv4(void *ctx, bool xdp, __u32 l3,
 	 * evasion trick; we could not translate it correctly anyway.
 	 */
 	if (!embedded && p->has_ports && !p->l4_csum)
+		return PARSE_BAD;
+	return PARSE_OK;
+}
+
+/* Parse the packet an ICMP error quotes. */
+static __always_inline int
+parse_quote(void *ctx, bool xdp, const struct pkt4 *outer, struct pkt4 *in)
+{
+	__u32 hdr = (outer->l4 - outer->l3) + ICMP_HDR_LEN;
+
+	if (outer->len < hdr)
+		return PARSE_BAD;
+	if (parse_ipv4(ctx, xdp, outer->l4 + ICMP_HDR_LEN, outer->len - hdr,
+		       true, in))
+		return PARSE_BAD;
+	/* Quoted packets are never themselves errors we would translate. */
+	if (in->icmp_error)
+		return PARSE_BAD;
+	if (!in->later_frag && !in->has_ports &&
+	    (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP))
 		return PARSE_BAD;
 	return PARSE_OK;
 }
