@@ -146,12 +146,14 @@ static __noinline int xdp_inbound6(struct xdp_md *ctx,
 	return xdp_send_in(lan, &d.s, len);
 }
 
-static __noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
-			       __u32 ifc)
+__noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			__u32 ifc)
 {
 	struct pkt6 p;
 	int err;
 
+	if (!cfg)
+		return XDP_PASS;
 	/* Without lan.ipv6 no IPv6 is ours, whatever it looks like. */
 	if (!cfg->lan_plen6)
 		return xdp_pass(MWAN_EV_PASS_UNMAPPED);
@@ -168,11 +170,13 @@ static __noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
 	return xdp_inbound6(ctx, cfg, ifc, &p);
 }
 
-static __noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
-			       __u32 ifc)
+__noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			__u32 ifc)
 {
 	struct pkt4 p;
 
+	if (!cfg)
+		return XDP_PASS;
 	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
 		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
 		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
@@ -183,8 +187,12 @@ static __noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
 	return xdp_inbound(ctx, cfg, ifc, &p);
 }
 
-/* One subprogram per family: each keeps its own stack frame and verifier
- * states, and the ingress filter's global functions fit under both.
+/* One global function per family: the verifier checks each once, with
+ * what it knows from the BPF types alone, not once per interface
+ * iface_of() can return (a constant on each of its paths) nor with the
+ * other family's states. Each keeps its own stack frame, and the ingress
+ * filter's global functions fit under both. `cfg` comes in as memory
+ * that may be NULL, so each checks it first.
  */
 SEC("xdp")
 int mwan_xdp(struct xdp_md *ctx)
@@ -291,13 +299,15 @@ static __noinline int tc_inbound6(struct __sk_buff *skb,
 	return tc_dnat_done(skb, wan, d.s.flow);
 }
 
-static __noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
-			     __u32 ifc, __u32 l3)
+__noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+		      __u32 ifc, __u32 l3)
 {
 	struct pkt6 p;
 	__u32 why;
 	int err;
 
+	if (!cfg)
+		return TC_ACT_OK;
 	err = tc_parse6(skb, l3, &p);
 	/* What is not translated (no lan.ipv6, headers too deep to parse)
 	 * still meets the ingress filter's address checks on a WAN: the
@@ -322,11 +332,13 @@ static __noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
 	return tc_inbound6(skb, cfg, ifc, &p);
 }
 
-static __noinline int tc_in4(struct __sk_buff *skb, const struct mwan_cfg *cfg,
-			     __u32 ifc, __u32 l3)
+__noinline int tc_in4(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+		      __u32 ifc, __u32 l3)
 {
 	struct pkt4 p;
 
+	if (!cfg)
+		return TC_ACT_OK;
 	if (tc_parse(skb, l3, &p))
 		return tc_drop(skb, MWAN_DROP_TRUNCATED);
 	if (ifc == IFACE_LAN)
