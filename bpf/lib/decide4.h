@@ -3,7 +3,8 @@
 #ifndef MWAN_BPF_DECIDE4_H
 #define MWAN_BPF_DECIDE4_H
 
-#include "decide.h"
+#include "verdict.h"
+#include "filter.h"
 
 static __always_inline int steer_later_frag(const struct pkt4 *p,
 					    struct decision *d)
@@ -198,7 +199,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		d->reason = MWAN_DROP_WRONG_WAN;
 		return V_DROP;
 	}
-	d->internal = pub->internal;
+	d->internal.v4 = pub->internal;
 	if (p->later_frag) {
 		stat_inc(MWAN_EV_FRAG_IN);
 		return V_FWD;
@@ -226,9 +227,83 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		return V_DROP;
 	}
 flow_found:
-	d->internal = pub->internal;
+	d->internal.v4 = pub->internal;
 	if (p->frag)
 		stat_inc(MWAN_EV_FRAG_IN);
+	return V_FWD;
+}
+
+/* A LAN source without a public address on this WAN: remembered for
+ * the loader's log and bpfctl (mwan_unmapped), then dropped.
+ */
+static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
+{
+	struct mwan_unmapped *u =
+		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
+	struct mwan_unmapped v = {};
+
+	if (u) {
+		u->last_ns = bpf_ktime_get_ns();
+		u->packets++;
+		u->dst = p->daddr;
+		u->wan = wan;
+		return;
+	}
+	v.last_ns = bpf_ktime_get_ns();
+	v.packets = 1;
+	v.dst = p->daddr;
+	v.wan = wan;
+	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
+}
+
+/* WAN egress in TC, IPv4: the public address of an internal source on
+ * this WAN, and for its ICMP error, a quote about that same host.
+ */
+static __always_inline int decide_snat4(struct __sk_buff *skb, __u32 wan,
+					const struct pkt4 *p, struct pkt4 *in,
+					struct decision *d)
+{
+	const struct mwan_nat4 *nat =
+		bpf_map_lookup_elem(&mwan_nat4, &p->saddr);
+
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
+		note_unmapped(p, wan);
+		d->reason = MWAN_DROP_INTERNAL_SRC;
+		return V_DROP;
+	}
+	d->s.ext = nat->ext[wan];
+	if (p->icmp_error && !p->later_frag &&
+	    (parse_quote(skb, false, p, in) || in->daddr != p->saddr)) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	return V_FWD;
+}
+
+/* A router-generated ICMP error about an inbound packet quotes the
+ * internal address the packet was translated to: the public face it
+ * gets back on this WAN (d->s.ext).
+ */
+static __always_inline int
+decide_quote_out4(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan,
+		  const struct pkt4 *p, struct pkt4 *in, struct decision *d)
+{
+	const struct mwan_nat4 *nat;
+
+	if (!p->icmp_error || p->later_frag || parse_quote(skb, false, p, in))
+		return V_PASS;
+	if (in_lan4(cfg, in->saddr)) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	if (!in_lan4(cfg, in->daddr))
+		return V_PASS;
+	nat = bpf_map_lookup_elem(&mwan_nat4, &in->daddr);
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	d->s.ext = nat->ext[wan];
 	return V_FWD;
 }
 

@@ -3,9 +3,10 @@
 #ifndef MWAN_BPF_DECIDE6_H
 #define MWAN_BPF_DECIDE6_H
 
-#include "decide.h"
+#include "verdict.h"
+#include "filter.h"
 
-static __always_inline int npt_for_wan(struct decision6 *d)
+static __always_inline int npt_for_wan(struct decision *d)
 {
 	d->npt = npt_get(d->s.wan);
 	if (!d->npt) {
@@ -17,7 +18,7 @@ static __always_inline int npt_for_wan(struct decision6 *d)
 }
 
 static __always_inline int steer6_later_frag(const struct pkt6 *p,
-					     struct decision6 *d)
+					     struct decision *d)
 {
 	struct mwan_frag6_key fk = { .id = p->frag_id };
 	struct mwan_frag6 *fr;
@@ -57,11 +58,9 @@ static __always_inline void remember_first_frag6(const struct pkt6 *p,
 /* An internal host's ICMPv6 error about a packet it received leaves by the
  * WAN of the flow it reports on.
  */
-static __always_inline int steer6_icmp_error_out(void *ctx, bool xdp,
-						 const struct mwan_cfg *cfg,
-						 const struct pkt6 *p,
-						 struct pkt6 *in,
-						 struct decision6 *d)
+static __always_inline int
+steer6_icmp_error_out(void *ctx, bool xdp, const struct mwan_cfg *cfg,
+		      const struct pkt6 *p, struct pkt6 *in, struct decision *d)
 {
 	struct mwan_flow_key k;
 	struct mwan_flow *f;
@@ -94,7 +93,7 @@ static __always_inline int steer6_icmp_error_out(void *ctx, bool xdp,
  * prefix; anything else goes the way of a new flow.
  */
 static __always_inline bool established6(const struct mwan_flow_key *k,
-					 __u32 mask, struct decision6 *d)
+					 __u32 mask, struct decision *d)
 {
 	struct mwan_flow *f = flow_lookup(k);
 
@@ -105,9 +104,10 @@ static __always_inline bool established6(const struct mwan_flow_key *k,
 }
 
 /* LAN -> WAN for IPv6: WANs compete only while they hold a prefix. */
-static __always_inline int
-decide_outbound6(void *ctx, bool xdp, const struct mwan_cfg *cfg,
-		 const struct pkt6 *p, struct pkt6 *in, struct decision6 *d)
+static __always_inline int decide_outbound6(void *ctx, bool xdp,
+					    const struct mwan_cfg *cfg,
+					    const struct pkt6 *p,
+					    struct pkt6 *in, struct decision *d)
 {
 	bool first = !p->later_frag && !p->icmp_error;
 	struct mwan_flow_key k;
@@ -183,7 +183,7 @@ static __always_inline bool live_flow6(const struct mwan_cfg *cfg,
 static __always_inline int decide_inbound6(void *ctx, bool xdp,
 					   const struct mwan_cfg *cfg,
 					   __u32 wan, const struct pkt6 *p,
-					   struct pkt6 *in, struct decision6 *d)
+					   struct pkt6 *in, struct decision *d)
 {
 	__u32 plen = cfg->lan_plen6, why;
 	struct mwan_flow_key k;
@@ -203,10 +203,10 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 	/* A flow exists only for sources that passed the checks below. */
 	if (d->npt && in_prefix6(&p->daddr, d->npt->ext, plen) &&
 	    !p->later_frag && !p->icmp_error) {
-		d->internal = p->daddr;
-		if (!npt6_map(&d->internal, cfg->lan_net6, plen,
+		d->internal.v6 = p->daddr;
+		if (!npt6_map(&d->internal.v6, cfg->lan_net6, plen,
 			      d->npt->adj_in)) {
-			flow_key_of6(&k, p, &d->internal, false);
+			flow_key_of6(&k, p, &d->internal.v6, false);
 			d->s.flow = flow_lookup(&k);
 			if (d->s.flow)
 				goto flow_found;
@@ -225,8 +225,8 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 						   MWAN_EV_PASS_UNMAPPED;
 		return V_PASS;
 	}
-	d->internal = p->daddr;
-	if (npt6_map(&d->internal, cfg->lan_net6, plen, d->npt->adj_in)) {
+	d->internal.v6 = p->daddr;
+	if (npt6_map(&d->internal.v6, cfg->lan_net6, plen, d->npt->adj_in)) {
 		d->reason = MWAN_DROP_NPT_UNMAPPABLE;
 		return V_DROP;
 	}
@@ -256,6 +256,51 @@ static __always_inline int decide_inbound6(void *ctx, bool xdp,
 flow_found:
 	if (p->frag)
 		stat_inc(MWAN_EV_FRAG_IN);
+	return V_FWD;
+}
+
+/* WAN egress in TC, IPv6: the prefix an internal source takes on this
+ * WAN (none: it may not leave), and for its ICMPv6 error, a quote about
+ * that same host.
+ */
+static __always_inline int decide_snat6(struct __sk_buff *skb, __u32 wan,
+					const struct pkt6 *p, struct pkt6 *in,
+					struct decision *d)
+{
+	d->npt = npt_get(wan);
+	if (!d->npt) {
+		d->reason = MWAN_DROP_INTERNAL_SRC;
+		return V_DROP;
+	}
+	if (p->icmp_error && !p->later_frag &&
+	    (parse_quote6(skb, false, p, in) ||
+	     __builtin_memcmp(&in->daddr, &p->saddr, 16))) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	return V_FWD;
+}
+
+/* As decide_quote_out4: the WAN's prefix (d->npt) for the internal
+ * address a router-generated ICMPv6 error quotes.
+ */
+static __always_inline int
+decide_quote_out6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan,
+		  const struct pkt6 *p, struct pkt6 *in, struct decision *d)
+{
+	if (!p->icmp_error || p->later_frag || parse_quote6(skb, false, p, in))
+		return V_PASS;
+	if (in_lan6(cfg, &in->saddr)) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	if (!in_lan6(cfg, &in->daddr))
+		return V_PASS;
+	d->npt = npt_get(wan);
+	if (!d->npt) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
 	return V_FWD;
 }
 

@@ -1,56 +1,100 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Guard stage at WAN egress: nothing internal or forged leaves untranslated. */
+/* Guard stage: what is not translated, kept to the kernel or to the filters. */
 #ifndef MWAN_BPF_GUARD_H
 #define MWAN_BPF_GUARD_H
 
-#include "xlate4.h"
+#include "filter.h"
 #include "forward.h"
 
-/* A router-generated ICMP error about an inbound packet quotes the internal
- * address the packet was translated to; give it back its public face.
- */
-static __always_inline int tc_guard_quote(struct __sk_buff *skb,
-					  const struct mwan_cfg *cfg, __u32 wan,
-					  const struct pkt4 *p)
-{
-	const struct mwan_nat4 *nat;
-	struct pkt4 in = {};
+/* ---- ingress: what the pipeline takes on ---- */
 
-	if (parse_quote(skb, false, p, &in))
-		return TC_ACT_OK;
-	if (in_lan4(cfg, in.saddr))
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (!in_lan4(cfg, in.daddr))
-		return TC_ACT_OK;
-	nat = bpf_map_lookup_elem(&mwan_nat4, &in.daddr);
-	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (nat4_set_quoted_addr(skb, false, p, &in, false, nat->ext[wan]))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	return TC_ACT_OK;
+/* The fast path translates plain packets only; what it leaves to the
+ * kernel (IPv4 options, IPv6 extension headers, IPv6 without lan.ipv6)
+ * the slow path gets. A verdict, V_FWD: on to the decide stage.
+ */
+static __always_inline int guard_xdp_in(const struct mwan_cfg *cfg, int err,
+					const struct pkt *p, __u32 *reason,
+					bool v6)
+{
+	/* Without lan.ipv6 no IPv6 is ours, whatever it looks like. */
+	if (v6 && !cfg->lan_plen6) {
+		*reason = MWAN_EV_PASS_UNMAPPED;
+		return V_PASS;
+	}
+	if (v6 && err == PARSE_DEFER) {
+		*reason = MWAN_EV_PASS_EXT_HDR;
+		return V_PASS;
+	}
+	if (err) {
+		*reason = MWAN_DROP_TRUNCATED;
+		return V_DROP;
+	}
+	if (v6 ? p->v6.ext_hdr : p->v4.ihl != 5) {
+		*reason = v6 ? MWAN_EV_PASS_EXT_HDR : MWAN_EV_PASS_IP_OPTIONS;
+		return V_PASS;
+	}
+	return V_FWD;
 }
 
-/* A LAN source without a public address on this WAN: remembered for
- * the loader's log and bpfctl (mwan_unmapped), then dropped.
+/* The slow path translates what it parses. Untranslated IPv6 (no
+ * lan.ipv6, headers too deep to parse) still meets the ingress filter's
+ * address checks on a WAN: the fast path left it to this program.
  */
-static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
+static __always_inline int guard_tc_in(const struct mwan_cfg *cfg, __u32 ifc,
+				       int err, struct pkt *p, __u32 *reason,
+				       bool v6)
 {
-	struct mwan_unmapped *u =
-		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
-	struct mwan_unmapped v = {};
-
-	if (u) {
-		u->last_ns = bpf_ktime_get_ns();
-		u->packets++;
-		u->dst = p->daddr;
-		u->wan = wan;
-		return;
+	if (!v6 || (!err && cfg->lan_plen6)) {
+		*reason = MWAN_DROP_TRUNCATED;
+		return err ? V_DROP : V_FWD;
 	}
-	v.last_ns = bpf_ktime_get_ns();
-	v.packets = 1;
-	v.dst = p->daddr;
-	v.wan = wan;
-	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
+	if (err == PARSE_DEFER || !err) {
+		*reason = 0;
+		if (ifc < MWAN_MAX_WANS) {
+			p->v6.icmp_error = false;
+			*reason = wan_ingress6(cfg, ifc, &p->v6);
+			if (!*reason && cfg->lan_plen6)
+				*reason = wan_prefix6_elsewhere(
+					ifc, &p->v6.daddr, cfg->lan_plen6);
+		}
+		return *reason ? V_DROP : V_PASS;
+	}
+	*reason = MWAN_DROP_TRUNCATED;
+	return cfg->lan_plen6 ? V_DROP : V_PASS;
+}
+
+/* ---- WAN egress: nothing internal or forged leaves untranslated ---- */
+
+static __always_inline __u32 wan_egress(const struct mwan_cfg *cfg, __u32 wan,
+					const union addr46 *src,
+					__u32 in_ifindex, bool v6)
+{
+	if (v6)
+		return wan_egress6(cfg, wan, &src->v6, in_ifindex);
+	return wan_egress4(cfg, wan, src->v4, in_ifindex);
+}
+
+/* What TC cannot parse but is plainly internal, private or not this
+ * WAN's to send: still never let it out.
+ */
+static __always_inline int guard_unparsed_out(struct __sk_buff *skb,
+					      const struct mwan_cfg *cfg,
+					      __u32 wan, __u32 l3, bool v6)
+{
+	union addr46 src;
+	__u32 why;
+
+	if (bpf_skb_load_bytes(skb,
+			       l3 + (v6 ? IP6_SADDR_OFF :
+					  offsetof(struct iphdr, saddr)),
+			       &src, v6 ? 16 : 4))
+		return TC_ACT_OK;
+	if (in_lan46(cfg, &src, v6))
+		return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
+	if (private_leak(&src, v6))
+		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
+	why = wan_egress(cfg, wan, &src, skb->ingress_ifindex, v6);
+	return why ? tc_drop(skb, why) : TC_ACT_OK;
 }
 
 /* A source that may not leave (BCP 38, or transit between WANs): kept
@@ -100,12 +144,15 @@ static __always_inline int tc_spoofed(struct __sk_buff *skb, __u32 wan,
 	return TC_ACT_SHOT;
 }
 
-/* What leaves a WAN untranslated with a private source the router does
- * not own came from some network behind it that mwan does not serve.
- */
-static __always_inline bool private_leak4(__be32 src)
+/* tc_spoofed() for a parsed packet. */
+static __always_inline int guard_spoofed(struct __sk_buff *skb, __u32 wan,
+					 __u32 reason, const struct pkt *p,
+					 bool v6)
 {
-	return is_private4(src) && !is_local4(src);
+	if (v6)
+		return tc_spoofed(skb, wan, reason, &p->v6.saddr, &p->v6.daddr,
+				  16);
+	return tc_spoofed(skb, wan, reason, &p->v4.saddr, &p->v4.daddr, 4);
 }
 
 #endif
