@@ -4,7 +4,12 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "lib/npt6.h"
+#include "lib/classify.h"
+#include "lib/parse.h"
+#include "lib/decide.h"
+#include "lib/xlate.h"
+#include "lib/forward.h"
+#include "lib/guard.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -13,307 +18,70 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 const volatile __u32 mwan_layout = MWAN_LAYOUT_VERSION;
 
-static __always_inline const struct mwan_cfg *get_cfg(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&mwan_cfg, &zero);
-}
-
-#define IFACE_LAN MWAN_MAX_WANS /* iface_of(): a LAN */
-#define IFACE_NONE (MWAN_MAX_WANS + 1) /* not an interface of ours */
-
-/* The interface a packet is on: IFACE_LAN (whichever LAN), a WAN id, or
- * IFACE_NONE.
+/* Each hook is one pipeline, classify -> parse -> decide -> translate ->
+ * forward, written once for both families. The family is a compile-time
+ * constant `v6`, as the hook is for ctx.h (`xdp`): the stages pick their
+ * family's part (decide.h, xlate.h) with no branch left at run time.
+ *
+ * A program enters its pipeline through one global function per family
+ * (xdp_ipv4, tc_in6, ...). The verifier checks a global function once,
+ * with what it knows from the BPF types alone: not once per interface
+ * iface_of() can return (a constant on each of its paths), nor with the
+ * other family's states. Its frame is its own, under 6.1's 512-byte limit
+ * with the ingress filter's global functions on top. `cfg` comes in as
+ * memory that may be NULL, so each one checks it first.
  */
-static __always_inline __u32 iface_of(const struct mwan_cfg *cfg, __u32 ifindex)
-{
-	__u32 i;
-
-#pragma clang loop unroll(full)
-	for (i = 0; i < MWAN_MAX_LANS; i++)
-		if (cfg->lan[i].ifindex == ifindex)
-			return IFACE_LAN;
-#pragma clang loop unroll(full)
-	for (i = 0; i < MWAN_MAX_WANS; i++)
-		if (cfg->wan_ifindex[i] == ifindex)
-			return i;
-	return IFACE_NONE;
-}
-
-/* LAN i of the config, for what goes out to it; NULL: none. */
-static __always_inline const struct mwan_lan *lan_at(const struct mwan_cfg *cfg,
-						     __u32 i)
-{
-	return i < MWAN_MAX_LANS && cfg->lan[i].ifindex ? &cfg->lan[i] : NULL;
-}
 
 /* ---- XDP fast path ---- */
 
-static __always_inline int xdp_pass(__u32 stat)
+static __always_inline int
+xdp_pipeline(struct xdp_md *ctx, const struct mwan_cfg *cfg, __u32 ifc, bool v6)
 {
-	stat_inc(stat);
-	return XDP_PASS;
-}
-
-static __always_inline int xdp_drop(struct xdp_md *ctx, __u32 reason)
-{
-	count_drop(ctx->ingress_ifindex, reason);
-	return XDP_DROP;
-}
-
-static __always_inline int xdp_dec_ttl(struct xdp_md *ctx, const struct pkt4 *p)
-{
-	__u32 off = p->l3 + offsetof(struct iphdr, ttl);
-	__u16 old, new;
-
-	/* TTL shares a 16-bit checksum word with the protocol byte. */
-	if (ctx_load16(ctx, true, off, &old))
-		return -1;
-	new = old;
-	((__u8 *)&new)[0]--;
-	if (ctx_store16(ctx, true, off, new))
-		return -1;
-	return ctx_csum_fix16(ctx, true, p->l3 + offsetof(struct iphdr, check),
-			      old, new);
-}
-
-static __always_inline int xdp_set_macs(struct xdp_md *ctx, const __u8 *dst,
-					const __u8 *src)
-{
-	__u8 macs[12];
-
-	__builtin_memcpy(macs, dst, 6);
-	__builtin_memcpy(macs + 6, src, 6);
-	return ctx_store(ctx, true, 0, macs, sizeof(macs));
-}
-
-/* The checks that decide whether XDP can finish a packet on its own or
- * must leave it to the kernel, which then does TTL, MTU and ARP the
- * standard way (and sends the ICMP errors that go with them).
- */
-static __always_inline int xdp_can_finish(bool xdp_tx, __u8 ttl, __u32 len,
-					  __u16 mtu, bool have_mac)
-{
-	if (!xdp_tx)
-		return MWAN_EV_PASS_NO_XDP_TX;
-	if (ttl <= 1)
-		return MWAN_EV_PASS_TTL;
-	if (!have_mac)
-		return MWAN_EV_PASS_NO_NEIGH;
-	if (len > mtu)
-		return MWAN_EV_PASS_MTU;
-	return 0;
-}
-
-/* Rewritten and ready: account and send, out of a WAN or into the LAN. */
-static __always_inline int xdp_send_out(const struct steer *s, __u32 len)
-{
-	if (s->flow)
-		flow_account(s->flow, true, len);
-	wanstat_out(s->wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_OUT);
-	/* an interface mwan_tx does not know (yet) gets it from the kernel */
-	return bpf_redirect_map(&mwan_tx, s->w->ifindex, XDP_PASS);
-}
-
-static __always_inline int xdp_send_in(const struct mwan_lan *lan,
-				       const struct steer *s, __u32 len)
-{
-	if (s->flow)
-		flow_account(s->flow, false, len);
-	wanstat_in(s->wan, len);
-	stat_inc(MWAN_EV_XDP_FWD_IN);
-	return bpf_redirect_map(&mwan_tx, lan->ifindex, XDP_PASS);
-}
-
-static __always_inline int xdp_verdict(struct xdp_md *ctx, int v, __u32 reason)
-{
-	return v == V_PASS ? xdp_pass(reason) : xdp_drop(ctx, reason);
-}
-
-static __always_inline int xdp_outbound(struct xdp_md *ctx,
-					const struct mwan_cfg *cfg,
-					const struct pkt4 *p)
-{
+	bool outbound = ifc == IFACE_LAN;
+	__u32 len = ctx_len(ctx, true), why;
+	struct pkt p, quote = {}, *in;
 	struct decision d = {};
-	struct pkt4 in = {};
-	const struct mwan_wan *w;
-	__u32 len = ctx_len(ctx, true);
-	int v, why;
+	struct xdp_hop hop;
+	int v, err;
 
-	v = decide_outbound(ctx, true, cfg, p, &in, &d);
+	err = parse_pkt(ctx, true, sizeof(struct ethhdr), &p, v6);
+	v = guard_xdp_in(cfg, err, &p, &d.reason, v6);
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
-	w = d.s.w;
-	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->ttl, p->len, w->mtu,
-			     w->flags & MWAN_WAN_NEIGH4);
-	if (why)
-		return xdp_pass(why);
-	if (nat4_snat(ctx, true, p, &in, d.s.ext) || xdp_dec_ttl(ctx, p) ||
-	    xdp_set_macs(ctx, w->gw_mac, w->if_mac))
-		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	return xdp_send_out(&d.s, len);
-}
-
-static __always_inline int xdp_inbound(struct xdp_md *ctx,
-				       const struct mwan_cfg *cfg, __u32 wan,
-				       const struct pkt4 *p)
-{
-	struct decision d = {};
-	struct pkt4 in = {};
-	const struct mwan_nat4 *nat;
-	const struct mwan_lan *lan;
-	__u32 len = ctx_len(ctx, true);
-	int v, why;
-
-	v = decide_inbound(ctx, true, cfg, wan, p, &in, &d);
-	if (v != V_FWD)
-		return xdp_verdict(ctx, v, d.reason);
-	nat = bpf_map_lookup_elem(&mwan_nat4, &d.internal);
-	lan = nat ? lan_at(cfg, nat->lan) : NULL;
-	if (!lan)
-		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
-	why = xdp_can_finish(lan->xdp_tx, p->ttl, p->len, lan->mtu,
-			     nat->has_mac);
-	if (why)
-		return xdp_pass(why);
-	if (nat4_dnat(ctx, true, p, &in, d.internal) || xdp_dec_ttl(ctx, p) ||
-	    xdp_set_macs(ctx, nat->mac, lan->mac))
-		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	return xdp_send_in(lan, &d.s, len);
-}
-
-static __always_inline int xdp_set_hop6(struct xdp_md *ctx,
-					const struct pkt6 *p)
-{
-	__u8 hop = p->hop - 1;
-
-	return ctx_store(ctx, true, p->l3 + IP6_HOP_OFF, &hop, 1);
-}
-
-/* Where the IPv6 fast path parses an ICMP error's quote: mwan_scratch,
- * not the stack (the frames of main -> xdp_ipv6 -> xdp_outbound6 ->
- * count_drop must fit 512 bytes on 6.1), cleared for each packet.
- */
-static __always_inline struct pkt6 *quote6_scratch(void)
-{
-	__u32 zero = 0;
-	struct pkt6 *in = bpf_map_lookup_elem(&mwan_scratch, &zero);
-
-	_Static_assert(sizeof(*in) <= sizeof(struct mwan_scratch),
-		       "mwan_scratch");
-	if (in)
-		__builtin_memset(in, 0, sizeof(*in));
-	return in;
-}
-
-static __noinline int xdp_outbound6(struct xdp_md *ctx,
-				    const struct mwan_cfg *cfg,
-				    const struct pkt6 *p)
-{
-	struct pkt6 *in = quote6_scratch();
-	struct decision6 d = {};
-	const struct mwan_wan *w;
-	__u32 len = ctx_len(ctx, true);
-	int v, why;
-
+	in = quote_room(&quote, true, v6);
 	if (!in)
 		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
-	v = decide_outbound6(ctx, true, cfg, p, in, &d);
+	v = decide(ctx, true, cfg, ifc, &p, in, &d, v6);
 	if (v != V_FWD)
 		return xdp_verdict(ctx, v, d.reason);
-	w = d.s.w;
-	why = xdp_can_finish(w->flags & MWAN_WAN_XDP_TX, p->hop, p->len, w->mtu,
-			     w->flags & MWAN_WAN_NEIGH6);
+	/* what XDP cannot finish (TTL, MTU, no neighbour) the kernel does */
+	why = xdp_next_hop(cfg, outbound, &p, &d, &hop, v6);
 	if (why)
 		return xdp_pass(why);
-	if (npt6_snat(ctx, true, cfg, p, in, d.npt, &d.reason) ||
-	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, w->gw6_mac, w->if_mac))
-		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
-	return xdp_send_out(&d.s, len);
-}
-
-static __noinline int xdp_inbound6(struct xdp_md *ctx,
-				   const struct mwan_cfg *cfg, __u32 wan,
-				   const struct pkt6 *p)
-{
-	struct pkt6 *in = quote6_scratch();
-	struct decision6 d = {};
-	const struct mwan_neigh6 *nb;
-	const struct mwan_lan *lan;
-	__u32 len = ctx_len(ctx, true);
-	int v, why;
-
-	if (!in)
-		return xdp_pass(MWAN_EV_PASS_SLOW_PATH);
-	v = decide_inbound6(ctx, true, cfg, wan, p, in, &d);
-	if (v != V_FWD)
-		return xdp_verdict(ctx, v, d.reason);
-	nb = bpf_map_lookup_elem(&mwan_neigh6, &d.internal);
-	lan = lan_at(cfg, cfg->lan6);
-	if (!lan)
-		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
-	why = xdp_can_finish(lan->xdp_tx, p->hop, p->len, lan->mtu, nb != NULL);
+	why = xlate(ctx, true, cfg, outbound, &p, in, &d, v6);
+	if (!why)
+		why = xdp_l2_rewrite(ctx, &p, &hop, v6);
 	if (why)
-		return xdp_pass(why);
-	if (!nb)
-		return xdp_pass(MWAN_EV_PASS_NO_NEIGH);
-	if (npt6_dnat(ctx, true, cfg, p, in, &d, &d.reason) ||
-	    xdp_set_hop6(ctx, p) || xdp_set_macs(ctx, nb->mac, lan->mac))
-		return xdp_drop(ctx, d.reason ? d.reason : MWAN_DROP_TRUNCATED);
-	return xdp_send_in(lan, &d.s, len);
+		return xdp_drop(ctx, drop_reason(why));
+	return xdp_send(&d, &hop, outbound, len);
 }
 
-static __noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
-			       __u32 ifc)
+__noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			__u32 ifc)
 {
-	struct pkt6 p;
-	int err;
-
-	/* Without lan.ipv6 no IPv6 is ours, whatever it looks like. */
-	if (!cfg->lan_plen6)
-		return xdp_pass(MWAN_EV_PASS_UNMAPPED);
-	err = parse_ipv6(ctx, true, sizeof(struct ethhdr),
-			 ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p);
-	if (err == PARSE_DEFER)
-		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
-	if (err)
-		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	if (p.ext_hdr)
-		return xdp_pass(MWAN_EV_PASS_EXT_HDR);
-	if (ifc == IFACE_LAN)
-		return xdp_outbound6(ctx, cfg, &p);
-	return xdp_inbound6(ctx, cfg, ifc, &p);
+	if (!cfg)
+		return XDP_PASS;
+	return xdp_pipeline(ctx, cfg, ifc, false);
 }
 
-static __always_inline int l2_pass(enum l2_class c)
+__noinline int xdp_ipv6(struct xdp_md *ctx, const struct mwan_cfg *cfg,
+			__u32 ifc)
 {
-	if (c == L2_CONTROL)
-		return MWAN_EV_PASS_CONTROL;
-	if (c == L2_VLAN)
-		return MWAN_EV_PASS_VLAN;
-	return MWAN_EV_PASS_NOT_IP;
+	if (!cfg)
+		return XDP_PASS;
+	return xdp_pipeline(ctx, cfg, ifc, true);
 }
 
-static __noinline int xdp_ipv4(struct xdp_md *ctx, const struct mwan_cfg *cfg,
-			       __u32 ifc)
-{
-	struct pkt4 p;
-
-	if (parse_ipv4(ctx, true, sizeof(struct ethhdr),
-		       ctx_len(ctx, true) - sizeof(struct ethhdr), false, &p))
-		return xdp_drop(ctx, MWAN_DROP_TRUNCATED);
-	if (p.ihl != 5)
-		return xdp_pass(MWAN_EV_PASS_IP_OPTIONS);
-	if (ifc == IFACE_LAN)
-		return xdp_outbound(ctx, cfg, &p);
-	return xdp_inbound(ctx, cfg, ifc, &p);
-}
-
-/* One subprogram per family: each keeps its own stack frame and verifier
- * states, and the ingress filter's global functions fit under both.
- */
 SEC("xdp")
 int mwan_xdp(struct xdp_md *ctx)
 {
@@ -343,189 +111,45 @@ int mwan_xdp(struct xdp_md *ctx)
  * and the guard that no internal source ever leaves.
  */
 
-static __always_inline int tc_drop(struct __sk_buff *skb, __u32 reason)
+static __always_inline int tc_in_pipeline(struct __sk_buff *skb,
+					  const struct mwan_cfg *cfg, __u32 ifc,
+					  __u32 l3, bool v6)
 {
-	count_drop(skb->ifindex, reason);
-	return TC_ACT_SHOT;
-}
-
-static __always_inline int tc_verdict(struct __sk_buff *skb, int v,
-				      __u32 reason)
-{
-	return v == V_PASS ? TC_ACT_OK : tc_drop(skb, reason);
-}
-
-/* LAN ingress: the kernel routes by the WAN's fwmark; SNAT follows at that
- * WAN's egress.
- */
-static __always_inline int tc_mark(struct __sk_buff *skb, const struct steer *s)
-{
-	skb->mark = s->w->fwmark;
-	if (s->flow)
-		flow_account(s->flow, true, skb->len);
-	stat_inc(MWAN_EV_TC_MARK);
-	return TC_ACT_OK;
-}
-
-/* WAN ingress after DNAT. With net.ipv4/ipv6 fwmark_reflect the kernel's
- * own ICMP errors about this packet leave by the WAN it came in on.
- */
-static __always_inline int tc_dnat_done(struct __sk_buff *skb, __u32 wan,
-					struct mwan_flow *flow)
-{
-	const struct mwan_wan *w = bpf_map_lookup_elem(&mwan_wans, &wan);
-
-	if (w)
-		skb->mark = w->fwmark;
-	if (flow)
-		flow_account(flow, false, skb->len);
-	wanstat_in(wan, skb->len);
-	stat_inc(MWAN_EV_TC_DNAT);
-	return TC_ACT_OK;
-}
-
-/* What a TC program sees on interface ifc, and where its IP header
- * starts (*l3): after the Ethernet header, or at 0 on an L3 WAN, whose
- * skb->protocol says what it carries.
- */
-static __always_inline enum l2_class tc_classify(struct __sk_buff *skb,
-						 __u32 ifc, __u32 *l3)
-{
-	const struct mwan_wan *w = NULL;
-
-	*l3 = sizeof(struct ethhdr);
-	if (ifc < MWAN_MAX_WANS)
-		w = bpf_map_lookup_elem(&mwan_wans, &ifc);
-	if (!w || !(w->flags & MWAN_WAN_L3))
-		return parse_l2(skb, false);
-	*l3 = 0;
-	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return L2_IPV4;
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return L2_IPV6;
-	return L2_OTHER;
-}
-
-static __always_inline int tc_parse(struct __sk_buff *skb, __u32 l3,
-				    struct pkt4 *p)
-{
-	if (skb->len < l3)
-		return PARSE_BAD;
-	return parse_ipv4(skb, false, l3, skb->len - l3, false, p);
-}
-
-static __always_inline int tc_outbound(struct __sk_buff *skb,
-				       const struct mwan_cfg *cfg,
-				       const struct pkt4 *p)
-{
+	struct pkt p, in = {};
 	struct decision d = {};
-	struct pkt4 in = {};
-	int v;
-
-	v = decide_outbound(skb, false, cfg, p, &in, &d);
-	if (v != V_FWD)
-		return tc_verdict(skb, v, d.reason);
-	return tc_mark(skb, &d.s);
-}
-
-static __always_inline int tc_inbound(struct __sk_buff *skb,
-				      const struct mwan_cfg *cfg, __u32 wan,
-				      const struct pkt4 *p)
-{
-	struct decision d = {};
-	struct pkt4 in = {};
-	int v;
-
-	v = decide_inbound(skb, false, cfg, wan, p, &in, &d);
-	if (v != V_FWD)
-		return tc_verdict(skb, v, d.reason);
-	if (nat4_dnat(skb, false, p, &in, d.internal))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	return tc_dnat_done(skb, wan, d.s.flow);
-}
-
-static __always_inline int tc_parse6(struct __sk_buff *skb, __u32 l3,
-				     struct pkt6 *p)
-{
-	if (skb->len < l3)
-		return PARSE_BAD;
-	return parse_ipv6(skb, false, l3, skb->len - l3, false, p);
-}
-
-static __noinline int tc_outbound6(struct __sk_buff *skb,
-				   const struct mwan_cfg *cfg,
-				   const struct pkt6 *p)
-{
-	struct decision6 d = {};
-	struct pkt6 in = {};
-	int v;
-
-	v = decide_outbound6(skb, false, cfg, p, &in, &d);
-	if (v != V_FWD)
-		return tc_verdict(skb, v, d.reason);
-	return tc_mark(skb, &d.s);
-}
-
-static __noinline int tc_inbound6(struct __sk_buff *skb,
-				  const struct mwan_cfg *cfg, __u32 wan,
-				  const struct pkt6 *p)
-{
-	struct decision6 d = {};
-	struct pkt6 in = {};
-	int v;
-
-	v = decide_inbound6(skb, false, cfg, wan, p, &in, &d);
-	if (v != V_FWD)
-		return tc_verdict(skb, v, d.reason);
-	if (npt6_dnat(skb, false, cfg, p, &in, &d, &d.reason))
-		return tc_drop(skb, d.reason);
-	return tc_dnat_done(skb, wan, d.s.flow);
-}
-
-static __noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
-			     __u32 ifc, __u32 l3)
-{
-	struct pkt6 p;
 	__u32 why;
-	int err;
+	int v, err;
 
-	err = tc_parse6(skb, l3, &p);
-	/* What is not translated (no lan.ipv6, headers too deep to parse)
-	 * still meets the ingress filter's address checks on a WAN: the
-	 * fast path left it to this program.
-	 */
-	if (err == PARSE_DEFER || (!err && !cfg->lan_plen6)) {
-		why = 0;
-		if (ifc < MWAN_MAX_WANS) {
-			p.icmp_error = false;
-			why = wan_ingress6(cfg, ifc, &p);
-			if (!why && cfg->lan_plen6)
-				why = wan_prefix6_elsewhere(ifc, &p.daddr,
-							    cfg->lan_plen6);
-		}
-		return why ? tc_drop(skb, why) : TC_ACT_OK;
-	}
-	if (err)
-		return cfg->lan_plen6 ? tc_drop(skb, MWAN_DROP_TRUNCATED) :
-					TC_ACT_OK;
+	err = parse_pkt(skb, false, l3, &p, v6);
+	v = guard_tc_in(cfg, ifc, err, &p, &d.reason, v6);
+	if (v == V_FWD)
+		v = decide(skb, false, cfg, ifc, &p, &in, &d, v6);
+	if (v != V_FWD)
+		return tc_verdict(skb, v, d.reason);
 	if (ifc == IFACE_LAN)
-		return tc_outbound6(skb, cfg, &p);
-	return tc_inbound6(skb, cfg, ifc, &p);
+		return tc_mark(skb, &d.s);
+	why = xlate(skb, false, cfg, false, &p, &in, &d, v6);
+	if (why)
+		return tc_drop(skb, drop_reason(why));
+	return tc_dnat_done(skb, ifc, d.s.flow);
 }
 
-static __noinline int tc_in4(struct __sk_buff *skb, const struct mwan_cfg *cfg,
-			     __u32 ifc, __u32 l3)
+__noinline int tc_in4(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+		      __u32 ifc, __u32 l3)
 {
-	struct pkt4 p;
-
-	if (tc_parse(skb, l3, &p))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	if (ifc == IFACE_LAN)
-		return tc_outbound(skb, cfg, &p);
-	return tc_inbound(skb, cfg, ifc, &p);
+	if (!cfg)
+		return TC_ACT_OK;
+	return tc_in_pipeline(skb, cfg, ifc, l3, false);
 }
 
-/* One subprogram per family, as mwan_xdp. */
+__noinline int tc_in6(struct __sk_buff *skb, const struct mwan_cfg *cfg,
+		      __u32 ifc, __u32 l3)
+{
+	if (!cfg)
+		return TC_ACT_OK;
+	return tc_in_pipeline(skb, cfg, ifc, l3, true);
+}
+
 SEC("tc")
 int mwan_tc_in(struct __sk_buff *skb)
 {
@@ -546,189 +170,62 @@ int mwan_tc_in(struct __sk_buff *skb)
 	return tc_in4(skb, cfg, ifc, l3);
 }
 
-/* A router-generated ICMP error about an inbound packet quotes the internal
- * address the packet was translated to; give it back its public face.
- */
-static __always_inline int tc_guard_quote(struct __sk_buff *skb,
-					  const struct mwan_cfg *cfg, __u32 wan,
-					  const struct pkt4 *p)
+/* An internal source at WAN egress: translated, or it does not leave. */
+static __always_inline int tc_out_snat(struct __sk_buff *skb,
+				       const struct mwan_cfg *cfg, __u32 wan,
+				       const struct pkt *p, bool v6)
 {
-	const struct mwan_nat4 *nat;
-	struct pkt4 in = {};
+	struct decision d = {};
+	struct pkt in = {};
+	__u32 why;
+	int v;
 
-	if (parse_quote(skb, false, p, &in))
-		return TC_ACT_OK;
-	if (in_lan4(cfg, in.saddr))
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (!in_lan4(cfg, in.daddr))
-		return TC_ACT_OK;
-	nat = bpf_map_lookup_elem(&mwan_nat4, &in.daddr);
-	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan])
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (nat4_set_quoted_addr(skb, false, p, &in, false, nat->ext[wan]))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	return TC_ACT_OK;
+	v = decide_snat(skb, wan, p, &in, &d, v6);
+	if (v != V_FWD)
+		return tc_verdict(skb, v, d.reason);
+	why = xlate(skb, false, cfg, true, p, &in, &d, v6);
+	if (why)
+		return tc_drop(skb, drop_reason(why));
+	return tc_snat_done(skb, wan);
 }
 
-/* A LAN source without a public address on this WAN: remembered for
- * the loader's log and bpfctl (mwan_unmapped), then dropped.
+/* Anything else leaving a WAN: the router's own and what it forwards
+ * untranslated. Private and spoofed sources stay in; the router's ICMP
+ * errors about inbound packets get their quote's public face.
  */
-static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
+static __always_inline int tc_out_guard(struct __sk_buff *skb,
+					const struct mwan_cfg *cfg, __u32 wan,
+					const struct pkt *p, bool v6)
 {
-	struct mwan_unmapped *u =
-		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
-	struct mwan_unmapped v = {};
+	struct decision d = {};
+	struct pkt in = {};
+	__u32 why;
+	int v;
 
-	if (u) {
-		u->last_ns = bpf_ktime_get_ns();
-		u->packets++;
-		u->dst = p->daddr;
-		u->wan = wan;
-		return;
-	}
-	v.last_ns = bpf_ktime_get_ns();
-	v.packets = 1;
-	v.dst = p->daddr;
-	v.wan = wan;
-	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
-}
-
-/* A source that may not leave (BCP 38, or transit between WANs): kept
- * for the loader's log (mwan_spoofed), counted where it came in (its
- * LAN, or the WAN it arrived on), dropped. IPv4 as ::ffff:a.b.c.d.
- */
-static __always_inline int tc_spoofed(struct __sk_buff *skb, __u32 wan,
-				      __u32 reason, const void *src,
-				      const void *dst, __u32 alen)
-{
-	struct in6_addr_raw key = {};
-	struct mwan_spoofed v = {}, *u;
-	__u8 *to;
-
-	if (alen == 4) {
-		key.a[10] = 0xff;
-		key.a[11] = 0xff;
-		__builtin_memcpy(&key.a[12], src, 4);
-	} else {
-		__builtin_memcpy(key.a, src, 16);
-	}
-	/* a source seen before is updated in place: a flood of them costs
-	 * no map update per packet
-	 */
-	u = bpf_map_lookup_elem(&mwan_spoofed, &key);
-	if (!u) {
-		bpf_map_update_elem(&mwan_spoofed, &key, &v, BPF_NOEXIST);
-		u = bpf_map_lookup_elem(&mwan_spoofed, &key);
-	}
-	if (u) {
-		to = u->dst;
-		if (alen == 4) {
-			__builtin_memset(to, 0, 10);
-			to[10] = 0xff;
-			to[11] = 0xff;
-			__builtin_memcpy(to + 12, dst, 4);
-		} else {
-			__builtin_memcpy(to, dst, 16);
-		}
-		u->last_ns = bpf_ktime_get_ns();
-		u->packets++;
-		u->wan = wan;
-		u->in_ifindex = skb->ingress_ifindex;
-		u->reason = reason;
-	}
-	count_drop(skb->ingress_ifindex, reason);
-	return TC_ACT_SHOT;
-}
-
-/* What leaves a WAN untranslated with a private source the router does
- * not own came from some network behind it that mwan does not serve.
- */
-static __always_inline bool private_leak4(__be32 src)
-{
-	return is_private4(src) && !is_local4(src);
-}
-
-static __always_inline int tc_snat(struct __sk_buff *skb,
-				   const struct mwan_cfg *cfg, __u32 wan,
-				   const struct pkt4 *p)
-{
-	const struct mwan_nat4 *nat =
-		bpf_map_lookup_elem(&mwan_nat4, &p->saddr);
-	struct pkt4 in = {};
-	__be32 ext;
-
-	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
-		note_unmapped(p, wan);
-		return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
-	}
-	ext = nat->ext[wan];
-	if (p->icmp_error && !p->later_frag &&
-	    (parse_quote(skb, false, p, &in) || in.daddr != p->saddr))
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (nat4_snat(skb, false, p, &in, ext))
-		return tc_drop(skb, MWAN_DROP_TRUNCATED);
-	wanstat_out(wan, skb->len);
-	stat_inc(MWAN_EV_TC_SNAT);
-	return TC_ACT_OK;
-}
-
-/* IPv6 at WAN egress: translate what the slow path sends with an internal
- * source, or drop it when the WAN has no prefix; give router-generated
- * errors about inbound packets their external quote.
- */
-static __always_inline int
-tc_out6(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan, __u32 l3)
-{
-	const struct mwan_npt *e = npt_get(wan);
-	struct pkt6 p, in = {};
-	__u32 reason = 0;
-
-	if (tc_parse6(skb, l3, &p)) {
-		struct addr6 src;
-
-		if (bpf_skb_load_bytes(skb, l3 + 8, &src, 16))
-			return TC_ACT_OK;
-		if (in_lan6(cfg, &src))
-			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
-		if (is_ula6(&src) && !is_local6(&src))
-			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
-		reason = wan_egress6(cfg, wan, &src, skb->ingress_ifindex);
-		if (reason)
-			return tc_drop(skb, reason);
-		return TC_ACT_OK;
-	}
-	if (in_lan6(cfg, &p.saddr)) {
-		if (!e)
-			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
-		if (p.icmp_error && !p.later_frag &&
-		    (parse_quote6(skb, false, &p, &in) ||
-		     __builtin_memcmp(&in.daddr, &p.saddr, 16)))
-			return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-		if (npt6_snat(skb, false, cfg, &p, &in, e, &reason))
-			return tc_drop(skb, reason);
-		wanstat_out(wan, skb->len);
-		stat_inc(MWAN_EV_TC_SNAT);
-		return TC_ACT_OK;
-	}
-	if (is_ula6(&p.saddr) && !is_local6(&p.saddr))
+	if (private_leak(pkt_src(p, v6), v6))
 		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
-	reason = wan_egress6(cfg, wan, &p.saddr, skb->ingress_ifindex);
-	if (reason)
-		return tc_spoofed(skb, wan, reason, &p.saddr, &p.daddr, 16);
-	if (!p.icmp_error || p.later_frag || parse_quote6(skb, false, &p, &in))
-		return TC_ACT_OK;
-	if (in_lan6(cfg, &in.saddr))
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (!in_lan6(cfg, &in.daddr))
-		return TC_ACT_OK;
-	if (!e)
-		return tc_drop(skb, MWAN_DROP_ICMP_BAD_INNER);
-	if (rfc_or_fail(npt6_rewrite(skb, false, in.l3 + IP6_DADDR_OFF,
-				     &in.daddr, e->ext, cfg->lan_plen6,
-				     e->adj_out),
-			&reason))
-		return tc_drop(skb, reason);
-	return TC_ACT_OK;
+	why = wan_egress(cfg, wan, pkt_src(p, v6), skb->ingress_ifindex, v6);
+	if (why)
+		return guard_spoofed(skb, wan, why, p, v6);
+	v = decide_quote_out(skb, cfg, wan, p, &in, &d, v6);
+	if (v != V_FWD)
+		return tc_verdict(skb, v, d.reason);
+	why = xlate_quote_out(skb, false, cfg, p, &in, &d, v6);
+	return why ? tc_drop(skb, drop_reason(why)) : TC_ACT_OK;
+}
+
+/* Without lan.ipv6 no IPv6 is translated, but no ULA leaves either. */
+static __always_inline int tc_out_pipeline(struct __sk_buff *skb,
+					   const struct mwan_cfg *cfg,
+					   __u32 wan, __u32 l3, bool v6)
+{
+	struct pkt p;
+
+	if (parse_pkt(skb, false, l3, &p, v6))
+		return guard_unparsed_out(skb, cfg, wan, l3, v6);
+	if (in_lan46(cfg, pkt_src(&p, v6), v6))
+		return tc_out_snat(skb, cfg, wan, &p, v6);
+	return tc_out_guard(skb, cfg, wan, &p, v6);
 }
 
 SEC("tc")
@@ -736,8 +233,7 @@ int mwan_tc_out(struct __sk_buff *skb)
 {
 	const struct mwan_cfg *cfg = get_cfg();
 	enum l2_class c;
-	struct pkt4 p;
-	__u32 wan, l3, reason;
+	__u32 wan, l3;
 
 	if (!cfg || !cfg->n_lans)
 		return TC_ACT_OK;
@@ -747,32 +243,7 @@ int mwan_tc_out(struct __sk_buff *skb)
 	c = tc_classify(skb, wan, &l3);
 	if (c != L2_IPV4 && c != L2_IPV6)
 		return TC_ACT_OK;
-	/* without lan.ipv6 nothing is translated, but no ULA leaves */
 	if (c == L2_IPV6)
-		return tc_out6(skb, cfg, wan, l3);
-	if (tc_parse(skb, l3, &p)) {
-		/* Unparseable but plainly internal: still never let it out. */
-		__be32 src;
-
-		if (bpf_skb_load_bytes(skb, l3 + 12, &src, 4))
-			return TC_ACT_OK;
-		if (in_lan4(cfg, src))
-			return tc_drop(skb, MWAN_DROP_INTERNAL_SRC);
-		if (private_leak4(src))
-			return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
-		reason = wan_egress4(cfg, wan, src, skb->ingress_ifindex);
-		if (reason)
-			return tc_drop(skb, reason);
-		return TC_ACT_OK;
-	}
-	if (in_lan4(cfg, p.saddr))
-		return tc_snat(skb, cfg, wan, &p);
-	if (private_leak4(p.saddr))
-		return tc_drop(skb, MWAN_DROP_PRIVATE_SRC);
-	reason = wan_egress4(cfg, wan, p.saddr, skb->ingress_ifindex);
-	if (reason)
-		return tc_spoofed(skb, wan, reason, &p.saddr, &p.daddr, 4);
-	if (p.icmp_error && !p.later_frag)
-		return tc_guard_quote(skb, cfg, wan, &p);
-	return TC_ACT_OK;
+		return tc_out_pipeline(skb, cfg, wan, l3, true);
+	return tc_out_pipeline(skb, cfg, wan, l3, false);
 }

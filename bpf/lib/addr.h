@@ -6,6 +6,12 @@
 #include "maps.h"
 #include "parse6.h"
 
+/* An address of either family, as the caller's `v6` says (parse.h). */
+union addr46 {
+	__be32 v4;
+	struct addr6 v6;
+};
+
 /* ---- IPv4 ---- */
 
 /* Inside any LAN's ipv4. A free slot has mask4 0 and net4 0xffffffff:
@@ -102,6 +108,24 @@ static __always_inline bool is_local6(const struct addr6 *a)
 static __always_inline bool is_ula6(const struct addr6 *a)
 {
 	return (((const __u8 *)a)[0] & 0xfe) == 0xfc;
+}
+
+/* ---- either ---- */
+
+static __always_inline bool in_lan46(const struct mwan_cfg *cfg,
+				     const union addr46 *a, bool v6)
+{
+	return v6 ? in_lan6(cfg, &a->v6) : in_lan4(cfg, a->v4);
+}
+
+/* A private source the router does not own: from some network behind it
+ * that mwan does not serve, never to leave a WAN untranslated.
+ */
+static __always_inline bool private_leak(const union addr46 *a, bool v6)
+{
+	if (v6)
+		return is_ula6(&a->v6) && !is_local6(&a->v6);
+	return is_private4(a->v4) && !is_local4(a->v4);
 }
 
 #endif

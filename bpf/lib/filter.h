@@ -3,7 +3,7 @@
 #ifndef MWAN_BPF_FILTER_H
 #define MWAN_BPF_FILTER_H
 
-#include "addr.h"
+#include "npt.h"
 
 /* ---- ingress: what arrives on a WAN ----
  *
@@ -112,6 +112,53 @@ static __always_inline __u32 ingress_check6(const struct mwan_cfg *cfg,
 		return MWAN_DROP_SPOOFED_OWN_SRC;
 	return ingress_listed(bpf_map_lookup_elem(&mwan_ingress6, &k),
 			      to_router);
+}
+
+/* Inbound to another WAN's external prefix: accepted only on the WAN
+ * that owns it (as mwan_pub4 says for IPv4). Global, as wan_ingress4.
+ */
+__noinline __u32 wan_prefix6_elsewhere(__u32 wan, const struct addr6 *dst,
+				       __u32 plen)
+{
+	__u32 i;
+
+	if (!dst)
+		return 0;
+	for (i = 0; i < MWAN_MAX_WANS; i++) {
+		const struct mwan_npt *e;
+
+		if (i == wan)
+			continue;
+		e = npt_get(i);
+		if (e && in_prefix6(dst, e->ext, plen))
+			return MWAN_DROP_WRONG_WAN;
+	}
+	return 0;
+}
+
+/* The ingress filter's verdict on an IPv6 packet that arrived on WAN
+ * `wan`: a global function, as wan_ingress4.
+ */
+__noinline __u32 wan_ingress6(const struct mwan_cfg *cfg, __u32 wan,
+			      const struct pkt6 *p)
+{
+	const struct mwan_npt *own;
+	__u32 why;
+
+	/* few live values and one key at a time: this frame sits on top of
+	 * the pipeline's, under the 512-byte limit of them all
+	 */
+	if (!cfg || !p)
+		return 0;
+	own = npt_get(wan);
+	if (own && in_prefix6(&p->saddr, own->ext, cfg->lan_plen6))
+		return MWAN_DROP_SPOOFED_OWN_SRC;
+	if (own && in_prefix6(&p->daddr, own->ext, cfg->lan_plen6)) {
+		why = ingress_check6(cfg, &p->saddr, &p->daddr, false);
+		/* as wan_ingress4: an error from a bogon to this prefix */
+		return why == MWAN_DROP_BOGON_SRC && p->icmp_error ? 0 : why;
+	}
+	return ingress_check6(cfg, &p->saddr, &p->daddr, true);
 }
 
 /* ---- egress (BCP 38): what leaves by a WAN untranslated ----

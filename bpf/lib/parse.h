@@ -1,233 +1,63 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Header parsing into one flat view: L2 classification, IPv4, L4 ports. */
+/* Parse stage: one packet view for both families, filled by parse_pkt(). */
 #ifndef MWAN_BPF_PARSE_H
 #define MWAN_BPF_PARSE_H
 
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/in.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
-#include <bpf/bpf_endian.h>
+#include "addr.h"
 
-#include "ctx.h"
-
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD 0x88A8
-#endif
-/* linux/icmp.h drags in libc socket headers, so the few ICMP bits we need
- * are spelled out here.
+/* One packet, or the packet an ICMP error quotes, as the stages see it:
+ * the view of its family. Which one is never stored: like ctx.h's `xdp`,
+ * every stage takes the family as a compile-time constant `v6`, so each
+ * program's per-family subprogram keeps only its own code (and its
+ * verifier states stay apart from the other family's).
  */
-#define ICMP_ECHOREPLY 0
-#define ICMP_DEST_UNREACH 3
-#define ICMP_SOURCE_QUENCH 4
-#define ICMP_REDIRECT 5
-#define ICMP_ECHO 8
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_PARAMETERPROB 12
-#define ICMP_TIMESTAMP 13
-#define ICMP_TIMESTAMPREPLY 14
-
-struct icmp_echo_hdr {
-	__u8 type;
-	__u8 code;
-	__sum16 checksum;
-	__be16 id;
-	__be16 seq;
+struct pkt {
+	union {
+		struct pkt4 v4;
+		struct pkt6 v6;
+	};
 };
 
-#define IP_MF 0x2000
-#define IP_OFFSET 0x1fff
+/* Parse the IP header at l3, bounded by the frame (XDP) or skb (TC). */
+static __always_inline int parse_pkt(void *ctx, bool xdp, __u32 l3,
+				     struct pkt *p, bool v6)
+{
+	__u32 len = ctx_len(ctx, xdp);
 
-enum l2_class {
-	L2_IPV4, /* untagged IPv4: ours to look at */
-	L2_IPV6, /* untagged IPv6 */
-	L2_CONTROL, /* EAPOL, bridge-group addresses: never touched */
-	L2_VLAN, /* tagged data: the kernel's VLAN devices own it */
-	L2_OTHER, /* ARP, anything else */
-	L2_SHORT,
-};
+	if (len < l3)
+		return PARSE_BAD;
+	if (v6)
+		return parse_ipv6(ctx, xdp, l3, len - l3, false, &p->v6);
+	return parse_ipv4(ctx, xdp, l3, len - l3, false, &p->v4);
+}
 
-/* Link-local control frames (01:80:c2:00:00:00-0f: STP, LLDP, EAPOL's
- * PAE group) go to the kernel whatever their EtherType.
+/* The source address of a parsed packet. */
+static __always_inline const union addr46 *pkt_src(const struct pkt *p, bool v6)
+{
+	if (v6)
+		return (const union addr46 *)&p->v6.saddr;
+	return (const union addr46 *)&p->v4.saddr;
+}
+
+/* Where the quote of an ICMP error is parsed: `stack`, except on the
+ * IPv6 fast path, where it is mwan_scratch (the frames of mwan_xdp, its
+ * IPv6 pipeline and count_drop must fit 512 bytes on 6.1), cleared for
+ * each packet. NULL: no room, which the caller leaves to the slow path.
  */
-static __always_inline bool eth_is_control_dst(const struct ethhdr *eth)
+static __always_inline struct pkt *quote_room(struct pkt *stack, bool xdp,
+					      bool v6)
 {
-	return eth->h_dest[0] == 0x01 && eth->h_dest[1] == 0x80 &&
-	       eth->h_dest[2] == 0xc2 && eth->h_dest[3] == 0 &&
-	       eth->h_dest[4] == 0 && (eth->h_dest[5] & 0xf0) == 0;
-}
+	__u32 zero = 0;
+	struct pkt *in;
 
-static __always_inline bool eth_is_vlan(__be16 proto)
-{
-	return proto == bpf_htons(ETH_P_8021Q) ||
-	       proto == bpf_htons(ETH_P_8021AD);
-}
-
-/* EAPOL must be recognised under up to two tags (802.1ad + 802.1Q,
- * including priority-only VLAN 0) so the supplicant keeps working on
- * tagged ISP links.
- */
-static __always_inline enum l2_class parse_l2(void *ctx, bool xdp)
-{
-	struct ethhdr eth;
-	__be16 proto;
-	__u32 off = sizeof(eth);
-	int i;
-
-	if (ctx_load(ctx, xdp, 0, &eth, sizeof(eth)))
-		return L2_SHORT;
-	if (eth_is_control_dst(&eth))
-		return L2_CONTROL;
-	proto = eth.h_proto;
-	if (proto == bpf_htons(ETH_P_IP))
-		return L2_IPV4;
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return L2_IPV6;
-#pragma clang loop unroll(full)
-	for (i = 0; i < 2; i++) {
-		if (!eth_is_vlan(proto))
-			break;
-		/* The inner EtherType sits in the last 2 bytes of the tag. */
-		if (ctx_load(ctx, xdp, off + 2, &proto, sizeof(proto)))
-			return L2_SHORT;
-		off += 4;
-	}
-	if (proto == bpf_htons(ETH_P_PAE))
-		return L2_CONTROL;
-	if (off != sizeof(eth))
-		return L2_VLAN;
-	return L2_OTHER;
-}
-
-/* Everything the NAT needs to know about one IPv4 packet (or about the
- * packet embedded in an ICMP error).
- */
-struct pkt4 {
-	__u32 l3; /* offset of the IPv4 header */
-	__u32 l4; /* offset of the L4 header */
-	__u32 len; /* IPv4 total length */
-	__be32 saddr;
-	__be32 daddr;
-	__be16 sport; /* ICMP echo: identifier */
-	__be16 dport;
-	__be16 frag_id;
-	__u8 proto;
-	__u8 ttl;
-	__u8 ihl;
-	bool frag; /* part of a fragmented datagram */
-	bool later_frag; /* non-zero offset: carries no L4 header */
-	bool has_ports; /* sport/dport (or echo id) are meaningful */
-	bool icmp_error;
-	bool l4_csum; /* the L4 checksum lies inside the data we have */
-	__u8 icmp_type;
-};
-
-enum parse_result {
-	PARSE_OK = 0,
-	PARSE_BAD = -1, /* malformed or truncated */
-	PARSE_DEFER = -2, /* well-formed as far as we looked, but deeper than
-			   * we parse: the kernel's to handle
-			   */
-};
-
-static __always_inline bool icmp_type_is_error(__u8 type)
-{
-	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
-	       type == ICMP_PARAMETERPROB || type == ICMP_SOURCE_QUENCH ||
-	       type == ICMP_REDIRECT;
-}
-
-static __always_inline bool icmp_type_is_echo(__u8 type)
-{
-	return type == ICMP_ECHO || type == ICMP_ECHOREPLY ||
-	       type == ICMP_TIMESTAMP || type == ICMP_TIMESTAMPREPLY;
-}
-
-/* L4 part. `avail` is how many bytes of L4 data exist: for an embedded
- * packet only a prefix was quoted, so missing checksums are normal there
- * while missing ports are not.
- */
-static __always_inline int parse_l4(void *ctx, bool xdp, struct pkt4 *p,
-				    __u32 avail)
-{
-	p->has_ports = false;
-	p->l4_csum = false;
-	p->sport = 0;
-	p->dport = 0;
-	if (p->later_frag)
-		return PARSE_OK;
-
-	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
-		__be16 ports[2];
-
-		if (ctx_load(ctx, xdp, p->l4, ports, sizeof(ports)))
-			return PARSE_BAD;
-		p->sport = ports[0];
-		p->dport = ports[1];
-		p->has_ports = true;
-		p->l4_csum = p->proto == IPPROTO_TCP ? avail >= 18 : avail >= 8;
-	} else if (p->proto == IPPROTO_ICMP) {
-		struct icmp_echo_hdr ic;
-
-		if (ctx_load(ctx, xdp, p->l4, &ic, sizeof(ic)))
-			return PARSE_BAD;
-		p->icmp_type = ic.type;
-		p->icmp_error = icmp_type_is_error(ic.type);
-		if (icmp_type_is_echo(ic.type)) {
-			p->sport = ic.id;
-			p->has_ports = true;
-		}
-		p->l4_csum = true;
-	}
-	return PARSE_OK;
-}
-
-/* Parse the IPv4 header at `l3`. `avail` bounds the datagram: the frame
- * for an outer header, the quoted bytes for an embedded one (whose total
- * length field then describes the original, not what we hold).
- */
-static __always_inline int parse_ipv4(void *ctx, bool xdp, __u32 l3,
-				      __u32 avail, bool embedded,
-				      struct pkt4 *p)
-{
-	struct iphdr ip;
-	__u16 frag;
-	__u32 hlen;
-
-	if (ctx_load(ctx, xdp, l3, &ip, sizeof(ip)))
-		return PARSE_BAD;
-	if (ip.version != 4 || ip.ihl < 5)
-		return PARSE_BAD;
-	hlen = ip.ihl * 4;
-	p->len = bpf_ntohs(ip.tot_len);
-	if (p->len < hlen || avail < hlen)
-		return PARSE_BAD;
-	if (!embedded && p->len > avail)
-		return PARSE_BAD;
-	if (!embedded)
-		avail = p->len;
-	p->l3 = l3;
-	p->l4 = l3 + hlen;
-	p->ihl = ip.ihl;
-	p->saddr = ip.saddr;
-	p->daddr = ip.daddr;
-	p->proto = ip.protocol;
-	p->ttl = ip.ttl;
-	p->frag_id = ip.id;
-	frag = bpf_ntohs(ip.frag_off);
-	p->frag = frag & (IP_MF | IP_OFFSET);
-	p->later_frag = frag & IP_OFFSET;
-	p->icmp_error = false;
-	p->icmp_type = 0;
-	if (parse_l4(ctx, xdp, p, avail - hlen))
-		return PARSE_BAD;
-	/* A first fragment too short to hold the L4 checksum is a known
-	 * evasion trick; we could not translate it correctly anyway.
-	 */
-	if (!embedded && p->has_ports && !p->l4_csum)
-		return PARSE_BAD;
-	return PARSE_OK;
+	if (!xdp || !v6)
+		return stack;
+	in = bpf_map_lookup_elem(&mwan_scratch, &zero);
+	_Static_assert(sizeof(in->v6) <= sizeof(struct mwan_scratch),
+		       "mwan_scratch");
+	if (in)
+		__builtin_memset(&in->v6, 0, sizeof(in->v6));
+	return in;
 }
 
 #endif

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* IPv6 parsing into one flat view: extension headers, fragments, L4 ports. */
+/* Parse stage, IPv6: extension headers, fragments, L4 ports, the quote. */
 #ifndef MWAN_BPF_PARSE6_H
 #define MWAN_BPF_PARSE6_H
 
 #include <stddef.h>
 #include <linux/ipv6.h>
 
-#include "parse.h"
+#include "parse4.h"
+
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+#define IP6_SADDR_OFF 8
+#define IP6_DADDR_OFF 24
+#define IP6_HOP_OFF 7
 
 #define NEXTHDR_HOP 0
 #define NEXTHDR_ROUTING 43
@@ -190,6 +197,20 @@ static __always_inline int parse_ipv6(void *ctx, bool xdp, __u32 l3,
 	if (err)
 		return err;
 	return parse6_l4(ctx, xdp, p, end, embedded);
+}
+
+/* Parse the packet an ICMPv6 error quotes. */
+static __always_inline int
+parse_quote6(void *ctx, bool xdp, const struct pkt6 *outer, struct pkt6 *in)
+{
+	__u32 hdr = (outer->l4 - outer->l3) + ICMP_HDR_LEN;
+
+	if (outer->len < hdr ||
+	    parse_ipv6(ctx, xdp, outer->l4 + ICMP_HDR_LEN, outer->len - hdr,
+		       true, in) ||
+	    in->icmp_error)
+		return PARSE_BAD;
+	return PARSE_OK;
 }
 
 #endif

@@ -1,175 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* IPv4 1:1 NAT: generic address rewrites, then per-direction decisions. */
-#ifndef MWAN_BPF_NAT4_H
-#define MWAN_BPF_NAT4_H
+/* Decide stage, IPv4: 1:1 NAT, per direction. */
+#ifndef MWAN_BPF_DECIDE4_H
+#define MWAN_BPF_DECIDE4_H
 
-#include <stddef.h>
-
-#include "steer.h"
+#include "verdict.h"
 #include "filter.h"
-
-#define TCP_CSUM_OFF 16
-#define UDP_CSUM_OFF 6
-#define ICMP_CSUM_OFF 2
-#define ICMP_HDR_LEN 8
-
-/* ---- generic rewrite operations ---- */
-
-static __always_inline __u32 addr_off(const struct pkt4 *p, bool src)
-{
-	return p->l3 + (src ? offsetof(struct iphdr, saddr) :
-			      offsetof(struct iphdr, daddr));
-}
-
-/* Replace the source or destination address of a packet, keeping the IP
- * header checksum and, where this packet carries it, the TCP/UDP checksum
- * (whose pseudo header covers the address) right.
- */
-static __always_inline int
-nat4_set_addr(void *ctx, bool xdp, const struct pkt4 *p, bool src, __be32 to)
-{
-	__be32 from = src ? p->saddr : p->daddr;
-
-	if (ctx_store32(ctx, xdp, addr_off(p, src), to))
-		return -1;
-	if (ctx_csum_fix32(ctx, xdp, p->l3 + offsetof(struct iphdr, check),
-			   from, to, false))
-		return -1;
-	if (p->later_frag)
-		return 0;
-	if (p->proto == IPPROTO_TCP)
-		return ctx_l4_csum_pseudo(ctx, xdp, p->l4 + TCP_CSUM_OFF, from,
-					  to, false);
-	if (p->proto == IPPROTO_UDP)
-		return ctx_l4_csum_pseudo(ctx, xdp, p->l4 + UDP_CSUM_OFF, from,
-					  to, true);
-	return 0;
-}
-
-/* Change a checksum field inside an ICMP error's quote and carry the
- * change into the outer ICMP checksum, which covers the quote.
- */
-static __always_inline int nat4_quote_csum(void *ctx, bool xdp,
-					   const struct pkt4 *outer, __u32 off,
-					   __u32 from, __u32 to, bool udp)
-{
-	__u16 old, new;
-
-	if (ctx_load16(ctx, xdp, off, &old))
-		return -1;
-	new = udp ? csum_replace32_udp(old, from, to) :
-		    csum_replace32(old, from, to);
-	if (ctx_store16(ctx, xdp, off, new))
-		return -1;
-	return ctx_csum_fix16(ctx, xdp, outer->l4 + ICMP_CSUM_OFF, old, new);
-}
-
-/* Replace an address of the packet quoted in an ICMP error: the address,
- * the quoted IP checksum, the quoted L4 checksum where it was quoted, and
- * the outer ICMP checksum for each of them.
- */
-static __always_inline int nat4_set_quoted_addr(void *ctx, bool xdp,
-						const struct pkt4 *outer,
-						const struct pkt4 *in, bool src,
-						__be32 to)
-{
-	__be32 from = src ? in->saddr : in->daddr;
-
-	if (ctx_store32(ctx, xdp, addr_off(in, src), to))
-		return -1;
-	if (ctx_csum_fix32(ctx, xdp, outer->l4 + ICMP_CSUM_OFF, from, to,
-			   false))
-		return -1;
-	if (nat4_quote_csum(ctx, xdp, outer,
-			    in->l3 + offsetof(struct iphdr, check), from, to,
-			    false))
-		return -1;
-	if (in->later_frag || !in->l4_csum)
-		return 0;
-	if (in->proto == IPPROTO_TCP)
-		return nat4_quote_csum(ctx, xdp, outer, in->l4 + TCP_CSUM_OFF,
-				       from, to, false);
-	if (in->proto == IPPROTO_UDP)
-		return nat4_quote_csum(ctx, xdp, outer, in->l4 + UDP_CSUM_OFF,
-				       from, to, true);
-	return 0;
-}
-
-/* Outbound rewrite: source becomes the public address; for an ICMP error
- * the quoted packet's destination (the same internal host) too.
- */
-static __always_inline int nat4_snat(void *ctx, bool xdp, const struct pkt4 *p,
-				     const struct pkt4 *in, __be32 ext)
-{
-	if (p->icmp_error && nat4_set_quoted_addr(ctx, xdp, p, in, false, ext))
-		return -1;
-	return nat4_set_addr(ctx, xdp, p, true, ext);
-}
-
-/* Inbound rewrite: destination becomes the internal host; for an ICMP
- * error the quoted packet's source too.
- */
-static __always_inline int nat4_dnat(void *ctx, bool xdp, const struct pkt4 *p,
-				     const struct pkt4 *in, __be32 internal)
-{
-	if (p->icmp_error &&
-	    nat4_set_quoted_addr(ctx, xdp, p, in, true, internal))
-		return -1;
-	return nat4_set_addr(ctx, xdp, p, false, internal);
-}
-
-/* ---- classification ---- */
-
-/* Parse the packet an ICMP error quotes. */
-static __always_inline int
-parse_quote(void *ctx, bool xdp, const struct pkt4 *outer, struct pkt4 *in)
-{
-	__u32 hdr = (outer->l4 - outer->l3) + ICMP_HDR_LEN;
-
-	if (outer->len < hdr)
-		return PARSE_BAD;
-	if (parse_ipv4(ctx, xdp, outer->l4 + ICMP_HDR_LEN, outer->len - hdr,
-		       true, in))
-		return PARSE_BAD;
-	/* Quoted packets are never themselves errors we would translate. */
-	if (in->icmp_error)
-		return PARSE_BAD;
-	if (!in->later_frag && !in->has_ports &&
-	    (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP))
-		return PARSE_BAD;
-	return PARSE_OK;
-}
-
-/* The flow key of a packet seen from the internal host, whose address is
- * `inner`. `outbound`: the packet travels from the host to the remote.
- */
-static __always_inline void flow_key_of(struct mwan_flow_key *k,
-					const struct pkt4 *p, __be32 inner,
-					bool outbound)
-{
-	__be32 remote = outbound ? p->daddr : p->saddr;
-	__be16 iport = outbound ? p->sport : p->dport;
-	__be16 rport = outbound ? p->dport : p->sport;
-
-	if (p->proto == IPPROTO_ICMP) {
-		iport = p->sport; /* echo identifier, either direction */
-		rport = 0;
-	}
-	flow_key4(k, p->proto, inner, iport, remote, rport);
-}
-
-enum verdict {
-	V_PASS, /* not ours: the kernel handles it untouched */
-	V_FWD, /* translate and forward */
-	V_DROP,
-};
-
-struct decision {
-	__u32 reason; /* stat to count for PASS and DROP */
-	struct steer s;
-	const struct mwan_nat4 *nat;
-	__be32 internal; /* inbound: the internal host */
-};
 
 static __always_inline int steer_later_frag(const struct pkt4 *p,
 					    struct decision *d)
@@ -364,7 +199,7 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		d->reason = MWAN_DROP_WRONG_WAN;
 		return V_DROP;
 	}
-	d->internal = pub->internal;
+	d->internal.v4 = pub->internal;
 	if (p->later_frag) {
 		stat_inc(MWAN_EV_FRAG_IN);
 		return V_FWD;
@@ -392,9 +227,83 @@ static __always_inline int decide_inbound(void *ctx, bool xdp,
 		return V_DROP;
 	}
 flow_found:
-	d->internal = pub->internal;
+	d->internal.v4 = pub->internal;
 	if (p->frag)
 		stat_inc(MWAN_EV_FRAG_IN);
+	return V_FWD;
+}
+
+/* A LAN source without a public address on this WAN: remembered for
+ * the loader's log and bpfctl (mwan_unmapped), then dropped.
+ */
+static __always_inline void note_unmapped(const struct pkt4 *p, __u32 wan)
+{
+	struct mwan_unmapped *u =
+		bpf_map_lookup_elem(&mwan_unmapped, &p->saddr);
+	struct mwan_unmapped v = {};
+
+	if (u) {
+		u->last_ns = bpf_ktime_get_ns();
+		u->packets++;
+		u->dst = p->daddr;
+		u->wan = wan;
+		return;
+	}
+	v.last_ns = bpf_ktime_get_ns();
+	v.packets = 1;
+	v.dst = p->daddr;
+	v.wan = wan;
+	bpf_map_update_elem(&mwan_unmapped, &p->saddr, &v, BPF_ANY);
+}
+
+/* WAN egress in TC, IPv4: the public address of an internal source on
+ * this WAN, and for its ICMP error, a quote about that same host.
+ */
+static __always_inline int decide_snat4(struct __sk_buff *skb, __u32 wan,
+					const struct pkt4 *p, struct pkt4 *in,
+					struct decision *d)
+{
+	const struct mwan_nat4 *nat =
+		bpf_map_lookup_elem(&mwan_nat4, &p->saddr);
+
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
+		note_unmapped(p, wan);
+		d->reason = MWAN_DROP_INTERNAL_SRC;
+		return V_DROP;
+	}
+	d->s.ext = nat->ext[wan];
+	if (p->icmp_error && !p->later_frag &&
+	    (parse_quote(skb, false, p, in) || in->daddr != p->saddr)) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	return V_FWD;
+}
+
+/* A router-generated ICMP error about an inbound packet quotes the
+ * internal address the packet was translated to: the public face it
+ * gets back on this WAN (d->s.ext).
+ */
+static __always_inline int
+decide_quote_out4(struct __sk_buff *skb, const struct mwan_cfg *cfg, __u32 wan,
+		  const struct pkt4 *p, struct pkt4 *in, struct decision *d)
+{
+	const struct mwan_nat4 *nat;
+
+	if (!p->icmp_error || p->later_frag || parse_quote(skb, false, p, in))
+		return V_PASS;
+	if (in_lan4(cfg, in->saddr)) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	if (!in_lan4(cfg, in->daddr))
+		return V_PASS;
+	nat = bpf_map_lookup_elem(&mwan_nat4, &in->daddr);
+	if (!nat || wan >= MWAN_MAX_WANS || !nat->ext[wan]) {
+		d->reason = MWAN_DROP_ICMP_BAD_INNER;
+		return V_DROP;
+	}
+	d->s.ext = nat->ext[wan];
 	return V_FWD;
 }
 
