@@ -62,7 +62,7 @@ xdp_pipeline(struct xdp_md *ctx, const struct mwan_cfg *cfg, __u32 ifc, bool v6)
 	if (!why)
 		why = xdp_l2_rewrite(ctx, &p, &hop, v6);
 	if (why)
-		return xdp_drop(ctx, drop_reason(why));
+		return xdp_drop(ctx, why);
 	return xdp_send(&d, &hop, outbound, len);
 }
 
@@ -130,7 +130,7 @@ static __always_inline int tc_in_pipeline(struct __sk_buff *skb,
 		return tc_mark(skb, &d.s);
 	why = xlate(skb, false, cfg, false, &p, &in, &d, v6);
 	if (why)
-		return tc_drop(skb, drop_reason(why));
+		return tc_drop(skb, why);
 	return tc_dnat_done(skb, ifc, d.s.flow);
 }
 
@@ -185,7 +185,7 @@ static __always_inline int tc_out_snat(struct __sk_buff *skb,
 		return tc_verdict(skb, v, d.reason);
 	why = xlate(skb, false, cfg, true, p, &in, &d, v6);
 	if (why)
-		return tc_drop(skb, drop_reason(why));
+		return tc_drop(skb, why);
 	return tc_snat_done(skb, wan);
 }
 
@@ -211,7 +211,7 @@ static __always_inline int tc_out_guard(struct __sk_buff *skb,
 	if (v != V_FWD)
 		return tc_verdict(skb, v, d.reason);
 	why = xlate_quote_out(skb, false, cfg, p, &in, &d, v6);
-	return why ? tc_drop(skb, drop_reason(why)) : TC_ACT_OK;
+	return why ? tc_drop(skb, why) : TC_ACT_OK;
 }
 
 /* Without lan.ipv6 no IPv6 is translated, but no ULA leaves either. */

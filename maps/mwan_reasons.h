@@ -24,7 +24,8 @@
 	X(FILTERED_SRC, "filtered_src")           \
 	X(INTERNAL_DST, "internal_dst_on_wan")    \
 	X(BCP38_SRC, "bcp38_src")                 \
-	X(WAN_TO_WAN, "wan_to_wan")
+	X(WAN_TO_WAN, "wan_to_wan")               \
+	X(STORE_FAILED, "rewrite_failed")
 
 #define MWAN_EVENTS(X)                        \
 	X(XDP_FWD_OUT, "xdp_forward_out")     \

@@ -32,16 +32,11 @@ struct decision {
 
 /* Rewrites (translate stage, and the forward stage's L2 and TTL) return
  * 0 or the drop reason to count. A store into the packet that fails has
- * a reason of its own here, XLATE_STORE_FAILED: MWAN_DROP_TRUNCATED is 0,
- * the value for done. It is counted as truncated (drop_reason()) until
- * maps/mwan_reasons.h gives it a name.
+ * a reason of its own, rewrite_failed: the checks before it said the
+ * packet was long enough, so this is not a truncated packet but a
+ * helper that refused (a clone it could not unshare, memory).
  */
-#define XLATE_STORE_FAILED MWAN_DROP_MAX_
-
-static __always_inline __u32 drop_reason(__u32 why)
-{
-	return why == XLATE_STORE_FAILED ? MWAN_DROP_TRUNCATED : why;
-}
+#define XLATE_STORE_FAILED MWAN_DROP_STORE_FAILED
 
 /* A ctx.h result (0 or negative) as a rewrite's. */
 static __always_inline __u32 stored(int err)
