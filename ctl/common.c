@@ -16,6 +16,7 @@
 #include "bpfctl.h"
 #include "lib/metrics.h"
 #include "lib/steer.h"
+#include "lib/steermap.h"
 
 static int vreport(const char *fmt, va_list ap)
 {
@@ -175,15 +176,24 @@ static int read_wan_slots(int wans_fd, int names_fd, int admin_fd,
 
 static int read_cfg(const struct ctl *ctl, struct mwan_cfg *cfg)
 {
-	int fd = ctl_map_open(ctl, MWAN_MAP(cfg), false);
+	int live = ctl_map_open(ctl, MWAN_MAP(live), false);
+	int fd = live < 0 ? -1 : ctl_map_open(ctl, MWAN_MAP(cfg), false);
+	__u32 slot;
 	int ret;
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (live >= 0)
+			close(live);
 		return -1;
-	ret = read_array(fd, 0, cfg, MWAN_MAP(cfg)->name);
+	}
+	ret = mwan_cfg_read_live(live, fd, &slot, cfg);
 	close(fd);
-	if (ret)
+	close(live);
+	if (ret) {
+		ctl_error("cannot read %s: %s", MWAN_MAP(cfg)->name,
+			  strerror(-ret));
 		return -1;
+	}
 	/* 0: the loader has not filled the maps yet, which is not a mismatch */
 	if (cfg->layout_version && cfg->layout_version != MWAN_LAYOUT_VERSION) {
 		ctl_error(

@@ -254,6 +254,7 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 		int *fd;
 		const struct mwan_map_desc *m;
 	} want[] = {
+		{ &fd->live, MWAN_MAP(live) },
 		{ &fd->cfg, MWAN_MAP(cfg) },
 		{ &fd->wans, MWAN_MAP(wans) },
 		{ &fd->names, MWAN_MAP(names) },
@@ -278,9 +279,9 @@ static int open_fds(const struct ctl *ctl, struct mwan_metrics_fds *fd)
 
 static void close_fds(struct mwan_metrics_fds *fd)
 {
-	int *all[] = { &fd->cfg,     &fd->wans,	    &fd->names,	  &fd->admin,
-		       &fd->stats,   &fd->wanstat,  &fd->flows,	  &fd->health,
-		       &fd->wandrop, &fd->flows_in, &fd->flowstat };
+	int *all[] = { &fd->live,   &fd->cfg,	  &fd->wans,	 &fd->names,
+		       &fd->admin,  &fd->stats,	  &fd->wanstat,	 &fd->flows,
+		       &fd->health, &fd->wandrop, &fd->flows_in, &fd->flowstat };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -302,7 +303,8 @@ static int print_prometheus(const struct ctl *ctl, const struct ctl_wans *wans)
 	pid_t pid;
 
 	memset(&in, 0, sizeof(in));
-	in.fd = (struct mwan_metrics_fds){ .cfg = -1,
+	in.fd = (struct mwan_metrics_fds){ .live = -1,
+					   .cfg = -1,
 					   .wans = -1,
 					   .names = -1,
 					   .admin = -1,

@@ -35,14 +35,43 @@ static int ask_loader(const struct ctl *ctl, const char *name, __u32 admin)
 	return -1;
 }
 
+/* The steering tables again, the way the loader would: the half not live
+ * filled, then made live through a new config slot (lib/steermap.h).
+ */
+static int resteer(int wans_fd, int admin_fd, int steer_fd, int cfg_fd,
+		   int live_fd)
+{
+	struct mwan_cfg c;
+	__u64 flipped = 0;
+	bool changed;
+	__u32 slot;
+	int err;
+
+	err = mwan_cfg_read_live(live_fd, cfg_fd, &slot, &c);
+	if (err)
+		return err;
+	/* when the last flip was is not known here: wait the whole grace */
+	mwan_slot_grace(0);
+	err = mwan_steer_prepare(wans_fd, admin_fd, steer_fd, c.steer_half,
+				 &changed);
+	if (err || !changed)
+		return err;
+	c.steer_half ^= 1;
+	return mwan_cfg_publish(live_fd, cfg_fd, &c, &flipped);
+}
+
 /* Without a loader (stopped, the dataplane left forwarding) nobody else
- * writes the maps: bpfctl writes mwan_admin and recomputes mwan_steer the
+ * writes the maps: bpfctl writes mwan_admin and the steering tables the
  * way the loader would, and the next loader keeps the override. Said on
  * stderr, never silently.
  */
 static int write_direct(const struct ctl *ctl, __u32 id, __u32 admin)
 {
-	int admin_fd, wans_fd = -1, steer_fd = -1, err = 0;
+	static const struct mwan_map_desc *const need[] = {
+		MWAN_MAP(wans), MWAN_MAP(steer), MWAN_MAP(cfg), MWAN_MAP(live)
+	};
+	int fd[4] = { -1, -1, -1, -1 }, admin_fd, err = 0;
+	unsigned int i;
 
 	admin_fd = ctl_map_open(ctl, MWAN_MAP(admin), true);
 	if (admin_fd < 0)
@@ -56,21 +85,22 @@ static int write_direct(const struct ctl *ctl, __u32 id, __u32 admin)
 	fprintf(stderr,
 		"bpfctl: mwan-loader is not running: wrote %s directly (the next loader keeps it)\n",
 		MWAN_MAP(admin)->name);
-	wans_fd = ctl_map_open(ctl, MWAN_MAP(wans), false);
-	if (wans_fd >= 0)
-		steer_fd = ctl_map_open(ctl, MWAN_MAP(steer), true);
-	if (steer_fd >= 0)
-		err = mwan_steer_sync(wans_fd, admin_fd, steer_fd);
-	if (err)
-		ctl_error(
-			"cannot update %s: %s (the override is stored but not in effect yet)",
-			MWAN_MAP(steer)->name, strerror(-err));
-	if (steer_fd >= 0)
-		close(steer_fd);
-	if (wans_fd >= 0)
-		close(wans_fd);
+	for (i = 0; i < 4 && !err; i++) {
+		fd[i] = ctl_map_open(ctl, need[i], i > 0);
+		err = fd[i] < 0;
+	}
+	if (!err) {
+		err = resteer(fd[0], admin_fd, fd[1], fd[2], fd[3]);
+		if (err)
+			ctl_error(
+				"cannot update %s: %s (the override is stored but not in effect yet)",
+				MWAN_MAP(steer)->name, strerror(-err));
+	}
+	for (i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
 	close(admin_fd);
-	return steer_fd < 0 || err ? -1 : 0;
+	return err ? -1 : 0;
 }
 
 static void print_result(const struct ctl_wans *wans, const struct ctl_wan *c)

@@ -15,6 +15,7 @@
 #include "maptable.h"
 #include "metrics.h"
 #include "steer.h"
+#include "steermap.h"
 #include "clock.h"
 
 /* Flows read per batch syscall: the table may hold millions, and the
@@ -318,6 +319,7 @@ static int check_maps(const struct mwan_metrics_fds *fd, char *err,
 		const struct mwan_map_desc *d;
 		bool optional;
 	} maps[] = {
+		{ fd->live, MWAN_MAP(live), false },
 		{ fd->cfg, MWAN_MAP(cfg), false },
 		{ fd->wans, MWAN_MAP(wans), false },
 		{ fd->names, MWAN_MAP(names), false },
@@ -342,12 +344,24 @@ static int check_maps(const struct mwan_metrics_fds *fd, char *err,
 	return 0;
 }
 
+static int read_live_cfg(const struct mwan_metrics_fds *fd,
+			 struct mwan_cfg *cfg, char *err, size_t errlen)
+{
+	__u32 slot;
+	int rc = mwan_cfg_read_live(fd->live, fd->cfg, &slot, cfg);
+
+	if (rc)
+		mwan_set_err(err, errlen, "cannot read %s: %s",
+			     MWAN_MAP(cfg)->name, strerror(-rc));
+	return rc;
+}
+
 static int read_all(const struct mwan_metrics_fds *fd, struct snap *s,
 		    char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	if (check_maps(fd, err, errlen) ||
-	    read_slot(fd->cfg, MWAN_MAP(cfg)->name, 0, &s->cfg, err, errlen) ||
+	    read_live_cfg(fd, &s->cfg, err, errlen) ||
 	    read_wans(fd, s, err, errlen) ||
 	    read_counters(fd, s, err, errlen) ||
 	    tables_read(fd->flows, fd->flows_in, fd->flowstat, s->stat, s,

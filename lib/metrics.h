@@ -13,6 +13,7 @@
  * from before mwan_health): no probe metrics then.
  */
 struct mwan_metrics_fds {
+	int live; /* which cfg slot is live */
 	int cfg;
 	int wans;
 	int names;

@@ -9,6 +9,7 @@
 #include "../lib/config.h"
 #include "../lib/maptable.h"
 #include "kernel.h"
+#include "publish.h"
 
 struct mwan_bpf;
 struct mwan_ctl_req;
@@ -34,6 +35,7 @@ struct loader {
 	struct kernel_info kernel;
 	struct mwan_bpf *skel;
 	int map_fd[MWAN_MAP_COUNT]; /* by enum mwan_map_id: MAP_FD() */
+	struct publish_state pub; /* the live config slot, publish.c */
 	struct xdp_program *xdp;
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
 	void *obj_buf; /* the object file's bytes, while skel uses them */

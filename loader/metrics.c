@@ -101,6 +101,7 @@ static void fill_input(const struct loader *l, bool up,
 	unsigned int w, t;
 
 	memset(in, 0, sizeof(*in));
+	in->fd.live = MAP_FD(l, live);
 	in->fd.cfg = MAP_FD(l, cfg);
 	in->fd.wans = MAP_FD(l, wans);
 	in->fd.names = MAP_FD(l, names);

@@ -102,11 +102,29 @@ int pins_set_paths(struct loader *l)
  * through a buffer of the pinned map's own value size: another layout's
  * mwan_cfg may be larger than ours (layout_version stays its first field).
  */
+/* The live slot of the pinned mwan_cfg (mwan_live; 0 before layout 4,
+ * which had one slot).
+ */
+static __u32 pinned_live_slot(const struct loader *l)
+{
+	const char *path = bpf_map__pin_path(l->skel->maps.mwan_live);
+	int fd = path ? bpf_obj_get(path) : -1;
+	struct mwan_live live = { 0 };
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &live))
+		live.cfg_slot = 0;
+	close(fd);
+	return live.cfg_slot & 1;
+}
+
 static __u32 pinned_layout(const struct loader *l)
 {
 	const char *path = bpf_map__pin_path(l->skel->maps.mwan_cfg);
 	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), zero = 0, layout = 0;
+	__u32 len = sizeof(info), key = pinned_live_slot(l), layout = 0;
 	int fd = path ? bpf_obj_get(path) : -1;
 	void *val = NULL;
 
@@ -115,7 +133,9 @@ static __u32 pinned_layout(const struct loader *l)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 	    info.value_size >= sizeof(layout))
 		val = calloc(1, info.value_size);
-	if (val && !bpf_map_lookup_elem(fd, &zero, val))
+	if (key >= info.max_entries)
+		key = 0;
+	if (val && !bpf_map_lookup_elem(fd, &key, val))
 		memcpy(&layout, val, sizeof(layout));
 	free(val);
 	close(fd);
@@ -132,7 +152,7 @@ static __u32 pinned_layout(const struct loader *l)
  */
 static bool layout_migrates(__u32 from)
 {
-	return (from == 1 || from == 2) && MWAN_LAYOUT_VERSION == 3;
+	return from >= 1 && from <= 3 && MWAN_LAYOUT_VERSION == 4;
 }
 
 static bool is_object_map(const struct loader *l, const char *name)

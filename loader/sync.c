@@ -14,6 +14,7 @@
 #include "nlcache.h"
 #include "log.h"
 #include "mapio.h"
+#include "publish.h"
 #include "wanstate.h"
 #include "../lib/filter.h"
 #include "../lib/maptable.h"
@@ -523,7 +524,6 @@ static void cfg_lan(struct loader *l, unsigned int k, struct mwan_lan *v)
 static int sync_cfg(struct loader *l)
 {
 	struct mwan_cfg v = { 0 };
-	__u32 zero = 0;
 	unsigned int n;
 
 	v.layout_version = MWAN_LAYOUT_VERSION;
@@ -543,7 +543,7 @@ static int sync_cfg(struct loader *l)
 		v.lan6 = l->cfg.lan6;
 	}
 	v.ready = 1;
-	return map_put(MAP_FD(l, cfg), &zero, &v, "mwan_cfg");
+	return publish_cfg(l, &v);
 }
 
 /* What follows the system: links, neighbours, addresses (the WANs and

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mapio.h"
 #include "probe.h"
+#include "publish.h"
 #include "wanstate.h"
 #include "../lib/steer.h"
 #include "../lib/steermap.h"
@@ -22,9 +23,16 @@
  */
 static int resteer(struct loader *l, const char *why)
 {
-	int err = mwan_steer_sync(MAP_FD(l, wans), MAP_FD(l, admin),
-				  MAP_FD(l, steer));
+	__u32 live = publish_steer_half(l);
+	bool changed;
+	int err;
 
+	/* the other half may still be read by a packet of the last flip */
+	publish_grace(l);
+	err = mwan_steer_prepare(MAP_FD(l, wans), MAP_FD(l, admin),
+				 MAP_FD(l, steer), live, &changed);
+	if (!err && changed)
+		err = publish_steer(l, live ^ 1);
 	if (err)
 		log_err("%s: cannot update the steering tables: %s", why,
 			strerror(-err));

@@ -22,15 +22,17 @@
  * flows whose mapping went away.
  */
 #define MWAN_MAPS(X)                                                           \
-	X(cfg, ARRAY, __u32, struct mwan_cfg, 1, 0, "loader/sync.c",           \
+	X(live, ARRAY, __u32, struct mwan_live, 1, 0, "loader/publish.c",      \
 	  "programs, bpfctl, loader/metrics.c")                                \
+	X(cfg, ARRAY, __u32, struct mwan_cfg, MWAN_CFG_SLOTS, 0,               \
+	  "loader/publish.c", "programs, bpfctl, loader/metrics.c")            \
 	X(wans, ARRAY, __u32, struct mwan_wan, MWAN_MAX_WANS, 0,               \
 	  "loader/wanstate.c", "programs, bpfctl, loader/metrics.c")           \
 	X(admin, ARRAY, __u32, __u32, MWAN_MAX_WANS, 0, "loader/wanstate.c",   \
 	  "bpfctl, loader/metrics.c")                                          \
 	X(names, ARRAY, __u32, struct mwan_name, MWAN_MAX_WANS, 0,             \
 	  "loader/sync.c", "bpfctl, loader/metrics.c")                         \
-	X(steer, ARRAY, __u32, struct mwan_steer, MWAN_STEER_MASKS, 0,         \
+	X(steer, ARRAY, __u32, struct mwan_steer, MWAN_STEER_ENTRIES, 0,       \
 	  "loader/wanstate.c", "programs, bpfctl")                             \
 	X(health, ARRAY, __u32, struct mwan_health_info, MWAN_MAX_WANS, 0,     \
 	  "loader/probe.c", "bpfctl, loader/metrics.c")                        \

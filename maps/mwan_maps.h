@@ -9,7 +9,7 @@
 /* Bumped whenever a key or value below changes shape, so a loader never
  * misreads maps pinned by another version.
  */
-#define MWAN_LAYOUT_VERSION 3
+#define MWAN_LAYOUT_VERSION 4
 
 #define MWAN_MAX_WANS 8
 #define MWAN_MAX_LANS 4
@@ -48,7 +48,24 @@ struct mwan_lan {
 	__u8 pad[3];
 };
 
-/* mwan_cfg[0]: global settings written by the loader. */
+/* Values the programs read whole are never rewritten under them: the
+ * loader writes the slot (or half) not in use, then flips one word.
+ *
+ * mwan_live[0].cfg_slot: which mwan_cfg slot is live (0 or 1);
+ * mwan_cfg[slot].steer_half: which half of mwan_steer is. A program reads
+ * the index, then the slot it names; the loader rewrites a slot only
+ * MWAN_SLOT_GRACE_MS after it stopped being live, far longer than any
+ * program runs, so no packet ever sees half of one config and half of
+ * another, or a steering table being rewritten.
+ */
+#define MWAN_CFG_SLOTS 2
+#define MWAN_SLOT_GRACE_MS 10
+
+struct mwan_live {
+	__u32 cfg_slot;
+};
+
+/* mwan_cfg[mwan_live.cfg_slot]: global settings written by the loader. */
 struct mwan_cfg {
 	__u32 layout_version;
 	__u8 fast_path; /* 0: XDP hands everything to the TC/kernel path */
@@ -57,7 +74,8 @@ struct mwan_cfg {
 	__u8 lan6; /* the LAN lan_net6 is on */
 	__u8 lan_net6[16]; /* internal IPv6 prefix (NPTv6), masked */
 	__u8 lan_plen6; /* 0: no IPv6 translation */
-	__u8 pad6[7];
+	__u8 steer_half; /* mwan_steer[steer_half * MWAN_STEER_MASKS + mask] */
+	__u8 pad6[6];
 	/* Which interface is which, read on every packet: an index list in
 	 * the one cache line the programs read anyway is cheaper than a hash
 	 * lookup. wan_ifindex[id]: WAN id's interface; 0: none.
@@ -130,13 +148,15 @@ struct mwan_wan {
 	__u8 pad6[2];
 };
 
-/* mwan_steer[mask]: where new flows go, for hosts that have a public
- * address on exactly the WANs in `mask` (bit i: WAN i). Computed in user
+/* mwan_steer[half * MWAN_STEER_MASKS + mask]: where new flows go, for
+ * hosts that have a public address on exactly the WANs in `mask` (bit i:
+ * WAN i), in the half mwan_cfg.steer_half says is live. Computed in user
  * space (lib/steer.c) whenever weights, tiers, admin or health change, so
  * the datapath pays one lookup and a byte index per new flow.
  */
 #define MWAN_STEER_SLOTS 256
 #define MWAN_STEER_MASKS (1U << MWAN_MAX_WANS)
+#define MWAN_STEER_ENTRIES (2 * MWAN_STEER_MASKS)
 
 struct mwan_steer {
 	__u32 members; /* WANs that may carry new flows; 0: none */

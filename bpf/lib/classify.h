@@ -6,6 +6,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_endian.h>
 
+#include "cfg.h"
 #include "maps.h"
 #include "ctx.h"
 
@@ -72,13 +73,6 @@ static __always_inline enum l2_class parse_l2(void *ctx, bool xdp)
 	if (off != sizeof(eth))
 		return L2_VLAN;
 	return L2_OTHER;
-}
-
-static __always_inline const struct mwan_cfg *get_cfg(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&mwan_cfg, &zero);
 }
 
 #define IFACE_LAN MWAN_MAX_WANS /* iface_of(): a LAN */

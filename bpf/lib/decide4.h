@@ -103,12 +103,14 @@ static __always_inline int steer_icmp_error_out(void *ctx, bool xdp,
  * for a new one would, as it only exists because they passed (and the
  * loader deletes or updates flows whose mapping changes).
  */
-static __always_inline bool established(const struct mwan_flow_key *k,
+static __always_inline bool established(const struct mwan_cfg *cfg,
+					const struct mwan_flow_key *k,
 					struct decision *d)
 {
 	struct mwan_flow *f = flow_lookup(k);
 
-	return f && flow_keeps_wan(f, f->hostmask) && !steer_by_flow(f, &d->s);
+	return f && flow_keeps_wan(cfg, f, f->hostmask) &&
+	       !steer_by_flow(f, &d->s);
 }
 
 /* LAN -> WAN: is this packet ours, and by which WAN does it leave? */
@@ -128,7 +130,7 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 	}
 	if (first) {
 		flow_key_of(&k, p, p->saddr, true);
-		if (established(&k, d))
+		if (established(cfg, &k, d))
 			goto steered;
 	}
 	if (is_local4(p->daddr)) {
@@ -144,7 +146,7 @@ static __always_inline int decide_outbound(void *ctx, bool xdp,
 		return steer_later_frag(p, d);
 	if (p->icmp_error)
 		return steer_icmp_error_out(ctx, xdp, p, in, d);
-	err = steer_flow(&k, nat_wan_mask(d->nat), d->nat->ext, &d->s);
+	err = steer_flow(cfg, &k, nat_wan_mask(d->nat), d->nat->ext, &d->s);
 	if (err) {
 		d->reason = err;
 		return MWAN_STAT_IS_DROP(err) ? V_DROP : V_PASS;

@@ -92,12 +92,13 @@ steer6_icmp_error_out(void *ctx, bool xdp, const struct mwan_cfg *cfg,
 /* An established IPv6 flow: its WAN still takes new flows and still has a
  * prefix; anything else goes the way of a new flow.
  */
-static __always_inline bool established6(const struct mwan_flow_key *k,
+static __always_inline bool established6(const struct mwan_cfg *cfg,
+					 const struct mwan_flow_key *k,
 					 __u32 mask, struct decision *d)
 {
 	struct mwan_flow *f = flow_lookup(k);
 
-	if (!f || !flow_keeps_wan(f, mask) || steer_by_flow(f, &d->s))
+	if (!f || !flow_keeps_wan(cfg, f, mask) || steer_by_flow(f, &d->s))
 		return false;
 	d->npt = npt_get(d->s.wan);
 	return d->npt != NULL;
@@ -124,7 +125,7 @@ static __always_inline int decide_outbound6(void *ctx, bool xdp,
 	if (first) {
 		flow_key_of6(&k, p, &p->saddr, true);
 		/* a flow exists only for what passed the checks below */
-		if (in_lan6(cfg, &p->saddr) && established6(&k, m, d))
+		if (in_lan6(cfg, &p->saddr) && established6(cfg, &k, m, d))
 			goto steered;
 	}
 	if (is_local6(&p->daddr)) {
@@ -139,7 +140,7 @@ static __always_inline int decide_outbound6(void *ctx, bool xdp,
 		return steer6_later_frag(p, d);
 	if (p->icmp_error)
 		return steer6_icmp_error_out(ctx, xdp, cfg, p, in, d);
-	err = steer_flow(&k, m, NULL, &d->s);
+	err = steer_flow(cfg, &k, m, NULL, &d->s);
 	/* A prefix can expire before the loader clears its mask bit: steer
 	 * again without that WAN rather than drop a flow another WAN could
 	 * carry.
@@ -147,7 +148,7 @@ static __always_inline int decide_outbound6(void *ctx, bool xdp,
 	if (!err && d->s.flow && d->s.flow->origin == MWAN_ORIGIN_LAN &&
 	    !npt_get(d->s.wan)) {
 		m &= ~(1U << (d->s.wan & 31));
-		err = steer_flow(&k, m, NULL, &d->s);
+		err = steer_flow(cfg, &k, m, NULL, &d->s);
 	}
 	if (err) {
 		d->reason = err;

@@ -3,6 +3,7 @@
 #ifndef MWAN_BPF_STATS_H
 #define MWAN_BPF_STATS_H
 
+#include "cfg.h"
 #include "maps.h"
 
 static __always_inline void stat_inc(__u32 stat)
@@ -19,14 +20,14 @@ static __always_inline void stat_inc(__u32 stat)
  */
 __noinline int count_drop(__u32 ifindex, __u32 reason)
 {
-	__u32 zero = 0, slot = MWAN_WANDROP_OTHER, key, i;
+	__u32 slot = MWAN_WANDROP_OTHER, key, i;
 	const struct mwan_cfg *cfg;
 	__u64 *v;
 
 	if (reason >= MWAN_DROP_MAX_)
 		return 0;
 	stat_inc(reason);
-	cfg = bpf_map_lookup_elem(&mwan_cfg, &zero);
+	cfg = get_cfg();
 	if (cfg && ifindex) {
 		for (i = 0; i < MWAN_MAX_WANS; i++)
 			if (cfg->wan_ifindex[i] == ifindex)

@@ -52,14 +52,25 @@ static __always_inline bool flow_routed_elsewhere(const struct mwan_flow_key *k)
  * while their WAN may still carry new flows for a host on the WANs in
  * `mask`, and move otherwise.
  */
-static __always_inline bool flow_keeps_wan(const struct mwan_flow *f,
+/* The steering table for `mask` in the half the live config names. */
+static __always_inline const struct mwan_steer *
+steer_table(const struct mwan_cfg *cfg, __u32 mask)
+{
+	__u32 key = (cfg->steer_half & 1) * MWAN_STEER_MASKS +
+		    (mask & (MWAN_STEER_MASKS - 1));
+
+	return bpf_map_lookup_elem(&mwan_steer, &key);
+}
+
+static __always_inline bool flow_keeps_wan(const struct mwan_cfg *cfg,
+					   const struct mwan_flow *f,
 					   __u32 mask)
 {
 	const struct mwan_steer *st;
 
 	if (f->origin == MWAN_ORIGIN_WAN)
 		return true;
-	st = bpf_map_lookup_elem(&mwan_steer, &mask);
+	st = steer_table(cfg, mask);
 	return st && (st->members & (1U << (f->wan & 31)));
 }
 
@@ -84,7 +95,8 @@ static __always_inline int steer_by_flow(struct mwan_flow *f, struct steer *s)
  * the routing-table check: a flow that exists was steered already.
  * Returns 0, a drop reason, or MWAN_EV_PASS_ROUTED.
  */
-static __always_inline int steer_flow(const struct mwan_flow_key *k, __u32 mask,
+static __always_inline int steer_flow(const struct mwan_cfg *cfg,
+				      const struct mwan_flow_key *k, __u32 mask,
 				      const __be32 *ext_by_wan, struct steer *s)
 {
 	const struct mwan_steer *st;
@@ -92,11 +104,11 @@ static __always_inline int steer_flow(const struct mwan_flow_key *k, __u32 mask,
 	__be32 ext = 0;
 	__u32 wan;
 
-	if (f && flow_keeps_wan(f, mask))
+	if (f && flow_keeps_wan(cfg, f, mask))
 		return steer_by_flow(f, s);
 	if (!f && flow_routed_elsewhere(k))
 		return MWAN_EV_PASS_ROUTED;
-	st = bpf_map_lookup_elem(&mwan_steer, &mask);
+	st = steer_table(cfg, mask);
 	if (!st || !st->members)
 		return ext_by_wan ? MWAN_DROP_NO_WAN : MWAN_DROP_NPT_NO_PREFIX;
 	wan = st->slot[mwan_flow_hash(k) & (MWAN_STEER_SLOTS - 1)];

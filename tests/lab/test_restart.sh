@@ -17,16 +17,21 @@ BASE=42000
 
 xdp_id() { lab_exec router ip -j link show "$1" | "$LAB_PY" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp", {}).get("prog", {}).get("id", 0))'; }
 
-# pinned_cfg_layout [N]: print the pinned mwan_cfg's layout_version, or set it to N.
+# pinned_cfg_layout [N]: print the layout_version of the live slot of the
+# pinned mwan_cfg (mwan_live names it), or set it to N.
 pinned_cfg_layout() {
-	local pin=$LAB_PIN/mwan_cfg hex
-	hex=$(bpftool -j map lookup pinned "$pin" key 0 0 0 0 | "$LAB_PY" -c 'import json,sys; print(" ".join(json.load(sys.stdin)["value"]))')
+	local pin=$LAB_PIN/mwan_cfg hex slot=0
+	if [[ -e $LAB_PIN/mwan_live ]]; then
+		slot=$(bpftool -j map lookup pinned "$LAB_PIN/mwan_live" key 0 0 0 0 |
+			"$LAB_PY" -c 'import json,sys; print(int(json.load(sys.stdin)["value"][0], 16) & 1)')
+	fi
+	hex=$(bpftool -j map lookup pinned "$pin" key "$slot" 0 0 0 | "$LAB_PY" -c 'import json,sys; print(" ".join(json.load(sys.stdin)["value"]))')
 	if (($# == 0)); then
 		"$LAB_PY" -c 'import sys; b=[int(x,16) for x in sys.argv[1].split()]; print(int.from_bytes(bytes(b[:4]),"little"))' "$hex"
 		return
 	fi
 	# shellcheck disable=SC2046
-	bpftool map update pinned "$pin" key 0 0 0 0 value $("$LAB_PY" -c '
+	bpftool map update pinned "$pin" key "$slot" 0 0 0 value $("$LAB_PY" -c '
 import sys
 b = sys.argv[1].split()
 b[:4] = ["0x%02x" % x for x in int(sys.argv[2]).to_bytes(4, "little")]

@@ -252,8 +252,9 @@ static inline void admin_set(int w, __u32 admin)
 
 static inline void steer_sync(void)
 {
-	FX_CHECK(mwan_steer_sync(MAP(mwan_wans), MAP(mwan_admin),
-				 MAP(mwan_steer)) == 0);
+	/* mwan_live and mwan_cfg.steer_half stay 0 here: half 0 is live */
+	FX_CHECK(mwan_steer_fill(MAP(mwan_wans), MAP(mwan_admin),
+				 MAP(mwan_steer), 0) == 0);
 }
 
 static inline struct mwan_cfg cfg_get(void)
@@ -265,11 +266,16 @@ static inline struct mwan_cfg cfg_get(void)
 	return c;
 }
 
+/* Slot 0 is the live one in the tests (mwan_live 0): they run no packet
+ * while they write, so they need no flip.
+ */
 static inline void cfg_put(const struct mwan_cfg *c)
 {
+	struct mwan_live live = { 0 };
 	__u32 zero = 0;
 
 	put(MAP(mwan_cfg), &zero, c);
+	put(MAP(mwan_live), &zero, &live);
 }
 
 static inline void fill_ifaces(void)

@@ -29,8 +29,10 @@
 #include "lib/npt.h"
 #include "lib/print.h"
 #include "lib/rundir.h"
+#include "lib/steermap.h"
 
 enum {
+	M_LIVE,
 	M_CFG,
 	M_WANS,
 	M_ADMIN,
@@ -55,6 +57,7 @@ static const struct {
 	const struct mwan_map_desc *d;
 	__u32 max; /* 0: the table's */
 } maps[M_N] = {
+	[M_LIVE] = { MWAN_MAP(live) },
 	[M_CFG] = { MWAN_MAP(cfg) },
 	[M_WANS] = { MWAN_MAP(wans) },
 	[M_ADMIN] = { MWAN_MAP(admin) },
@@ -698,7 +701,7 @@ static const char *norun_dir(void)
 	return p;
 }
 #define NOLOADER fx.pins, norun_dir()
-#define DIRECT_NOTE                                              \
+#define DIRECT_NOTE                                             \
 	"bpfctl: mwan-loader is not running: wrote mwan_admin " \
 	"directly (the next loader keeps it)\n"
 
@@ -728,9 +731,18 @@ static void assert_prefix(const char *s, const char *prefix)
 		fail_msg("\"%s\" does not start with \"%s\"", s, prefix);
 }
 
+/* The table the datapath would read now: in the half the live config
+ * slot names.
+ */
 static void get_steer(__u32 mask, struct mwan_steer *st)
 {
-	assert_int_equal(bpf_map_lookup_elem(fx.fd[M_STEER], &mask, st), 0);
+	struct mwan_cfg c;
+	__u32 slot, key;
+
+	assert_int_equal(
+		mwan_cfg_read_live(fx.fd[M_LIVE], fx.fd[M_CFG], &slot, &c), 0);
+	key = (c.steer_half & 1) * MWAN_STEER_MASKS + mask;
+	assert_int_equal(bpf_map_lookup_elem(fx.fd[M_STEER], &key, st), 0);
 }
 
 static void snapshot_admin(__u32 *v)
@@ -1901,7 +1913,8 @@ static void test_metrics_lib(void **state)
 	(void)state;
 	need_maps();
 	memset(&in, 0, sizeof(in));
-	in.fd = (struct mwan_metrics_fds){ .cfg = fx.fd[M_CFG],
+	in.fd = (struct mwan_metrics_fds){ .live = fx.fd[M_LIVE],
+					   .cfg = fx.fd[M_CFG],
 					   .wans = fx.fd[M_WANS],
 					   .names = fx.fd[M_NAMES],
 					   .admin = fx.fd[M_ADMIN],

@@ -890,6 +890,48 @@ static void test_steer_admin_down_moves_flow(void **state)
 		     { MWAN_EV_FLOW_MOVED, 1 });
 }
 
+/* The programs read the config slot mwan_live names and, through it, the
+ * steering half that slot names (maps/mwan_maps.h): what the loader
+ * writes into the other slot and half is not seen until the flip.
+ */
+static void test_live_slot_flip(void **state)
+{
+	struct ip46 ip = UDP(HOST(1), REMOTE, 0, 4501, 64);
+	struct mwan_cfg c = cfg_get(), off;
+	__u32 zero = 0, one = 1;
+	struct mwan_live live;
+	struct pkt in;
+
+	(void)state;
+	ip.sport = sport_to(ATT, ip, -1);
+	in = arriving(IF_LAN, &ip, NULL, 0);
+	/* half 1: the tables with att down; slot 1 steers from it */
+	admin_set(ATT, MWAN_ADMIN_DOWN);
+	assert_int_equal(mwan_steer_fill(MAP(mwan_wans), MAP(mwan_admin),
+					 MAP(mwan_steer), 1),
+			 0);
+	admin_set(ATT, MWAN_ADMIN_AUTO);
+	c.steer_half = 1;
+	put(MAP(mwan_cfg), &one, &c);
+	/* not live yet: the flow the hash gives att takes att */
+	xdp_out(&in, ATT);
+	clear_hash(MAP(mwan_flows));
+	live.cfg_slot = 1;
+	put(MAP(mwan_live), &zero, &live);
+	/* live: the same new flow goes by webpass, whatever slot 0 says */
+	off = cfg_get();
+	off.ready = 0;
+	put(MAP(mwan_cfg), &zero, &off);
+	xdp_out(&in, WP);
+	clear_hash(MAP(mwan_flows));
+	/* back to slot 0, now not ready: the program passes everything */
+	live.cfg_slot = 0;
+	put(MAP(mwan_live), &zero, &live);
+	expect(XDP, IF_LAN, &in, XDP_PASS, NULL);
+	expect_stats({ MWAN_EV_FLOW_NEW, 2 }, { MWAN_EV_XDP_FWD_OUT, 2 },
+		     { MWAN_EV_PASS_NOT_READY, 1 });
+}
+
 /* webpass's delegated prefix expires under a flow (valid_until_ns, on
  * CLOCK_MONOTONIC, read through the coarse clock) before the loader clears
  * its mask bit: the datapath treats the entry as gone within a tick. The flow moves to
@@ -3127,6 +3169,7 @@ int main(void)
 	ADD_TABLE("flow", test_flow, flow_cases, ON_BOTH);
 	ADD_TABLE("flow", test_flow, flow_tc_cases, ON_TC);
 	ADD_TABLE("steer", test_steer, steer_cases, 0);
+	add("live_slot_flip", test_live_slot_flip, NULL);
 	add("steer_admin_down_moves_flow", test_steer_admin_down_moves_flow,
 	    NULL);
 	ADD_TABLE("npt6", test_npt6_expiry, expiry_case, ON_BOTH);

@@ -1514,8 +1514,8 @@ static void bpf_fill(void)
 		mac(w.gw6_mac, MAC_GW, i);
 		put(MAP(mwan_wans), &i, &w);
 	}
-	assert_int_equal(mwan_steer_sync(MAP(mwan_wans), MAP(mwan_admin),
-					 MAP(mwan_steer)),
+	assert_int_equal(mwan_steer_fill(MAP(mwan_wans), MAP(mwan_admin),
+					 MAP(mwan_steer), 0),
 			 0);
 }
 
