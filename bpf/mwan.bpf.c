@@ -247,3 +247,20 @@ int mwan_tc_out(struct __sk_buff *skb)
 		return tc_out_pipeline(skb, cfg, wan, l3, true);
 	return tc_out_pipeline(skb, cfg, wan, l3, false);
 }
+
+/* ---- the loader's write into a flow ----
+ * Not attached anywhere: the loader runs it (BPF_PROG_TEST_RUN) when a
+ * host's set of WANs changed under its flows (loader/flows.c). The
+ * programs stay the only writers of the flow values' counters.
+ */
+SEC("syscall")
+int mwan_flow_hostmask(struct mwan_hostmask_req *req)
+{
+	struct mwan_flow_key k = req->key; /* a map key lives on the stack */
+	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, &k);
+
+	req->found = f != NULL;
+	if (f)
+		f->hostmask = req->mask;
+	return 0;
+}

@@ -5,16 +5,18 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "flows.h"
 #include "loader.h"
+#include "log.h"
 #include "mapio.h"
 
 /* What a walk over mwan_flows does with one flow. */
 enum flow_fate {
 	FLOW_KEEP,
 	FLOW_DELETE,
-	FLOW_REWRITE, /* the callback changed the value; write it back */
+	FLOW_HOSTMASK, /* the callback set f->hostmask: store it in place */
 };
 
 typedef enum flow_fate (*flow_judge)(const struct loader *l,
@@ -51,7 +53,7 @@ static enum flow_fate flow4_judge(const struct loader *l,
 	if (f->origin != MWAN_ORIGIN_LAN || f->hostmask == mask)
 		return FLOW_KEEP;
 	f->hostmask = mask;
-	return FLOW_REWRITE;
+	return FLOW_HOSTMASK;
 }
 
 /* Nor an IPv6 flow of a host outside lan.ipv6 or on a WAN without NPTv6. */
@@ -66,7 +68,7 @@ static bool flow6_stale(const struct loader *l, const struct mwan_flow_key *k,
 struct flow_change {
 	struct mwan_flow_key key;
 	struct mwan_flow val;
-	bool rewrite;
+	bool hostmask;
 };
 
 /* Adds the flows removed by origin to mwan_flowstat. */
@@ -84,10 +86,25 @@ static void count_removed(const struct loader *l, const __u64 removed[2])
 	}
 }
 
+/* A flow's hostmask stored in place by mwan_flow_hostmask: the value is
+ * never rewritten whole, so no packet the programs count meanwhile is
+ * lost. A flow gone since the walk is not an error.
+ */
+static void store_hostmask(const struct loader *l,
+			   const struct mwan_flow_key *key, __u8 mask)
+{
+	struct mwan_hostmask_req req = { .key = *key, .mask = mask };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req,
+		    .ctx_size_in = sizeof(req));
+	int err = bpf_prog_test_run_opts(l->flow_hostmask_fd, &opts);
+
+	if (err || opts.retval)
+		log_warn("cannot update a flow's WANs: %s",
+			 strerror(err ? errno : EINVAL));
+}
+
 /* Applies `judge` to every flow of one table. Changes are collected
- * first: deleting during the walk would restart it. A rewrite races with
- * the datapath's counters and may lose the few packets counted in
- * between.
+ * first: deleting during the walk would restart it.
  */
 static void table_walk(const struct loader *l, int fd, flow_judge judge,
 		       __u32 arg)
@@ -115,12 +132,12 @@ static void table_walk(const struct loader *l, int fd, flow_judge judge,
 				break;
 			chg = tmp;
 		}
-		chg[n++] = (struct flow_change){ key, f, fate == FLOW_REWRITE };
+		chg[n++] =
+			(struct flow_change){ key, f, fate == FLOW_HOSTMASK };
 	}
 	for (i = 0; i < n; i++) {
-		if (chg[i].rewrite)
-			bpf_map_update_elem(fd, &chg[i].key, &chg[i].val,
-					    BPF_EXIST);
+		if (chg[i].hostmask)
+			store_hostmask(l, &chg[i].key, chg[i].val.hostmask);
 		else if (!bpf_map_delete_elem(fd, &chg[i].key))
 			removed[chg[i].val.origin & 1]++;
 	}

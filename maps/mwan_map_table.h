@@ -72,10 +72,12 @@
 	X(frags6, LRU_HASH, struct mwan_frag6_key, struct mwan_frag6,          \
 	  MWAN_FRAGS_MAX, 0, "programs", "programs")                           \
 	X(flows, LRU_HASH, struct mwan_flow_key, struct mwan_flow,             \
-	  MWAN_FLOWS_DEFAULT, 0, "programs; loader/flows.c removes",           \
+	  MWAN_FLOWS_DEFAULT, 0,                                               \
+	  "programs; loader/flows.c removes, sets hostmask in place",          \
 	  "programs, bpfctl, loader/metrics.c")                                \
 	X(flows_in, LRU_HASH, struct mwan_flow_key, struct mwan_flow,          \
-	  MWAN_FLOWS_DEFAULT / 4, 0, "programs; loader/flows.c removes",       \
+	  MWAN_FLOWS_DEFAULT / 4, 0,                                           \
+	  "programs; loader/flows.c removes, sets hostmask in place",          \
 	  "programs, bpfctl, loader/metrics.c")                                \
 	X(frags, LRU_HASH, struct mwan_frag_key, struct mwan_frag,             \
 	  MWAN_FRAGS_MAX, 0, "programs", "programs")                           \

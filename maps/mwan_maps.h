@@ -421,6 +421,19 @@ struct mwan_flow {
 
 _Static_assert(MWAN_MAX_WANS <= 8, "mwan_flow.hostmask holds one bit per WAN");
 
+/* The loader's one write into a flow: mwan_flow_hostmask, run through
+ * BPF_PROG_TEST_RUN with this as its context, sets hostmask of the LAN
+ * flow `key` in place (a byte store beside the counters' atomic adds:
+ * no packet counted meanwhile is lost, as a rewrite of the whole value
+ * would lose it). found: whether the flow was there.
+ */
+struct mwan_hostmask_req {
+	struct mwan_flow_key key;
+	__u8 mask;
+	__u8 found;
+	__u8 pad[6];
+};
+
 /* mwan_frags: which WAN the fragments of an outbound datagram use. */
 struct mwan_frag_key {
 	__be32 src;

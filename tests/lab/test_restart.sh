@@ -210,6 +210,42 @@ check_host_flows() {
 	echo "$1: $n flows"
 }
 
+# flows_of HOST: "KEY WAN HOSTMASK PKTS_OUT" for each of HOST's flows in mwan_flows, from the
+# raw bytes (the key's inner address at 8; the value's pkts_out at 16, wan at 52, hostmask at 55).
+flows_of() {
+	bpftool -j map dump pinned "$LAB_PIN/mwan_flows" | "$LAB_PY" -c '
+import json, socket, sys
+host = socket.inet_aton(sys.argv[1])
+for e in json.load(sys.stdin):
+    k = bytes(int(x, 16) for x in e["key"])
+    v = bytes(int(x, 16) for x in e["value"])
+    if k[8:12] == host:
+        print(k.hex(), v[52], v[55], int.from_bytes(v[16:24], "little"))' "$(lab_host_ip "$1")"
+}
+
+# check_hostmask_in_place BEFORE: after h3 lost its webpass address, its flows on webpass are
+# gone; those on att remain, their hostmask now att alone (stored in place by the loader through
+# mwan_flow_hostmask), their counters not rewritten.
+check_hostmask_in_place() {
+	local after k wan mask pkts line m2 p2 n=0
+	after=$(flows_of h3)
+	while read -r k wan mask pkts; do
+		[[ -n $k ]] || continue
+		((mask == 3)) || fail "flow $k had hostmask $mask before the reload, want 3"
+		if ((wan == 1)); then
+			! grep -q "^$k " <<<"$after" || fail "flow $k on webpass survived losing webpass"
+			continue
+		fi
+		line=$(grep "^$k " <<<"$after") || fail "flow $k on att is gone"
+		read -r _ _ m2 p2 <<<"$line"
+		((m2 == 1)) || fail "flow $k: hostmask $m2 after the reload, want 1 (att only)"
+		((p2 >= pkts)) || fail "flow $k: pkts_out $p2, $pkts before the reload (rewritten)"
+		n=$((n + 1))
+	done <<<"$1"
+	((n > 0)) || fail "no flow of h3 on att to watch"
+	echo "# $n flows on att kept with hostmask 1 and their counters"
+}
+
 # ---- the run ---------------------------------------------------------------------------
 
 run_restarts() {
@@ -293,7 +329,7 @@ run_restarts() {
 }
 
 run_reloads() {
-	local good changed ext_h2
+	local good changed ext_h2 before
 	cp "$LAB_CFG" "$LAB_DIR/good.yaml"
 	good=$(nat_maps)
 	# a bad value: weight 0 on att's line
@@ -320,6 +356,18 @@ run_reloads() {
 	cp "$LAB_DIR/good.yaml" "$LAB_CFG"
 	check "bpfctl reload of the original config: 1 added, 0 removed, 1 changed" \
 		check_reload_diff ctl "1 mapping(s) added, 0 removed, 1 changed; wan att changed" "$good"
+
+	# h3 loses its webpass address: its flows on att stay, knowing att is all it has
+	lab_new_flows reload-h3 h3 "$LAB_SERVER:$PORT" 47000 12 0
+	wait "$LAB_BG_PID" || true
+	before=$(flows_of h3)
+	[[ -n $before ]] || t_setup_fail "h3 has no flows"
+	sed -i "s/, webpass: $(lab_public webpass h3) }/ }/" "$LAB_CFG"
+	lab_ctl reload >/dev/null || t_setup_fail "reload without h3's webpass address failed"
+	check "a host loses a WAN: its flows there go, the others keep their counters, hostmask stored in place" \
+		check_hostmask_in_place "$before"
+	cp "$LAB_DIR/good.yaml" "$LAB_CFG"
+	lab_ctl reload >/dev/null || t_setup_fail "reload of the original config failed"
 }
 
 run() {

@@ -890,6 +890,56 @@ static void test_steer_admin_down_moves_flow(void **state)
 		     { MWAN_EV_FLOW_MOVED, 1 });
 }
 
+/* mwan_flow_hostmask, as the loader runs it after a reload changed a
+ * host's WANs: hostmask changes in place, the counters the programs keep
+ * stay exactly as they were; a flow that is gone is reported, not made.
+ */
+static void run_hostmask(struct mwan_hostmask_req *req)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = req,
+		    .ctx_size_in = sizeof(*req));
+
+	assert_int_equal(
+		bpf_prog_test_run_opts(
+			bpf_program__fd(fx.skel->progs.mwan_flow_hostmask),
+			&opts),
+		0);
+	assert_int_equal(opts.retval, 0);
+}
+
+static void test_flow_hostmask_in_place(void **state)
+{
+	struct ip46 ip = UDP(HOST(1), REMOTE, 0, 4502, 64);
+	struct mwan_hostmask_req req = { .found = 0xff };
+	struct mwan_flow before, after;
+	struct pkt in;
+
+	(void)state;
+	ip.sport = sport_to(ATT, ip, -1);
+	in = arriving(IF_LAN, &ip, NULL, 0);
+	xdp_out(&in, ATT);
+	xdp_out(&in, ATT);
+	req.key = key_out(&ip);
+	assert_int_equal(
+		bpf_map_lookup_elem(MAP(mwan_flows), &req.key, &before), 0);
+	req.mask = 1U << ATT;
+	assert_int_not_equal(req.mask, before.hostmask);
+	run_hostmask(&req);
+	assert_int_equal(req.found, 1);
+	assert_int_equal(bpf_map_lookup_elem(MAP(mwan_flows), &req.key, &after),
+			 0);
+	assert_int_equal(after.hostmask, 1U << ATT);
+	after.hostmask = before.hostmask;
+	assert_memory_equal(&after, &before, sizeof(after));
+	assert_int_equal(after.pkts_out, 2);
+	/* no such flow: nothing created */
+	req.key.dport ^= 0xffff;
+	req.found = 0xff;
+	run_hostmask(&req);
+	assert_int_equal(req.found, 0);
+	assert_int_equal(n_flows(), 1);
+}
+
 /* The programs read the config slot mwan_live names and, through it, the
  * steering half that slot names (maps/mwan_maps.h): what the loader
  * writes into the other slot and half is not seen until the flip.
@@ -3170,6 +3220,7 @@ int main(void)
 	ADD_TABLE("flow", test_flow, flow_tc_cases, ON_TC);
 	ADD_TABLE("steer", test_steer, steer_cases, 0);
 	add("live_slot_flip", test_live_slot_flip, NULL);
+	add("flow_hostmask_in_place", test_flow_hostmask_in_place, NULL);
 	add("steer_admin_down_moves_flow", test_steer_admin_down_moves_flow,
 	    NULL);
 	ADD_TABLE("npt6", test_npt6_expiry, expiry_case, ON_BOTH);

@@ -166,7 +166,7 @@ static void test_verifier_budget(void **state)
 	kernel_release(&k);
 	assert_int_equal(mwan_bpf__load(skel), 0);
 	assert_int_equal(kernel_read_verifier(&k, skel->obj), 0);
-	assert_int_equal(k.n_prog, 3);
+	assert_int_equal(k.n_prog, 4);
 	for (i = 0; i < k.n_prog; i++) {
 		unsigned int pct =
 			kernel_verifier_pct(k.prog[i].verified_insns);
