@@ -477,7 +477,7 @@ lab_dhcpcd_files() {
 MWAN_CONFIG=$LAB_CFG
 MWAN_BPFCTL=$LAB_BPFCTL
 export MWAN_CONFIG MWAN_BPFCTL
-hook=${MWAN_DHCPCD_HOOK:-$LAB_REPO/scripts/mwan-dhcpcd-hook}
+hook=${MWAN_DHCPCD_HOOK:-$LAB_REPO/hooks/mwan-dhcpcd-hook}
 log=$dir/hook.log
 echo "\$(date +%s.%N) start \$reason \$interface \$(env | grep -E '^(new|old)_dhcp6_ia_pd' | sort | tr '\n' ' ')" >>"\$log"
 if [ -x "\$hook" ]; then
