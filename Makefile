@@ -27,7 +27,7 @@ LOADER_OBJS := $(LOADER_SRCS:%.c=$(B)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps deps-matrix check test unit lab demo bench matrix clean format
+.PHONY: all deps deps-matrix check test unit lab style demo bench matrix clean format
 all: $(B)/mwan.bpf.o $(B)/mwan-loader $(B)/bpfctl
 
 # A recipe that fails leaves no half-written target behind.
@@ -105,6 +105,10 @@ unit: all $(TESTS)
 
 lab: all
 	@scripts/run-tests.sh lab
+
+# clang-format and shellcheck (tests/style.sh); make check runs them first.
+style:
+	@scripts/run-tests.sh style
 
 # Benchmarks: one script per line; each writes its results under results/.
 bench: all
