@@ -23,7 +23,7 @@ INSTALL ?= install
 
 MAN8 := man/mwan-loader.8 man/bpfctl.8
 MAN5 := man/mwan.yaml.5
-HOOKS := scripts/mwan-dhcpcd-hook scripts/mwan-odhcp6c-script
+HOOKS := hooks/mwan-dhcpcd-hook hooks/mwan-odhcp6c-script
 UNIT := mwan-loader.service
 MWAN_CONF := $(DESTDIR)$(SYSCONFDIR)/mwan/mwan.yaml
 
@@ -53,7 +53,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mwan-loader $(DESTDIR)$(SBINDIR)/bpfctl
-	rm -f $(DESTDIR)$(MWAN_LIBDIR)/mwan.bpf.o $(HOOKS:scripts/%=$(DESTDIR)$(MWAN_LIBDIR)/%)
+	rm -f $(DESTDIR)$(MWAN_LIBDIR)/mwan.bpf.o $(HOOKS:hooks/%=$(DESTDIR)$(MWAN_LIBDIR)/%)
 	rmdir $(DESTDIR)$(MWAN_LIBDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$(UNIT)
 	rm -f $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)

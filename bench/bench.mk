@@ -20,24 +20,28 @@ BENCH_ENV := QUICK=$(QUICK) RESULTS=$(RESULTS) BENCH_BIN=$(BB) \
 	bench-build
 .SECONDARY: $(BENCH_BPF_OBJS) $(BENCH_SKELS)
 
-$(BENCH_BPF_OBJS): $(BB)/%.bpf.o: bench/%.bpf.c bench/bench.h bench/stamp.h
+$(BENCH_BPF_OBJS): $(BB)/%.bpf.o: bench/%.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BENCH_SKELS): $(BB)/%.skel.h: $(BB)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BB)/micro: bench/micro.c tests/unit/fixture.h $(BB)/micro.skel.h \
-	     $(B)/mwan.skel.h $(LIB_OBJS) $(HDRS)
-	$(CC) $(CFLAGS) -I$(BB) $< $(LIB_OBJS) -o $@ $(LDLIBS_CTL)
-
+# The C sources are built by the Makefile's rule for every object (into
+# build/bench/), with the bench skeletons' directory on the include path and
+# the skeletons generated first.
 GEN_SRCS := bench/gen.c bench/gen_send.c bench/gen_stats.c
+BENCH_OBJS := $(BB)/micro.o $(GEN_SRCS:bench/%.c=$(BB)/%.o)
+$(BENCH_OBJS): CFLAGS += -I$(BB)
+$(BENCH_OBJS): | $(BENCH_SKELS)
+
+$(BB)/micro: $(BB)/micro.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CTL)
+
 # It reads mwan_stats by the map table's name (lib/maptable.o).
 GEN_LIB_OBJS := $(B)/lib/maptable.o $(B)/lib/err.o
-$(BB)/gen: $(GEN_SRCS) bench/gen.h bench/bench.h $(BB)/gen.skel.h \
-	   $(BB)/sink.skel.h $(BB)/redirect.skel.h $(GEN_LIB_OBJS) $(HDRS)
-	$(CC) $(CFLAGS) -I$(BB) $(GEN_SRCS) $(GEN_LIB_OBJS) -o $@ -lxdp -lbpf \
-		-lelf -lz -lpthread
+$(BB)/gen: $(GEN_SRCS:bench/%.c=$(BB)/%.o) $(GEN_LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ -lxdp -lbpf -lelf -lz -lpthread
 
 bench-build: all $(BENCH_BINS)
 

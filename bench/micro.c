@@ -19,7 +19,7 @@ static void die(const char *fmt, ...)
 }
 
 #define FX_FAIL(...) die(__VA_ARGS__)
-#include "tests/unit/fixture.h"
+#include "tests/lib/fixture.h"
 #include "micro.skel.h"
 
 #define NOT_RUN (-1)

@@ -3,8 +3,8 @@
 # Failover and fail-back times with the default probe settings in the netns lab, beside mwan3's and dpinger's documented defaults.
 set -euo pipefail
 
-# shellcheck source=scripts/lab.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+# shellcheck source=tests/lib/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/lab.sh"
 
 RUNS=${MWAN_BENCH_RUNS:-5}
 RESULTS=${MWAN_RESULTS:-$LAB_REPO/results}

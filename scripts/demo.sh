@@ -3,8 +3,8 @@
 # The README's main job: lab up, mwan-loader on the fast path, real traffic, then what bpfctl shows.
 set -euo pipefail
 
-# shellcheck source=scripts/lab.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+# shellcheck source=tests/lib/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/lab.sh"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -19,8 +19,8 @@ explore_hint() {
 	echo "                       ip netns exec $(lab_ns h2) ping $LAB_SERVER6"
 	echo "  loader log:          $LAB_LOADER_LOG"
 	echo "  DHCPv6-PD:           $(lab_dhcpcd_dir)/{dhcpcd.log,hook.log}, $LAB_DIR/kea-*/kea.log"
-	echo "                       renew: $LAB_REPO/scripts/lab.sh dhcpcd $LAB_ID -N eth1"
-	echo "  tear down:           $LAB_REPO/scripts/lab.sh down $LAB_ID"
+	echo "                       renew: $LAB_REPO/tests/lib/lab.sh dhcpcd $LAB_ID -N eth1"
+	echo "  tear down:           $LAB_REPO/tests/lib/lab.sh down $LAB_ID"
 }
 
 teardown() {

@@ -22,8 +22,8 @@ PACKAGES=(
 	# 802.1X on a WAN in the lab (test_eapol.sh): the ISP's authenticator
 	# (hostapd, driver wired) and the router's supplicant
 	hostapd wpasupplicant
-	# lint
-	shellcheck
+	# style checks (tests/style.sh): the C sources, the shell scripts
+	clang-format shellcheck
 	gnuplot-nox # make bench: results/bench.png
 )
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Runs cmocka unit binaries and/or the lab tests; ends with one line "N passed, N failed".
+# Runs the style checks, cmocka unit binaries and/or the lab tests; ends with one line "N passed, N failed".
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,7 +11,7 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
 usage() {
-	echo "usage: run-tests.sh unit BIN... | lab [SCRIPT...] | all BIN... | some BIN... -- SCRIPT..." >&2
+	echo "usage: run-tests.sh style | unit BIN... | lab [SCRIPT...] | all BIN... | some BIN... -- SCRIPT..." >&2
 	exit 2
 }
 
@@ -114,6 +114,16 @@ run_lab() {
 	done
 }
 
+# run_style: clang-format and shellcheck over the tracked sources
+# (tests/style.sh); no root needed.
+run_style() {
+	local start=$SECONDS
+	echo "== style: tests/style.sh"
+	run_logged "$REPO/tests/style.sh"
+	count_tap style.sh
+	echo "-- tests/style.sh: $((SECONDS - start)) s"
+}
+
 # run_some BIN... -- SCRIPT...: these unit binaries, then these lab tests.
 run_some() {
 	local units=()
@@ -144,10 +154,12 @@ main() {
 	[[ -n $mode ]] || usage
 	shift
 	case $mode in
+	style) run_style ;;
 	unit) run_unit "$@" ;;
 	lab) run_lab "$@" ;;
 	some) run_some "$@" ;;
 	all)
+		run_style
 		run_unit "$@"
 		run_lab
 		;;

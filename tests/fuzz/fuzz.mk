@@ -15,19 +15,25 @@ FUZZ_SEED ?= $(shell date +%s) # a violation prints it: -s SEED replays
 
 .PHONY: fuzz fuzz-build
 
-$(BF)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_LIB_SRCS) $(HDRS)
+# The libFuzzer harnesses and the library sources they link, each compiled
+# with the sanitizers into build/fuzz/ (build/fuzz/lib/config.o, ...).
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(BF)/%.o)
+$(BF)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRCS) -o $@ -lyaml
+	$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BF)/fuzz_control: tests/fuzz/fuzz_control.c $(FUZZ_LIB_SRCS) $(HDRS)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRCS) -o $@ -lyaml
+$(BF)/fuzz_config: $(BF)/tests/fuzz/fuzz_config.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) $^ -o $@ -lyaml
+
+$(BF)/fuzz_control: $(BF)/tests/fuzz/fuzz_control.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) $^ -o $@ -lyaml
 
 # Not libFuzzer: the programs run in the kernel (BPF_PROG_TEST_RUN); it
-# generates and mutates frames itself, from a seed.
-$(BF)/fuzz_packets: tests/fuzz/fuzz_packets.c $(LIB_OBJS) $(HDRS) $(B)/mwan.skel.h
+# generates and mutates frames itself, from a seed. Built like the unit
+# tests (build/tests/fuzz/fuzz_packets.o).
+$(BF)/fuzz_packets: $(B)/tests/fuzz/fuzz_packets.o $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS_CTL)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_CTL)
 
 fuzz-build: all $(FUZZ_BINS)
 

@@ -33,7 +33,7 @@
 static void die(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));
 #define FX_FAIL(...) die(__VA_ARGS__)
-#include "tests/unit/fixture.h"
+#include "tests/lib/fixture.h"
 
 /* Invariants, checked on every frame a program lets through:
  * - what leaves by a WAN (XDP redirected from the LAN, TC egress passed)

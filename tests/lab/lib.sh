@@ -2,8 +2,8 @@
 # Shared by the lab tests: `ok`/`not ok` reporting, checks, cleanup on every exit path.
 # shellcheck shell=bash
 
-# shellcheck source=scripts/lab.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lab.sh"
+# shellcheck source=tests/lib/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lab.sh"
 
 T_PREFIX= # "fast"/"slow": prepended to every check name
 T_FAILED=0

@@ -8,8 +8,8 @@ set -euo pipefail
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HOOK=$LAB_REPO/scripts/mwan-dhcpcd-hook
-ODHCP=$LAB_REPO/scripts/mwan-odhcp6c-script
+HOOK=$LAB_REPO/hooks/mwan-dhcpcd-hook
+ODHCP=$LAB_REPO/hooks/mwan-odhcp6c-script
 ATT_PD=2001:db8:a0:100::/56 ATT_EXT=2001:db8:a0:1fe::/64
 ATT_PD2=2001:db8:a0:200::/56 ATT_EXT2=2001:db8:a0:2fe::/64
 WP_PD=2001:db8:b0:200::/56 WP_EXT=2001:db8:b0:2fe::/64

@@ -32,7 +32,7 @@
 #include "mwan.skel.h"
 
 #define FX_FAIL(...) fail_msg(__VA_ARGS__)
-#include "fixture.h"
+#include "tests/lib/fixture.h"
 
 static int setup(void **state)
 {

@@ -3,11 +3,11 @@
 # The mwan lab in network namespaces: `lab.sh up|down|status ID [FAST_PATH]`, or source it for lab_* functions.
 set -euo pipefail
 
-LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_LOADER=${MWAN_LOADER:-$LAB_REPO/build/mwan-loader}
 LAB_BPFCTL=${MWAN_BPFCTL:-$LAB_REPO/build/bpfctl}
 LAB_PY=/usr/bin/python3 # Debian's python (scapy etc.), not a pyenv one on PATH
-LAB_NET_PY=$LAB_REPO/scripts/labnet.py
+LAB_NET_PY=$LAB_REPO/tests/lib/labnet.py
 
 # The seed's table: LAN hosts and their public address on each WAN. The
 # optional third WAN, mb (Monkeybrains-like: tier 2, failover only), joins
@@ -300,7 +300,7 @@ lab_write_config() {
 	shift $((OPTIND - 1))
 	fast=${1:-true} file=${2:-$LAB_CFG}
 	{
-		echo "# mwan lab $LAB_ID (written by scripts/lab.sh)"
+		echo "# mwan lab $LAB_ID (written by tests/lib/lab.sh)"
 		echo "pin_dir: $LAB_PIN"
 		echo "run_dir: $LAB_DIR/run"
 		echo "fast_path: $fast"
@@ -459,7 +459,7 @@ lab_dhcpcd_files() {
 	dir=$(lab_dhcpcd_dir)
 	mkdir -p "$dir/db" "$dir/run"
 	{
-		echo "# dhcpcd for mwan lab $LAB_ID (written by scripts/lab.sh)"
+		echo "# dhcpcd for mwan lab $LAB_ID (written by tests/lib/lab.sh)"
 		echo "script $dir/hook"
 		printf '%s\n' nodev ipv6only noipv6rs nodelay "duid" "reboot 0" "timeout 0"
 		echo "allowinterfaces ${LAB_WAN_IF[*]}"
@@ -473,11 +473,11 @@ lab_dhcpcd_files() {
 	} >"$dir/dhcpcd.conf"
 	cat >"$dir/hook" <<EOF
 #!/bin/sh
-# mwan lab $LAB_ID: dhcpcd's script (written by scripts/lab.sh).
+# mwan lab $LAB_ID: dhcpcd's script (written by tests/lib/lab.sh).
 MWAN_CONFIG=$LAB_CFG
 MWAN_BPFCTL=$LAB_BPFCTL
 export MWAN_CONFIG MWAN_BPFCTL
-hook=${MWAN_DHCPCD_HOOK:-$LAB_REPO/scripts/mwan-dhcpcd-hook}
+hook=${MWAN_DHCPCD_HOOK:-$LAB_REPO/hooks/mwan-dhcpcd-hook}
 log=$dir/hook.log
 echo "\$(date +%s.%N) start \$reason \$interface \$(env | grep -E '^(new|old)_dhcp6_ia_pd' | sort | tr '\n' ' ')" >>"\$log"
 if [ -x "\$hook" ]; then
@@ -521,7 +521,7 @@ lab_dhcpcd_exec() {
 # lab_dhcpcd ARGS...: a dhcpcd command (-N IF renew, -n IF rebind, -k IF
 # release, -U IF dump) against the lab's dhcpcd.
 lab_dhcpcd() {
-	lab_exec router "$LAB_REPO/scripts/lab.sh" dhcpcd-ns "$LAB_ID" "$@"
+	lab_exec router "$LAB_REPO/tests/lib/lab.sh" dhcpcd-ns "$LAB_ID" "$@"
 }
 
 # lab_start_dhcpcd: dhcpcd on the router's WAN interfaces (manager mode, in
@@ -783,8 +783,8 @@ lab_print_summary() {
 	echo "  config:     $LAB_CFG (pins in $LAB_PIN)"
 	echo "  loader:     ip netns exec $(lab_ns router) $LAB_LOADER -c $LAB_CFG"
 	echo "  bpfctl:     ip netns exec $(lab_ns router) $LAB_BPFCTL -c $LAB_CFG status"
-	echo "  IPv6 PD:    $LAB_REPO/scripts/lab.sh pd $LAB_ID (once the loader runs)"
-	echo "  tear down:  $LAB_REPO/scripts/lab.sh down $LAB_ID"
+	echo "  IPv6 PD:    $LAB_REPO/tests/lib/lab.sh pd $LAB_ID (once the loader runs)"
+	echo "  tear down:  $LAB_REPO/tests/lib/lab.sh down $LAB_ID"
 }
 
 lab_main() {

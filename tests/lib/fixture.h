@@ -3,9 +3,9 @@
 #ifndef MWAN_TEST_FIXTURE_H
 #define MWAN_TEST_FIXTURE_H
 
-/* Shared by tests/unit/test_dataplane.c and bench/micro.c. The includer
- * defines FX_FAIL(fmt, ...), which must not return (cmocka's fail_msg, or
- * print and exit).
+/* Shared by tests/unit/test_dataplane.c, tests/fuzz/fuzz_packets.c and
+ * bench/micro.c. The includer defines FX_FAIL(fmt, ...), which must not
+ * return (cmocka's fail_msg, or print and exit).
  */
 #ifndef FX_FAIL
 #error "define FX_FAIL(fmt, ...) before including fixture.h"
