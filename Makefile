@@ -66,16 +66,16 @@ $(B)/bpfctl: $(CTL_OBJS) $(LIB_OBJS)
 # linker names what is missing: add the source that defines it). A renamed
 # or split lib/ or loader/ file is renamed here too.
 TEST_LINK_test_bpfctl := lib/maptable.c lib/metrics.c lib/npt.c lib/print.c \
-	lib/rundir.c lib/steer.c lib/err.c
+	lib/rundir.c lib/steer.c lib/steermap.c lib/err.c
 TEST_LIBS_test_bpfctl := -lbpf
 TEST_LINK_test_config := lib/cfgdiff.c lib/config.c lib/filter.c \
 	lib/syscheck.c lib/yamlwalk.c lib/err.c
 TEST_LIBS_test_config := -lyaml
 TEST_LINK_test_control := lib/config.c lib/control.c lib/npt.c lib/yamlwalk.c \
-	lib/err.c
+	lib/steer.c lib/err.c
 TEST_LIBS_test_control := -lyaml
 TEST_LINK_test_dataplane := lib/config.c lib/filter.c lib/npt.c lib/steer.c \
-	lib/yamlwalk.c lib/err.c
+	lib/steermap.c lib/yamlwalk.c lib/err.c
 TEST_LIBS_test_dataplane := -lbpf -lyaml
 TEST_LINK_test_health := lib/health.c lib/steer.c
 TEST_LIBS_test_health := -lbpf
@@ -84,14 +84,16 @@ TEST_LIBS_test_kernel := -lbpf -lelf
 TEST_LINK_test_maptable := lib/maptable.c lib/err.c
 TEST_LIBS_test_maptable := -lbpf
 TEST_LINK_test_metrics := loader/metrics.c loader/log.c lib/maptable.c \
-	lib/metrics.c lib/steer.c lib/err.c
+	lib/metrics.c lib/steer.c lib/steermap.c lib/err.c
 TEST_LIBS_test_metrics := -lbpf
-TEST_LINK_test_npt := lib/npt.c lib/steer.c lib/err.c
+TEST_LINK_test_npt := lib/npt.c lib/steer.c lib/steermap.c lib/err.c
 TEST_LIBS_test_npt := -lbpf
 TEST_LINK_test_probe := loader/echo.c
 TEST_LIBS_test_probe :=
 TEST_LINK_test_rundir := lib/rundir.c
 TEST_LIBS_test_rundir :=
+TEST_LINK_test_steermap := lib/steermap.c lib/steer.c lib/maptable.c lib/err.c
+TEST_LIBS_test_steermap := -lbpf
 TEST_LINK_test_yamlwalk := lib/yamlwalk.c lib/err.c
 TEST_LIBS_test_yamlwalk := -lyaml
 

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* loader/kernel.c: feature checks that name what is missing, the verifier's budget per program, a refused program in one line. */
-// link: loader/kernel.c loader/log.c
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

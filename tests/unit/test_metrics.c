@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The loader's textfile writer: complete files only, under the final name. */
-// link: loader/metrics.c loader/log.c
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

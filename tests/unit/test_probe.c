@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The probes' echo messages: what is sent, and which replies count. */
-// link: loader/echo.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
