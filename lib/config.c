@@ -1128,20 +1128,15 @@ static int parse_textfile(struct yw_parser *p, const struct yw_item *it,
 	struct mwan_config *cfg = obj;
 	struct yw_quoted qv;
 
-	if (yw_get_str(p, it))
+	if (yw_get_path_max(p, it, cfg->metrics_textfile,
+			    MWAN_METRICS_PATH_MAX))
 		return -1;
-	if (yw_str(it)[0] != '/')
-		return yw_fail(p, yw_val_line(it), it->field,
-			       "not an absolute path '%s'",
-			       yw_quote(&qv, yw_str(it)));
-	if (strlen(yw_str(it)) >= MWAN_METRICS_PATH_MAX)
-		return yw_fail(p, yw_val_line(it), it->field,
-			       "path too long '%s'", yw_quote(&qv, yw_str(it)));
-	if (dir_syntax(yw_str(it)))
+	if (dir_syntax(yw_str(it))) {
+		cfg->metrics_textfile[0] = '\0';
 		return yw_fail(p, yw_val_line(it), it->field,
 			       "names a directory '%s'",
 			       yw_quote(&qv, yw_str(it)));
-	strcpy(cfg->metrics_textfile, yw_str(it));
+	}
 	cfg->metrics_textfile_line = yw_val_line(it);
 	return 0;
 }

@@ -347,7 +347,8 @@ int yw_get_ifname(struct yw_parser *p, const struct yw_item *it, char *out)
 	return 0;
 }
 
-int yw_get_path(struct yw_parser *p, const struct yw_item *it, char *out)
+int yw_get_path_max(struct yw_parser *p, const struct yw_item *it, char *out,
+		    size_t size)
 {
 	struct yw_quoted qv;
 
@@ -357,11 +358,16 @@ int yw_get_path(struct yw_parser *p, const struct yw_item *it, char *out)
 		return yw_fail(p, yw_val_line(it), it->field,
 			       "not an absolute path '%s'",
 			       yw_quote(&qv, yw_str(it)));
-	if (strlen(yw_str(it)) >= PATH_MAX)
+	if (strlen(yw_str(it)) >= size)
 		return yw_fail(p, yw_val_line(it), it->field,
 			       "path too long '%s'", yw_quote(&qv, yw_str(it)));
 	strcpy(out, yw_str(it));
 	return 0;
+}
+
+int yw_get_path(struct yw_parser *p, const struct yw_item *it, char *out)
+{
+	return yw_get_path_max(p, it, out, PATH_MAX);
 }
 
 static int make_item(struct yw_parser *p, const struct yw_item *map,

@@ -95,6 +95,9 @@ int yw_get_cidr(struct yw_parser *p, const struct yw_item *it, int af,
 int yw_get_ifname(struct yw_parser *p, const struct yw_item *it, char *out);
 /* An absolute path; out has PATH_MAX bytes. */
 int yw_get_path(struct yw_parser *p, const struct yw_item *it, char *out);
+/* The same for a field of `size` bytes (with its NUL). */
+int yw_get_path_max(struct yw_parser *p, const struct yw_item *it, char *out,
+		    size_t size);
 
 /* Decimal or 0x hex, no sign; 0, or -1 when s is not a number. */
 int yw_parse_uint(const char *s, unsigned long long *out);
