@@ -254,7 +254,7 @@ int mwan_tc_out(struct __sk_buff *skb)
  * programs stay the only writers of the flow values' counters.
  */
 SEC("syscall")
-int mwan_flow_hostmask(struct mwan_hostmask_req *req)
+int mwan_hostmask(struct mwan_hostmask_req *req)
 {
 	struct mwan_flow_key k = req->key; /* a map key lives on the stack */
 	struct mwan_flow *f = bpf_map_lookup_elem(&mwan_flows, &k);

@@ -86,7 +86,7 @@ static void count_removed(const struct loader *l, const __u64 removed[2])
 	}
 }
 
-/* A flow's hostmask stored in place by mwan_flow_hostmask: the value is
+/* A flow's hostmask stored in place by mwan_hostmask: the value is
  * never rewritten whole, so no packet the programs count meanwhile is
  * lost. A flow gone since the walk is not an error.
  */
@@ -96,7 +96,7 @@ static void store_hostmask(const struct loader *l,
 	struct mwan_hostmask_req req = { .key = *key, .mask = mask };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req,
 		    .ctx_size_in = sizeof(req));
-	int err = bpf_prog_test_run_opts(l->flow_hostmask_fd, &opts);
+	int err = bpf_prog_test_run_opts(l->hostmask_fd, &opts);
 
 	if (err || opts.retval)
 		log_warn("cannot update a flow's WANs: %s",

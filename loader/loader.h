@@ -37,7 +37,7 @@ struct loader {
 	int map_fd[MWAN_MAP_COUNT]; /* by enum mwan_map_id: MAP_FD() */
 	struct publish_state pub; /* the live config slot, publish.c */
 	struct xdp_program *xdp;
-	int flow_hostmask_fd; /* mwan_flow_hostmask (flows.c) */
+	int hostmask_fd; /* mwan_hostmask (flows.c) */
 	const char *bpf_object; /* --bpf-object; NULL: search, then built in */
 	void *obj_buf; /* the object file's bytes, while skel uses them */
 	/* The LANs in config order, then the WANs (dp_lan, dp_wan) */

@@ -243,8 +243,7 @@ int object_load(struct loader *l)
 	err = find_maps(l);
 	if (err)
 		return err;
-	l->flow_hostmask_fd =
-		bpf_program__fd(l->skel->progs.mwan_flow_hostmask);
+	l->hostmask_fd = bpf_program__fd(l->skel->progs.mwan_hostmask);
 	l->xdp = xdp_program__from_fd(bpf_program__fd(l->skel->progs.mwan_xdp));
 	err = (int)libxdp_get_error(l->xdp);
 	if (err) {

@@ -421,7 +421,7 @@ struct mwan_flow {
 
 _Static_assert(MWAN_MAX_WANS <= 8, "mwan_flow.hostmask holds one bit per WAN");
 
-/* The loader's one write into a flow: mwan_flow_hostmask, run through
+/* The loader's one write into a flow: mwan_hostmask, run through
  * BPF_PROG_TEST_RUN with this as its context, sets hostmask of the LAN
  * flow `key` in place (a byte store beside the counters' atomic adds:
  * no packet counted meanwhile is lost, as a rewrite of the whole value

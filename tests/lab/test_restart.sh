@@ -225,7 +225,7 @@ for e in json.load(sys.stdin):
 
 # check_hostmask_in_place BEFORE: after h3 lost its webpass address, its flows on webpass are
 # gone; those on att remain, their hostmask now att alone (stored in place by the loader through
-# mwan_flow_hostmask), their counters not rewritten.
+# mwan_hostmask), their counters not rewritten.
 check_hostmask_in_place() {
 	local after k wan mask pkts line m2 p2 n=0
 	after=$(flows_of h3)

@@ -647,10 +647,11 @@ def cmd_attach_check(a):
         if got != (a.xdp_mode, "single", "clsact"):
             bad.append(f"{name}: xdp_mode/dispatcher/tc_mode {got}")
     progs = {p["name"]: p for p in doc.get("programs", [])}
-    if sorted(progs) != ["mwan_tc_in", "mwan_tc_out", "mwan_xdp"]:
+    # mwan_hostmask is loaded, never attached: the loader runs it (BPF_PROG_TEST_RUN)
+    if sorted(progs) != ["mwan_hostmask", "mwan_tc_in", "mwan_tc_out", "mwan_xdp"]:
         bad.append(f"programs {sorted(progs)}")
     for p in progs.values():
-        if not 0 < p.get("verified_insns", 0) or not 0 < p.get("limit_pct", 0) <= 90:
+        if not 0 < p.get("verified_insns", 0) or not 0 < p.get("limit_pct", 0) <= 60:
             bad.append(f"{p['name']}: {p.get('verified_insns')} insns, {p.get('limit_pct')} %")
     if bad:
         print("; ".join(bad))

@@ -890,7 +890,7 @@ static void test_steer_admin_down_moves_flow(void **state)
 		     { MWAN_EV_FLOW_MOVED, 1 });
 }
 
-/* mwan_flow_hostmask, as the loader runs it after a reload changed a
+/* mwan_hostmask, as the loader runs it after a reload changed a
  * host's WANs: hostmask changes in place, the counters the programs keep
  * stay exactly as they were; a flow that is gone is reported, not made.
  */
@@ -899,11 +899,10 @@ static void run_hostmask(struct mwan_hostmask_req *req)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = req,
 		    .ctx_size_in = sizeof(*req));
 
-	assert_int_equal(
-		bpf_prog_test_run_opts(
-			bpf_program__fd(fx.skel->progs.mwan_flow_hostmask),
-			&opts),
-		0);
+	assert_int_equal(bpf_prog_test_run_opts(
+				 bpf_program__fd(fx.skel->progs.mwan_hostmask),
+				 &opts),
+			 0);
 	assert_int_equal(opts.retval, 0);
 }
 
